@@ -1,0 +1,186 @@
+"""Pay orders pushed by the platform, with their discounts, merchant coupons and the push log."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from whitelist import plates
+
+
+class Park(models.Model):
+    """A car park, known from the pushes that name it; the newest name wins."""
+
+    park_uuid = models.CharField(_("park uuid"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("park")
+        verbose_name_plural = _("parks")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.park_uuid
+
+
+class PayOrder(models.Model):
+    """One temporary-parking payment; ``pay_serial`` is its identity at the platform."""
+
+    pay_serial = models.CharField(_("pay serial"), max_length=64, unique=True)
+    parking_serial = models.CharField(_("parking serial"), max_length=64, db_index=True)
+    park = models.ForeignKey(
+        Park, on_delete=models.PROTECT, related_name="orders", verbose_name=_("park")
+    )
+    plate = models.CharField(_("plate"), max_length=plates.MAX_LENGTH)
+    plate_raw = models.CharField(_("plate as pushed"), max_length=64)
+    pay_value = models.BigIntegerField(_("amount paid (fen)"))
+    pay_time = models.DateTimeField(_("pay time"))
+    channel = models.CharField(_("channel"), max_length=64)
+    identity = models.CharField(_("user identity"), max_length=255, blank=True)
+    app_id = models.CharField(_("app id"), max_length=64)
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    whitelist_entry = models.ForeignKey(
+        "whitelist.WhitelistEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("whitelist entry"),
+    )
+    # SHA-256 of the business content (see orders.serializers.fingerprint): a platform retry
+    # is told from a conflicting push by one column, without re-reading discounts and coupons.
+    fingerprint = models.CharField(_("content fingerprint"), max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("pay order")
+        verbose_name_plural = _("pay orders")
+        ordering = ["-pay_time", "-pk"]
+        indexes = [
+            models.Index(fields=["plate"], name="payorder_plate"),
+            models.Index(fields=["pay_time"], name="payorder_pay_time"),
+            models.Index(fields=["park", "pay_time"], name="payorder_park_pay_time"),
+            models.Index(fields=["channel"], name="payorder_channel"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(pay_value__gte=0), name="payorder_pay_value_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pay_serial
+
+
+class Discount(models.Model):
+    """A discount the platform applied to an order."""
+
+    order = models.ForeignKey(
+        PayOrder, on_delete=models.CASCADE, related_name="discounts", verbose_name=_("order")
+    )
+    type = models.CharField(_("type"), max_length=255, blank=True)
+    token = models.CharField(_("token"), max_length=255, blank=True)
+    openid = models.CharField(_("openid"), max_length=255, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=255, blank=True)
+    relief_amount = models.BigIntegerField(_("relief amount"), default=0)
+    relief_value = models.BigIntegerField(_("relief value (fen)"), default=0)
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("discount")
+        verbose_name_plural = _("discounts")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(relief_value__gte=0) & Q(relief_amount__gte=0),
+                name="discount_relief_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.relief_value}"
+
+
+class MerchantCoupon(models.Model):
+    """A third-party merchant's coupon used on an order: what the park bills the merchant."""
+
+    class CouponType(models.IntegerChoices):
+        AMOUNT = 1, _("amount (fen)")
+        TIME = 2, _("time")
+        FREE = 3, _("free of charge")
+        PRICING = 4, _("different pricing")
+        LONG_TERM = 5, _("long-term coupon")
+        PERCENTAGE = 6, _("percentage")
+
+    order = models.ForeignKey(
+        PayOrder, on_delete=models.CASCADE, related_name="mcoupons", verbose_name=_("order")
+    )
+    coupon_name = models.CharField(_("coupon name"), max_length=255, blank=True)
+    coupon_code = models.CharField(_("coupon code"), max_length=255, blank=True)
+    store_name = models.CharField(_("store name"), max_length=255, blank=True)
+    store_code = models.CharField(_("store code"), max_length=255, blank=True, db_index=True)
+    # Unknown types (the platform may add some) are stored as given, so no `choices=` check.
+    coupon_type = models.IntegerField(_("coupon type"), null=True, blank=True)
+    coupon_value = models.BigIntegerField(_("coupon value"), default=0)
+    grant_time_raw = models.CharField(_("grant time as pushed"), max_length=255, blank=True)
+    grant_time = models.DateTimeField(_("grant time"), null=True, blank=True)
+    grant_serial = models.CharField(_("grant serial"), max_length=255, blank=True)
+    extra = models.JSONField(_("extra fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("merchant coupon")
+        verbose_name_plural = _("merchant coupons")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coupon_value__gte=0), name="mcoupon_coupon_value_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_name} {self.coupon_name}"
+
+    @property
+    def coupon_type_label(self) -> str:
+        """Return the documented name of the type, or the bare number for an unknown one."""
+        if self.coupon_type in self.CouponType.values:
+            return str(self.CouponType(self.coupon_type).label)
+        return "" if self.coupon_type is None else str(self.coupon_type)
+
+
+class PushLog(models.Model):
+    """One request to the push endpoint, whatever its outcome."""
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
+    content_type = models.CharField(_("content type"), max_length=255, blank=True)
+    body = models.TextField(_("raw body"), blank=True, help_text=_("The first 64 KiB."))
+    authorization = models.CharField(
+        _("signature header"),
+        max_length=255,
+        blank=True,
+        help_text=_("The Authorization header (a signature, not a secret), kept for replay."),
+    )
+    code = models.CharField(_("code"), max_length=8, db_index=True)
+    reason = models.CharField(_("reason"), max_length=32, db_index=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    app_id = models.CharField(_("app id"), max_length=64, blank=True)
+    pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True, db_index=True)
+    plate = models.CharField(_("plate"), max_length=64, blank=True)
+    order = models.ForeignKey(
+        PayOrder,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="push_logs",
+        verbose_name=_("order"),
+    )
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("push log")
+        verbose_name_plural = _("push log")
+        ordering = ["-received_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"

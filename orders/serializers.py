@@ -1,0 +1,433 @@
+"""The push payload contract (PUSH_PROTOCOL.md): reading the body and validating its fields.
+
+Plain Serializers that only validate and normalise; writing is ``services.receive_push``'s job.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
+
+from rest_framework import serializers
+
+from whitelist import plates
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_FEN = 10**10
+# Fields the protocol itself uses; every other top-level key is kept verbatim with the order.
+PROTOCOL_FIELDS = frozenset({"app_id", "sign", "sign_type", "timestamp"})
+CHINA = ZoneInfo("Asia/Shanghai")
+# 2000-01-01 00:00 China time: the earliest pay_time accepted.
+EARLIEST_PAY_TIME = datetime(2000, 1, 1, tzinfo=CHINA)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class BadBody(ValueError):
+    """The body cannot be read as a push at all (step 1 of the protocol's checks)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+# --- Reading the body ----------------------------------------------------------------------
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise BadBody(f"key {key!r} is given twice")
+        seen[key] = value
+    return seen
+
+
+def _reject_constant(name: str) -> None:
+    raise BadBody(f"{name} is not a JSON number")
+
+
+def loads_json(text: str) -> Any:
+    """Parse JSON refusing repeated keys and NaN/Infinity; raise BadBody or ValueError."""
+    return json.loads(
+        text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+    )
+
+
+def _check_text(value: Any) -> None:
+    """Refuse text no database can store: NUL characters and lone surrogates."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadBody("the body contains a NUL character")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadBody("the body contains an unpaired surrogate") from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
+    """Turn a request body into the top-level parameters, or raise BadBody."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadBody("the body is larger than 1 MiB", too_large=True)
+    header = Message()
+    header["content-type"] = content_type or ""
+    media_type = header.get_content_type() if content_type else ""
+    charset = (header.get_param("charset") or "utf-8").lower()
+    if charset not in {"utf-8", "utf8"}:
+        raise BadBody(f"charset {charset!r} is not supported; send UTF-8")
+    try:
+        text = body.decode("utf-8")
+        if media_type == "application/x-www-form-urlencoded":
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+            payload: Any = _reject_duplicate_keys(pairs)
+        elif media_type == "application/json":
+            payload = loads_json(text)
+            if not isinstance(payload, dict):
+                raise BadBody("the JSON body is not an object")
+        else:
+            raise BadBody(
+                "content type must be application/x-www-form-urlencoded or application/json"
+            )
+        _check_text(payload)
+    except UnicodeError:
+        raise BadBody("the body is not valid UTF-8") from None
+    except RecursionError:
+        raise BadBody("the JSON body is nested too deeply") from None
+    except BadBody:
+        raise
+    except ValueError as exc:
+        raise BadBody(f"the JSON body cannot be parsed: {exc}") from None
+    return payload
+
+
+# --- Fields ----------------------------------------------------------------------------------
+
+
+class TextField(serializers.CharField):
+    """A string (a JSON number is taken as its text), kept exactly as given."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not self.allow_blank and not value.strip():
+            self.fail("blank")
+        return value
+
+
+class OptionalTextField(TextField):
+    """An optional string; missing, empty and ``null`` all become ``""``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(required=False, allow_blank=True, allow_null=True, default="")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        return "" if data is None else super().to_internal_value(data)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            return True, ""
+        return super().validate_empty_values(data)
+
+
+class DigitsField(serializers.Field):
+    """A non-negative integer given as decimal digits or a JSON integer; nothing else."""
+
+    default_error_messages = {
+        "invalid": "must be a non-negative integer (decimal digits only)",
+        "max_value": "must be at most {max_value}",
+    }
+
+    def __init__(self, *, max_value: int = MAX_FEN, **kwargs: Any) -> None:
+        self.max_value = max_value
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            value = data
+        elif isinstance(data, str) and _DIGITS.fullmatch(data):
+            if len(data.lstrip("0")) > len(str(self.max_value)):
+                self.fail("max_value", max_value=self.max_value)
+            value = int(data)
+        else:
+            self.fail("invalid")
+        if value < 0:
+            self.fail("invalid")
+        if value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        return value
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+class OptionalAmountField(DigitsField):
+    """An optional amount inside a discount or coupon: missing, empty or ``null`` is 0."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(required=False, allow_null=True, default=0)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return True, 0
+        return super().validate_empty_values(data)
+
+
+class CouponTypeField(serializers.Field):
+    """DiscountType as an integer; unknown numbers are stored, not refused."""
+
+    default_error_messages = {"invalid": "must be an integer"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(required=False, allow_null=True, default=None)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and re.fullmatch(r"-?[0-9]{1,10}", data):
+            data = int(data)
+        if not isinstance(data, int) or not -(2**31) <= data < 2**31:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+def parse_grant_time(raw: str) -> datetime | None:
+    """Read a coupon's grant time when it is ms since epoch or China-time text, else None."""
+    if _DIGITS.fullmatch(raw) and len(raw) <= 15:
+        try:
+            return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+class KeepExtraMixin:
+    """Keep keys the serializer does not know under ``extra``, verbatim."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        value["extra"] = {key: item for key, item in data.items() if key not in self.fields}
+        return value
+
+
+class DiscountSerializer(KeepExtraMixin, serializers.Serializer):
+    type = OptionalTextField(max_length=255)
+    token = OptionalTextField(max_length=255)
+    openid = OptionalTextField(max_length=255)
+    mobile = OptionalTextField(max_length=255)
+    relief_amount = OptionalAmountField()
+    relief_value = OptionalAmountField()
+
+
+class MerchantCouponSerializer(KeepExtraMixin, serializers.Serializer):
+    coupon_name = OptionalTextField(max_length=255)
+    coupon_code = OptionalTextField(max_length=255)
+    store_name = OptionalTextField(max_length=255)
+    store_code = OptionalTextField(max_length=255)
+    coupon_type = CouponTypeField()
+    coupon_value = OptionalAmountField()
+    grant_time = OptionalTextField(max_length=255)
+    grant_serial = OptionalTextField(max_length=255)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        value["grant_time_raw"] = value.pop("grant_time")
+        value["grant_time"] = parse_grant_time(value["grant_time_raw"])
+        return value
+
+
+class EmbeddedListField(serializers.ListField):
+    """A list of objects, given as a real JSON array or as a JSON-encoded string (form bodies)."""
+
+    default_error_messages = {"invalid_json": "is not a valid JSON array"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(required=False, allow_null=True, default=list)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return True, []
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        if isinstance(data, str):
+            try:
+                data = loads_json(data)
+            except (ValueError, RecursionError):
+                self.fail("invalid_json")
+            if data is None:
+                return []
+        return super().to_internal_value(data)
+
+
+class PayOrderPushSerializer(serializers.Serializer):
+    """The business fields of a push (the protocol's step 5)."""
+
+    park_uuid = TextField(max_length=64)
+    park_name = TextField(max_length=128)
+    parking_serial = TextField(max_length=64)
+    pay_serial = TextField(max_length=64)
+    pay_value = DigitsField(max_value=MAX_FEN)
+    pay_time = DigitsField(max_value=10**15)
+    plate = TextField(max_length=64)
+    channel = TextField(max_length=64)
+    identity = OptionalTextField(max_length=255)
+    discounts = EmbeddedListField(child=DiscountSerializer())
+    mcoupons = EmbeddedListField(child=MerchantCouponSerializer())
+
+    def validate_plate(self, value: str) -> str:
+        plate = plates.normalise(value)
+        if not plate:
+            raise serializers.ValidationError("may not be blank")
+        if len(plate) > plates.MAX_LENGTH:
+            raise serializers.ValidationError(
+                f"has more than {plates.MAX_LENGTH} characters after normalisation"
+            )
+        return value
+
+    def validate_pay_time(self, value: int) -> int:
+        now: datetime = self.context["now"]
+        earliest = int(EARLIEST_PAY_TIME.timestamp() * 1000)
+        latest = int((now + timedelta(days=1)).timestamp() * 1000)
+        if not earliest <= value <= latest:
+            raise serializers.ValidationError(
+                "must be ms since epoch between 2000-01-01 and one day after now"
+            )
+        return value
+
+
+# --- The validated push -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushData:
+    """A validated push, ready to store."""
+
+    app_id: str
+    park_uuid: str
+    park_name: str
+    parking_serial: str
+    pay_serial: str
+    pay_value: int
+    pay_time_ms: int
+    plate: str
+    plate_raw: str
+    channel: str
+    identity: str
+    discounts: list[dict[str, Any]]
+    mcoupons: list[dict[str, Any]]
+    extra: dict[str, Any]
+
+    @property
+    def pay_time(self) -> datetime:
+        return datetime.fromtimestamp(self.pay_time_ms / 1000, tz=UTC)
+
+    def fingerprint(self) -> str:
+        """Hash the business content, so a retry in any encoding is told from a conflict."""
+        coupons = [
+            {key: value for key, value in coupon.items() if key != "grant_time"}
+            for coupon in self.mcoupons
+        ]
+        content = {
+            "park_uuid": self.park_uuid,
+            "parking_serial": self.parking_serial,
+            "pay_value": self.pay_value,
+            "pay_time": self.pay_time_ms,
+            "plate": self.plate,
+            "channel": self.channel,
+            "identity": self.identity,
+            "discounts": self.discounts,
+            "mcoupons": coupons,
+        }
+        text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _flatten_errors(errors: Any, path: str = "") -> tuple[str, str]:
+    """Return the first error as (field path, message): ``discounts[0].relief_value``."""
+    if isinstance(errors, Mapping):
+        key, value = next(iter(errors.items()))
+        if isinstance(key, int):
+            sub = f"{path}[{key}]"
+        elif key == "non_field_errors":
+            sub = path
+        else:
+            sub = f"{path}.{key}" if path else str(key)
+        return _flatten_errors(value, sub)
+    if isinstance(errors, list) and errors:
+        if isinstance(errors[0], str):
+            return path, str(errors[0])
+        for index, item in enumerate(errors):
+            if item:
+                return _flatten_errors(item, f"{path}[{index}]")
+    return path, str(errors)
+
+
+class InvalidField(ValueError):
+    """A field breaks the contract (step 5); the message names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def validate_push(payload: Mapping[str, Any], *, now: datetime) -> PushData:
+    """Validate the business fields of a decoded push, or raise InvalidField."""
+    serializer = PayOrderPushSerializer(data=payload, context={"now": now})
+    if not serializer.is_valid():
+        field, message = _flatten_errors(serializer.errors)
+        raise InvalidField(field, message)
+    data = serializer.validated_data
+    extra = {
+        key: value
+        for key, value in payload.items()
+        if key not in PROTOCOL_FIELDS and key not in serializer.fields
+    }
+    return PushData(
+        app_id=str(payload.get("app_id", "")),
+        park_uuid=data["park_uuid"],
+        park_name=data["park_name"],
+        parking_serial=data["parking_serial"],
+        pay_serial=data["pay_serial"],
+        pay_value=data["pay_value"],
+        pay_time_ms=data["pay_time"],
+        plate=plates.normalise(data["plate"]),
+        plate_raw=data["plate"],
+        channel=data["channel"],
+        identity=data["identity"],
+        discounts=[dict(item) for item in data["discounts"]],
+        mcoupons=[dict(item) for item in data["mcoupons"]],
+        extra=extra,
+    )

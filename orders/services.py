@@ -1,0 +1,263 @@
+"""Writes: receiving a pay-order push (PUSH_PROTOCOL.md) and replaying a logged one."""
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from orders import serializers
+from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
+from parkingops import signing
+from whitelist.selectors import find_valid_entry
+
+logger = logging.getLogger(__name__)
+
+LOG_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What arrived over HTTP, before anything is trusted."""
+
+    body: bytes
+    content_type: str = ""
+    authorization: str = ""
+    remote_addr: str = ""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """The answer to a push: the protocol's code and reason, and the HTTP status."""
+
+    code: str
+    reason: str
+    message: str
+    status: int
+    order_id: int | None = None
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "reason": self.reason, "message": self.message}
+
+
+class Refusal(Exception):
+    """A push refused at one of the protocol's steps."""
+
+    def __init__(self, code: str, reason: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.result = PushResult(code, reason, message, status)
+
+
+def _clip(value: Any, length: int) -> str:
+    """Turn a logged value into text that fits its column (NUL-free, for PostgreSQL)."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return text.replace("\x00", "\ufffd")[:length]
+
+
+def _authenticate(payload: Mapping[str, Any], request: PushRequest, now: datetime) -> None:
+    """Steps 2 to 4: the app id, the signature and (when enabled) the timestamp."""
+    app_id = payload.get("app_id")
+    if not isinstance(app_id, str) or not app_id or app_id != settings.PLATFORM_APP_ID:
+        raise Refusal("1401", "unknown_app", "app_id is missing or unknown", 401)
+
+    secrets = settings.PLATFORM_APP_SECRET
+    sign_type = payload.get("sign_type")
+    if sign_type not in (None, "") and (
+        not isinstance(sign_type, str) or sign_type.upper() != "MD5"
+    ):
+        raise Refusal("1401", "bad_signature", "sign_type must be MD5", 401)
+    signature = payload.get("sign")
+    if signature not in (None, ""):
+        valid = signing.verify_params(payload, signature, secrets)
+    elif request.authorization:
+        valid = signing.verify_body(request.body, request.authorization, secrets)
+    else:
+        raise Refusal("1401", "bad_signature", "the signature is missing", 401)
+    if not valid:
+        raise Refusal("1401", "bad_signature", "the signature does not match", 401)
+
+    tolerance = settings.PUSH_TIMESTAMP_TOLERANCE
+    if tolerance > 0:
+        stamp = payload.get("timestamp")
+        try:
+            sent = int(stamp) if not isinstance(stamp, bool) else None
+        except (TypeError, ValueError):
+            sent = None
+        if sent is None or abs(now.timestamp() * 1000 - sent) > tolerance * 1000:
+            raise Refusal(
+                "1401",
+                "stale_timestamp",
+                f"timestamp is missing or more than {tolerance} s away from now",
+                401,
+            )
+
+
+def _upsert_park(*, park_uuid: str, name: str, now: datetime) -> Park:
+    """Create the park or take the newest name, in one statement (no read-then-write race)."""
+    (park,) = Park.objects.bulk_create(
+        [Park(park_uuid=park_uuid, name=name, first_seen=now, last_seen=now)],
+        update_conflicts=True,
+        unique_fields=["park_uuid"],
+        update_fields=["name", "last_seen"],
+    )
+    return park
+
+
+def _create_order(data: serializers.PushData, *, entry_id: int | None, now: datetime) -> PayOrder:
+    park = _upsert_park(park_uuid=data.park_uuid, name=data.park_name, now=now)
+    order = PayOrder.objects.create(
+        pay_serial=data.pay_serial,
+        parking_serial=data.parking_serial,
+        park=park,
+        plate=data.plate,
+        plate_raw=data.plate_raw,
+        pay_value=data.pay_value,
+        pay_time=data.pay_time,
+        channel=data.channel,
+        identity=data.identity,
+        app_id=data.app_id,
+        extra=data.extra,
+        received_at=now,
+        whitelist_entry_id=entry_id,
+        fingerprint=data.fingerprint(),
+    )
+    if data.discounts:
+        Discount.objects.bulk_create([Discount(order=order, **item) for item in data.discounts])
+    if data.mcoupons:
+        MerchantCoupon.objects.bulk_create(
+            [MerchantCoupon(order=order, **item) for item in data.mcoupons]
+        )
+    return order
+
+
+def _held_order(data: serializers.PushData) -> PushResult | None:
+    """Answer for a pay_serial we already hold: a retry (1001) or a conflict (1409)."""
+    held = PayOrder.objects.filter(pay_serial=data.pay_serial).values("pk", "fingerprint").first()
+    if held is None:
+        return None
+    if held["fingerprint"] == data.fingerprint():
+        return PushResult("1001", "duplicate", "order already stored", 200, held["pk"])
+    return PushResult("1409", "conflict", "pay_serial already stored with different content", 409)
+
+
+def _store(data: serializers.PushData, log: PushLog, started: float) -> PushResult:
+    """Steps 6 and 7: the whitelist, then the order, its discounts and coupons, at once."""
+    entry = find_valid_entry(plate=data.plate, park_uuid=data.park_uuid, at=data.pay_time)
+    if entry is None:
+        # An order we already hold is always acknowledged, even if its plate has since left
+        # the whitelist: otherwise the platform would retry it for ever.
+        held = _held_order(data)
+        if held is not None and held.code == "1001":
+            return held
+        raise Refusal("1403", "not_whitelisted", "plate is not on a valid whitelist entry", 403)
+
+    try:
+        with transaction.atomic():
+            order = _create_order(data, entry_id=entry.pk, now=log.received_at)
+            # The log row rides in the order's transaction: one commit for an accepted push.
+            result = PushResult("1001", "accepted", "order stored", 200, order.pk)
+            _save_log(log, result, started)
+    except IntegrityError:
+        # Another request (a platform retry arriving at the same instant, or the same push
+        # again) committed this pay_serial first: the unique constraint decided, so re-read
+        # and compare instead of checking beforehand, which would race.
+        held = _held_order(data)
+        if held is None:
+            raise
+        return held
+    return result
+
+
+def _save_log(log: PushLog, result: PushResult, started: float) -> None:
+    log.code = result.code
+    log.reason = result.reason
+    log.message = _clip(result.message, 500)
+    log.order_id = result.order_id
+    log.duration_ms = round((time.monotonic() - started) * 1000)
+    log.save(force_insert=True)
+
+
+def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushResult:
+    """Verify, validate and store one push, log it, and return the protocol's answer.
+
+    Nothing half-stored survives a refusal: the order, its discounts and coupons are written
+    in one transaction, and the log row is written either inside it (accepted) or after it.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    log = PushLog(
+        received_at=now,
+        remote_addr=_clip(request.remote_addr, 64),
+        content_type=_clip(request.content_type, 255),
+        body=_clip(request.body[:LOG_BODY_BYTES].decode("utf-8", errors="replace"), 10**6),
+        authorization=_clip(request.authorization, 255),
+    )
+    try:
+        try:
+            payload = serializers.decode_body(request.body, request.content_type)
+        except serializers.BadBody as exc:
+            status = 413 if exc.too_large else 400
+            raise Refusal("1400", "bad_body", str(exc), status) from None
+        log.app_id = _clip(payload.get("app_id"), 64)
+        log.pay_serial = _clip(payload.get("pay_serial"), 64)
+        log.plate = _clip(payload.get("plate"), 64)
+        _authenticate(payload, request, now)
+        try:
+            data = serializers.validate_push(payload, now=now)
+        except serializers.InvalidField as exc:
+            raise Refusal("1400", "invalid_field", str(exc)[:500], 400) from None
+        log.plate = data.plate
+        result = _store(data, log, started)
+    except Refusal as refusal:
+        result = refusal.result
+    except (OperationalError, InterfaceError):
+        logger.warning("push: database unavailable", exc_info=True)
+        result = PushResult("1503", "unavailable", "database unavailable, retry later", 503)
+    except Exception:
+        logger.exception("push: unexpected error")
+        result = PushResult("1500", "internal_error", "internal error, retry later", 500)
+
+    if result.reason != "accepted":
+        # An accepted push's log row was committed with its order; any other outcome (even
+        # one whose order transaction failed on commit) is logged now, on its own.
+        log.pk = None
+        try:
+            _save_log(log, result, started)
+        except DatabaseError:
+            # The raw push is always logged: when the database cannot take it, the process
+            # log does. The body carries a signature, never a secret.
+            logger.error(
+                "push: could not write the push log; code=%s reason=%s body=%r",
+                result.code,
+                result.reason,
+                log.body,
+                exc_info=True,
+            )
+            if result.code != "1001":
+                result = PushResult("1503", "unavailable", "database unavailable, retry later", 503)
+    logger.info(
+        "push pay_serial=%s code=%s reason=%s duration_ms=%s",
+        log.pay_serial,
+        result.code,
+        result.reason,
+        log.duration_ms,
+    )
+    return result
+
+
+def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
+    """Run a logged push's body again through ``receive_push``; the result is a new log row."""
+    return receive_push(
+        request=PushRequest(
+            body=log.body.encode("utf-8"),
+            content_type=log.content_type,
+            authorization=log.authorization,
+            remote_addr="replay",
+        ),
+        now=now,
+    )

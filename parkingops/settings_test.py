@@ -1,0 +1,15 @@
+"""Settings for the test suite: the project's settings with the demo platform credentials.
+
+The database still comes from DATABASE_URL, so CI runs the same suite on SQLite and PostgreSQL.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ["PLATFORM_APP_ID"] = "op00961963581daa7"
+os.environ["PLATFORM_APP_SECRET"] = "demo-secret-7f3a,older-secret-1"  # noqa: S105
+os.environ["PUSH_TIMESTAMP_TOLERANCE"] = "0"
+
+from parkingops.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
