@@ -67,6 +67,10 @@ class PayOrder(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pay_value__gte=0), name="payorder_pay_value_gte_0"),
         ]
+        permissions = [
+            ("view_personal_data", _("Can see personal data (mobile numbers) unmasked")),
+            ("export_orders", _("Can export orders, coupons and summaries as CSV")),
+        ]
 
     def __str__(self) -> str:
         return self.pay_serial
@@ -181,6 +185,7 @@ class PushLog(models.Model):
         verbose_name = _("push log")
         verbose_name_plural = _("push log")
         ordering = ["-received_at", "-pk"]
+        permissions = [("replay_pushlog", _("Can replay a logged push"))]
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
