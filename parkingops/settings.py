@@ -145,6 +145,11 @@ PLATFORM_APP_ID = env.str("PLATFORM_APP_ID", default="")
 PLATFORM_APP_SECRET = [s.strip() for s in env.str("PLATFORM_APP_SECRET", default="").split(",")]
 PLATFORM_APP_SECRET = [s for s in PLATFORM_APP_SECRET if s]
 PUSH_TIMESTAMP_TOLERANCE = _env_int("PUSH_TIMESTAMP_TOLERANCE", 0)
+# The platform's open API (whitelist sync, payment list). No default: nothing reaches the
+# internet unless a deployment says so; the demo points it at the local fake platform.
+PLATFORM_API_BASE = env.str("PLATFORM_API_BASE", default="")
+PLATFORM_API_TIMEOUT = _env_int("PLATFORM_API_TIMEOUT", 10, minimum=1)
+PLATFORM_API_RETRIES = _env_int("PLATFORM_API_RETRIES", 3)
 
 LOGGING = {
     "version": 1,
