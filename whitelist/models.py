@@ -1,11 +1,50 @@
 """Plates the platform may push pay orders for."""
 
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from whitelist import plates
+
+
+class Status(models.TextChoices):
+    """What an entry means for the push right now; computed, never stored."""
+
+    ACTIVE = "active", _("Active")
+    NOT_YET_VALID = "not_yet_valid", _("Not yet valid")
+    EXPIRED = "expired", _("Expired")
+    DISABLED = "disabled", _("Disabled")
+
+
+def status_q(status: str, *, at: datetime) -> Q:
+    """Return the filter selecting entries in ``status`` at ``at``, for use in SQL.
+
+    The conditions mirror ``WhitelistEntry.status_at`` and ``find_valid_entry``: "active" is
+    exactly what the push would accept at ``at`` (ignoring the park).
+    """
+    if status == Status.DISABLED:
+        return Q(is_active=False)
+    if status == Status.NOT_YET_VALID:
+        return Q(is_active=True, valid_from__gt=at)
+    if status == Status.EXPIRED:
+        # valid_until > valid_from (the check constraint), so this also implies valid_from < at.
+        return Q(is_active=True, valid_until__lte=at)
+    if status == Status.ACTIVE:
+        return Q(is_active=True, valid_from__lte=at) & (
+            Q(valid_until__isnull=True) | Q(valid_until__gt=at)
+        )
+    raise ValueError(f"Unknown whitelist status {status!r}.")
+
+
+class WhitelistEntryQuerySet(models.QuerySet):
+    def in_status(self, status: str, *, at: datetime | None = None) -> "WhitelistEntryQuerySet":
+        """Return the entries in ``status`` at ``at`` (default: now)."""
+        return self.filter(status_q(status, at=at or timezone.now()))
 
 
 class WhitelistEntry(models.Model):
@@ -35,6 +74,14 @@ class WhitelistEntry(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = WhitelistEntryQuerySet.as_manager()
+    # Who changed what and when; updated_at is left out because history_date records it.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        verbose_name=_("whitelist entry history"),
+        verbose_name_plural=_("whitelist entry history"),
+    )
+
     class Meta:
         verbose_name = _("whitelist entry")
         verbose_name_plural = _("whitelist entries")
@@ -55,3 +102,60 @@ class WhitelistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plate} @ {self.park_uuid or '*'}"
+
+    def clean_fields(self, exclude=None):
+        """Normalise and check the plate, then check the window, besides the fields' own rules.
+
+        Done here rather than in ``clean()`` because only here are the fields that already
+        failed known (``exclude``): a window check against a ``valid_from`` that did not parse
+        would report a wrong error. The admin form and the import both run this.
+        """
+        exclude = set(exclude or ())
+        errors: dict[str, list[ValidationError]] = {}
+        if "plate" not in exclude:
+            try:
+                self.plate = plates.validate(self.plate or "")
+            except ValidationError as error:
+                errors["plate"] = error.error_list
+        try:
+            super().clean_fields(exclude=exclude | set(errors))
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if not exclude.intersection({"valid_from", "valid_until"}) and not (
+            set(errors) & {"valid_from", "valid_until"}
+        ):
+            window_error = self.window_error()
+            if window_error:
+                errors["valid_until"] = [window_error]
+        if errors:
+            raise ValidationError(errors)
+
+    def window_error(self) -> ValidationError | None:
+        """Return why the validity window is empty, or None when it is fine."""
+        if self.valid_from is None or self.valid_until is None:
+            return None
+        if self.valid_until <= self.valid_from:
+            return ValidationError(
+                _("“Valid until” (%(until)s) must be later than “valid from” (%(from)s)."),
+                code="empty_window",
+                params={
+                    "until": timezone.localtime(self.valid_until).strftime("%Y-%m-%d %H:%M"),
+                    "from": timezone.localtime(self.valid_from).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
+        return None
+
+    def status_at(self, at: datetime) -> Status:
+        """Return the entry's status at ``at``; the same rules as ``status_q``."""
+        if not self.is_active:
+            return Status.DISABLED
+        if self.valid_from > at:
+            return Status.NOT_YET_VALID
+        if self.valid_until is not None and self.valid_until <= at:
+            return Status.EXPIRED
+        return Status.ACTIVE
+
+    @property
+    def status(self) -> Status:
+        """Return the entry's status now."""
+        return self.status_at(timezone.now())
