@@ -132,6 +132,13 @@ def test_park_filter_offers_the_parks_by_name_and_filters_exactly(admin_en):
     assert plates_listed(admin_en.get(CHANGELIST, {"park": "unknown-park"})) == ["川A00003"]
 
 
+def test_filters_show_counts_on_request(admin_en, entry_in_each_status):
+    response = admin_en.get(CHANGELIST, {"_facets": "True"})
+
+    assert response.status_code == 200
+    assert "Expired (1)" in response.content.decode()
+
+
 # --- add and change -----------------------------------------------------------------------------
 
 
@@ -367,6 +374,38 @@ def test_valid_until_action_extends_by_days_and_leaves_open_ended_entries(admin_
     assert open_ended.valid_until is None
     assert ending.history.latest().history_change_reason == "Bulk extend by 30 days"
     assert open_ended.history.count() == 1
+
+
+def test_valid_until_action_on_all_filtered_entries_changes_only_those(admin_en, now):
+    expired = [
+        WhitelistEntryFactory(
+            valid_from=now - timedelta(days=9), valid_until=now - timedelta(days=2)
+        )
+        for _ in range(3)
+    ]
+    active = WhitelistEntryFactory(valid_until=now + timedelta(days=2))
+
+    question = admin_en.post(
+        CHANGELIST + "?status=expired",
+        {"action": "change_valid_until", "_selected_action": [expired[0].pk], "select_across": "1"},
+    )
+    assert "This changes 3 entries" in question.content.decode()
+    admin_en.post(
+        CHANGELIST + "?status=expired",
+        {
+            "action": "change_valid_until",
+            "_selected_action": [expired[0].pk],
+            "select_across": "1",
+            "apply": "1",
+            "extend_days": "7",
+        },
+    )
+
+    for entry in expired:
+        entry.refresh_from_db()
+        assert entry.valid_until == now + timedelta(days=5)
+    active.refresh_from_db()
+    assert active.valid_until == now + timedelta(days=2)
 
 
 def test_valid_until_action_wants_exactly_one_of_date_and_days(admin_en):
