@@ -18,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from whitelist import plates, selectors, services
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
-from whitelist.models import Status, WhitelistEntry, status_q
+from whitelist.models import Status, WhitelistEntry
 from whitelist.resources import COLUMNS, EXPORT_ONLY, ExcelCSV, WhitelistEntryResource
 
 # Colours of the status column, from Django admin's own palette.
@@ -36,7 +36,7 @@ def _china_time(value) -> str:
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """Filter by the computed status, in SQL (see ``whitelist.models.status_q``)."""
+    """Filter by the computed status, in SQL (see ``WhitelistEntryQuerySet.in_status``)."""
 
     title = gettext_lazy("status")
     parameter_name = "status"
@@ -46,7 +46,7 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in Status.values:
-            return queryset.filter(status_q(self.value(), at=timezone.now()))
+            return queryset.in_status(self.value())
         return queryset
 
 
