@@ -28,14 +28,16 @@ ROLES: dict[str, frozenset[str]] = {
             "whitelist.view_whitelistentry",
         }
     ),
-    # Operations keeps the whitelist (import and export come with add/change/view), reads the
-    # parks to find their uuids, reads the push log and replays a refused push.
+    # Operations keeps the whitelist (the admin allows import with add+change and export with
+    # view) and reads its history, reads the parks to find their uuids, reads the push log and
+    # replays a refused push.
     OPERATIONS: frozenset(
         {
             "whitelist.view_whitelistentry",
             "whitelist.add_whitelistentry",
             "whitelist.change_whitelistentry",
             "whitelist.delete_whitelistentry",
+            "whitelist.view_historicalwhitelistentry",
             "orders.view_park",
             "orders.view_pushlog",
             "orders.replay_pushlog",

@@ -13,6 +13,7 @@ ORDER_LIST = "/admin/orders/payorder/"
 ORDER_EXPORT = "/admin/orders/payorder/export/"
 WHITELIST_LIST = "/admin/whitelist/whitelistentry/"
 WHITELIST_ADD = "/admin/whitelist/whitelistentry/add/"
+WHITELIST_IMPORT = "/admin/whitelist/whitelistentry/import/"
 PUSHLOG_LIST = "/admin/orders/pushlog/"
 
 
@@ -128,6 +129,7 @@ def test_finance_cannot_add_or_change_the_whitelist(client, staff_in):
     entry = WhitelistEntry.objects.create(plate="川A660P1")
 
     assert client.get(WHITELIST_ADD).status_code == 403
+    assert client.get(WHITELIST_IMPORT).status_code == 403
     response = client.post(WHITELIST_ADD, {"plate": "川A12345", "valid_from_0": "2024-01-01"})
     assert response.status_code == 403
     assert WhitelistEntry.objects.count() == 1
@@ -138,13 +140,15 @@ def test_finance_cannot_add_or_change_the_whitelist(client, staff_in):
     assert not user.has_perm("orders.replay_pushlog")
 
 
-def test_operations_can_open_the_whitelist_add_page_and_push_log(client, staff_in):
+def test_operations_can_open_the_whitelist_pages_and_push_log(client, staff_in):
     staff_in(client, OPERATIONS)
     entry = WhitelistEntry.objects.create(plate="川A660P1")
 
     assert client.get(WHITELIST_LIST).status_code == 200
     assert client.get(WHITELIST_ADD).status_code == 200
+    assert client.get(WHITELIST_IMPORT).status_code == 200
     assert client.get(f"{WHITELIST_LIST}{entry.pk}/change/").status_code == 200
+    assert client.get(f"{WHITELIST_LIST}{entry.pk}/history/").status_code == 200
     assert client.get(PUSHLOG_LIST).status_code == 200
 
 
