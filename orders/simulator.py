@@ -1,8 +1,12 @@
 """Build and sign pushes the way the platform does: for ``send_push``, the demo, tests, bench."""
 
+import http.client
 import json
 import secrets
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -11,6 +15,17 @@ from parkingops import signing
 
 DEMO_PARK_UUID = "49f0cc52-e8c7-41e3-b54d-af666b8cc11a"
 DEMO_PARK_NAME = "P云支付体验-停车场"
+# The seed sample's plate: the demo data whitelists it for every park, so a bare
+# ``send_push`` against ``make run`` is accepted.
+DEMO_PLATE = "川A660P1"
+# What stores call their coupons, by DiscountType (PUSH_PROTOCOL.md); type 1 names its amount.
+COUPON_NAMES = {
+    2: "停车时长券",
+    3: "全免停车券",
+    4: "优惠计价券",
+    5: "长期停车券",
+    6: "折扣停车券",
+}
 
 
 def new_serial() -> str:
@@ -22,7 +37,7 @@ def build_push(
     *,
     app_id: str,
     pay_serial: str | None = None,
-    plate: str = "川A660P1",
+    plate: str = DEMO_PLATE,
     park_uuid: str = DEMO_PARK_UUID,
     park_name: str = DEMO_PARK_NAME,
     pay_value: int = 100,
@@ -56,6 +71,14 @@ def build_push(
     return params
 
 
+def coupon_name(coupon_type: int, value: int) -> str:
+    """Name a merchant coupon the way stores do: ``10元停车券`` for an amount of 1000 fen."""
+    if coupon_type == 1:
+        yuan, fen = divmod(value, 100)
+        return f"{yuan}元停车券" if fen == 0 else f"{yuan}.{fen:02d}元停车券"
+    return COUPON_NAMES.get(coupon_type, "停车优惠券")
+
+
 @dataclass
 class EncodedPush:
     """A push ready to send: body bytes, content type and headers."""
@@ -87,3 +110,75 @@ def encode_push(
     }
     form["sign"] = signing.sign_params(form, secret)
     return EncodedPush(urlencode(form).encode("ascii"), "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the receiver answered: the HTTP status, its JSON (when it is JSON) and the text."""
+
+    status: int
+    text: str
+    body: dict[str, Any] | None = None
+
+    @property
+    def code(self) -> str:
+        """Return the protocol's code, or ``HTTP <status>`` when the answer is not one."""
+        if self.body is not None and isinstance(self.body.get("code"), str):
+            return self.body["code"]
+        return f"HTTP {self.status}"
+
+    @property
+    def reason(self) -> str:
+        return str(self.body.get("reason", "")) if self.body is not None else ""
+
+    @property
+    def message(self) -> str:
+        if self.body is not None:
+            return str(self.body.get("message", ""))
+        return " ".join(self.text.split())[:200]
+
+
+class Unreachable(Exception):
+    """The receiver could not be reached at all (refused, unknown host, timed out)."""
+
+
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def post_push(url: str, push: EncodedPush, *, timeout: float = 10.0) -> Answer:
+    """POST an encoded push to ``url`` with the standard library and return the answer.
+
+    Raise ``Unreachable`` when no answer arrives; an HTTP error status is an answer, not an
+    error. Loopback URLs bypass any configured HTTP proxy, which could not reach them.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    handlers = []
+    if parts.hostname in _LOOPBACK_HOSTS or parts.hostname.startswith("127."):
+        handlers.append(urllib.request.ProxyHandler({}))
+    opener = urllib.request.build_opener(*handlers)
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        url,
+        data=push.body,
+        headers={"Content-Type": push.content_type, **push.headers},
+        method="POST",
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        # 4xx/5xx carry the protocol's answer too (1401, 1403, 1409 ...).
+        with error:
+            status, raw = error.code, error.read()
+    except urllib.error.URLError as error:
+        raise Unreachable(str(error.reason)) from None
+    except (OSError, http.client.HTTPException) as error:
+        # Timeouts while reading and connections dropped mid-answer.
+        raise Unreachable(str(error) or type(error).__name__) from None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    return Answer(status, text, body if isinstance(body, dict) else None)
