@@ -12,6 +12,7 @@ from django.utils import translation
 
 from orders.models import PayOrder
 from parkingops.factories import PayOrderFactory
+from whitelist.models import Status
 
 CATALOGUE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES"
 HEADER_ZH = "ParkingOps 停车支付后台"
@@ -152,6 +153,8 @@ def test_compiled_catalogue_translates_model_names():
         assert translation.gettext("pay order") == "支付订单"
         assert str(PayOrder._meta.verbose_name) == "支付订单"
         assert str(PayOrder._meta.get_field("pay_serial").verbose_name) == "支付流水"
+        assert str(Status.ACTIVE.label) == "生效中"
+        assert str(Status.EXPIRED.label) == "已过期"
     with translation.override("en"):
         assert str(PayOrder._meta.verbose_name) == "pay order"
 
@@ -165,13 +168,16 @@ def test_every_po_entry_is_translated_and_compiled_into_the_mo():
     assert untranslated == []
 
     def compiled_text(entry):
-        if entry["msgid_plural"] is None:
-            return compiled.gettext(entry["msgid"])
-        return compiled.ngettext(entry["msgid"], entry["msgid_plural"], 1)
+        context, msgid, plural = entry["context"], entry["msgid"], entry["msgid_plural"]
+        if context is None:
+            if plural is None:
+                return compiled.gettext(msgid)
+            return compiled.ngettext(msgid, plural, 1)
+        if plural is None:
+            return compiled.pgettext(context, msgid)
+        return compiled.npgettext(context, msgid, plural, 1)
 
-    stale = [
-        e["msgid"] for e in entries if e["context"] is None and compiled_text(e) != e["msgstr"]
-    ]
+    stale = [e["msgid"] for e in entries if compiled_text(e) != e["msgstr"]]
     assert stale == [], "run `manage.py compilemessages` after editing the .po"
     assert len(entries) > 50
 
