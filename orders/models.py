@@ -185,6 +185,10 @@ class PushLog(models.Model):
         verbose_name = _("push log")
         verbose_name_plural = _("push log")
         ordering = ["-received_at", "-pk"]
+        indexes = [
+            # The push-log admin searches by plate (operations: "why was this car refused?").
+            models.Index(fields=["plate"], name="pushlog_plate"),
+        ]
         permissions = [("replay_pushlog", _("Can replay a logged push"))]
 
     def __str__(self) -> str:

@@ -1,0 +1,365 @@
+"""Reads for the back-office: order search, totals of a filtered set, coupons per store, the
+daily summary, and cheap counts for large tables.
+
+Keyword-only functions taking and returning querysets or small dataclasses; the admin, the CSV
+exports and the ``export_orders`` command call them, so each figure is computed one way.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import connections
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Reverse, TruncDate
+
+from orders.formatting import CHINA
+from orders.models import Discount, MerchantCoupon, PayOrder
+from whitelist import plates
+
+# --- Dates -----------------------------------------------------------------------------------
+
+
+def day_start(day: date) -> datetime:
+    """Return China-time midnight at the start of ``day``."""
+    return datetime.combine(day, time.min, tzinfo=CHINA)
+
+
+def in_days(field: str, *, date_from: date | None = None, date_to: date | None = None) -> Q:
+    """Return the condition "``field`` on ``date_from`` .. ``date_to``", both China-time days
+    inclusive, as a half-open range the column's index serves: ``field >= 00:00 of date_from``
+    and ``field < 00:00 of the day after date_to``. Either end may be None (open).
+    """
+    condition = Q()
+    if date_from is not None:
+        condition &= Q(**{f"{field}__gte": day_start(date_from)})
+    if date_to is not None:
+        condition &= Q(**{f"{field}__lt": day_start(date_to + timedelta(days=1))})
+    return condition
+
+
+def orders_between(
+    *, date_from: date | None = None, date_to: date | None = None, park_uuid: str = ""
+) -> QuerySet[PayOrder]:
+    """Return the orders paid on those China-time days (both inclusive), at one park if given."""
+    orders = PayOrder.objects.filter(in_days("pay_time", date_from=date_from, date_to=date_to))
+    if park_uuid:
+        orders = orders.filter(park__park_uuid=park_uuid)
+    return orders
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+def search_orders(*, orders: QuerySet[PayOrder], term: str) -> QuerySet[PayOrder]:
+    """Narrow ``orders`` to those matching ``term``: a plate, or a pay or parking serial.
+
+    The plate is normalised first (``川a 660p1`` finds ``川A660P1``) and matches as the whole
+    plate, its beginning (``川A66``) or its ending (``660P1``). Every branch has an index on
+    PostgreSQL: the beginning a ``varchar_pattern_ops`` index on ``plate``, the ending one on
+    ``reverse(plate)`` (see migration 0003), the serials their own indexes.
+    """
+    term = term.strip()
+    if not term:
+        return orders
+    condition = Q(pay_serial=term) | Q(parking_serial=term)
+    plate = plates.normalise(term)
+    if plate:
+        # "Ends with X" is "the reversed plate begins with reversed X": an indexable prefix
+        # match, where LIKE '%X' would read every row.
+        orders = orders.alias(plate_reversed=Reverse("plate"))
+        condition |= Q(plate__startswith=plate) | Q(plate_reversed__startswith=plate[::-1])
+    return orders.filter(condition)
+
+
+def with_row_totals(orders: QuerySet[PayOrder]) -> QuerySet[PayOrder]:
+    """Annotate each order with ``relief_total`` (fen) and ``coupon_count``.
+
+    Correlated subqueries on the discount and coupon foreign-key indexes: the database runs
+    them only for the rows a page returns, however large the filtered set is.
+    """
+    relief = (
+        Discount.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("relief_value"))
+        .values("total")
+    )
+    coupons = (
+        MerchantCoupon.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return orders.annotate(
+        relief_total=Coalesce(Subquery(relief), 0),
+        coupon_count=Coalesce(Subquery(coupons), 0),
+    )
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """Totals of a set of orders; money in fen."""
+
+    orders: int = 0
+    paid: int = 0
+    relief: int = 0
+    coupons: int = 0
+    coupon_value: int = 0
+
+
+def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
+    """Return the count, amount paid, discount relief and coupon totals of all of ``orders``.
+
+    Three aggregate queries, whatever the size: the orders themselves, then the discounts and
+    the coupons of those orders (a semi-join on their order index; all rows when unfiltered).
+    """
+    orders = orders.order_by()
+    paid = orders.aggregate(count=Count("pk"), paid=Sum("pay_value"))
+    if orders.query.has_filters():
+        discounts = Discount.objects.filter(order__in=orders.values("pk"))
+        coupons = MerchantCoupon.objects.filter(order__in=orders.values("pk"))
+    else:
+        discounts, coupons = Discount.objects.all(), MerchantCoupon.objects.all()
+    relief = discounts.aggregate(relief=Sum("relief_value"))
+    coupon = coupons.aggregate(count=Count("pk"), value=Sum("coupon_value"))
+    return OrderTotals(
+        orders=paid["count"] or 0,
+        paid=paid["paid"] or 0,
+        relief=relief["relief"] or 0,
+        coupons=coupon["count"] or 0,
+        coupon_value=coupon["value"] or 0,
+    )
+
+
+@dataclass
+class OrderExtras:
+    """What an exported order row needs from its discounts and coupons."""
+
+    relief: int = 0
+    mobiles: list[str] = field(default_factory=list)
+    coupons: int = 0
+    coupon_value: int = 0
+
+
+def order_extras(*, order_ids: Iterable[int]) -> dict[int, OrderExtras]:
+    """Return the discount relief, discount mobiles and coupon totals of a batch of orders.
+
+    Two queries per batch (not per order): the CSV export calls this once per chunk.
+    """
+    ids = list(order_ids)
+    extras = {order_id: OrderExtras() for order_id in ids}
+    discounts = (
+        Discount.objects.filter(order_id__in=ids)
+        .order_by("order_id", "pk")
+        .values_list("order_id", "mobile", "relief_value")
+    )
+    for order_id, mobile, relief in discounts:
+        extras[order_id].relief += relief
+        if mobile:
+            extras[order_id].mobiles.append(mobile)
+    coupons = (
+        MerchantCoupon.objects.filter(order_id__in=ids)
+        .order_by()
+        .values("order_id")
+        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+        .values_list("order_id", "count", "value")
+    )
+    for order_id, count, value in coupons:
+        extras[order_id].coupons = count
+        extras[order_id].coupon_value = value or 0
+    return extras
+
+
+# --- Merchant coupons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreTotal:
+    """The coupons of one store and type in a period: what the car park bills that merchant.
+
+    Kept apart per coupon type because only amount coupons (type 1) have a value in fen; the
+    value of a time or percentage coupon is in its own unit.
+    """
+
+    store_code: str
+    store_name: str
+    coupon_type: int | None
+    coupons: int
+    value: int
+
+    @property
+    def is_amount(self) -> bool:
+        return self.coupon_type == MerchantCoupon.CouponType.AMOUNT
+
+    @property
+    def coupon_type_label(self) -> str:
+        return MerchantCoupon(coupon_type=self.coupon_type).coupon_type_label
+
+
+def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTotal]:
+    """Return the count and face value of ``coupons`` per store and coupon type, in one query."""
+    rows = (
+        coupons.order_by()
+        .values("store_code", "store_name", "coupon_type")
+        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+        .order_by("store_code", "store_name", "coupon_type")
+    )
+    return [
+        StoreTotal(
+            store_code=row["store_code"],
+            store_name=row["store_name"],
+            coupon_type=row["coupon_type"],
+            coupons=row["count"],
+            value=row["value"] or 0,
+        )
+        for row in rows
+    ]
+
+
+# --- Daily summary ---------------------------------------------------------------------------
+
+
+@dataclass
+class SummaryRow:
+    """One China-time day at one park on one channel (or the total, with ``day`` None)."""
+
+    day: date | None
+    park_uuid: str
+    park_name: str
+    channel: str
+    orders: int = 0
+    paid: int = 0
+    relief: int = 0
+    coupons: int = 0
+    coupon_value: int = 0
+
+    def add(self, other: "SummaryRow") -> None:
+        self.orders += other.orders
+        self.paid += other.paid
+        self.relief += other.relief
+        self.coupons += other.coupons
+        self.coupon_value += other.coupon_value
+
+
+@dataclass
+class DailySummary:
+    date_from: date
+    date_to: date
+    park_uuid: str
+    rows: list[SummaryRow]
+    total: SummaryRow
+
+
+def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> DailySummary:
+    """Return per day (China time) × park × channel: orders, amount paid, discount relief,
+    coupon count and coupon value, with a total row.
+
+    Three grouped queries on the pay-time index (orders, discounts, coupons), merged here; the
+    day is truncated in the database in Asia/Shanghai, so SQLite and PostgreSQL agree.
+    """
+    scope = in_days("pay_time", date_from=date_from, date_to=date_to)
+    related_scope = in_days("order__pay_time", date_from=date_from, date_to=date_to)
+    if park_uuid:
+        scope &= Q(park__park_uuid=park_uuid)
+        related_scope &= Q(order__park__park_uuid=park_uuid)
+
+    rows: dict[tuple[date, str, str], SummaryRow] = {}
+    orders = (
+        PayOrder.objects.filter(scope)
+        .annotate(day=TruncDate("pay_time", tzinfo=CHINA))
+        .order_by()
+        .values("day", "park__park_uuid", "park__name", "channel")
+        .annotate(count=Count("pk"), paid=Sum("pay_value"))
+    )
+    for row in orders:
+        key = (row["day"], row["park__park_uuid"], row["channel"])
+        rows[key] = SummaryRow(
+            day=row["day"],
+            park_uuid=row["park__park_uuid"],
+            park_name=row["park__name"],
+            channel=row["channel"],
+            orders=row["count"],
+            paid=row["paid"] or 0,
+        )
+
+    discounts = (
+        Discount.objects.filter(related_scope)
+        .annotate(day=TruncDate("order__pay_time", tzinfo=CHINA))
+        .order_by()
+        .values("day", "order__park__park_uuid", "order__channel")
+        .annotate(relief=Sum("relief_value"))
+    )
+    for row in discounts:
+        key = (row["day"], row["order__park__park_uuid"], row["order__channel"])
+        rows[key].relief = row["relief"] or 0
+
+    coupons = (
+        MerchantCoupon.objects.filter(related_scope)
+        .annotate(day=TruncDate("order__pay_time", tzinfo=CHINA))
+        .order_by()
+        .values("day", "order__park__park_uuid", "order__channel")
+        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+    )
+    for row in coupons:
+        key = (row["day"], row["order__park__park_uuid"], row["order__channel"])
+        rows[key].coupons = row["count"]
+        rows[key].coupon_value = row["value"] or 0
+
+    ordered = sorted(rows.values(), key=lambda r: (r.day, r.park_name, r.park_uuid, r.channel))
+    total = SummaryRow(day=None, park_uuid="", park_name="", channel="")
+    for row in ordered:
+        total.add(row)
+    return DailySummary(
+        date_from=date_from, date_to=date_to, park_uuid=park_uuid, rows=ordered, total=total
+    )
+
+
+# --- Cheap reads on large tables -------------------------------------------------------------
+
+
+def distinct_values(*, model: type[Model], field_name: str, limit: int = 200) -> list[str]:
+    """Return the distinct values of an indexed column, smallest first, at most ``limit``.
+
+    A "loose index scan": each step asks the index for the next value above the last one, so
+    a million rows with ten channels cost about ten index probes, where SELECT DISTINCT would
+    read every entry. Works the same on SQLite and PostgreSQL.
+    """
+    connection = connections[model.objects.db]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column = quote(model._meta.get_field(field_name).column)
+    sql = (
+        f"WITH RECURSIVE seen(value, depth) AS ("  # noqa: S608 (names quoted, from the model)
+        f" SELECT (SELECT {column} FROM {table} ORDER BY {column} LIMIT 1), 1"
+        f" UNION ALL"
+        f" SELECT (SELECT {column} FROM {table} WHERE {column} > seen.value"
+        f" ORDER BY {column} LIMIT 1), seen.depth + 1"
+        f" FROM seen WHERE seen.value IS NOT NULL AND seen.depth < %s"
+        f") SELECT value FROM seen WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def estimate_count(queryset: QuerySet, *, exact_below: int = 10_000) -> int:
+    """Return how many rows ``queryset`` has: exactly when that is cheap, else an estimate.
+
+    On PostgreSQL the planner's row estimate (EXPLAIN, no table read) is used when it is at
+    least ``exact_below``; smaller results, and every result on other databases, are counted.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql":
+        sql, params = queryset.order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):  # a driver that does not decode json
+            plan = json.loads(plan)
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate >= exact_below:
+            return estimate
+    return queryset.count()

@@ -1,0 +1,99 @@
+"""Money, times, masking, day parsing and push-body display: plain functions, plain asserts."""
+
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+import pytest
+from django.utils import translation
+
+from orders.formatting import (
+    china_time,
+    fen_to_yuan,
+    mask_mobile,
+    parse_day,
+    pretty_push_body,
+    yuan,
+)
+
+
+@pytest.mark.parametrize(
+    ("fen", "plain", "shown"),
+    [
+        (0, "0.00", "¥0.00"),
+        (1, "0.01", "¥0.01"),
+        (1250, "12.50", "¥12.50"),
+        (123456789, "1234567.89", "¥1,234,567.89"),
+        (None, "0.00", "¥0.00"),
+        (10**10, "100000000.00", "¥100,000,000.00"),
+    ],
+)
+def test_fen_become_yuan_with_two_decimals_without_floats(fen, plain, shown):
+    assert fen_to_yuan(fen) == plain
+    assert yuan(fen) == shown
+
+
+@pytest.mark.parametrize(
+    ("mobile", "masked"),
+    [
+        ("13800138000", "138****8000"),
+        (" 13800138000 ", "138****8000"),
+        ("+8613800138000", "+86****8000"),
+        ("1234567", "1*****7"),
+        ("12", "**"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mobile_numbers_are_masked_in_the_middle(mobile, masked):
+    assert mask_mobile(mobile) == masked
+
+
+def test_times_are_shown_in_china_time():
+    assert china_time(datetime(2026, 10, 31, 16, 0, 0, tzinfo=UTC)) == "2026-11-01 00:00:00"
+    assert china_time(None) == ""
+
+
+@translation.override("en")
+def test_a_day_is_read_as_yyyy_mm_dd_or_refused_with_the_expected_form():
+    assert parse_day(" 2026-11-01 ") == date(2026, 11, 1)
+    with pytest.raises(ValueError, match="“2026-02-30” is not a date: use YYYY-MM-DD"):
+        parse_day("2026-02-30")
+    with pytest.raises(ValueError, match="use YYYY-MM-DD"):
+        parse_day("01/11/2026")
+
+
+def test_a_json_body_is_indented_with_mobiles_masked_at_any_depth():
+    body = (
+        '{"plate":"川A660P1","discounts":[{"mobile":"13800138000","x":{"mobile":"13912345678"}}]}'
+    )
+
+    shown = pretty_push_body(body, "application/json; charset=utf-8")
+
+    assert shown.startswith('{\n  "plate": "川A660P1",\n  "discounts": [\n')
+    assert '"mobile": "138****8000"' in shown
+    assert '"mobile": "139****5678"' in shown
+    assert "13800138000" not in shown
+    assert '"mobile": "13800138000"' in pretty_push_body(body, "application/json", mask=False)
+
+
+def test_a_form_body_is_decoded_key_value_lines_with_embedded_json_indented():
+    body = urlencode(
+        {
+            "park_name": "南门 停车场",
+            "discounts": '[{"mobile":"13800138000","relief_value":"100"}]',
+            "mcoupons": "[not json",
+        }
+    )
+
+    shown = pretty_push_body(body, "application/x-www-form-urlencoded")
+
+    lines = shown.split("\n")
+    assert lines[0] == "park_name = 南门 停车场"
+    assert lines[1] == "discounts = ["
+    assert '    "mobile": "138****8000",' in lines
+    assert lines[-1] == "mcoupons = [not json"
+
+
+def test_an_unreadable_body_is_shown_as_it_was_received():
+    assert pretty_push_body("{broken", "application/json") == "{broken"
+    assert pretty_push_body("plain text", "text/plain") == "plain text"

@@ -1,0 +1,239 @@
+"""The back-office reads: search, totals, coupons per store, the daily summary, cheap counts."""
+
+from datetime import date, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders import selectors
+from orders.formatting import CHINA
+from orders.models import MerchantCoupon, PayOrder, PushLog
+from parkingops.factories import (
+    DiscountFactory,
+    MerchantCouponFactory,
+    ParkFactory,
+    PayOrderFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def china(*args) -> datetime:
+    return datetime(*args, tzinfo=CHINA)
+
+
+def search(term: str) -> set[str]:
+    orders = selectors.search_orders(orders=PayOrder.objects.all(), term=term)
+    return set(orders.values_list("plate", flat=True))
+
+
+def test_search_matches_a_plate_whole_by_beginning_or_ending_in_any_spelling():
+    PayOrderFactory(plate="川A660P1")
+    PayOrderFactory(plate="川A12345")
+    PayOrderFactory(plate="粤B660P1")
+
+    assert search("川a·660p1") == {"川A660P1"}
+    assert search("川A") == {"川A660P1", "川A12345"}
+    assert search("６６０Ｐ１") == {"川A660P1", "粤B660P1"}  # full-width ending
+    assert search("   ") == {"川A660P1", "川A12345", "粤B660P1"}  # nothing to search
+
+
+def test_search_does_not_match_the_middle_of_a_plate():
+    PayOrderFactory(plate="粤B660P1")
+
+    assert search("B660P") == set()
+
+
+def test_search_matches_pay_and_parking_serials_exactly():
+    PayOrderFactory(plate="川A1", pay_serial="P-123", parking_serial="S-456")
+    PayOrderFactory(plate="川A2", pay_serial="P-1234", parking_serial="S-4567")
+
+    assert search("P-123") == {"川A1"}
+    assert search(" S-4567 ") == {"川A2"}
+
+
+def test_search_treats_like_wildcards_as_plain_characters():
+    PayOrderFactory(plate="川A660P1")
+
+    assert search("%") == set()
+    assert search("_660P1") == set()
+
+
+def test_order_totals_sum_orders_discounts_and_coupons_of_the_filtered_set():
+    park = ParkFactory()
+    first = PayOrderFactory(park=park, pay_value=1000)
+    DiscountFactory(order=first, relief_value=100)
+    DiscountFactory(order=first, relief_value=50)
+    MerchantCouponFactory(order=first, coupon_value=500)
+    PayOrderFactory(park=park, pay_value=1)
+    other = PayOrderFactory(pay_value=99999)
+    DiscountFactory(order=other, relief_value=7)
+    MerchantCouponFactory(order=other, coupon_value=9)
+
+    filtered = selectors.order_totals(orders=PayOrder.objects.filter(park=park))
+    everything = selectors.order_totals(orders=PayOrder.objects.all())
+
+    assert filtered == selectors.OrderTotals(
+        orders=2, paid=1001, relief=150, coupons=1, coupon_value=500
+    )
+    assert everything == selectors.OrderTotals(
+        orders=3, paid=101000, relief=157, coupons=2, coupon_value=509
+    )
+    assert selectors.order_totals(orders=PayOrder.objects.none()) == selectors.OrderTotals()
+
+
+def test_order_totals_do_not_run_the_per_row_subqueries_of_the_list():
+    DiscountFactory()
+    listed = selectors.with_row_totals(PayOrder.objects.filter(pay_value__gte=0))
+
+    with CaptureQueriesContext(connection) as context:
+        totals = selectors.order_totals(orders=listed)
+
+    assert totals.orders == 1
+    orders_query = context.captured_queries[0]["sql"]
+    assert "orders_discount" not in orders_query
+    assert "orders_merchantcoupon" not in orders_query
+
+
+def test_row_totals_give_each_order_its_relief_and_coupon_count():
+    order = PayOrderFactory()
+    DiscountFactory(order=order, relief_value=120)
+    DiscountFactory(order=order, relief_value=3)
+    MerchantCouponFactory.create_batch(3, order=order)
+    bare = PayOrderFactory()
+
+    rows = {
+        o.pk: (o.relief_total, o.coupon_count)
+        for o in selectors.with_row_totals(PayOrder.objects.all())
+    }
+
+    assert rows == {order.pk: (123, 3), bare.pk: (0, 0)}
+
+
+def test_order_extras_read_a_batch_of_orders_in_two_queries(django_assert_num_queries):
+    first, second, bare = PayOrderFactory.create_batch(3)
+    DiscountFactory(order=first, mobile="13800138000", relief_value=100)
+    DiscountFactory(order=first, mobile="", relief_value=20)
+    DiscountFactory(order=second, mobile="13900139000", relief_value=5)
+    MerchantCouponFactory(order=second, coupon_value=300)
+    MerchantCouponFactory(order=second, coupon_value=200)
+
+    with django_assert_num_queries(2):
+        extras = selectors.order_extras(order_ids=[first.pk, second.pk, bare.pk])
+
+    assert extras[first.pk] == selectors.OrderExtras(120, ["13800138000"], 0, 0)
+    assert extras[second.pk] == selectors.OrderExtras(5, ["13900139000"], 2, 500)
+    assert extras[bare.pk] == selectors.OrderExtras()
+
+
+def test_coupon_totals_are_per_store_and_coupon_type():
+    MerchantCouponFactory.create_batch(2, store_code="KFC01", store_name="肯德基", coupon_value=500)
+    MerchantCouponFactory(
+        store_code="KFC01",
+        store_name="肯德基",
+        coupon_type=MerchantCoupon.CouponType.TIME,
+        coupon_value=60,
+    )
+    MerchantCouponFactory(store_code="SB02", store_name="星巴克", coupon_type=None, coupon_value=1)
+
+    totals = selectors.coupon_totals_by_store(coupons=MerchantCoupon.objects.all())
+
+    assert [(t.store_code, t.coupon_type, t.coupons, t.value, t.is_amount) for t in totals] == [
+        ("KFC01", 1, 2, 1000, True),
+        ("KFC01", 2, 1, 60, False),
+        ("SB02", None, 1, 1, False),
+    ]
+
+
+def test_daily_summary_cuts_days_at_china_midnight():
+    park = ParkFactory(park_uuid="p-1", name="南门")
+    late = PayOrderFactory(park=park, pay_time=china(2026, 11, 1, 23, 59, 59), pay_value=300)
+    DiscountFactory(order=late, relief_value=30)
+    DiscountFactory(order=late, relief_value=20)
+    MerchantCouponFactory(order=late, coupon_value=100)
+    PayOrderFactory(park=park, pay_time=china(2026, 11, 2, 0, 0, 0), pay_value=200)
+    PayOrderFactory(park=park, pay_time=china(2026, 10, 31, 23, 59, 59), pay_value=7)
+
+    summary = selectors.daily_summary(date_from=date(2026, 11, 1), date_to=date(2026, 11, 2))
+
+    assert [
+        (r.day, r.orders, r.paid, r.relief, r.coupons, r.coupon_value) for r in summary.rows
+    ] == [
+        (date(2026, 11, 1), 1, 300, 50, 1, 100),
+        (date(2026, 11, 2), 1, 200, 0, 0, 0),
+    ]
+    total = summary.total
+    assert (total.orders, total.paid, total.relief, total.coupons, total.coupon_value) == (
+        2,
+        500,
+        50,
+        1,
+        100,
+    )
+
+
+def test_daily_summary_keeps_parks_and_channels_apart_and_can_take_one_park():
+    north, south = ParkFactory(name="北"), ParkFactory(name="南")
+    PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 12), channel="A")
+    PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 13), channel="B")
+    PayOrderFactory(park=south, pay_time=china(2026, 11, 1, 14), channel="A")
+    day = date(2026, 11, 1)
+
+    everywhere = selectors.daily_summary(date_from=day, date_to=day)
+    south_only = selectors.daily_summary(date_from=day, date_to=day, park_uuid=south.park_uuid)
+
+    assert [(r.park_name, r.channel, r.orders) for r in everywhere.rows] == [
+        ("北", "A", 1),
+        ("北", "B", 1),
+        ("南", "A", 1),
+    ]
+    assert [(r.park_name, r.channel) for r in south_only.rows] == [("南", "A")]
+
+
+def test_distinct_values_walk_the_index_in_order_up_to_a_limit():
+    for channel in ["300", "100", "200", "100", "300"]:
+        PayOrderFactory(channel=channel)
+
+    assert selectors.distinct_values(model=PayOrder, field_name="channel") == ["100", "200", "300"]
+    assert selectors.distinct_values(model=PayOrder, field_name="channel", limit=2) == [
+        "100",
+        "200",
+    ]
+    assert selectors.distinct_values(model=PushLog, field_name="code") == []
+
+
+def test_estimate_count_is_exact_for_small_results():
+    PayOrderFactory.create_batch(3)
+
+    assert selectors.estimate_count(PayOrder.objects.all()) == 3
+    assert selectors.estimate_count(PayOrder.objects.filter(pay_value=5)) == 0
+
+
+def test_estimate_count_of_a_large_result_comes_from_the_planner_on_postgresql():
+    PayOrderFactory.create_batch(3)
+    orders = PayOrder.objects.all()
+
+    count = selectors.estimate_count(orders, exact_below=0)
+
+    if connection.vendor == "postgresql":
+        sql, params = orders.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            assert count == cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
+    else:
+        assert count == 3
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pattern_ops indexes exist on PostgreSQL only"
+)
+def test_plate_beginning_and_ending_searches_use_indexes_on_postgresql():
+    PayOrderFactory.create_batch(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+    plan = selectors.search_orders(orders=PayOrder.objects.all(), term="660P1").explain()
+
+    assert "payorder_plate_reversed_like" in plan
+    assert "Seq Scan" not in plan
