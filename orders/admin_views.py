@@ -1,0 +1,138 @@
+"""The daily summary page and its CSV export, inside the admin (its login, header, sidebar).
+
+``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
+day × park × channel, with a total row; the last 7 days by default. Included by
+``parkingops/urls.py`` before the admin's own routes.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from orders import exports, selectors
+from orders.formatting import CHINA, parse_day
+from orders.models import Park
+
+VIEW_ORDERS = "orders.view_payorder"
+EXPORT_ORDERS = "orders.export_orders"
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+
+
+@dataclass
+class SummaryQuery:
+    """The page's query string, read and checked: the days, the park, and what was wrong."""
+
+    date_from: date | None
+    date_to: date | None
+    park_uuid: str
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "SummaryQuery":
+        errors: list[str] = []
+
+        def read(raw: str) -> date | None:
+            try:
+                return parse_day(raw)
+            except ValueError as exc:
+                errors.append(str(exc))
+                return None
+
+        raw_from = request.GET.get("from", "").strip()
+        raw_to = request.GET.get("to", "").strip()
+        # Without days: the last 7, today included; with only "to": the 7 days ending then.
+        date_to = read(raw_to) if raw_to else timezone.now().astimezone(CHINA).date()
+        if raw_from:
+            date_from = read(raw_from)
+        else:
+            date_from = date_to - timedelta(days=DEFAULT_DAYS - 1) if date_to else None
+        park_uuid = request.GET.get("park", "").strip()
+        if park_uuid and not Park.objects.filter(park_uuid=park_uuid).exists():
+            errors.append(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid})
+        if date_from and date_to:
+            if date_from > date_to:
+                errors.append(
+                    gettext("The first day (%(first)s) is after the last day (%(last)s).")
+                    % {"first": date_from.isoformat(), "last": date_to.isoformat()}
+                )
+            elif (date_to - date_from).days >= MAX_DAYS:
+                errors.append(gettext("Choose at most %(max)d days at once.") % {"max": MAX_DAYS})
+        return cls(date_from, date_to, park_uuid, errors)
+
+    def query_string(self) -> str:
+        params = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
+        if self.park_uuid:
+            params["park"] = self.park_uuid
+        return urlencode(params)
+
+
+def _check(request: HttpRequest, *permissions: str) -> None:
+    if not all(request.user.has_perm(permission) for permission in permissions):
+        raise PermissionDenied
+
+
+def daily_summary(request: HttpRequest) -> HttpResponse:
+    """Show the summary table (400 with the reason when the query string is not valid)."""
+    _check(request, VIEW_ORDERS)
+    query = SummaryQuery.from_request(request)
+    summary = None
+    if not query.errors:
+        summary = selectors.daily_summary(
+            date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
+        )
+    export_url = None
+    if request.user.has_perm(EXPORT_ORDERS) and not query.errors:
+        export_url = f"{reverse('orders_daily_summary_export')}?{query.query_string()}"
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Daily summary"),
+        "query": query,
+        "summary": summary,
+        "parks": Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"),
+        "export_url": export_url,
+        "orders_url": reverse("admin:orders_payorder_changelist"),
+    }
+    return TemplateResponse(
+        request,
+        "admin/orders/summary/daily.html",
+        context,
+        status=400 if query.errors else 200,
+    )
+
+
+def daily_summary_export(request: HttpRequest) -> HttpResponse:
+    """Download the same summary as CSV (needs ``orders.export_orders``)."""
+    _check(request, VIEW_ORDERS, EXPORT_ORDERS)
+    query = SummaryQuery.from_request(request)
+    if query.errors:
+        return HttpResponseBadRequest(
+            "\n".join(query.errors), content_type="text/plain; charset=utf-8"
+        )
+    summary = selectors.daily_summary(
+        date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
+    )
+    filename = exports.export_filename("daily_summary", query.date_from, query.date_to)
+    return exports.csv_response(exports.summary_csv(summary), filename)
+
+
+urlpatterns = [
+    path("daily/", admin.site.admin_view(daily_summary), name="orders_daily_summary"),
+    path(
+        "daily/export/",
+        admin.site.admin_view(daily_summary_export),
+        name="orders_daily_summary_export",
+    ),
+]

@@ -1,0 +1,87 @@
+"""``manage.py export_orders``: the same CSV as the admin's export, for a date range."""
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders.formatting import CHINA
+from orders.tests.conftest import ORDER_HEADER_EN, ORDER_HEADER_ZH
+from parkingops.factories import DiscountFactory, ParkFactory, PayOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def china(*args) -> datetime:
+    return datetime(*args, tzinfo=CHINA)
+
+
+def read(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:], newline="")))
+
+
+def test_export_orders_writes_both_days_inclusive_in_china_time_to_a_file(tmp_path):
+    before = PayOrderFactory(pay_time=china(2026, 10, 31, 23, 59, 59))
+    first = PayOrderFactory(pay_time=china(2026, 11, 1, 0, 0, 0))
+    last = PayOrderFactory(pay_time=china(2026, 11, 2, 23, 59, 59))
+    after = PayOrderFactory(pay_time=china(2026, 11, 3, 0, 0, 0))
+    DiscountFactory(order=first, mobile="13800138000", relief_value=250)
+    output = tmp_path / "orders.csv"
+    err = io.StringIO()
+
+    call_command(
+        "export_orders",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-02",
+        "--output",
+        output,
+        stderr=err,
+    )
+
+    rows = read(output.read_text(encoding="utf-8"))
+    assert rows[0] == ORDER_HEADER_ZH
+    assert [row[0] for row in rows[1:]] == [first.pay_serial, last.pay_serial]  # oldest first
+    assert rows[1][5] == "2026-11-01 00:00:00"
+    assert rows[1][10:12] == ["2.50", "138****8000"]  # masked: a command has no user
+    assert before.pay_serial not in output.read_text(encoding="utf-8")
+    assert after.pay_serial not in output.read_text(encoding="utf-8")
+    assert f"Wrote {output}" in err.getvalue()
+    assert output.read_bytes().count(b"\r\n") == 3
+
+
+def test_export_orders_writes_to_stdout_and_narrows_to_one_park():
+    park = ParkFactory()
+    wanted = PayOrderFactory(park=park, pay_time=china(2026, 11, 1, 12))
+    PayOrderFactory(pay_time=china(2026, 11, 1, 12))
+    out = io.StringIO()
+
+    call_command(
+        "export_orders",
+        "--from=2026-11-01",
+        "--to=2026-11-01",
+        f"--park={park.park_uuid}",
+        "--language=en",
+        stdout=out,
+    )
+
+    rows = read(out.getvalue())
+    assert rows[0] == ORDER_HEADER_EN
+    assert [row[0] for row in rows[1:]] == [wanted.pay_serial]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--from", "2026-11-31", "--to", "2026-12-01"], "2026-11-31"),
+        (["--from", "2026-11-05", "--to", "2026-11-01"], "is after --to"),
+        (["--from", "2026-11-01", "--to", "2026-11-01", "--park", "nope"], "No park"),
+    ],
+)
+def test_export_orders_refuses_bad_arguments_clearly(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("export_orders", *arguments, stdout=io.StringIO())
