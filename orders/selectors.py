@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse, TruncDate
@@ -353,7 +354,10 @@ def estimate_count(queryset: QuerySet, *, exact_below: int = 10_000) -> int:
     """
     connection = connections[queryset.db]
     if connection.vendor == "postgresql":
-        sql, params = queryset.order_by().query.sql_with_params()
+        try:
+            sql, params = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:  # .none(), or a filter that can match nothing
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]

@@ -534,6 +534,18 @@ def test_push_log_filters_by_code_reason_and_date_and_searches_by_plate(
     assert serials({"q": "粤b 12345"}) == {"20261101000000000000000002"}
 
 
+def test_push_log_with_a_bad_date_shows_a_message_and_no_rows(staff_client, push):
+    push(pay_serial="20261101000000000000000001")
+
+    response = staff_client("orders.view_pushlog", language="en").get(
+        PUSH_LOG, {"received_date_from": "2026-11-31"}
+    )
+
+    assert response.status_code == 200
+    assert "20261101000000000000000001" not in response.content.decode()
+    assert any("“2026-11-31” is not a date" in text for text in messages_of(response))
+
+
 def test_push_log_detail_pretty_prints_a_json_body_with_mobiles_masked(staff_client, push):
     push(as_json=True, discounts=[{"mobile": "13800138000", "relief_value": 100}])
     log = PushLog.objects.get()

@@ -210,6 +210,11 @@ def test_estimate_count_is_exact_for_small_results():
     assert selectors.estimate_count(PayOrder.objects.filter(pay_value=5)) == 0
 
 
+def test_estimate_count_of_an_empty_queryset_is_zero_without_a_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert selectors.estimate_count(PayOrder.objects.none(), exact_below=0) == 0
+
+
 def test_estimate_count_of_a_large_result_comes_from_the_planner_on_postgresql():
     PayOrderFactory.create_batch(3)
     orders = PayOrder.objects.all()
