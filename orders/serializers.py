@@ -5,11 +5,13 @@ Plain Serializers that only validate and normalise; writing is ``services.receiv
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
@@ -25,6 +27,9 @@ PROTOCOL_FIELDS = frozenset({"app_id", "sign", "sign_type", "timestamp"})
 CHINA = ZoneInfo("Asia/Shanghai")
 # 2000-01-01 00:00 China time: the earliest pay_time accepted.
 EARLIEST_PAY_TIME = datetime(2000, 1, 1, tzinfo=CHINA)
+# A push is three levels deep (body, list, object); anything far deeper is junk, and refusing
+# it early keeps json.dumps (signing, storing) from hitting the recursion limit: a 500.
+MAX_DEPTH = 32
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -52,30 +57,47 @@ def _reject_constant(name: str) -> None:
     raise BadBody(f"{name} is not a JSON number")
 
 
+def _parse_float(text: str) -> float:
+    # parse_constant only sees the words NaN/Infinity: 1e999 silently becomes inf, which
+    # PostgreSQL's jsonb refuses (a 500 on storing) and the platform cannot have meant.
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadBody(f"{text} is out of range for a JSON number")
+    return value
+
+
 def loads_json(text: str) -> Any:
-    """Parse JSON refusing repeated keys and NaN/Infinity; raise BadBody or ValueError."""
+    """Parse JSON refusing repeated keys, NaN/Infinity and overflowing numbers.
+
+    Raise BadBody or ValueError.
+    """
     return json.loads(
-        text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+        text,
+        object_pairs_hook=_reject_duplicate_keys,
+        parse_constant=_reject_constant,
+        parse_float=_parse_float,
     )
 
 
 def _check_text(value: Any) -> None:
-    """Refuse text no database can store: NUL characters and lone surrogates."""
-    stack = [value]
+    """Refuse text no database can store (NUL, lone surrogates) and absurd nesting."""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadBody(f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, str):
             if "\x00" in item:
-                raise BadBody("the body contains a NUL character")
+                raise BadBody("contains a NUL character")
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                raise BadBody("the body contains an unpaired surrogate") from None
+                raise BadBody("contains an unpaired surrogate") from None
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
 
 
 def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
@@ -85,7 +107,8 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
     header = Message()
     header["content-type"] = content_type or ""
     media_type = header.get_content_type() if content_type else ""
-    charset = (header.get_param("charset") or "utf-8").lower()
+    # collapse: an RFC 2231 parameter (``charset*=utf-8''utf-8``) comes back as a tuple.
+    charset = collapse_rfc2231_value(header.get_param("charset") or "utf-8").lower()
     if charset not in {"utf-8", "utf8"}:
         raise BadBody(f"charset {charset!r} is not supported; send UTF-8")
     try:
@@ -101,7 +124,10 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
             raise BadBody(
                 "content type must be application/x-www-form-urlencoded or application/json"
             )
-        _check_text(payload)
+        try:
+            _check_text(payload)
+        except BadBody as exc:
+            raise BadBody(f"the body {exc}") from None
     except UnicodeError:
         raise BadBody("the body is not valid UTF-8") from None
     except RecursionError:
@@ -227,9 +253,12 @@ def parse_grant_time(raw: str) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-    except ValueError:
+        parsed = datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+        # Year 1 in China time is year 0 in UTC, which the database cannot store (a 500).
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
+    return parsed
 
 
 class KeepExtraMixin:
@@ -285,6 +314,11 @@ class EmbeddedListField(serializers.ListField):
         if isinstance(data, str):
             try:
                 data = loads_json(data)
+                # The body's own check could not look inside this string: NUL characters or
+                # lone surrogates here would reach the database's JSON column and fail (a 500).
+                _check_text(data)
+            except BadBody as exc:
+                raise serializers.ValidationError(str(exc)) from None
             except (ValueError, RecursionError):
                 self.fail("invalid_json")
             if data is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders import serializers
 from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
@@ -208,7 +208,10 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
         log.plate = _clip(payload.get("plate"), 64)
         _authenticate(payload, request, now)
         try:
-            data = serializers.validate_push(payload, now=now)
+            # The answer's message is English for the platform (PUSH_PROTOCOL.md), whatever
+            # language LocaleMiddleware chose: DRF's own messages would come out in Chinese.
+            with translation.override("en"):
+                data = serializers.validate_push(payload, now=now)
         except serializers.InvalidField as exc:
             raise Refusal("1400", "invalid_field", str(exc)[:500], 400) from None
         log.plate = data.plate
