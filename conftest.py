@@ -2,14 +2,19 @@
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 
 from orders import simulator
+from parkingops import signing
 
 PUSH_URL = "/api/v1/push/pay-orders/"
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 @pytest.fixture
@@ -47,8 +52,48 @@ def push(client, app_id, secret):
     return send
 
 
+@pytest.fixture
+def post(client):
+    """POST raw bytes (or text, sent as UTF-8) to the push URL; headers as ``HTTP_...``."""
+
+    def send(body: bytes | str, content_type: str = FORM, **headers: str):
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        return client.generic("POST", PUSH_URL, data, content_type=content_type, **headers)
+
+    return send
+
+
+@pytest.fixture
+def params(app_id) -> dict[str, Any]:
+    """The fields of a fresh push for the whitelisted plate, unsigned, every value a string."""
+    return simulator.build_push(app_id=app_id, discounts="[]")
+
+
+@pytest.fixture
+def vectors() -> dict[str, Any]:
+    """The shared signature vectors (``../shared/push_vectors.json``)."""
+    path = Path(settings.BASE_DIR).parent / "shared" / "push_vectors.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def answer(response) -> dict[str, Any]:
     """Decode a push answer, checking it has the protocol's shape."""
     body = json.loads(response.content)
     assert set(body) == {"code", "reason", "message"}
     return body
+
+
+def signed(params: dict[str, Any], secret: str) -> dict[str, Any]:
+    """Return ``params`` with a ``sign`` made by ``secret`` (the form/JSON-field style)."""
+    unsigned = {key: value for key, value in params.items() if key != "sign"}
+    return {**unsigned, "sign": signing.sign_params(unsigned, secret)}
+
+
+def form_body(params: dict[str, Any], secret: str | None = None) -> str:
+    """Encode ``params`` as a form, signed by ``secret`` when given; values must be strings."""
+    return urlencode(signed(params, secret) if secret else params)
+
+
+def json_body(params: dict[str, Any], secret: str | None = None) -> str:
+    """Encode ``params`` as a JSON object, signed by ``secret`` (``sign`` field) when given."""
+    return json.dumps(signed(params, secret) if secret else params, ensure_ascii=False)

@@ -13,3 +13,13 @@ os.environ["PUSH_TIMESTAMP_TOLERANCE"] = "0"
 from parkingops.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # An in-memory test database has one shared connection, so it would never show WAL or
+    # locking problems; a file does, as production does. One file per run (pid), so engineers
+    # running the suite at the same time in this checkout do not delete each other's database.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"parkingops-test-{os.getpid()}.sqlite3")
+    }
