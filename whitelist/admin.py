@@ -1,4 +1,5 @@
-"""The operations staff's whitelist: list, search, filters, bulk actions, import/export, history."""
+"""The operations staff's whitelist: list, search, filters, bulk actions, import/export, history,
+and each plate's sync with the platform."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -18,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from whitelist import plates, selectors, services
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
-from whitelist.models import Status, WhitelistEntry
+from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import COLUMNS, EXPORT_ONLY, ExcelCSV, WhitelistEntryResource
 
 # Colours of the status column, from Django admin's own palette.
@@ -27,6 +28,11 @@ STATUS_COLOURS = {
     Status.NOT_YET_VALID: "var(--message-info-bg, #ddf)",
     Status.EXPIRED: "var(--message-warning-bg, #ffc)",
     Status.DISABLED: "var(--darkened-bg, #eee)",
+}
+SYNC_COLOURS = {
+    PlateSync.State.SYNCED: "var(--message-success-bg, #dfd)",
+    PlateSync.State.PENDING: "var(--message-warning-bg, #ffc)",
+    PlateSync.State.FAILED: "var(--message-error-bg, #ffefef)",
 }
 ALL_PARKS_PARAM = "-"
 
@@ -69,6 +75,38 @@ class ParkFilter(admin.SimpleListFilter):
         return queryset.filter(park_uuid="" if value == ALL_PARKS_PARAM else value)
 
 
+class SyncStateFilter(admin.SimpleListFilter):
+    """Filter by the plate's platform sync state; a plate never synced counts as pending."""
+
+    title = gettext_lazy("platform sync")
+    parameter_name = "sync"
+
+    def lookups(self, request, model_admin):
+        return PlateSync.State.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in PlateSync.State.values:
+            return selectors.in_sync_state(queryset, state=self.value())
+        return queryset
+
+
+def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) -> str:
+    """Return the sync state explained: when the platform answered, and what."""
+    if state == PlateSync.State.SYNCED:
+        text = _("Confirmed by the platform at %(time)s.") % {"time": _china_time(synced_at)}
+    elif state == PlateSync.State.FAILED:
+        text = _("The last attempt, at %(time)s, failed; sync_whitelist retries it.") % {
+            "time": _china_time(attempted_at)
+        }
+    else:
+        text = _("Waiting to be sent to the platform.")
+        if attempted_at:
+            text += " " + _("Last attempt: %(time)s.") % {"time": _china_time(attempted_at)}
+    if message:
+        text += " " + _("Platform message: %(message)s") % {"message": message}
+    return text
+
+
 @admin.register(WhitelistEntry)
 class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
     form = WhitelistEntryForm
@@ -78,17 +116,18 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
         "valid_from_display",
         "valid_until_display",
         "status_display",
+        "sync_display",
         "holder",
         "note",
     ]
-    list_filter = [StatusFilter, ParkFilter]
+    list_filter = [StatusFilter, ParkFilter, SyncStateFilter]
     search_fields = ["plate", "holder"]  # see get_search_results
     search_help_text = gettext_lazy(
         "A plate in any spelling (川a 660p1, or a part such as 660P1), or the holder."
     )
     list_per_page = 50
     ordering = ["plate", "-valid_from", "-pk"]
-    actions = ["enable_entries", "disable_entries", "change_valid_until"]
+    actions = ["enable_entries", "disable_entries", "change_valid_until", "sync_now"]
     fieldsets = [
         (None, {"fields": ["plate", "park_uuid", "holder", "note"]}),
         (gettext_lazy("Validity"), {"fields": ["valid_from", "valid_until", "is_active"]}),
@@ -97,7 +136,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
             {"fields": ["created_at", "updated_at"], "classes": ["collapse"]},
         ),
     ]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "sync_detail"]
 
     # django-import-export
     resource_classes = [WhitelistEntryResource]
@@ -109,7 +148,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
     # --- list --------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        return selectors.with_park_name(super().get_queryset(request))
+        return selectors.with_sync_state(selectors.with_park_name(super().get_queryset(request)))
 
     def get_search_results(self, request, queryset, search_term):
         """Find plates however they are typed (normalised, then a substring) and holders."""
@@ -147,10 +186,55 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
             status.label,
         )
 
+    @admin.display(description=gettext_lazy("platform sync"), ordering="sync_state")
+    def sync_display(self, entry: WhitelistEntry) -> str:
+        state = PlateSync.State(entry.sync_state)
+        return format_html(
+            '<span class="whitelist-sync whitelist-sync-{}" title="{}" '
+            'style="background:{};padding:1px 6px;border-radius:3px">{}</span>',
+            state.value,
+            sync_tooltip(
+                state=state,
+                message=entry.sync_message,
+                attempted_at=entry.sync_attempted_at,
+                synced_at=entry.sync_synced_at,
+            ),
+            SYNC_COLOURS[state],
+            state.label,
+        )
+
     # --- add / change ------------------------------------------------------------------------
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, (gettext_lazy("Platform"), {"fields": ["sync_detail"]})]
+
+    @admin.display(description=gettext_lazy("platform sync"))
+    def sync_detail(self, entry: WhitelistEntry) -> str:
+        sync = PlateSync.objects.filter(plate=entry.plate).first()
+        if sync is None:
+            return _("Never sent to the platform yet: waiting for the next sync.")
+        unknown = _("unknown")
+        return format_html(
+            "<strong>{}</strong><br>{}: {}<br>{}: {}<br>{}: {}<br>{}: {}<br>{}: {}",
+            sync.get_state_display(),
+            _("Wanted"),
+            sync.get_wanted_status_display() or unknown,
+            _("At the platform"),
+            sync.get_confirmed_status_display() or _("never confirmed"),
+            _("Last attempt"),
+            _china_time(sync.attempted_at),
+            _("Last success"),
+            _china_time(sync.synced_at),
+            _("Platform message"),
+            sync.message or "–",
+        )
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        # Through the service, which also syncs the plate after the transaction commits.
+        services.save_entry(entry=obj, user=request.user)
         if not obj.is_active:
             return
         overlaps = list(selectors.overlapping_entries(entry=obj).order_by("valid_from")[:6])
@@ -168,6 +252,12 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
                 )
                 % {"plate": obj.plate, "windows": windows + (" …" if len(overlaps) > 5 else "")},
             )
+
+    def delete_model(self, request, obj):
+        services.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.delete_entries(entries=queryset)
 
     # --- bulk actions ------------------------------------------------------------------------
 
@@ -258,6 +348,61 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/whitelist/whitelistentry/valid_until.html", context)
 
+    @admin.action(description=gettext_lazy("Sync now"), permissions=["change"])
+    def sync_now(self, request, queryset):
+        """Send the selected entries' plates to the platform now."""
+        plates = queryset.order_by().values_list("plate", flat=True).distinct()
+        try:
+            report = services.sync_now(plates=plates)
+        except services.PlatformNotConfigured:
+            self.message_user(
+                request,
+                _(
+                    "The platform is not configured (PLATFORM_API_BASE): the plates were marked "
+                    "pending and nothing was sent."
+                ),
+                messages.WARNING,
+            )
+            return
+        if report.synced:
+            self.message_user(
+                request,
+                ngettext(
+                    "Synced %(count)d plate with the platform.",
+                    "Synced %(count)d plates with the platform.",
+                    len(report.synced),
+                )
+                % {"count": len(report.synced)},
+                messages.SUCCESS,
+            )
+        if report.failed:
+            failures = "; ".join(
+                f"{plate}: {message}" for plate, message in list(report.failed.items())[:5]
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d plate could not be synced (%(failures)s); sync_whitelist "
+                    "retries it.",
+                    "%(count)d plates could not be synced (%(failures)s); sync_whitelist "
+                    "retries them.",
+                    len(report.failed),
+                )
+                % {"count": len(report.failed), "failures": failures},
+                messages.ERROR,
+            )
+        if report.left:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d plate was left pending for the next sync_whitelist run.",
+                    "%(count)d plates were left pending for the next sync_whitelist run.",
+                    len(report.left),
+                )
+                % {"count": len(report.left)},
+                messages.WARNING,
+            )
+
     # --- import / export ---------------------------------------------------------------------
 
     def has_import_permission(self, request):
@@ -300,3 +445,30 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def get_export_filename(self, request, queryset, file_format):
         return f"whitelist-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+
+
+@admin.register(PlateSync)
+class PlateSyncAdmin(admin.ModelAdmin):
+    """Read-only: every plate's sync, including plates whose last entry was deleted."""
+
+    list_display = [
+        "plate",
+        "state",
+        "wanted_status",
+        "confirmed_status",
+        "attempted_at",
+        "synced_at",
+        "message",
+    ]
+    list_filter = ["state"]
+    search_fields = ["plate"]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

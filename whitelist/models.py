@@ -159,3 +159,54 @@ class WhitelistEntry(models.Model):
     def status(self) -> Status:
         """Return the entry's status now."""
         return self.status_at(timezone.now())
+
+
+class PlateSync(models.Model):
+    """Where one plate stands at the platform, which holds plates without parks or windows.
+
+    The platform enables a plate while at least one of our entries for it is active (see
+    ``Status.ACTIVE``), disables it when none is, and forgets it when its last entry is deleted.
+    A change here marks the plate pending (``version`` counts the changes); a sync sends the
+    wanted status and records what the platform confirmed. The row of a plate whose removal the
+    platform confirmed is deleted. A plate without a row has never been synced (pending).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SYNCED = "synced", _("Synced")
+        FAILED = "failed", _("Sync failed")
+
+    class PlatformStatus(models.IntegerChoices):
+        ENABLED = 1, _("Enabled")
+        DISABLED = 0, _("Disabled")
+        REMOVED = -1, _("Removed")
+
+    plate = models.CharField(_("plate"), max_length=plates.MAX_LENGTH, unique=True)
+    wanted_status = models.SmallIntegerField(
+        _("wanted status"), choices=PlatformStatus.choices, null=True, blank=True
+    )
+    confirmed_status = models.SmallIntegerField(
+        _("status at the platform"),
+        choices=PlatformStatus.choices,
+        null=True,
+        blank=True,
+        help_text=_("The status the platform last confirmed; blank when it never did."),
+    )
+    state = models.CharField(
+        _("sync state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    message = models.CharField(_("platform message"), max_length=500, blank=True)
+    attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    synced_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    # Bumped by every change of the plate's entries; a sync only marks the plate synced when
+    # no change came in while it was talking to the platform.
+    version = models.PositiveIntegerField(_("changes"), default=0)
+
+    class Meta:
+        verbose_name = _("platform sync")
+        verbose_name_plural = _("platform sync")
+        ordering = ["plate"]
+        indexes = [models.Index(fields=["state"], name="platesync_state")]
+
+    def __str__(self) -> str:
+        return f"{self.plate}: {self.get_state_display()}"

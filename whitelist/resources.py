@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
-from whitelist import plates, selectors
+from whitelist import plates, selectors, services
 from whitelist.models import WhitelistEntry
 
 # column: (Chinese header, other accepted headers). Exports head the columns with the Chinese
@@ -287,6 +287,8 @@ class WhitelistEntryResource(resources.ModelResource):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._park_names: dict[str, str] = {}
+        # Plates written by this import (and the former plates of rows that changed one).
+        self._plates_to_sync: set[str] = set()
 
     # --- import ------------------------------------------------------------------------------
 
@@ -368,6 +370,8 @@ class WhitelistEntryResource(resources.ModelResource):
         return matches[0] if matches else None
 
     def import_instance(self, instance, row, **kwargs):
+        # A row may change an existing entry's plate: the former plate needs syncing too.
+        instance._plate_before_import = None if instance._state.adding else instance.plate
         errors: dict = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -398,6 +402,17 @@ class WhitelistEntryResource(resources.ModelResource):
         instance._change_reason = (_("Imported from %(file)s") % {"file": file_name})[:100]
         if kwargs.get("user") is not None:
             instance._history_user = kwargs["user"]
+
+    def after_save_instance(self, instance, row, **kwargs):
+        self._plates_to_sync.update(
+            {instance.plate, getattr(instance, "_plate_before_import", None)} - {None}
+        )
+
+    def after_import(self, dataset, result, **kwargs):
+        """Sync the imported plates once the import commits (a preview or a failure does not)."""
+        super().after_import(dataset, result, **kwargs)
+        if not kwargs.get("dry_run") and self._plates_to_sync:
+            services.request_sync(plates=self._plates_to_sync)
 
     # --- export ------------------------------------------------------------------------------
 

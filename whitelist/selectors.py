@@ -3,10 +3,11 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from orders.models import Park
-from whitelist.models import WhitelistEntry
+from whitelist.models import PlateSync, Status, WhitelistEntry, status_q
 
 
 def find_valid_entry(*, plate: str, park_uuid: str, at: datetime) -> WhitelistEntry | None:
@@ -74,3 +75,69 @@ def overlapping_entries(*, entry: WhitelistEntry) -> QuerySet[WhitelistEntry]:
     if entry.valid_until is not None:
         overlaps = overlaps.filter(valid_from__lt=entry.valid_until)
     return overlaps.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=entry.valid_from))
+
+
+# --- the platform sync ---------------------------------------------------------------------------
+
+
+def with_sync_state(queryset: QuerySet[WhitelistEntry]) -> QuerySet[WhitelistEntry]:
+    """Annotate each entry with its plate's platform sync.
+
+    ``sync_state`` (pending when the plate was never synced), ``sync_message``,
+    ``sync_attempted_at`` and ``sync_synced_at``: correlated subqueries on the unique plate, so a
+    page of entries still costs one query.
+    """
+    syncs = PlateSync.objects.filter(plate=OuterRef("plate")).order_by()
+    return queryset.annotate(
+        sync_state=Coalesce(
+            Subquery(syncs.values("state")[:1]), Value(PlateSync.State.PENDING.value)
+        ),
+        sync_message=Subquery(syncs.values("message")[:1]),
+        sync_attempted_at=Subquery(syncs.values("attempted_at")[:1]),
+        sync_synced_at=Subquery(syncs.values("synced_at")[:1]),
+    )
+
+
+def in_sync_state(queryset: QuerySet[WhitelistEntry], *, state: str) -> QuerySet[WhitelistEntry]:
+    """Return the entries whose plate is in the sync ``state``; a plate without a row is pending."""
+    if state == PlateSync.State.PENDING:
+        settled = PlateSync.objects.exclude(state=PlateSync.State.PENDING).values("plate")
+        return queryset.exclude(plate__in=settled)
+    return queryset.filter(plate__in=PlateSync.objects.filter(state=state).values("plate"))
+
+
+ENABLED = PlateSync.PlatformStatus.ENABLED.value
+DISABLED = PlateSync.PlatformStatus.DISABLED.value
+
+
+def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dict[str, int]:
+    """Return ``{plate: 1 or 0}``: 1 while the plate has an active entry at ``at``, else 0.
+
+    Only plates that have entries are listed (a plate without any is to be removed). The park
+    is ignored: the platform's whitelist has no park scope. One query (per 500 plates given).
+    """
+    if plates is None:
+        chunks: list[list[str] | None] = [None]
+    else:
+        wanted = sorted(set(plates))
+        chunks = [wanted[start : start + 500] for start in range(0, len(wanted), 500)]
+    statuses: dict[str, int] = {}
+    for chunk in chunks:
+        entries = WhitelistEntry.objects.order_by()  # no ordering: it would join the GROUP BY
+        if chunk is not None:
+            entries = entries.filter(plate__in=chunk)
+        rows = entries.values("plate").annotate(
+            active=Count("pk", filter=status_q(Status.ACTIVE, at=at))
+        )
+        statuses.update((row["plate"], ENABLED if row["active"] else DISABLED) for row in rows)
+    return statuses
+
+
+def unsynced_plates() -> list[str]:
+    """Return the plates that have entries but no sync row yet (never synced). One query."""
+    return list(
+        WhitelistEntry.objects.order_by()
+        .exclude(plate__in=PlateSync.objects.values("plate"))
+        .values_list("plate", flat=True)
+        .distinct()
+    )

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from parkingops.factories import WhitelistEntryFactory
+from parkingops.testing import fake_platform  # noqa: F401 (a fixture)
 
 CHANGELIST = "/admin/whitelist/whitelistentry/"
 

@@ -1,0 +1,54 @@
+"""``manage.py sync_whitelist [--all]``: bring the platform's whitelist in step (run from cron).
+
+Sends every plate that is pending or failed, never synced, or whose wanted status changed since
+the platform confirmed it (a validity window began or ended); with ``--all``, every plate.
+Prints a summary and exits with status 1 when some plate could not be synced.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from parkingops.platform import PlatformClient
+from whitelist import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the whitelist's pending changes to the platform, and enable or disable the plates "
+        "whose validity windows began or ended. Exits with status 1 when some plate failed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="everything",
+            help="Re-send every plate, even those the platform has confirmed.",
+        )
+
+    def handle(self, *args, everything: bool, **options):
+        try:
+            client = PlatformClient.from_settings()
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"Cannot reach the platform: {exc}") from None
+        report = services.sync_due(client=client, everything=everything)
+
+        tried = len(report.synced) + len(report.failed)
+        self.stdout.write(
+            f"Checked {report.checked} plate(s): tried {tried}, synced {len(report.synced)}, "
+            f"failed {len(report.failed)}, left {len(report.left)}."
+        )
+        for plate in report.synced:
+            self.stdout.write(f"  synced  {plate}")
+        for plate, message in report.failed.items():
+            self.stdout.write(f"  FAILED  {plate}: {message}")
+        if report.left:
+            self.stdout.write(
+                f"  {len(report.left)} plate(s) not tried: the platform was unreachable or "
+                "refused our app; they are sent on the next run."
+            )
+        if not report.ok:
+            raise CommandError(
+                f"{len(report.failed) + len(report.left)} plate(s) are not in step with the "
+                "platform; they are retried on the next run."
+            )
