@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+FAKE_PLATFORM_PORT ?= 9100
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint bench clean
@@ -20,10 +21,16 @@ install: $(STAMP)
 .env:
 	cp .env.example .env
 
+# The demo also serves the fake platform (PLATFORM_API_BASE in .env points at it), so whitelist
+# changes show 已同步 and reconciliation has a payment list to read; it stops with the server.
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py demo_admin --port $(PORT)
+	$(BIN)/python manage.py setup_roles
+	@$(BIN)/python manage.py fake_platform --port $(FAKE_PLATFORM_PORT) & fake=$$!; \
+	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py seed_demo && \
+	{ $(BIN)/python manage.py sync_whitelist > /dev/null || echo "Whitelist sync: see the admin."; } && \
+	$(BIN)/python manage.py demo_admin --port $(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

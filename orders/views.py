@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from orders import serializers, services
+from parkingops import RAW_CONTENT_TYPE
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
@@ -33,7 +34,10 @@ class PayOrderPushView(APIView):
         result = services.receive_push(
             request=services.PushRequest(
                 body=body,
-                content_type=request.META.get("CONTENT_TYPE", ""),
+                # parkingops.wsgi keeps a header Django could not parse here, for the log row.
+                content_type=request.META.get(
+                    RAW_CONTENT_TYPE, request.META.get("CONTENT_TYPE", "")
+                ),
                 authorization=request.META.get("HTTP_AUTHORIZATION", ""),
                 remote_addr=request.META.get("REMOTE_ADDR", ""),
             )

@@ -9,6 +9,9 @@ os.environ.setdefault("DEBUG", "1")
 os.environ["PLATFORM_APP_ID"] = "op00961963581daa7"
 os.environ["PLATFORM_APP_SECRET"] = "demo-secret-7f3a,older-secret-1"  # noqa: S105
 os.environ["PUSH_TIMESTAMP_TOLERANCE"] = "0"
+# Nothing reaches a platform unless a test starts the fake one (parkingops.testing), even when
+# a developer's .env points at the demo's fake platform.
+os.environ["PLATFORM_API_BASE"] = ""
 
 from parkingops.settings import *  # noqa: E402, F403
 

@@ -587,3 +587,38 @@ def test_database_unreachable_for_an_unreadable_body_is_still_no_server_error(po
         response = post("{", JSON)
 
     assert outcome(response) == (503, "1503", "unavailable")
+
+
+def test_a_content_type_django_cannot_parse_is_bad_body_through_the_wsgi_app(transactional_db):
+    from io import BytesIO
+    from wsgiref.util import setup_testing_defaults
+
+    from parkingops.wsgi import application
+
+    body = b'{"app_id": "op00961963581daa7"}'
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/v1/push/pay-orders/",
+        "CONTENT_TYPE": "application/json; charset*=x''y",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": BytesIO(body),
+        "HTTP_HOST": "localhost",
+    }
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+
+    content = b"".join(application(environ, lambda status, headers: statuses.append(status)))
+
+    assert statuses == ["400 Bad Request"]
+    assert answer_of(content) == "bad_body"
+    log = PushLog.objects.get()
+    assert log.content_type == "application/json; charset*=x''y"
+    assert log.reason == "bad_body"
+
+
+def answer_of(content: bytes) -> str:
+    import json
+
+    body = json.loads(content)
+    assert set(body) == {"code", "reason", "message"}
+    return body["reason"]
