@@ -473,3 +473,21 @@ def test_odd_unicode_in_text_fields_is_stored_as_given(entry, receive, odd):
     assert order.discounts.get().extra == {odd: odd}
     assert order.mcoupons.get().store_name == odd
     assert PushLog.objects.get().pay_serial == f"S{odd}"
+
+
+def test_a_replay_is_not_refused_for_its_old_timestamp_but_still_for_its_signature(
+    entry, receive, settings
+):
+    settings.PUSH_TIMESTAMP_TOLERANCE = 300
+    received = receive(pay_serial="20210421164242075523115899", plate="川B12345")
+    assert received.reason == "not_whitelisted"
+    WhitelistEntryFactory(plate="川B12345", valid_from=datetime(2020, 1, 1, tzinfo=UTC))
+    logged = PushLog.objects.get(pay_serial="20210421164242075523115899")
+
+    an_hour_later = services.replay_push(log=logged, now=NOW + timedelta(hours=1))
+
+    assert (an_hour_later.code, an_hour_later.reason) == ("1001", "accepted")
+    logged.body = logged.body.replace("pay_value=100", "pay_value=999")
+    assert "pay_value=999" in logged.body
+    tampered = services.replay_push(log=logged, now=NOW + timedelta(hours=1))
+    assert tampered.reason == "bad_signature"
