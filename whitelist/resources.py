@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
+from orders.exports import FORMULA_PREFIXES, escape_formula
 from whitelist import plates, selectors, services
 from whitelist.models import WhitelistEntry
 
@@ -48,8 +49,6 @@ ALL_PARKS = {"*", "全部车场", "全部", "all", "all parks"}
 
 # Text beginning with these is a formula to Excel: exported with a leading apostrophe (read
 # back without it), so a note such as "=HYPERLINK(...)" stays text. Full-width forms included.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -71,14 +70,9 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def escape_formula(value: str) -> str:
-    """Return ``value`` safe to open in a spreadsheet: a formula-like start gets an apostrophe."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def unescape_formula(value: str) -> str:
-    """Undo ``escape_formula``."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    """Undo ``orders.exports.escape_formula``, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value
 
