@@ -3,14 +3,21 @@
 from io import StringIO
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
 
+from orders.models import PushLog
+from parkingops.factories import PayOrderFactory
 from parkingops.roles import FINANCE, OPERATIONS, ROLES, MissingPermissions, apply_roles
 from whitelist.models import WhitelistEntry
 
 ORDER_LIST = "/admin/orders/payorder/"
 ORDER_EXPORT = "/admin/orders/payorder/export/"
+COUPON_LIST = "/admin/orders/merchantcoupon/"
+COUPON_EXPORT = "/admin/orders/merchantcoupon/export/"
+SUMMARY = "/admin/orders/summary/daily/"
+SUMMARY_EXPORT = "/admin/orders/summary/daily/export/"
 WHITELIST_LIST = "/admin/whitelist/whitelistentry/"
 WHITELIST_ADD = "/admin/whitelist/whitelistentry/add/"
 WHITELIST_IMPORT = "/admin/whitelist/whitelistentry/import/"
@@ -116,12 +123,36 @@ def test_apply_roles_lists_every_missing_permission(db):
     assert not Group.objects.filter(name="test").exists()
 
 
-def test_finance_can_open_orders_and_push_log(client, staff_in):
-    staff_in(client, FINANCE)
+def replay(client, log: PushLog):
+    return client.post(
+        PUSHLOG_LIST, {"action": "replay_selected", ACTION_CHECKBOX_NAME: [log.pk]}, follow=True
+    )
 
-    assert client.get(ORDER_LIST).status_code == 200
-    assert client.get(PUSHLOG_LIST).status_code == 200
-    assert client.get(WHITELIST_LIST).status_code == 200
+
+def test_finance_can_open_orders_coupons_summary_and_push_log(client, staff_in):
+    staff_in(client, FINANCE)
+    PayOrderFactory()
+
+    for url in (ORDER_LIST, COUPON_LIST, SUMMARY, PUSHLOG_LIST, WHITELIST_LIST):
+        assert client.get(url).status_code == 200, url
+
+
+def test_finance_can_export_orders_coupons_and_the_summary(client, staff_in):
+    staff_in(client, FINANCE)
+    PayOrderFactory()
+
+    for url in (ORDER_EXPORT, COUPON_EXPORT, SUMMARY_EXPORT):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/csv"), url
+
+
+def test_finance_cannot_replay_a_push(client, staff_in, push):
+    staff_in(client, FINANCE)
+    push()
+
+    assert replay(client, PushLog.objects.get()).status_code == 403
+    assert PushLog.objects.count() == 1
 
 
 def test_finance_cannot_add_or_change_the_whitelist(client, staff_in):
@@ -152,14 +183,22 @@ def test_operations_can_open_the_whitelist_pages_and_push_log(client, staff_in):
     assert client.get(PUSHLOG_LIST).status_code == 200
 
 
+def test_operations_can_replay_a_push(client, staff_in, push):
+    staff_in(client, OPERATIONS)
+    push()  # the plate is not whitelisted: refused and logged
+
+    assert replay(client, PushLog.objects.get()).status_code == 200
+    assert PushLog.objects.count() == 2  # each replay is a new log row
+
+
 def test_operations_cannot_see_or_export_orders(client, staff_in):
     user = staff_in(client, OPERATIONS)
+    PayOrderFactory()
 
     assert not user.has_perm("orders.export_orders")
     assert not user.has_perm("orders.view_payorder")
-    assert client.get(ORDER_LIST).status_code == 403
-    # follow: until the export view is routed, the admin redirects this URL to a change page.
-    assert client.get(ORDER_EXPORT, follow=True).status_code == 403
+    for url in (ORDER_LIST, ORDER_EXPORT, COUPON_LIST, COUPON_EXPORT, SUMMARY, SUMMARY_EXPORT):
+        assert client.get(url).status_code == 403, url
 
 
 def test_personal_data_is_granted_per_user(db):
