@@ -1,0 +1,44 @@
+"""seed_bulk: the benchmark dataset, on whichever database the suite runs."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders.models import Discount, MerchantCoupon, Park, PayOrder
+from whitelist.models import WhitelistEntry
+from whitelist.selectors import find_valid_entry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_bulk_adds_orders_with_children_that_the_push_rules_accept():
+    call_command("seed_bulk", orders=600, parks=3, plates=40, days=30, stdout=None)
+
+    assert PayOrder.objects.count() == 600
+    assert Park.objects.count() == 3
+    assert 0 < Discount.objects.count() < 600
+    assert 0 < MerchantCoupon.objects.count() < 600
+    assert WhitelistEntry.objects.count() <= 40
+    order = PayOrder.objects.order_by("?").first()
+    assert find_valid_entry(plate=order.plate, park_uuid=order.park.park_uuid, at=order.pay_time)
+    # Sequences were moved past the copied ids: a normal insert still works.
+    assert (
+        PayOrder.objects.create(
+            pay_serial="after-bulk",
+            parking_serial="1",
+            park=order.park,
+            plate="川A660P1",
+            plate_raw="川A660P1",
+            pay_value=1,
+            pay_time=order.pay_time,
+            channel="1",
+            app_id="a",
+        ).pk
+        > order.pk
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_bulk_refuses_to_run_twice_on_the_same_database():
+    call_command("seed_bulk", orders=10, parks=1, plates=5, days=1)
+
+    with pytest.raises(CommandError, match="already exist"):
+        call_command("seed_bulk", orders=10, parks=1, plates=5, days=1)
