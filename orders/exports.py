@@ -29,9 +29,9 @@ from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext_lazy
 
-from orders import selectors
+from orders import reconciliation, selectors
 from orders.formatting import CHINA, china_time, fen_to_yuan, mask_mobile
-from orders.models import MerchantCoupon, PayOrder
+from orders.models import MerchantCoupon, PayOrder, ReconciliationItem, ReconciliationRun
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
@@ -279,6 +279,200 @@ def summary_csv(summary: selectors.DailySummary) -> Iterator[str]:
     rows = [_summary_row(row.day.isoformat(), row) for row in summary.rows]
     rows.append(_summary_row(gettext("Total"), summary.total))
     return _csv_text(SUMMARY_COLUMNS, header, rows)
+
+
+# --- Reconciliation --------------------------------------------------------------------------
+
+RUN_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "date")),
+    Column(pgettext_lazy("CSV header", "park_uuid")),
+    Column(pgettext_lazy("CSV header", "park_name")),
+    Column(pgettext_lazy("CSV header", "status")),
+    Column(pgettext_lazy("CSV header", "message")),
+    Column(pgettext_lazy("CSV header", "platform_count"), text=False),
+    Column(pgettext_lazy("CSV header", "platform_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "platform_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "our_count"), text=False),
+    Column(pgettext_lazy("CSV header", "our_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "our_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "matched_count"), text=False),
+    Column(pgettext_lazy("CSV header", "matched_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "matched_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "missing_here_count"), text=False),
+    Column(pgettext_lazy("CSV header", "missing_at_platform_count"), text=False),
+    Column(pgettext_lazy("CSV header", "amount_differs_count"), text=False),
+    Column(pgettext_lazy("CSV header", "not_whitelisted_count"), text=False),
+    Column(pgettext_lazy("CSV header", "not_whitelisted_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "not_whitelisted_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "started_at")),
+    Column(pgettext_lazy("CSV header", "finished_at")),
+)
+
+ITEM_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "date")),
+    Column(pgettext_lazy("CSV header", "park_uuid")),
+    Column(pgettext_lazy("CSV header", "park_name")),
+    Column(pgettext_lazy("CSV header", "category")),
+    Column(pgettext_lazy("CSV header", "pay_serial")),
+    Column(pgettext_lazy("CSV header", "plate")),
+    Column(pgettext_lazy("CSV header", "pay_time")),
+    Column(pgettext_lazy("CSV header", "platform_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "platform_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "our_value_yuan"), text=False),
+    Column(pgettext_lazy("CSV header", "our_value_fen"), text=False),
+    Column(pgettext_lazy("CSV header", "parking_serial")),
+    Column(pgettext_lazy("CSV header", "channel")),
+    Column(pgettext_lazy("CSV header", "resolved_at")),
+)
+
+
+def _money(fen: int | None) -> tuple[str, str]:
+    """Return (yuan, fen) cells; a value that does not apply stays empty, not 0."""
+    if fen is None:
+        return "", ""
+    return fen_to_yuan(fen), str(fen)
+
+
+def _choice_labels(choices: Any) -> dict[str, str]:
+    """Translate a TextChoices' labels now, in the caller's language, not while streaming."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+_RUN_FIELDS = (
+    "date",
+    "park__park_uuid",
+    "park__name",
+    "status",
+    "message",
+    "platform_count",
+    "platform_value",
+    "ours_count",
+    "ours_value",
+    "matched_count",
+    "matched_value",
+    "missing_here",
+    "missing_at_platform",
+    "amount_differs",
+    "not_whitelisted_count",
+    "not_whitelisted_value",
+    "started_at",
+    "finished_at",
+)
+
+
+def _run_rows(runs: QuerySet[ReconciliationRun], statuses: dict[str, str]) -> Iterator[list[str]]:
+    rows = reconciliation.with_category_counts(runs).values_list(*_RUN_FIELDS)
+    for (
+        day,
+        park_uuid,
+        park_name,
+        status,
+        message,
+        platform_count,
+        platform_value,
+        ours_count,
+        ours_value,
+        matched_count,
+        matched_value,
+        missing_here,
+        missing_at_platform,
+        amount_differs,
+        not_whitelisted_count,
+        not_whitelisted_value,
+        started_at,
+        finished_at,
+    ) in rows.iterator(chunk_size=CHUNK_ROWS):
+        yield [
+            day.isoformat(),
+            park_uuid,
+            park_name,
+            statuses.get(status, status),
+            message,
+            str(platform_count),
+            *_money(platform_value),
+            str(ours_count),
+            *_money(ours_value),
+            str(matched_count),
+            *_money(matched_value),
+            str(missing_here),
+            str(missing_at_platform),
+            str(amount_differs),
+            str(not_whitelisted_count),
+            *_money(not_whitelisted_value),
+            china_time(started_at),
+            china_time(finished_at),
+        ]
+
+
+def runs_csv(runs: QuerySet[ReconciliationRun]) -> Iterator[str]:
+    """Return the reconciliation-run CSV of ``runs``: one row per park and day, with the
+    counts and amounts of each category."""
+    header = [str(column.label) for column in RUN_COLUMNS]
+    statuses = _choice_labels(ReconciliationRun.Status)
+    return _csv_text(RUN_COLUMNS, header, _run_rows(runs, statuses))
+
+
+_ITEM_FIELDS = (
+    "run__date",
+    "run__park__park_uuid",
+    "run__park__name",
+    "category",
+    "pay_serial",
+    "plate",
+    "pay_time",
+    "platform_value",
+    "our_value",
+    "payment",
+    "order__parking_serial",
+    "order__channel",
+    "resolved_at",
+)
+
+
+def _item_rows(
+    items: QuerySet[ReconciliationItem], categories: dict[str, str]
+) -> Iterator[list[str]]:
+    rows = items.values_list(*_ITEM_FIELDS).iterator(chunk_size=CHUNK_ROWS)
+    for (
+        day,
+        park_uuid,
+        park_name,
+        category,
+        pay_serial,
+        plate,
+        pay_time,
+        platform_value,
+        our_value,
+        payment,
+        order_parking_serial,
+        order_channel,
+        resolved_at,
+    ) in rows:
+        # The listed payment's parking serial and channel, or our order's when not listed.
+        listed = payment if isinstance(payment, dict) else {}
+        parking_serial = listed.get("parking_serial", order_parking_serial)
+        channel = listed.get("channel", order_channel)
+        yield [
+            day.isoformat(),
+            park_uuid,
+            park_name,
+            categories.get(category, category),
+            pay_serial,
+            plate,
+            china_time(pay_time),
+            *_money(platform_value),
+            *_money(our_value),
+            "" if parking_serial is None else str(parking_serial),
+            "" if channel is None else str(channel),
+            china_time(resolved_at),
+        ]
+
+
+def items_csv(items: QuerySet[ReconciliationItem]) -> Iterator[str]:
+    """Return the reconciliation-difference CSV of ``items``: one row per difference."""
+    header = [str(column.label) for column in ITEM_COLUMNS]
+    categories = _choice_labels(ReconciliationItem.Category)
+    return _csv_text(ITEM_COLUMNS, header, _item_rows(items, categories))
 
 
 # --- Delivery --------------------------------------------------------------------------------

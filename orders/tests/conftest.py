@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+from parkingops.testing import fake_platform  # noqa: F401 (a fixture)
+
 VIEW_ALL = (
     "orders.view_payorder",
     "orders.view_discount",

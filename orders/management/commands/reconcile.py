@@ -1,0 +1,69 @@
+"""``manage.py reconcile --date YYYY-MM-DD [--park UUID]``: reconcile a China-time day.
+
+Runs the same reconciliation as the admin's "Run a reconciliation" page (orders.reconciliation)
+for every known park, or the one given, and prints one line per park. Exits non-zero when any
+park failed (the platform refused or could not be reached), after trying every park.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from orders import reconciliation
+from orders.formatting import CHINA, parse_day, yuan
+from orders.models import Park, ReconciliationRun
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare a China-time day's orders with the platform's payment list, per park, and "
+        "store the differences (replacing that day's previous run of each park)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="China time.")
+        parser.add_argument("--park", default="", metavar="UUID", help="Only this park.")
+        parser.add_argument(
+            "--page-size",
+            type=int,
+            default=reconciliation.DEFAULT_PAGE_SIZE,
+            help="Payments asked per page of the platform's list (default: %(default)s).",
+        )
+
+    def handle(self, *args, date, park, page_size, **options):
+        try:
+            day = parse_day(date)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if day > timezone.now().astimezone(CHINA).date():
+            raise CommandError(f"{day} has not begun yet in China time.")
+        if page_size < 1:
+            raise CommandError("--page-size must be at least 1.")
+        if park and not Park.objects.filter(park_uuid=park).exists():
+            raise CommandError(f"No park has the uuid {park!r}.")
+        try:
+            runs = reconciliation.reconcile_day(day=day, park_uuid=park, page_size=page_size)
+        except ImproperlyConfigured as exc:
+            raise CommandError(f"The platform client is not configured: {exc}") from None
+        if not runs:
+            self.stdout.write("No parks are known yet: nothing to reconcile.")
+        failed = 0
+        for run in runs:
+            label = f"{run.date} {run.park.name} ({run.park.park_uuid})"
+            if run.status == ReconciliationRun.Status.FAILED:
+                failed += 1
+                self.stderr.write(self.style.ERROR(f"{label}: failed: {run.message}"))
+                continue
+            totals = {total.category: total for total in reconciliation.category_totals(run=run)}
+            self.stdout.write(
+                f"{label}: platform {run.platform_count} ({yuan(run.platform_value)}), "
+                f"ours {run.ours_count} ({yuan(run.ours_value)}), "
+                f"matched {run.matched_count} ({yuan(run.matched_value)}), "
+                f"missing here {totals['missing_here'].count}, "
+                f"missing at the platform {totals['missing_at_platform'].count}, "
+                f"amount differs {totals['amount_differs'].count}, "
+                f"not whitelisted {run.not_whitelisted_count} "
+                f"({yuan(run.not_whitelisted_value)})"
+            )
+        if failed:
+            raise CommandError(f"{failed} of {len(runs)} parks failed; see above.")
