@@ -12,7 +12,7 @@ from whitelist import plates
 class Park(models.Model):
     """A car park, known from the pushes that name it; the newest name wins."""
 
-    park_uuid = models.CharField(_("park uuid"), max_length=64, unique=True)
+    park_uuid = models.CharField(_("park uuid"), max_length=64)
     name = models.CharField(_("name"), max_length=128)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
@@ -21,6 +21,10 @@ class Park(models.Model):
         verbose_name = _("park")
         verbose_name_plural = _("parks")
         ordering = ["name"]
+        # Constraints rather than unique=True/db_index=True throughout this module: on
+        # PostgreSQL those also build a second, "LIKE" index per text column, which only
+        # slows every insert (no search here is a LIKE on these columns).
+        constraints = [models.UniqueConstraint(fields=["park_uuid"], name="park_uuid_unique")]
 
     def __str__(self) -> str:
         return self.name or self.park_uuid
@@ -33,10 +37,14 @@ class PayOrder(models.Model):
         PUSH = "push", _("push")
         RECONCILIATION = "reconciliation", _("reconciliation")
 
-    pay_serial = models.CharField(_("pay serial"), max_length=64, unique=True)
-    parking_serial = models.CharField(_("parking serial"), max_length=64, db_index=True)
+    pay_serial = models.CharField(_("pay serial"), max_length=64)
+    parking_serial = models.CharField(_("parking serial"), max_length=64)
     park = models.ForeignKey(
-        Park, on_delete=models.PROTECT, related_name="orders", verbose_name=_("park")
+        Park,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, pay_time) index below serves every lookup by park
     )
     plate = models.CharField(_("plate"), max_length=plates.MAX_LENGTH)
     plate_raw = models.CharField(_("plate as pushed"), max_length=64)
@@ -73,9 +81,16 @@ class PayOrder(models.Model):
             models.Index(fields=["pay_time"], name="payorder_pay_time"),
             models.Index(fields=["park", "pay_time"], name="payorder_park_pay_time"),
             models.Index(fields=["channel"], name="payorder_channel"),
-            models.Index(fields=["source"], name="payorder_source"),
+            models.Index(fields=["parking_serial"], name="payorder_parking_serial"),
+            # Nearly every order comes from a push: only the few others are indexed.
+            models.Index(
+                fields=["source"],
+                name="payorder_source_not_push",
+                condition=~Q(source="push"),
+            ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["pay_serial"], name="payorder_pay_serial_unique"),
             models.CheckConstraint(condition=Q(pay_value__gte=0), name="payorder_pay_value_gte_0"),
         ]
         permissions = [
@@ -133,7 +148,7 @@ class MerchantCoupon(models.Model):
     coupon_name = models.CharField(_("coupon name"), max_length=255, blank=True)
     coupon_code = models.CharField(_("coupon code"), max_length=255, blank=True)
     store_name = models.CharField(_("store name"), max_length=255, blank=True)
-    store_code = models.CharField(_("store code"), max_length=255, blank=True, db_index=True)
+    store_code = models.CharField(_("store code"), max_length=255, blank=True)
     # Unknown types (the platform may add some) are stored as given, so no `choices=` check.
     coupon_type = models.IntegerField(_("coupon type"), null=True, blank=True)
     coupon_value = models.BigIntegerField(_("coupon value"), default=0)
@@ -146,6 +161,7 @@ class MerchantCoupon(models.Model):
         verbose_name = _("merchant coupon")
         verbose_name_plural = _("merchant coupons")
         ordering = ["pk"]
+        indexes = [models.Index(fields=["store_code"], name="mcoupon_store_code")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(coupon_value__gte=0), name="mcoupon_coupon_value_gte_0"
@@ -166,7 +182,7 @@ class MerchantCoupon(models.Model):
 class PushLog(models.Model):
     """One request to the push endpoint, whatever its outcome."""
 
-    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
     remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
     content_type = models.CharField(_("content type"), max_length=255, blank=True)
     body = models.TextField(_("raw body"), blank=True, help_text=_("The first 64 KiB."))
@@ -176,11 +192,11 @@ class PushLog(models.Model):
         blank=True,
         help_text=_("The Authorization header (a signature, not a secret), kept for replay."),
     )
-    code = models.CharField(_("code"), max_length=8, db_index=True)
-    reason = models.CharField(_("reason"), max_length=32, db_index=True)
+    code = models.CharField(_("code"), max_length=8)
+    reason = models.CharField(_("reason"), max_length=32)
     message = models.CharField(_("message"), max_length=500, blank=True)
     app_id = models.CharField(_("app id"), max_length=64, blank=True)
-    pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True, db_index=True)
+    pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True)
     plate = models.CharField(_("plate"), max_length=64, blank=True)
     order = models.ForeignKey(
         PayOrder,
@@ -197,6 +213,10 @@ class PushLog(models.Model):
         verbose_name_plural = _("push log")
         ordering = ["-received_at", "-pk"]
         indexes = [
+            models.Index(fields=["received_at"], name="pushlog_received_at"),
+            models.Index(fields=["code"], name="pushlog_code"),
+            models.Index(fields=["reason"], name="pushlog_reason"),
+            models.Index(fields=["pay_serial"], name="pushlog_pay_serial"),
             # The push-log admin searches by plate (operations: "why was this car refused?").
             models.Index(fields=["plate"], name="pushlog_plate"),
         ]

@@ -413,14 +413,14 @@ def create_missing_order(
                 plate=data.plate, park_uuid=item.run.park.park_uuid, at=data.pay_time
             )
             try:
-                with transaction.atomic():
-                    # TODO: a public services.create_order(..., source=) would make this one
-                    # call; until then the push's own writer, then the source.
-                    order = services._create_order(
-                        data, entry_id=entry.pk if entry else None, now=now
+                order = PayOrder.objects.get(
+                    pk=services.create_order(
+                        data,
+                        entry_id=entry.pk if entry else None,
+                        now=now,
+                        source=PayOrder.Source.RECONCILIATION,
                     )
-                    order.source = PayOrder.Source.RECONCILIATION
-                    order.save(update_fields=["source"])
+                )
                 created = True
             except IntegrityError:
                 # The push of this serial committed between our read and our insert: the

@@ -10,22 +10,31 @@ from orders.models import Park
 from whitelist.models import PlateSync, Status, WhitelistEntry, status_q
 
 
-def find_valid_entry(*, plate: str, park_uuid: str, at: datetime) -> WhitelistEntry | None:
-    """Return the entry that lets ``plate`` pay at ``park_uuid`` at ``at``, or None.
+def valid_entries(*, plate: str, park_uuid: str, at: datetime) -> QuerySet[WhitelistEntry]:
+    """Return the entries that let ``plate`` pay at ``park_uuid`` at ``at``, best first.
 
-    ``plate`` must already be normalised. An entry scoped to the park wins over an all-parks
-    entry, so the order records the most specific reason it was let in.
+    The protocol's whitelist rule, in one place. ``plate`` must already be normalised. An
+    entry scoped to the park comes before an all-parks entry, so an order records the most
+    specific reason it was let in.
     """
+    return WhitelistEntry.objects.filter(
+        Q(park_uuid="") | Q(park_uuid=park_uuid),
+        Q(valid_until__isnull=True) | Q(valid_until__gt=at),
+        plate=plate,
+        is_active=True,
+        valid_from__lte=at,
+    ).order_by("-park_uuid", "valid_from", "pk")
+
+
+def find_valid_entry(*, plate: str, park_uuid: str, at: datetime) -> WhitelistEntry | None:
+    """Return the entry that lets ``plate`` pay at ``park_uuid`` at ``at``, or None."""
+    return valid_entries(plate=plate, park_uuid=park_uuid, at=at).first()
+
+
+def find_valid_entry_id(*, plate: str, park_uuid: str, at: datetime) -> int | None:
+    """Return the id of ``find_valid_entry``'s entry: the push's check, no model built."""
     return (
-        WhitelistEntry.objects.filter(
-            Q(park_uuid="") | Q(park_uuid=park_uuid),
-            Q(valid_until__isnull=True) | Q(valid_until__gt=at),
-            plate=plate,
-            is_active=True,
-            valid_from__lte=at,
-        )
-        .order_by("-park_uuid", "valid_from", "pk")
-        .first()
+        valid_entries(plate=plate, park_uuid=park_uuid, at=at).values_list("pk", flat=True).first()
     )
 
 

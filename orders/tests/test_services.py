@@ -491,3 +491,24 @@ def test_a_replay_is_not_refused_for_its_old_timestamp_but_still_for_its_signatu
     assert "pay_value=999" in logged.body
     tampered = services.replay_push(log=logged, now=NOW + timedelta(hours=1))
     assert tampered.reason == "bad_signature"
+
+
+def test_a_push_for_an_order_reconciliation_created_is_acknowledged(entry, receive):
+    first = receive(pay_serial="20210421164242075523115877")
+    PayOrder.objects.filter(pk=first.order_id).update(
+        source=PayOrder.Source.RECONCILIATION, fingerprint="from the payment list"
+    )
+
+    late_push = receive(pay_serial="20210421164242075523115877")
+
+    assert (late_push.code, late_push.reason) == ("1001", "duplicate")
+    assert late_push.order_id == first.order_id
+    assert PayOrder.objects.count() == 1
+
+
+def test_the_same_serial_from_another_source_with_other_content_still_conflicts(entry, receive):
+    receive(pay_serial="20210421164242075523115878", pay_value=100)
+
+    other = receive(pay_serial="20210421164242075523115878", pay_value=999)
+
+    assert (other.code, other.reason) == ("1409", "conflict")
