@@ -36,6 +36,10 @@ run: install .env
 test: install
 	$(BIN)/python -m pytest
 
+# Benchmarks against gunicorn + PostgreSQL on this machine (see bench/run.py); about 10 min.
+bench: install
+	$(BIN)/python bench/run.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -1,0 +1,484 @@
+"""The benchmark suite (``make bench``): one table, every figure beside a same-run baseline.
+
+It builds a fresh PostgreSQL database, serves the product with gunicorn (bench.settings adds
+two baseline endpoints), drives it from a separate load-generator process, and writes the
+table to bench/RESULTS.md. Nothing here is a test: figures are measured, never asserted.
+
+    python bench/run.py [--orders 1000000] [--pushes 3000] [--whitelist 100000]
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "parkingops_bench"
+PG = "postgres://postgres@127.0.0.1:5432"
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+APP_ID = "op00961963581daa7"
+SECRET = "bench-secret-5d1c"
+PLATE = "川A660P1"
+
+ENV = {
+    **os.environ,
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "PLATFORM_APP_ID": APP_ID,
+    "PLATFORM_APP_SECRET": SECRET,
+    "PLATFORM_API_BASE": "",
+    "PYTHONPATH": str(ROOT),
+    "LOG_LEVEL": "WARNING",
+    "GUNICORN_ACCESSLOG": "",
+    "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+}
+
+rows: list[tuple[str, str, str, str]] = []  # (benchmark, figure, baseline, ratio)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        text=True,
+        capture_output=True,
+        **kwargs,
+    )
+
+
+def django_setup() -> None:
+    os.environ.update(ENV)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def psql(sql: str, database: str = "postgres") -> None:
+    subprocess.run(
+        ["psql", f"{PG}/{database}", "-qc", sql], check=True, capture_output=True, text=True
+    )
+
+
+def fresh_database() -> None:
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(f"CREATE DATABASE {DB_NAME}")
+    manage("migrate", "--noinput")
+
+
+class Server:
+    """gunicorn with the production config file, on the bench port."""
+
+    def __enter__(self) -> "Server":
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{BASE}/bench/nodb/", timeout=1).read()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
+    def __exit__(self, *exc) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def ratio(figure: float, baseline: float) -> str:
+    return f"{figure / baseline:.2f}×" if baseline else "—"
+
+
+# --- 1. push ingest ------------------------------------------------------------------------
+
+
+def push_bodies(count: int, path: Path) -> None:
+    from orders import simulator
+
+    with path.open("w", encoding="latin-1") as handle:
+        for n in range(count):
+            params = simulator.build_push(
+                app_id=APP_ID,
+                pay_serial=f"BENCH{time.time_ns()}{n:08d}",
+                plate=PLATE,
+                discounts=[
+                    {
+                        "type": "1",
+                        "mobile": "13800138000",
+                        "relief_amount": "1",
+                        "relief_value": "200",
+                    }
+                ],
+                mcoupons=[
+                    {
+                        "coupon_name": "停车券",
+                        "coupon_code": f"C{n}",
+                        "store_name": "肯德基",
+                        "store_code": "KFC01",
+                        "coupon_type": "1",
+                        "coupon_value": "500",
+                        "grant_time": "1618994000000",
+                        "grant_serial": f"G{n}",
+                    }
+                ],
+            )
+            encoded = simulator.encode_push(params, secret=SECRET)
+            handle.write(f"{encoded.content_type}\t{encoded.body.decode('latin-1')}\n")
+
+
+def load(path: str, bodies: Path, concurrency: int) -> dict:
+    out = subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "loadgen.py"), BASE + path, str(bodies), str(concurrency)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def bench_push(count: int) -> None:
+    from whitelist.models import WhitelistEntry
+
+    WhitelistEntry.objects.get_or_create(plate=PLATE, park_uuid="")
+    with tempfile.TemporaryDirectory() as tmp, Server():
+        for concurrency in (16, 64):
+            results = {}
+            for name, path in (
+                ("no-db view", "/bench/nodb/"),
+                ("one-row insert", "/bench/insert/"),
+                ("push", "/api/v1/push/pay-orders/"),
+            ):
+                bodies = Path(tmp) / f"{name}-{concurrency}.txt"
+                push_bodies(count, bodies)
+                results[name] = load(path, bodies, concurrency)
+                say(f"  c={concurrency} {name}: {results[name]}")
+            push, insert, nodb = results["push"], results["one-row insert"], results["no-db view"]
+            rows.append(
+                (
+                    f"push ingest c={concurrency}",
+                    f"{push['per_second']:.0f}/s, p50 {push['p50_ms']} ms, p99 {push['p99_ms']} ms",
+                    f"insert {insert['per_second']:.0f}/s (p99 {insert['p99_ms']} ms); "
+                    f"no-db {nodb['per_second']:.0f}/s",
+                    f"{ratio(push['per_second'], insert['per_second'])} of insert, "
+                    f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db",
+                )
+            )
+            bad = {k: v for k, v in push["statuses"].items() if k != "200"}
+            if bad:
+                say(f"  push answers other than 200: {bad}")
+
+
+# --- 2. dataset ------------------------------------------------------------------------------
+
+
+def bench_dataset(orders: int) -> None:
+    started = time.monotonic()
+    out = manage("seed_bulk", "--orders", str(orders)).stdout.strip()
+    seconds = time.monotonic() - started
+    say(f"  {out}")
+    rows.append(
+        (f"seed_bulk --orders {orders}", f"{seconds:.0f} s", "target 180 s", ratio(seconds, 180))
+    )
+
+
+# --- 3. admin ----------------------------------------------------------------------------------
+
+
+def session_cookie() -> str:
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+
+def timed_get(path: str, cookie: str, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs + 1):  # the first run warms caches and is not counted
+        request = urllib.request.Request(
+            BASE + quote(path, safe="/?=&"), headers={"Cookie": f"sessionid={cookie}"}
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: {response.status}")
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times[1:])
+
+
+def bench_admin() -> None:
+    from orders.models import PayOrder
+
+    cookie = session_cookie()
+    sample = PayOrder.objects.filter(pay_serial__startswith="BULK").order_by("id")[500]
+    pages = {
+        "order list, first page": "/admin/orders/payorder/",
+        "whole-plate search": f"/admin/orders/payorder/?q={sample.plate}",
+        "last-digits plate search": f"/admin/orders/payorder/?q={sample.plate[-5:]}",
+        "park + date range": (
+            f"/admin/orders/payorder/?park={sample.park.park_uuid}"
+            "&pay_date_from=2026-09-01&pay_date_to=2026-09-30"
+        ),
+        "order detail": f"/admin/orders/payorder/{sample.pk}/change/",
+    }
+    with Server():
+        baseline = timed_get("/admin/", cookie)
+        for name, path in pages.items():
+            ms = timed_get(path, cookie)
+            say(f"  {name}: {ms:.0f} ms (admin index {baseline:.0f} ms)")
+            rows.append(
+                (
+                    f"admin 1M: {name}",
+                    f"{ms:.0f} ms (median of 5)",
+                    f"admin index {baseline:.0f} ms; target 200 ms",
+                    ratio(ms, baseline),
+                )
+            )
+
+
+# --- 4. export ---------------------------------------------------------------------------------
+
+
+def peak_rss_mb(pids: list[int], stop: threading.Event, peak: list[float]) -> None:
+    while not stop.is_set():
+        for pid in pids:
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kb = int(
+                next(line.split()[1] for line in text.splitlines() if line.startswith("VmRSS"))
+            )
+            peak[0] = max(peak[0], kb / 1024)
+        time.sleep(0.05)
+
+
+def bench_export() -> None:
+    from django.db import connection
+
+    cookie = session_cookie()
+    with Server() as server:
+        stop, peak = threading.Event(), [0.0]
+        watcher = threading.Thread(target=peak_rss_mb, args=(server.worker_pids(), stop, peak))
+        watcher.start()
+        request = urllib.request.Request(
+            BASE + "/admin/orders/payorder/export/", headers={"Cookie": f"sessionid={cookie}"}
+        )
+        started = time.perf_counter()
+        lines = 0
+        with urllib.request.urlopen(request, timeout=900) as response:
+            for _ in response:
+                lines += 1
+        export_seconds = time.perf_counter() - started
+        stop.set()
+        watcher.join()
+    export_rate = (lines - 1) / export_seconds
+
+    columns = (
+        "o.pay_serial, o.parking_serial, p.park_uuid, p.name, o.plate, o.pay_time, o.pay_value, "
+        "o.channel, o.identity, o.received_at"
+    )
+    sql = (
+        f"COPY (SELECT {columns} FROM orders_payorder o JOIN orders_park p ON p.id = o.park_id "
+        "ORDER BY o.pay_time DESC) TO STDOUT WITH CSV HEADER"
+    )
+    started = time.perf_counter()
+    copied = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for chunk in copy:
+            copied += bytes(chunk).count(b"\n")
+    copy_seconds = time.perf_counter() - started
+    copy_rate = (copied - 1) / copy_seconds
+    say(
+        f"  export {lines - 1} rows in {export_seconds:.1f} s, peak worker RSS {peak[0]:.0f} MB; "
+        f"COPY {copied - 1} rows in {copy_seconds:.1f} s"
+    )
+    rows.append(
+        (
+            "order CSV export, 1M rows",
+            f"{export_rate:,.0f} rows/s, peak {peak[0]:.0f} MB",
+            f"COPY {copy_rate:,.0f} rows/s; target ≥ 50 %, < 150 MB",
+            ratio(export_rate, copy_rate),
+        )
+    )
+
+
+# --- 5. whitelist ------------------------------------------------------------------------------
+
+
+def bench_whitelist(count: int) -> None:
+    from django.db import connection, transaction
+    from tablib import Dataset
+
+    from whitelist.models import WhitelistEntry
+    from whitelist.resources import WhitelistEntryResource
+    from whitelist.selectors import find_valid_entry
+
+    now = datetime.now(UTC)
+    half = count // 2
+    plates = [f"沪B{n:05d}" for n in range(half)] + [f"沪C{n:05d}" for n in range(count - half)]
+
+    # Import a file of `count` new rows through the admin's import resource, against
+    # bulk_create of the same rows (the least work that stores them).
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["车牌", "车场编号", "生效时间", "失效时间", "启用", "持有人", "备注"])
+    for plate in plates:
+        writer.writerow([plate, "", "2026-01-01 00:00:00", "", "1", "压测", ""])
+    dataset = Dataset().load(buffer.getvalue(), format="csv")
+    started = time.perf_counter()
+    result = WhitelistEntryResource().import_data(dataset, dry_run=False, raise_errors=True)
+    import_seconds = time.perf_counter() - started
+    say(f"  import {count} rows: {import_seconds:.1f} s ({result.totals})")
+
+    # The push's check with the table at 100k+ entries, against a primary-key lookup.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE whitelist_whitelistentry")
+    entries = WhitelistEntry.objects.count()
+    probe = find_valid_entry  # the function the push calls
+    queryset_sql = (
+        "EXPLAIN SELECT * FROM whitelist_whitelistentry WHERE plate = %s AND is_active "
+        "AND valid_from <= %s AND (valid_until IS NULL OR valid_until > %s) "
+        "AND (park_uuid = '' OR park_uuid = %s) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(queryset_sql, [plates[7], now, now, "x"])
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    started = time.perf_counter()
+    for plate in plates[:2000]:
+        probe(plate=plate, park_uuid="p", at=now)
+    check_ms = (time.perf_counter() - started) / 2000 * 1000
+    first = WhitelistEntry.objects.order_by("pk").first()
+    started = time.perf_counter()
+    for _ in range(2000):
+        WhitelistEntry.objects.filter(pk=first.pk).first()
+    pk_ms = (time.perf_counter() - started) / 2000 * 1000
+    scan = "index scan" if "Index" in plan else "NO INDEX: " + plan[:80]
+    rows.append(
+        (
+            f"whitelist check, {entries:,} entries",
+            f"{check_ms:.2f} ms/check, {scan}",
+            f"pk lookup {pk_ms:.2f} ms",
+            ratio(check_ms, pk_ms),
+        )
+    )
+
+    WhitelistEntry.objects.filter(plate__in=plates).delete()
+    started = time.perf_counter()
+    with transaction.atomic():
+        WhitelistEntry.objects.bulk_create(
+            [WhitelistEntry(plate=plate, valid_from=now) for plate in plates], batch_size=5000
+        )
+    bulk_seconds = time.perf_counter() - started
+    WhitelistEntry.objects.filter(plate__in=plates).delete()
+    rows.append(
+        (
+            f"whitelist import, {count:,} rows",
+            f"{import_seconds:.1f} s",
+            f"bulk_create {bulk_seconds:.1f} s; target 60 s",
+            ratio(import_seconds, bulk_seconds),
+        )
+    )
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def table() -> str:
+    lines = ["| benchmark | figure | baseline (same run) | ratio |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--pushes", type=int, default=3000)
+    parser.add_argument("--whitelist", type=int, default=100_000)
+    parser.add_argument(
+        "--only",
+        choices=["push", "dataset", "admin", "export", "whitelist"],
+        action="append",
+        help="run only these sections (admin and export need dataset); default: all",
+    )
+    options = parser.parse_args()
+    wanted = set(options.only or ["push", "dataset", "admin", "export", "whitelist"])
+    started = time.monotonic()
+    say("== fresh database and migrations")
+    fresh_database()
+    django_setup()
+    say("== 1. push ingest")
+    if "push" in wanted:
+        bench_push(options.pushes)
+    say("== 2. dataset")
+    if "dataset" in wanted:
+        bench_dataset(options.orders)
+    say("== 3. admin")
+    if "admin" in wanted:
+        bench_admin()
+    say("== 4. export")
+    if "export" in wanted:
+        bench_export()
+    say("== 5. whitelist")
+    if "whitelist" in wanted:
+        bench_whitelist(options.whitelist)
+    total = time.monotonic() - started
+    text = table()
+    say("\n" + text + f"\n\nTotal {total / 60:.1f} min.")
+    if options.only:
+        return  # a partial run is for development; RESULTS.md keeps the last full run
+    machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
+    command = "make bench  (python bench/run.py " + " ".join(sys.argv[1:]) + ")"
+    (ROOT / "bench" / "RESULTS.md").write_text(
+        f"# Benchmark results\n\nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
+        f"Machine: {machine}  \nCommand: `{command}`  \nTotal time: {total / 60:.1f} min\n\n"
+        f"{text}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""gunicorn configuration (``gunicorn -c python:parkingops.gunicorn parkingops.wsgi``).
+
+Every value can be changed from the environment, as gunicorn's own GUNICORN_CMD_ARGS can.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# Threads in each worker: a streamed million-row export does not tie up a whole process, and
+# the worker keeps answering the arbiter's heartbeat while one runs (a sync worker would be
+# killed after `timeout` seconds of streaming).
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# "-" is stdout; an empty value turns the access log off (the benchmark does).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+# The platform's pushes are small; refuse absurd header blocks early.
+limit_request_field_size = 8190
