@@ -16,7 +16,9 @@ OPERATIONS = "运营"
 
 ROLES: dict[str, frozenset[str]] = {
     # Finance reconciles: reads orders, discounts, merchant coupons, parks, the daily summary
-    # (which needs view_payorder) and the push log, exports CSV, and may look the whitelist up.
+    # (which needs view_payorder) and the push log, exports CSV, may look the whitelist up,
+    # runs the reconciliation against the platform, turns payments missing here into orders
+    # and reads the record of calls to the platform.
     FINANCE: frozenset(
         {
             "orders.view_payorder",
@@ -25,11 +27,16 @@ ROLES: dict[str, frozenset[str]] = {
             "orders.view_park",
             "orders.view_pushlog",
             "orders.export_orders",
+            "orders.view_reconciliationrun",
+            "orders.run_reconciliation",
+            "orders.resolve_reconciliation",
+            "orders.view_platformcall",
             "whitelist.view_whitelistentry",
         }
     ),
     # Operations keeps the whitelist (the admin allows import with add+change and export with
-    # view) and reads its history, reads the parks to find their uuids, reads the push log and
+    # view) and reads its history and its sync state at the platform (and the calls made
+    # there), reads the parks to find their uuids, reads the push log and
     # replays a refused push.
     OPERATIONS: frozenset(
         {
@@ -38,6 +45,8 @@ ROLES: dict[str, frozenset[str]] = {
             "whitelist.change_whitelistentry",
             "whitelist.delete_whitelistentry",
             "whitelist.view_historicalwhitelistentry",
+            "whitelist.view_platesync",
+            "orders.view_platformcall",
             "orders.view_park",
             "orders.view_pushlog",
             "orders.replay_pushlog",

@@ -211,3 +211,20 @@ def test_personal_data_is_granted_per_user(db):
 
     user = User.objects.get(pk=user.pk)  # has_perm caches per instance
     assert user.has_perm("orders.view_personal_data")
+
+
+def test_finance_can_run_a_reconciliation_and_read_runs_and_platform_calls(client, staff_in):
+    staff_in(client, FINANCE)
+
+    assert client.get("/admin/orders/reconciliationrun/").status_code == 200
+    assert client.get("/admin/orders/reconciliationrun/run/").status_code == 200
+    assert client.get("/admin/orders/reconciliationitem/").status_code == 200
+    assert client.get("/admin/orders/platformcall/").status_code == 200
+
+
+def test_operations_can_read_the_sync_state_but_not_reconcile(client, staff_in):
+    staff_in(client, OPERATIONS)
+
+    assert client.get("/admin/whitelist/platesync/").status_code == 200
+    assert client.get("/admin/orders/platformcall/").status_code == 200
+    assert client.get("/admin/orders/reconciliationrun/run/").status_code == 403
