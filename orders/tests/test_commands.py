@@ -344,3 +344,22 @@ def test_demo_admin_refuses_without_debug_and_shows_no_secret(demo, settings, tm
     from django.contrib.auth import get_user_model
 
     assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_demo_admin_gives_each_role_a_staff_user_with_the_demo_password(
+    demo, monkeypatch, tmp_path, client
+):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-pass-123")
+
+    output = run("demo_admin", "--password-file", str(tmp_path / "pw"))
+    run("demo_admin", "--password-file", str(tmp_path / "pw"))  # twice: still one of each
+
+    finance = authenticate(username="finance", password="demo-pass-123")
+    operations = authenticate(username="operations", password="demo-pass-123")
+    assert [g.name for g in finance.groups.all()] == ["财务"]
+    assert [g.name for g in operations.groups.all()] == ["运营"]
+    assert finance.is_staff and not finance.is_superuser
+    assert "finance" in output and "operations" in output
+    client.force_login(finance)
+    assert client.get("/admin/orders/payorder/").status_code == 200
+    assert client.get("/admin/whitelist/whitelistentry/add/").status_code == 403

@@ -8,15 +8,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 
 from orders import simulator
 from orders.management.commands.send_push import PUSH_PATH
+from parkingops import roles
 from whitelist.selectors import find_valid_entry
 
 USERNAME = "admin"
+# The two roles' demo users, so finance's and operations' screens can be tried as they are.
+ROLE_USERS = {"finance": roles.FINANCE, "operations": roles.OPERATIONS}
 PASSWORD_FILE = ".demo-admin-password"  # noqa: S105 (a file name)
 
 
@@ -61,6 +65,7 @@ class Command(BaseCommand):
             )
         password = self._password(options["password_file"] or default_password_file())
         self._ensure_admin(password)
+        self._ensure_role_users(password)
         self._banner(options["port"], password)
 
     def _password(self, path: Path) -> str:
@@ -107,6 +112,20 @@ class Command(BaseCommand):
         if changed:
             user.save(update_fields=changed)
 
+    def _ensure_role_users(self, password: str) -> None:
+        """Give each role a staff user with the demo password (the groups come first)."""
+        roles.apply_roles()
+        User = get_user_model()
+        for username, group_name in ROLE_USERS.items():
+            user, _created = User.objects.get_or_create(
+                **{User.USERNAME_FIELD: username}, defaults={"is_staff": True}
+            )
+            if not user.check_password(password) or not user.is_staff:
+                user.set_password(password)
+                user.is_staff = True
+                user.save()
+            user.groups.set([Group.objects.get(name=group_name)])
+
     def _banner(self, port: int, password: str) -> None:
         base = f"http://127.0.0.1:{port}"
         push_url = base + PUSH_PATH
@@ -114,6 +133,8 @@ class Command(BaseCommand):
             _g("ParkingOps demo"),
             _g("  Admin:      %(url)s") % {"url": f"{base}/admin/"},
             _g("  Login:      %(user)s / %(password)s") % {"user": USERNAME, "password": password},
+            _g("  Roles:      %(finance)s (财务) and %(operations)s (运营), same password")
+            % {"finance": "finance", "operations": "operations"},
             _g("  Push URL:   %(url)s") % {"url": push_url},
             _g("  App id:     %(app_id)s") % {"app_id": settings.PLATFORM_APP_ID or "-"},
         ]
