@@ -384,3 +384,18 @@ def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
         ),
         now=now,
     )
+
+
+def prune_push_log(*, before: datetime, batch_size: int = 10_000) -> int:
+    """Delete log rows received before ``before`` that produced no order; return how many.
+
+    Rows that point at an order are its history and stay. The delete goes in batches, each
+    its own short transaction, so a large prune never holds long locks on the log.
+    """
+    deleted = 0
+    stale = PushLog.objects.filter(received_at__lt=before, order__isnull=True)
+    while True:
+        ids = list(stale.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += PushLog.objects.filter(pk__in=ids).delete()[0]
