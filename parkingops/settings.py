@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "simple_history",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served locally: /api/docs/ works offline
+    "parkingops",  # API keys
     "orders",
     "whitelist",
 ]
@@ -134,9 +137,52 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+
+def _env_rate(name: str, default: str) -> str:
+    """Read a DRF throttle rate such as ``600/min``: a count, a slash, s/min/hour/day."""
+    raw = env.str(name, default="").strip() or default
+    count, _slash, period = raw.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(
+            f"{name} must be requests per period such as 600/min or 10/s, got {raw!r}."
+        )
+    return raw
+
+
+# --- The integration API (docs/api.md) ----------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # Systems send "Authorization: Api-Key <key>"; staff may use their admin session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "parkingops.authentication.ApiKeyAuthentication",
+        "parkingops.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["parkingops.api.ModelPermissions"],
+    "DEFAULT_THROTTLE_CLASSES": ["parkingops.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.
+API_THROTTLE_RATE = _env_rate("API_THROTTLE_RATE", "600/min")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ParkingOps API",
+    "DESCRIPTION": (
+        "Orders, merchant coupons and daily totals to read, the whitelist to manage, and the "
+        "platform's pay-order push. Authenticate with the header `Authorization: Api-Key <key>` "
+        "(keys are created in the admin, under API keys) or, in the browser, the admin session. "
+        "Amounts are integer fen, times ISO-8601 with their offset (+08:00). Lists are paged by "
+        "cursor (follow `next`) and give the admin's CSV export with `?format=csv`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The platform (P云) -------------------------------------------------------------------

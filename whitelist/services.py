@@ -11,9 +11,10 @@ failure never undoes the change: the plate stays pending or failed, and
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from parkingops.platform import (
     PlatformAuthError,
@@ -32,6 +33,7 @@ from parkingops.platform import (
     PlatformForbidden,
     PlatformUnavailable,
 )
+from whitelist import plates as plate_rules
 from whitelist import selectors
 from whitelist.models import PlateSync, WhitelistEntry
 
@@ -190,6 +192,183 @@ def delete_entries(*, entries: QuerySet[WhitelistEntry]) -> int:
         WhitelistEntry.objects.filter(pk__in=[entry.pk for entry in locked]).delete()
         request_sync(plates={entry.plate for entry in locked})
     return len(locked)
+
+
+# --- bulk upsert (the API's whitelist/bulk/) ------------------------------------------------------
+
+MAX_UPSERT_ROWS = 1000
+UPSERT_FIELDS = ("plate", "park_uuid", "valid_from", "valid_until", "is_active", "holder", "note")
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass(frozen=True)
+class UpsertedRow:
+    """What one row did: ``result`` is created, updated or unchanged."""
+
+    number: int
+    entry: WhitelistEntry
+    result: str
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    rows: list[UpsertedRow]
+
+    def count(self, result: str) -> int:
+        return sum(1 for row in self.rows if row.result == result)
+
+
+class UpsertRejected(Exception):
+    """Some rows are not valid; nothing was written. ``errors``: one dict per row,
+    ``{"row": number, field: [messages], ...}`` (``__all__`` for the row as a whole)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} row(s) refused")
+
+
+def upsert_entries(
+    *,
+    rows: Mapping[int, Mapping[str, Any]],
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
+    dry_run: bool = False,
+) -> UpsertResult:
+    """Add or update many entries at once, all or nothing; sync their plates after commit.
+
+    ``rows`` maps a row number (the caller's, e.g. the position from 1) to the fields given:
+    those of ``UPSERT_FIELDS`` and optionally ``id``. As the import does, a row updates the
+    entry with that ``id``, else the entry with the same plate (normalised), park and
+    ``valid_from``, else adds one (which needs a plate and ``valid_from``). Fields left out keep
+    the entry's value (a new entry's default). Each entry is checked as the admin checks it
+    (``clean_fields``). A row equal to its entry is left alone (``unchanged``).
+
+    Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, is
+    ambiguous, or names the same entry as an earlier row. With ``dry_run`` only check.
+    History records each change with ``user`` and ``reason``.
+    """
+    with transaction.atomic():
+        ids = sorted({row["id"] for row in rows.values() if row.get("id") is not None})
+        # Locked in pk order (a fixed order avoids deadlocks), as the bulk actions do.
+        by_id = {
+            entry.pk: entry
+            for entry in WhitelistEntry.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        planned: list[UpsertedRow] = []
+        previous_plates: set[str] = set()
+        errors: list[dict[str, Any]] = []
+        claimed: dict[Any, int] = {}
+        for number in sorted(rows):
+            try:
+                entry, result, previous = _plan_row(rows[number], by_id)
+                identity = entry.pk or (entry.plate, entry.park_uuid, entry.valid_from)
+                if identity in claimed:
+                    raise ValidationError(
+                        _("This row names the same entry as row %(row)d.")
+                        % {"row": claimed[identity]}
+                    )
+                claimed[identity] = number
+            except ValidationError as error:
+                messages = error.update_error_dict({})
+                errors.append(
+                    {
+                        "row": number,
+                        **{
+                            name: ValidationError(items).messages
+                            for name, items in messages.items()
+                        },
+                    }
+                )
+                continue
+            planned.append(UpsertedRow(number=number, entry=entry, result=result))
+            if previous:
+                previous_plates.add(previous)
+        if errors:
+            raise UpsertRejected(errors)
+        if dry_run:
+            return UpsertResult(rows=planned)
+        reason = reason[:100]
+        new = [row.entry for row in planned if row.result == CREATED]
+        changed = [row.entry for row in planned if row.result == UPDATED]
+        if new:
+            bulk_create_with_history(
+                new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
+            )
+        if changed:
+            now = timezone.now()
+            for entry in changed:
+                entry.updated_at = now
+            bulk_update_with_history(
+                changed,
+                WhitelistEntry,
+                fields=[*UPSERT_FIELDS, "updated_at"],
+                batch_size=500,
+                default_user=user,
+                default_change_reason=reason,
+            )
+        request_sync(plates={entry.plate for entry in new + changed} | previous_plates)
+    return UpsertResult(rows=planned)
+
+
+def _plan_row(
+    row: Mapping[str, Any], by_id: dict[int, WhitelistEntry]
+) -> tuple[WhitelistEntry, str, str | None]:
+    """Return the row's entry with the row applied, what saving it does, and its former plate
+    when the row changes it; raise ValidationError (a dict) when the row cannot be applied."""
+    data = {name: row[name] for name in UPSERT_FIELDS if name in row}
+    if "park_uuid" in data:
+        data["park_uuid"] = (data["park_uuid"] or "").strip()
+    if row.get("id") is not None:
+        entry = by_id.get(row["id"])
+        if entry is None:
+            raise ValidationError(
+                {"id": _("No whitelist entry has the id %(id)s.") % {"id": row["id"]}}
+            )
+    else:
+        entry = _entry_by_identity(data)
+    before = None if entry.pk is None else {name: getattr(entry, name) for name in UPSERT_FIELDS}
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.full_clean(validate_unique=False, validate_constraints=False)
+    if before is None:
+        return entry, CREATED, None
+    if all(getattr(entry, name) == value for name, value in before.items()):
+        return entry, UNCHANGED, None
+    return entry, UPDATED, before["plate"] if before["plate"] != entry.plate else None
+
+
+def _entry_by_identity(data: Mapping[str, Any]) -> WhitelistEntry:
+    """Return the entry with the row's plate, park and ``valid_from`` (locked), or a new one."""
+    errors: dict[str, list[str]] = {}
+    plate = None
+    try:
+        plate = plate_rules.validate(data.get("plate") or "")
+    except ValidationError as error:
+        errors["plate"] = error.messages
+    if data.get("valid_from") is None:
+        errors["valid_from"] = [
+            _(
+                "Enter “valid from” (or the entry's id): with the plate and park it identifies "
+                "the entry."
+            )
+        ]
+    if errors:
+        raise ValidationError(errors)
+    matches = list(
+        WhitelistEntry.objects.select_for_update()
+        .filter(plate=plate, park_uuid=data.get("park_uuid", ""), valid_from=data["valid_from"])
+        .order_by("pk")[:2]
+    )
+    if len(matches) > 1:
+        raise ValidationError(
+            _(
+                "Several entries have this plate, park and “valid from”; give the id of the "
+                "one to update."
+            )
+        )
+    return matches[0] if matches else WhitelistEntry()
 
 
 # --- platform sync -----------------------------------------------------------------------------

@@ -1,0 +1,295 @@
+"""The integration API's filters (django-filter FilterSets) for orders and merchant coupons.
+
+A value a filter cannot use is a 400 with the parameter's error (DRF's usual shape), never
+ignored: a typo must not silently return, or export, everything. Times are ISO-8601; a time
+without an offset, and a bare date, are China time (Asia/Shanghai).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from orders.formatting import CHINA
+from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.selectors import day_start
+from orders.serializers import MAX_FEN
+from whitelist import plates
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# "+08:00" typed into a URL without encoding arrives as " 08:00": read it as the offset.
+_SPACED_OFFSET = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)"
+    r" ([0-9]{2}(?::?[0-9]{2})?)"
+)
+
+# --- Form fields -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A point in time given as a time, or as a China-time day (``day`` then set)."""
+
+    at: datetime
+    day: date | None = None
+
+    @property
+    def end(self) -> datetime | None:
+        """Return the exclusive end: the time itself, or midnight after the day (None when
+        that is past the calendar's end, i.e. no end at all)."""
+        if self.day is None:
+            return self.at
+        try:
+            return day_start(self.day + timedelta(days=1))
+        except OverflowError:
+            return None
+
+    @property
+    def first_day(self) -> date | None:
+        """Return the China-time day a range starting here starts on."""
+        return self.day or _china_day(self.at)
+
+    @property
+    def last_day(self) -> date | None:
+        """Return the China-time day a range ending (exclusively) here ends on."""
+        if self.day is not None:
+            return self.day
+        return _china_day(self.at, minus=timedelta(microseconds=1))
+
+
+def _china_day(moment: datetime, *, minus: timedelta = timedelta(0)) -> date | None:
+    try:
+        return (moment - minus).astimezone(CHINA).date()
+    except OverflowError:  # within hours of the calendar's ends
+        return None
+
+
+class MomentField(forms.Field):
+    """``2026-11-01`` (a China-time day) or ``2026-11-01T08:00:00+08:00`` (a time)."""
+
+    default_error_messages = {
+        "invalid": _(
+            "“%(value)s” is not a date (2026-11-01) or an ISO-8601 time "
+            "(2026-11-01T08:00:00+08:00)."
+        ),
+    }
+
+    def to_python(self, value) -> Moment | None:
+        text = (value or "").strip()
+        if not text:
+            return None
+        try:
+            if _DATE.fullmatch(text):
+                day = date.fromisoformat(text)
+                moment = Moment(at=day_start(day), day=day)
+            else:
+                spaced = _SPACED_OFFSET.fullmatch(text)
+                if spaced:
+                    text = f"{spaced[1]}+{spaced[2]}"
+                parsed = datetime.fromisoformat(text)
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=CHINA)
+                moment = Moment(at=parsed)
+            # Year 1 at 00:00 China time is year 0 in UTC, which no database can store.
+            moment.at.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise forms.ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"value": value}
+            ) from None
+        return moment
+
+
+@dataclass(frozen=True)
+class PlateQuery:
+    plate: str
+    prefix: bool
+
+
+class PlateField(forms.Field):
+    """A plate in any spelling (``川a 660p1``), or its beginning followed by ``*``."""
+
+    default_error_messages = {
+        "invalid": _("Enter a plate (川A660P1), or the beginning of one followed by * (川A66*)."),
+    }
+
+    def to_python(self, value) -> PlateQuery | None:
+        text = (value or "").strip()
+        if not text:
+            return None
+        prefix = text.endswith("*")
+        plate = plates.normalise(text[:-1] if prefix else text)
+        if not plate or "*" in plate or "\x00" in plate or len(plate) > plates.MAX_LENGTH:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return PlateQuery(plate=plate, prefix=prefix)
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``1`` or ``false``/``0``; anything else is an error, not "no filter"."""
+
+    default_error_messages = {"invalid": _("Enter true or false (or 1 or 0).")}
+
+    def to_python(self, value) -> bool | None:
+        text = (value or "").strip().lower()
+        if not text:
+            return None
+        if text in {"true", "1", "yes"}:
+            return True
+        if text in {"false", "0", "no"}:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+# Subclasses of django-filter's own filters, so the OpenAPI schema knows their types and shows
+# their help texts.
+
+
+class MomentAfterFilter(django_filters.CharFilter):
+    """Rows at or after the time (a day: from its China-time midnight)."""
+
+    field_class = MomentField
+
+    def filter(self, qs: QuerySet, value: Moment | None) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__gte": value.at})
+
+
+class MomentBeforeFilter(django_filters.CharFilter):
+    """Rows before the time (a day: up to the end of that whole China-time day)."""
+
+    field_class = MomentField
+
+    def filter(self, qs: QuerySet, value: Moment | None) -> QuerySet:
+        if value is None or value.end is None:
+            return qs
+        return qs.filter(**{f"{self.field_name}__lt": value.end})
+
+
+class PlateFilter(django_filters.CharFilter):
+    """The normalised plate, whole or (``*`` at the end) its beginning."""
+
+    field_class = PlateField
+
+    def filter(self, qs: QuerySet, value: PlateQuery | None) -> QuerySet:
+        if value is None:
+            return qs
+        lookup = "startswith" if value.prefix else "exact"
+        return qs.filter(**{f"{self.field_name}__{lookup}": value.plate})
+
+
+class HasRelatedFilter(django_filters.BooleanFilter):
+    """``true``: rows with at least one related row; ``false``: rows with none."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, related_model=None, **kwargs):
+        self.related_model = related_model
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: bool | None) -> QuerySet:
+        if value is None:
+            return qs
+        related = Exists(self.related_model.objects.filter(order=OuterRef("pk")))
+        return qs.filter(related if value else ~related)
+
+
+class FenFilter(django_filters.NumberFilter):
+    """An amount in fen, 0 to 10^10."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_FEN)
+        super().__init__(*args, **kwargs)
+
+
+class Int32Filter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**31))
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(*args, **kwargs)
+
+
+PAY_TIME_AFTER_HELP = _(
+    "Paid at or after this time: ISO-8601 (2026-11-01T08:00:00+08:00; without an offset China "
+    "time) or a date (2026-11-01: from 00:00 China time)."
+)
+PAY_TIME_BEFORE_HELP = _(
+    "Paid before this time (exclusive), or a date: up to the end of that whole day (China time)."
+)
+
+
+class OrderFilter(django_filters.FilterSet):
+    """``GET /api/v1/orders/``'s filters."""
+
+    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    plate = PlateFilter(
+        field_name="plate",
+        help_text=_(
+            "A plate in any spelling (川a 660p1 finds 川A660P1), or its beginning followed by * "
+            "(川A66*)."
+        ),
+    )
+    channel = django_filters.CharFilter(field_name="channel", help_text=_("The pay channel."))
+    pay_time_after = MomentAfterFilter(field_name="pay_time", help_text=PAY_TIME_AFTER_HELP)
+    pay_time_before = MomentBeforeFilter(field_name="pay_time", help_text=PAY_TIME_BEFORE_HELP)
+    min_value = FenFilter(
+        field_name="pay_value", lookup_expr="gte", help_text=_("Paid at least this (fen).")
+    )
+    max_value = FenFilter(
+        field_name="pay_value", lookup_expr="lte", help_text=_("Paid at most this (fen).")
+    )
+    has_discounts = HasRelatedFilter(
+        related_model=Discount, help_text=_("true: only orders with discounts; false: without.")
+    )
+    has_coupons = HasRelatedFilter(
+        related_model=MerchantCoupon,
+        help_text=_("true: only orders with merchant coupons; false: without."),
+    )
+
+    class Meta:
+        model = PayOrder
+        fields: list[str] = []
+
+
+class CouponFilter(django_filters.FilterSet):
+    """``GET /api/v1/coupons/`` and ``coupons/totals/``'s filters (the order's park and time)."""
+
+    store_code = django_filters.CharFilter(field_name="store_code", help_text=_("The store code."))
+    coupon_type = Int32Filter(
+        field_name="coupon_type",
+        help_text=_(
+            "The coupon type: 1 amount, 2 time, 3 free, 4 other pricing, 5 long-term, 6 percentage."
+        ),
+    )
+    park = django_filters.CharFilter(
+        field_name="order__park__park_uuid", help_text=_("The order's park uuid.")
+    )
+    pay_time_after = MomentAfterFilter(field_name="order__pay_time", help_text=PAY_TIME_AFTER_HELP)
+    pay_time_before = MomentBeforeFilter(
+        field_name="order__pay_time", help_text=PAY_TIME_BEFORE_HELP
+    )
+
+    class Meta:
+        model = MerchantCoupon
+        fields: list[str] = []
+
+
+def export_days(filterset: django_filters.FilterSet) -> tuple[date | None, date | None]:
+    """Return the first and last China-time day of the filtered pay times, for a file name."""
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    after: Moment | None = data.get("pay_time_after")
+    before: Moment | None = data.get("pay_time_before")
+    first = after.first_day if after else None
+    last = before.last_day if before and before.end is not None else None
+    return first, last

@@ -1,0 +1,85 @@
+"""API keys in the admin: create one (its key shown once), revoke, see when each was last used."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from parkingops import api_keys
+from parkingops.models import ApiKey
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["user", "name"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["name", "user", "prefix_display", "created_at", "last_used_at", "state"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    actions = ["revoke"]
+    readonly_fields = ["prefix_display", "created_at", "last_used_at", "revoked_at"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name"]
+        return ["user", "name", "prefix_display", "created_at", "last_used_at", "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The user of an existing key never changes: make a new key instead.
+        return ["user", *self.readonly_fields]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            # Someone allowed to make keys, but not a superuser, makes keys only for themself:
+            # otherwise a key could act as a more powerful user.
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        new = api_keys.create_api_key(user=obj.user, name=obj.name)
+        # The admin goes on with the saved row (its redirect and log entry need the pk).
+        obj.pk, obj.prefix, obj.key_hash = new.api_key.pk, new.api_key.prefix, new.api_key.key_hash
+        obj.created_at = new.api_key.created_at
+        obj._state.adding, obj._state.db = False, new.api_key._state.db
+        messages.warning(
+            request,
+            format_html(
+                '{} <code class="api-key" style="user-select:all">{}</code>',
+                gettext(
+                    "The new API key is below. Copy it now: it is shown only this once "
+                    "(only its hash is kept). Send it as the header “Authorization: Api-Key "
+                    "<key>”."
+                ),
+                new.key,
+            ),
+        )
+
+    @admin.display(description=_("prefix"))
+    def prefix_display(self, obj: ApiKey) -> str:
+        return f"{obj.prefix}…"
+
+    @admin.display(description=_("state"))
+    def state(self, obj: ApiKey) -> str:
+        return gettext("Revoked") if obj.is_revoked else gettext("Active")
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = api_keys.revoke_api_keys(keys=queryset)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,337 @@
+"""Building blocks shared by the integration API's views: permissions, keyset (cursor) paging,
+and the ``?format=csv`` variant of every list.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, permissions
+from rest_framework.pagination import BasePagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+# --- Permissions -----------------------------------------------------------------------------
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """The roles' model permissions: view to read, add/change/delete to write.
+
+    A key acts as its user, so the user's groups (finance, operations) decide.
+    """
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+class CsvRenderer(BaseRenderer):
+    """Selects the CSV variant of a list (``?format=csv`` or ``Accept: text/csv``).
+
+    The lists stream their CSV themselves (the admin's exporters); errors are answered as JSON
+    (see ``CsvListMixin.finalize_response``), so this renderer never renders data itself.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data, renderer_context=renderer_context)
+
+
+class CsvFormatMixin:
+    """The CSV variant of a view: ``?format=csv`` (or ``Accept: text/csv``).
+
+    ``csv_permission`` is needed on top of the view permission (``orders.export_orders`` for
+    orders, coupons and summaries); refusals and 400s stay JSON.
+    """
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    csv_permission: str | None = None
+
+    def wants_csv(self) -> bool:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return renderer is not None and renderer.format == CsvRenderer.format
+
+    def check_csv_permission(self, request) -> None:
+        if self.csv_permission and not request.user.has_perm(self.csv_permission):
+            self.permission_denied(
+                request, message=_("Exporting CSV needs the “export orders” permission.")
+            )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and self.wants_csv():
+            # A refusal or a 400 of a CSV request is still JSON, in DRF's usual shape.
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
+class CsvListMixin(CsvFormatMixin):
+    """``?format=csv`` on a list: the whole filtered list, as the admin's export writes it.
+
+    No paging: the exporters stream from a server-side cursor, in the list's order.
+    """
+
+    def list(self, request, *args, **kwargs):
+        if not self.wants_csv():
+            return super().list(request, *args, **kwargs)
+        self.check_csv_permission(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        return self.csv_response(KeysetPagination().order(queryset, request, self))
+
+    def csv_response(self, queryset):
+        raise NotImplementedError
+
+
+# --- Keyset paging ---------------------------------------------------------------------------
+
+
+class KeysetPagination(BasePagination):
+    """Cursor paging on the ordering's columns ending with the primary key.
+
+    The cursor holds the last row's values of those columns, and the next page is the rows
+    strictly after them: rows inserted or deleted meanwhile never make a row repeat or go
+    missing, and nothing is counted (no COUNT(*)). ``page_size`` is 1 to 500 (default 100); a
+    value outside that, an unknown ``ordering`` or a cursor not made by this API is a 400.
+
+    The view names its orderings: ``orderings = {"-pay_time": ("-pay_time", "-pk"), ...}`` and
+    ``default_ordering``; the columns must not be nullable.
+    """
+
+    page_size = 100
+    max_page_size = 500
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+    ordering_query_param = "ordering"
+
+    def order(self, queryset: QuerySet, request, view) -> QuerySet:
+        """Return ``queryset`` in the order the request asks for (the CSV variant's order)."""
+        _name, columns = self._ordering(request, view)
+        return queryset.order_by(*columns)
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
+        self.request = request
+        self.page_size_value = self._page_size(request)
+        self.ordering_name, self.columns = self._ordering(request, view)
+        self.model = queryset.model
+        cursor = request.query_params.get(self.cursor_query_param)
+        position, reverse = self._decode(cursor) if cursor is not None else (None, False)
+
+        directions = [(name.lstrip("-"), name.startswith("-")) for name in self.columns]
+        if reverse:
+            directions = [(name, not descending) for name, descending in directions]
+        queryset = queryset.order_by(*[("-" if d else "") + name for name, d in directions])
+        if position is not None:
+            queryset = queryset.filter(self._after(directions, position))
+        rows = list(queryset[: self.page_size_value + 1])
+        more = len(rows) > self.page_size_value
+        rows = rows[: self.page_size_value]
+        if reverse:
+            rows.reverse()
+            self.previous_position = self._values(rows[0]) if more and rows else None
+            self.next_position = self._values(rows[-1]) if rows else None
+        else:
+            self.next_position = self._values(rows[-1]) if more else None
+            self.previous_position = self._values(rows[0]) if position and rows else None
+        return rows
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.next_position, reverse=False)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.previous_position, reverse=True)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {"next": link, "previous": link, "results": schema},
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(_("The cursor of the “next” or “previous” link.")),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    _("Rows per page, 1 to %(max)d (default %(default)d).")
+                    % {"max": self.max_page_size, "default": self.page_size}
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+        orderings = getattr(view, "orderings", {})
+        if len(orderings) > 1:
+            parameters.append(
+                {
+                    "name": self.ordering_query_param,
+                    "required": False,
+                    "in": "query",
+                    "description": str(_("The order of the rows (default %(default)s)."))
+                    % {"default": view.default_ordering},
+                    "schema": {"type": "string", "enum": list(orderings)},
+                }
+            )
+        return parameters
+
+    # --- reading the query string ------------------------------------------------------------
+
+    def _page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw.strip() == "":
+            return self.page_size
+        try:
+            size = int(raw.strip())
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        gettext("Enter a whole number from 1 to %(max)d.")
+                        % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return size
+
+    def _ordering(self, request, view) -> tuple[str, Sequence[str]]:
+        orderings: dict[str, Sequence[str]] = view.orderings
+        name = view.default_ordering
+        raw = request.query_params.get(self.ordering_query_param)
+        if len(orderings) > 1 and raw is not None and raw.strip():
+            name = raw.strip()
+            if name not in orderings:
+                raise exceptions.ValidationError(
+                    {
+                        self.ordering_query_param: [
+                            gettext("Order by one of: %(choices)s.")
+                            % {"choices": ", ".join(orderings)}
+                        ]
+                    }
+                )
+        return name, orderings[name]
+
+    # --- cursors -----------------------------------------------------------------------------
+
+    def _invalid_cursor(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    gettext(
+                        "This cursor is not valid here: use the “next” or “previous” link of "
+                        "the same query."
+                    )
+                ]
+            }
+        )
+
+    def _field(self, column: str):
+        name = column.lstrip("-")
+        return self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)
+
+    def _values(self, row: Model) -> list[Any]:
+        values = []
+        for column in self.columns:
+            name = column.lstrip("-")
+            values.append(row.pk if name == "pk" else getattr(row, self._field(column).attname))
+        return values
+
+    def _encode(self, values: list[Any], *, reverse: bool) -> str:
+        plain = [
+            value.isoformat() if isinstance(value, datetime | date) else value for value in values
+        ]
+        payload = {"o": self.ordering_name, "v": plain, "r": int(reverse)}
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+    def _decode(self, cursor: str) -> tuple[list[Any], bool]:
+        """Return the position and direction of a cursor this paginator made, or raise 400."""
+        try:
+            padded = cursor.strip() + "=" * (-len(cursor.strip()) % 4)
+            payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            raw_values, reverse = payload["v"], payload["r"]
+            valid = (
+                payload["o"] == self.ordering_name
+                and isinstance(raw_values, list)
+                and len(raw_values) == len(self.columns)
+                and reverse in (0, 1)
+            )
+        except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+            valid = False
+        if not valid:
+            raise self._invalid_cursor()
+        values = []
+        for column, raw in zip(self.columns, raw_values, strict=True):
+            try:
+                value = self._field(column).to_python(raw)
+                if isinstance(value, datetime):
+                    value.astimezone(UTC)  # a naive or unrepresentable time is not ours
+                    if value.tzinfo is None:
+                        raise ValueError
+            except (DjangoValidationError, ValueError, TypeError, OverflowError):
+                raise self._invalid_cursor() from None
+            if (isinstance(value, str) and "\x00" in value) or (
+                isinstance(value, int) and not -(2**63) <= value < 2**63
+            ):
+                raise self._invalid_cursor()
+            if value is None or isinstance(raw, bool | dict | list):
+                raise self._invalid_cursor()
+            values.append(value)
+        return values, bool(reverse)
+
+    @staticmethod
+    def _after(directions: list[tuple[str, bool]], position: list[Any]) -> Q:
+        """Return "strictly after ``position``" in the order ``directions``.
+
+        ``(a, b) after (x, y)`` is ``a > x OR (a = x AND b > y)`` (with < for a descending
+        column); the first column's bound is repeated on its own so its index limits the scan.
+        """
+        condition = Q()
+        equal = Q()
+        for (name, descending), value in zip(directions, position, strict=True):
+            step = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+            condition |= equal & step
+            equal &= Q(**{name: value})
+        first, descending = directions[0]
+        bound = Q(**{f"{first}__{'lte' if descending else 'gte'}": position[0]})
+        return bound & condition
+
+    def _link(self, position: list[Any] | None, *, reverse: bool) -> str | None:
+        if position is None:
+            return None
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(url, self.cursor_query_param)
+        return replace_query_param(
+            url, self.cursor_query_param, self._encode(position, reverse=reverse)
+        )

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ParkingOpsConfig(AppConfig):
+    """The project package as an app: it holds the integration API's keys."""
+
+    name = "parkingops"
+    verbose_name = _("API access")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI descriptions of our authentication classes (drf-spectacular
+        # finds extensions by import).
+        from parkingops import schema  # noqa: F401

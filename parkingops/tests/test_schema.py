@@ -1,0 +1,86 @@
+"""The OpenAPI schema (drf-spectacular) and its interactive page, which works offline."""
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+PUSH = "/api/v1/push/pay-orders/"
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory, django_db_blocker) -> dict:
+    """Generate the schema as CI would, failing on any warning."""
+    path = tmp_path_factory.mktemp("schema") / "schema.yml"
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_schema_generates_and_validates_without_warnings(schema):
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/v1/orders/",
+        "/api/v1/orders/{pay_serial}/",
+        "/api/v1/coupons/",
+        "/api/v1/coupons/totals/",
+        "/api/v1/summary/daily/",
+        "/api/v1/whitelist/",
+        "/api/v1/whitelist/{id}/",
+        "/api/v1/whitelist/bulk/",
+        PUSH,
+    }
+
+
+def test_schema_documents_the_api_key_header(schema):
+    scheme = schema["components"]["securitySchemes"]["apiKeyAuth"]
+
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "Api-Key <key>" in scheme["description"]
+    assert {"apiKeyAuth": []} in schema["paths"]["/api/v1/orders/"]["get"]["security"]
+
+
+def test_schema_documents_the_push_with_its_codes_and_reasons(schema):
+    push = schema["paths"][PUSH]["post"]
+
+    assert set(push["responses"]) == {"200", "400", "401", "403", "409", "413", "500", "503"}
+    assert set(push["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    for reason in ("bad_body", "unknown_app", "bad_signature", "not_whitelisted", "conflict"):
+        assert reason in push["description"]
+    assert push.get("security") in (None, [])  # no API key: the signature authenticates
+
+
+def test_schema_documents_filters_paging_and_the_csv_variant(schema):
+    get = schema["paths"]["/api/v1/orders/"]["get"]
+    names = {parameter["name"] for parameter in get["parameters"]}
+
+    assert {
+        "park",
+        "plate",
+        "channel",
+        "pay_time_after",
+        "pay_time_before",
+        "min_value",
+        "max_value",
+        "has_discounts",
+        "has_coupons",
+        "ordering",
+        "cursor",
+        "page_size",
+        "format",
+    } <= names
+    assert set(get["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+
+
+def test_schema_endpoint_and_offline_docs_page(client, db):
+    schema = client.get("/api/schema/")
+    docs = client.get("/api/docs/")
+
+    assert schema.status_code == 200
+    assert b"/api/v1/orders/" in schema.content
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn." not in html and "https://" not in html

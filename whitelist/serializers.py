@@ -1,0 +1,143 @@
+"""The whitelist in the integration API: an entry, and one row of a bulk upsert.
+
+Plates are checked and normalised by the model's own ``clean_fields`` (``plates.validate`` and
+the window check), exactly as the admin form and the import do. Saving is the services' job.
+"""
+
+import copy
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from whitelist.models import PlateSync, Status, WhitelistEntry
+from whitelist.services import MAX_UPSERT_ROWS
+
+
+def drf_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """Return a model ValidationError as DRF's ``{field: [messages]}``."""
+    return {
+        (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
+        for field, messages in error.message_dict.items()
+    }
+
+
+class WhitelistEntrySerializer(serializers.ModelSerializer):
+    """An entry. Times are China time when given without an offset; ``valid_until`` is
+    exclusive; a blank ``park_uuid`` means every park."""
+
+    park_name = serializers.SerializerMethodField(
+        help_text=_("The park's name when a push has named it; null for all parks or unknown.")
+    )
+    status = serializers.SerializerMethodField(help_text=_("What the entry means for pushes now."))
+    sync_state = serializers.SerializerMethodField(
+        help_text=_("Where the plate stands at the platform.")
+    )
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("After a save: other enabled entries of the plate and park that overlap."),
+    )
+
+    class Meta:
+        model = WhitelistEntry
+        fields = [
+            "id",
+            "plate",
+            "park_uuid",
+            "park_name",
+            "valid_from",
+            "valid_until",
+            "is_active",
+            "holder",
+            "note",
+            "status",
+            "sync_state",
+            "created_at",
+            "updated_at",
+            "warnings",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"plate": {"help_text": _("Any spelling; stored normalised: 川A660P1.")}}
+
+    def get_park_name(self, entry: WhitelistEntry) -> str | None:
+        return getattr(entry, "park_name", None)
+
+    def get_status(self, entry: WhitelistEntry) -> Status:
+        return entry.status.value
+
+    def get_sync_state(self, entry: WhitelistEntry) -> PlateSync.State:
+        return getattr(entry, "sync_state", PlateSync.State.PENDING.value)
+
+    def validate(self, attrs):
+        """Check the entry as the admin form does (the model's ``clean_fields``); normalise
+        the plate."""
+        entry = copy.copy(self.instance) if self.instance is not None else WhitelistEntry()
+        for name, value in attrs.items():
+            setattr(entry, name, value)
+        try:
+            entry.full_clean(validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(drf_errors(error)) from None
+        return {**attrs, "plate": entry.plate}
+
+
+class WhitelistRowSerializer(serializers.Serializer):
+    """One row of a bulk upsert; fields left out keep the entry's value (new: the default)."""
+
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_(
+            "The entry to update. Without it, the entry with the same plate, park and “valid "
+            "from” is updated, or a new one added."
+        ),
+    )
+    plate = serializers.CharField(required=False, max_length=WhitelistEntry.plate.field.max_length)
+    park_uuid = serializers.CharField(
+        required=False, allow_blank=True, max_length=WhitelistEntry.park_uuid.field.max_length
+    )
+    valid_from = serializers.DateTimeField(required=False)
+    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+    holder = serializers.CharField(
+        required=False, allow_blank=True, max_length=WhitelistEntry.holder.field.max_length
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=WhitelistEntry.note.field.max_length
+    )
+
+
+class WhitelistBulkSerializer(serializers.Serializer):
+    entries = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=MAX_UPSERT_ROWS,
+        help_text=_("The rows, each like a whitelist entry; at most 1000."),
+    )
+
+
+class BulkRowResultSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text=_("The row's position in “entries”, from 1."))
+    id = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rows = BulkRowResultSerializer(many=True)
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    errors = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=_(
+            "One object per refused row: its number and, per field, the messages, e.g. "
+            '{"row": 3, "plate": ["…"]}. Nothing was written.'
+        ),
+    )

@@ -1,0 +1,13 @@
+"""The integration API's whitelist routes, under ``/api/v1/whitelist/``."""
+
+from django.urls import path
+
+from whitelist import views
+
+app_name = "whitelist"
+
+urlpatterns = [
+    path("", views.WhitelistListView.as_view(), name="api-whitelist"),
+    path("bulk/", views.WhitelistBulkView.as_view(), name="api-whitelist-bulk"),
+    path("<int:pk>/", views.WhitelistDetailView.as_view(), name="api-whitelist-entry"),
+]

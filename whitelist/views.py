@@ -1,0 +1,267 @@
+"""The whitelist in the integration API: list (and the admin's CSV), add, change, delete, and a
+bulk upsert. Every write goes through ``whitelist.services``, so the history records the key's
+user and the platform is synced after commit, exactly as from the admin.
+"""
+
+import django_filters
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from orders.api_filters import PlateFilter
+from parkingops.api import CsvListMixin, KeysetPagination
+from parkingops.models import ApiKey
+from whitelist import selectors, services
+from whitelist.admin import ALL_PARKS_PARAM
+from whitelist.models import PlateSync, Status, WhitelistEntry
+from whitelist.resources import ExcelCSV, WhitelistEntryResource
+from whitelist.serializers import (
+    BulkErrorSerializer,
+    BulkResultSerializer,
+    WhitelistBulkSerializer,
+    WhitelistEntrySerializer,
+    WhitelistRowSerializer,
+)
+
+
+class WhitelistFilter(django_filters.FilterSet):
+    """The admin list's filters, by the same names: ``status``, ``park``, ``sync``; and
+    ``plate``."""
+
+    plate = PlateFilter(
+        field_name="plate",
+        help_text=_(
+            "A plate in any spelling (川a 660p1 finds 川A660P1), or its beginning followed by * "
+            "(川A66*)."
+        ),
+    )
+    park = django_filters.CharFilter(
+        method="filter_park",
+        help_text=_("The park's uuid; - for the entries valid in all parks."),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, method="filter_status", help_text=_("The status now.")
+    )
+    sync = django_filters.ChoiceFilter(
+        choices=PlateSync.State.choices,
+        method="filter_sync",
+        help_text=_("The plate's platform sync state (never synced counts as pending)."),
+    )
+
+    class Meta:
+        model = WhitelistEntry
+        fields: list[str] = []
+
+    def filter_park(self, queryset, name, value):
+        return queryset.filter(park_uuid="" if value == ALL_PARKS_PARAM else value)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.in_status(value)
+
+    def filter_sync(self, queryset, name, value):
+        return selectors.in_sync_state(queryset, state=value)
+
+
+def _change_reason(request: Request) -> str:
+    if isinstance(request.auth, ApiKey):
+        text = gettext("Through the API with the key “%(name)s”") % {"name": request.auth.name}
+    else:
+        text = gettext("Through the API")
+    return text[:100]
+
+
+def _with_warnings(entry: WhitelistEntry) -> WhitelistEntry:
+    """Attach the admin's overlap warning to a saved entry (shown as ``warnings``)."""
+    entry.warnings = []
+    if entry.is_active:
+        overlaps = list(selectors.overlapping_entries(entry=entry).order_by("valid_from")[:6])
+        if overlaps:
+            windows = "; ".join(
+                f"{timezone.localtime(other.valid_from):%Y-%m-%d %H:%M} – "
+                + (
+                    f"{timezone.localtime(other.valid_until):%Y-%m-%d %H:%M}"
+                    if other.valid_until
+                    else "–"
+                )
+                for other in overlaps[:5]
+            )
+            entry.warnings.append(
+                gettext(
+                    "%(plate)s already has another enabled entry for the same park whose "
+                    "validity overlaps this one: %(windows)s."
+                )
+                % {"plate": entry.plate, "windows": windows + (" …" if len(overlaps) > 5 else "")}
+            )
+    return entry
+
+
+class WhitelistQuerysetMixin:
+    def get_queryset(self):
+        return selectors.with_sync_state(selectors.with_park_name(WhitelistEntry.objects.all()))
+
+    def reread(self, entry: WhitelistEntry) -> WhitelistEntry:
+        """Return the saved entry as listed (park name, sync state), with its warnings."""
+        fresh = self.get_queryset().get(pk=entry.pk)
+        return _with_warnings(fresh)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List whitelist entries",
+        description=_(
+            "By plate, as the admin lists them (ordering=id: oldest first). With ?format=csv "
+            "the admin's export file (UTF-8 with BOM), not paged."
+        ),
+        responses={
+            (200, "application/json"): WhitelistEntrySerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description=_("The admin's whitelist export (?format=csv).")
+            ),
+        },
+    ),
+    post=extend_schema(
+        summary="Add a whitelist entry",
+        description=_(
+            "Checked as in the admin (plate format, “valid until” after “valid from”); the "
+            "plate is stored normalised and synced to the platform."
+        ),
+    ),
+)
+class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreateAPIView):
+    serializer_class = WhitelistEntrySerializer
+    filterset_class = WhitelistFilter
+    pagination_class = KeysetPagination
+    orderings = {
+        "plate": ("plate", "-valid_from", "-pk"),
+        "id": ("pk",),
+        "-id": ("-pk",),
+    }
+    default_ordering = "plate"
+
+    def perform_create(self, serializer):
+        entry = WhitelistEntry(**serializer.validated_data)
+        entry._change_reason = _change_reason(self.request)
+        services.save_entry(entry=entry, user=self.request.user)
+        serializer.instance = self.reread(entry)
+
+    def csv_response(self, queryset):
+        # The admin's export: the same resource and file format, so the same bytes.
+        resource = WhitelistEntryResource()
+        data = ExcelCSV().export_data(resource.export(queryset=queryset))
+        response = HttpResponse(data, content_type=ExcelCSV().get_content_type())
+        filename = f"whitelist-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+@extend_schema_view(
+    get=extend_schema(summary="One whitelist entry"),
+    put=extend_schema(summary="Change a whitelist entry"),
+    patch=extend_schema(summary="Change some fields of a whitelist entry"),
+    delete=extend_schema(summary="Delete a whitelist entry (synced to the platform)"),
+)
+class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = WhitelistEntrySerializer
+
+    def get_object(self):
+        if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
+            raise Http404
+        return super().get_object()
+
+    def perform_update(self, serializer):
+        entry = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(entry, name, value)
+        entry._change_reason = _change_reason(self.request)
+        services.save_entry(entry=entry, user=self.request.user)
+        serializer.instance = self.reread(entry)
+
+    def perform_destroy(self, instance):
+        # The history's "deleted" record takes the user from the request (the key's user).
+        services.delete_entries(entries=WhitelistEntry.objects.filter(pk=instance.pk))
+
+
+@extend_schema(
+    summary="Add or update many whitelist entries at once",
+    description=_(
+        "All or nothing. A row updates the entry with its id; without an id, the entry with "
+        "the same plate, park and “valid from”; otherwise it adds one (plate and “valid from” "
+        "needed). Fields left out keep their value. Rows are checked as in the admin; if any "
+        "row is refused nothing is written and the answer is 400 with one error object per "
+        "refused row, numbered from 1. Changed plates are synced to the platform."
+    ),
+    request=WhitelistBulkSerializer,
+    responses={200: BulkResultSerializer, 400: BulkErrorSerializer},
+)
+class WhitelistBulkView(APIView):
+    queryset = WhitelistEntry.objects.none()  # permissions: add and change (see get_permissions)
+
+    def get_permissions(self):
+        return [BulkPermission()]
+
+    def post(self, request: Request) -> Response:
+        envelope = WhitelistBulkSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        parsed: dict[int, dict] = {}
+        errors: list[dict] = []
+        for number, raw in enumerate(envelope.validated_data["entries"], start=1):
+            row = WhitelistRowSerializer(data=raw)
+            if row.is_valid():
+                parsed[number] = row.validated_data
+            else:
+                errors.append({"row": number, **row.errors})
+        try:
+            # With rows that could not be read, the others are still checked (and nothing
+            # written), so one answer lists every problem.
+            result = services.upsert_entries(
+                rows=parsed,
+                user=request.user,
+                reason=_change_reason(request),
+                dry_run=bool(errors),
+            )
+        except services.UpsertRejected as rejected:
+            errors += [_drf_row(error) for error in rejected.errors]
+        if errors:
+            errors.sort(key=lambda error: error["row"])
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "created": result.count(services.CREATED),
+                "updated": result.count(services.UPDATED),
+                "unchanged": result.count(services.UNCHANGED),
+                "rows": [
+                    {"row": row.number, "id": row.entry.pk, "result": row.result}
+                    for row in result.rows
+                ],
+            }
+        )
+
+
+def _drf_row(error: dict) -> dict:
+    return {
+        (api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key): value
+        for key, value in error.items()
+    }
+
+
+class BulkPermission(permissions.BasePermission):
+    """An upsert adds and changes: it needs both permissions, as the admin's import does."""
+
+    message = _("Adding or changing whitelist entries needs the add and change permissions.")
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user is not None
+            and user.is_authenticated
+            and user.has_perms(["whitelist.add_whitelistentry", "whitelist.change_whitelistentry"])
+        )
