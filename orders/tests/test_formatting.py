@@ -97,3 +97,25 @@ def test_a_form_body_is_decoded_key_value_lines_with_embedded_json_indented():
 def test_an_unreadable_body_is_shown_as_it_was_received():
     assert pretty_push_body("{broken", "application/json") == "{broken"
     assert pretty_push_body("plain text", "text/plain") == "plain text"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31", "9999-12-31"])
+def test_parse_day_refuses_days_at_the_ends_of_the_calendar(text):
+    with pytest.raises(ValueError, match="out of range"):
+        parse_day(text)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/orders/summary/daily/?from=0001-01-01&to=0001-01-02",
+        "/admin/orders/summary/daily/?from=9999-12-30&to=9999-12-31",
+        "/admin/orders/payorder/?pay_date_from=0001-01-01",
+        "/admin/orders/payorder/?pay_date_to=9999-12-31",
+    ],
+)
+def test_admin_pages_answer_extreme_dates_with_a_message_not_a_500(admin_client, url):
+    response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code in (200, 400)  # the list shows it, the summary refuses it
+    assert "out of range" in response.content.decode()
