@@ -17,6 +17,14 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache: throttle counts must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def secret() -> str:
     return settings.PLATFORM_APP_SECRET[0]

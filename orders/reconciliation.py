@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 
 from orders import selectors, serializers, services
 from orders.models import Park, PayOrder, ReconciliationItem, ReconciliationRun
+from parkingops.db_routers import on_replica
 from parkingops.platform import PlatformClient, PlatformError
 from whitelist import plates
 from whitelist.models import WhitelistEntry
@@ -169,6 +170,7 @@ def _plates_with_entries(candidates: Sequence[str]) -> set[str]:
     return found
 
 
+@on_replica  # a whole day's orders of a park: a heavy read (the day is past, lag is harmless)
 def _compare(
     *, park: Park, day: date, listed: list[ListedPayment]
 ) -> tuple[ReconciliationRun, list[ReconciliationItem]]:

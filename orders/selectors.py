@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce, Reverse, TruncDate
 
 from orders.formatting import CHINA
 from orders.models import Discount, MerchantCoupon, PayOrder
+from parkingops.db_routers import on_replica
 from whitelist import plates
 
 # --- Dates -----------------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class StoreTotal:
         return MerchantCoupon(coupon_type=self.coupon_type).coupon_type_label
 
 
+@on_replica
 def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTotal]:
     """Return the count and face value of ``coupons`` per store and coupon type, in one query."""
     rows = (
@@ -254,6 +256,7 @@ class DailySummary:
     total: SummaryRow
 
 
+@on_replica
 def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> DailySummary:
     """Return per day (China time) × park × channel: orders, amount paid, discount relief,
     coupon count and coupon value, with a total row.

@@ -1,5 +1,6 @@
 """Writes: receiving a pay-order push (PUSH_PROTOCOL.md) and replaying a logged one."""
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -23,9 +24,12 @@ from django.utils import timezone, translation
 from orders import serializers
 from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
 from parkingops import signing
+from parkingops.netaddr import in_networks
 from whitelist.selectors import find_valid_entry_id
 
 logger = logging.getLogger(__name__)
+# One JSON line per push on stdout (settings.LOGGING), for the log collector.
+push_logger = logging.getLogger("parkingops.push")
 
 LOG_BODY_BYTES = 64 * 1024
 
@@ -55,6 +59,12 @@ class PushResult:
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "reason": self.reason, "message": self.message}
+
+
+# Answered by the view, before any of this, to an address over PUSH_REFUSAL_RATE.
+THROTTLED = PushResult(
+    "1429", "throttled", "too many refused pushes from this address, retry later", 429
+)
 
 
 class Refusal(Exception):
@@ -317,6 +327,9 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
         authorization=_clip(request.authorization, 255),
     )
     try:
+        allowed = settings.PUSH_ALLOWED_IPS
+        if allowed and not request.is_replay and not in_networks(request.remote_addr, allowed):
+            raise Refusal("1403", "address_not_allowed", "source address not allowed", 403)
         try:
             payload = serializers.decode_body(request.body, request.content_type)
         except serializers.BadBody as exc:
@@ -362,13 +375,21 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
             )
             if result.code != "1001":
                 result = PushResult("1503", "unavailable", "database unavailable, retry later", 503)
-    logger.info(
-        "push pay_serial=%s code=%s reason=%s duration_ms=%s",
-        log.pay_serial,
-        result.code,
-        result.reason,
-        log.duration_ms,
-    )
+    if push_logger.isEnabledFor(logging.INFO):
+        push_logger.info(
+            json.dumps(
+                {
+                    "time": log.received_at.isoformat(),
+                    "event": "push",
+                    "pay_serial": log.pay_serial,
+                    "code": result.code,
+                    "reason": result.reason,
+                    "duration_ms": log.duration_ms,
+                    "remote_addr": log.remote_addr,
+                },
+                ensure_ascii=False,
+            )
+        )
     return result
 
 

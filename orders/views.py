@@ -4,6 +4,9 @@ The platform's push, and the integration API's reads: orders, merchant coupons, 
 per store and the daily summary, each also as the admin's CSV (``?format=csv``).
 """
 
+import logging
+
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,14 +19,25 @@ from rest_framework.views import APIView
 
 from orders import api_filters, api_serializers, exports, selectors, serializers, services
 from orders.models import MerchantCoupon, PayOrder
-from parkingops import RAW_CONTENT_TYPE
+from parkingops import RAW_CONTENT_TYPE, throttling
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
+from parkingops.netaddr import client_address
+
+logger = logging.getLogger(__name__)
 
 VIEW_PERSONAL_DATA = "orders.view_personal_data"
 EXPORT_ORDERS = "orders.export_orders"
 
 # The push's checks, in the order they run (PUSH_PROTOCOL.md): step, check, code, reason, HTTP.
 PUSH_CHECKS = [
+    ("0", "source address in PUSH_ALLOWED_IPS (when set)", "1403", "address_not_allowed", "403"),
+    (
+        "0",
+        "fewer unauthenticated refusals from the address than PUSH_REFUSAL_RATE; not logged",
+        "1429",
+        "throttled",
+        "429",
+    ),
     (
         "1",
         "body readable (content type, UTF-8, JSON object, at most 1 MiB, no repeated key)",
@@ -115,14 +129,23 @@ class PayOrderPushView(APIView):
             200: _answer("1001 accepted (stored) or duplicate (a retry of an order held)."),
             400: _answer("1400 bad_body (unreadable body) or invalid_field."),
             401: _answer("1401 unknown_app, bad_signature or stale_timestamp."),
-            403: _answer("1403 not_whitelisted."),
+            403: _answer("1403 not_whitelisted, or address_not_allowed (PUSH_ALLOWED_IPS)."),
             409: _answer("1409 conflict: the pay_serial is held with other content."),
             413: _answer("1400 bad_body: the body is larger than 1 MiB."),
+            429: _answer(
+                "1429 throttled: too many unauthenticated refusals from this address "
+                "(PUSH_REFUSAL_RATE); not logged row by row."
+            ),
             500: _answer("1500 internal_error."),
             503: _answer("1503 unavailable: the database cannot be reached; push again."),
         },
     )
     def post(self, request: Request) -> JsonResponse:
+        address = client_address(request.META, trusted_proxies=settings.TRUSTED_PROXIES)
+        if throttling.push_refusals_exceeded(address):
+            # Not logged row by row: that is the point (a flood must not fill the push log).
+            logger.warning("push: refusals from %s over PUSH_REFUSAL_RATE, answering 429", address)
+            return JsonResponse(services.THROTTLED.as_json(), status=services.THROTTLED.status)
         stream = request.stream
         # One byte past the limit is enough to tell a too-large body; the rest is not read.
         body = stream.read(serializers.MAX_BODY_BYTES + 1) if stream is not None else b""
@@ -134,9 +157,10 @@ class PayOrderPushView(APIView):
                     RAW_CONTENT_TYPE, request.META.get("CONTENT_TYPE", "")
                 ),
                 authorization=request.META.get("HTTP_AUTHORIZATION", ""),
-                remote_addr=request.META.get("REMOTE_ADDR", ""),
+                remote_addr=address,
             )
         )
+        throttling.count_push_refusal(address, result.reason)
         return JsonResponse(result.as_json(), status=result.status)
 
 

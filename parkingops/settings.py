@@ -1,5 +1,6 @@
 """Settings for ParkingOps, read from the environment (see README and .env.example)."""
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import environ
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from gunicorn, compressed and cached for ever (hashed names).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,8 +118,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    # Persistent connections: opening one per request cost most of the push's throughput.
+    # The health check replaces a connection that died (a database restart) at the start of
+    # the next request; a request that loses it midway answers 1503.
     DATABASES["default"].setdefault("CONN_MAX_AGE", _env_int("CONN_MAX_AGE", 60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# An optional read replica for the heavy reads (exports, summaries, reconciliation lists):
+# parkingops.db_routers sends only reads marked with heavy_reads() there.
+READ_REPLICA = None
+if env.str("DATABASE_REPLICA_URL", default=""):
+    READ_REPLICA = "replica"
+    DATABASES[READ_REPLICA] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES[READ_REPLICA].setdefault("CONN_MAX_AGE", _env_int("CONN_MAX_AGE", 60))
+    DATABASES[READ_REPLICA]["CONN_HEALTH_CHECKS"] = True
+DATABASE_ROUTERS = ["parkingops.db_routers.HeavyReadRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -136,6 +152,39 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed files once `collectstatic` ran (make serve does); plain files while
+    # developing, so runserver and the tests need no collectstatic.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# While developing, WhiteNoise finds files in the apps as runserver does (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Production: HTTPS, behind a TLS proxy or not (README "Production") ---------------------
+# Secure by default when DEBUG is off; each can be switched off by the environment, e.g. for
+# a plain-HTTP deployment on a private network.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The load balancer's health probe speaks plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Joining the browsers' preload list binds the whole domain for months: the operator's call,
+# so off by default and its deploy-check reminder silenced.
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Opt-in, and only behind a proxy that sets the header itself (otherwise clients could).
+if _env_bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 
 def _env_rate(name: str, default: str) -> str:
@@ -191,6 +240,28 @@ PLATFORM_APP_ID = env.str("PLATFORM_APP_ID", default="")
 PLATFORM_APP_SECRET = [s.strip() for s in env.str("PLATFORM_APP_SECRET", default="").split(",")]
 PLATFORM_APP_SECRET = [s for s in PLATFORM_APP_SECRET if s]
 PUSH_TIMESTAMP_TOLERANCE = _env_int("PUSH_TIMESTAMP_TOLERANCE", 0)
+
+
+def _env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Read a comma-separated list of addresses or CIDR networks, refusing a bad one."""
+    networks = []
+    for item in env.list(name, default=[]):
+        try:
+            networks.append(ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or CIDR networks, got {item!r}."
+            ) from None
+    return networks
+
+
+# Only these source addresses may push (empty: any). The platform publishes its egress IPs.
+PUSH_ALLOWED_IPS = _env_networks("PUSH_ALLOWED_IPS")
+# Proxies whose X-Forwarded-For is believed (empty: none; the socket's address is the client).
+TRUSTED_PROXIES = _env_networks("TRUSTED_PROXIES")
+# Pushes refused for their body, app id, signature or timestamp, per source address: past
+# this rate the address gets 429 without a log row, so a flood cannot fill the push log.
+PUSH_REFUSAL_RATE = _env_rate("PUSH_REFUSAL_RATE", "60/min")
 # The platform's open API (whitelist sync, payment list). No default: nothing reaches the
 # internet unless a deployment says so; the demo points it at the local fake platform.
 PLATFORM_API_BASE = env.str("PLATFORM_API_BASE", default="")
@@ -200,8 +271,26 @@ PLATFORM_API_RETRIES = _env_int("PLATFORM_API_RETRIES", 3)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "message": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stdout",
+        },
+        # The push's own line is already JSON: written as it is.
+        "json_lines": {
+            "class": "logging.StreamHandler",
+            "formatter": "message",
+            "stream": "ext://sys.stdout",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "parkingops.push": {"handlers": ["json_lines"], "propagate": False},
+    },
 }

@@ -12,10 +12,19 @@ os.environ["PUSH_TIMESTAMP_TOLERANCE"] = "0"
 # Nothing reaches a platform unless a test starts the fake one (parkingops.testing), even when
 # a developer's .env points at the demo's fake platform.
 os.environ["PLATFORM_API_BASE"] = ""
+# The suite sends thousands of refused pushes from 127.0.0.1; the throttle's own tests lower it.
+os.environ["PUSH_REFUSAL_RATE"] = "1000000/min"
+os.environ["PUSH_ALLOWED_IPS"] = ""
+os.environ["TRUSTED_PROXIES"] = ""
 
 from parkingops.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A replica alias that mirrors the test database, for the router's own test; reads go there only
+# when a test sets READ_REPLICA = "replica" (others read their uncommitted rows from default).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+READ_REPLICA = None
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # An in-memory test database has one shared connection, so it would never show WAL or

@@ -5,8 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders import admin_views
+from parkingops.health import healthz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
     path("admin/orders/summary/", include(admin_views.urlpatterns)),
     path("admin/", admin.site.urls),

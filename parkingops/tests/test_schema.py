@@ -42,12 +42,20 @@ def test_schema_documents_the_api_key_header(schema):
 def test_schema_documents_the_push_with_its_codes_and_reasons(schema):
     push = schema["paths"][PUSH]["post"]
 
-    assert set(push["responses"]) == {"200", "400", "401", "403", "409", "413", "500", "503"}
+    assert set(push["responses"]) == {"200", "400", "401", "403", "409", "413", "429", "500", "503"}
     assert set(push["requestBody"]["content"]) == {
         "application/x-www-form-urlencoded",
         "application/json",
     }
-    for reason in ("bad_body", "unknown_app", "bad_signature", "not_whitelisted", "conflict"):
+    for reason in (
+        "bad_body",
+        "unknown_app",
+        "bad_signature",
+        "not_whitelisted",
+        "conflict",
+        "address_not_allowed",
+        "throttled",
+    ):
         assert reason in push["description"]
     assert push.get("security") in (None, [])  # no API key: the signature authenticates
 
