@@ -6,7 +6,7 @@ PORT   ?= 8000
 FAKE_PLATFORM_PORT ?= 9100
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run serve test lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,13 @@ run: install .env
 	{ $(BIN)/python manage.py sync_whitelist > /dev/null || echo "Whitelist sync: see the admin."; } && \
 	$(BIN)/python manage.py demo_admin --port $(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn (parkingops/gunicorn.py) with DEBUG off, after migrations and static
+# files. Needs SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (PostgreSQL) in the environment.
+serve: install
+	DEBUG=0 $(BIN)/python manage.py migrate --noinput
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 $(BIN)/python -m gunicorn -c python:parkingops.gunicorn parkingops.wsgi
 
 test: install
 	$(BIN)/python -m pytest

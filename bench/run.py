@@ -49,6 +49,8 @@ ENV = {
     "LOG_LEVEL": "WARNING",
     "GUNICORN_ACCESSLOG": "",
     "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+    # Plain HTTP on loopback: no TLS redirect (production keeps it on).
+    "SECURE_SSL_REDIRECT": "0",
 }
 
 rows: list[tuple[str, str, str, str]] = []  # (benchmark, figure, baseline, ratio)
@@ -88,6 +90,7 @@ def fresh_database() -> None:
     psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     psql(f"CREATE DATABASE {DB_NAME}")
     manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
 
 
 class Server:
