@@ -26,19 +26,27 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import admin_views, exports, reconciliation, selectors, services
 from orders.filters import (
+    CallCodeFilter,
+    CallDateRangeFilter,
+    CategoryFilter,
     ChannelFilter,
-    ChoiceFilter,
     CouponParkFilter,
     CouponPayDateRangeFilter,
     DateRangeFilter,
-    DistinctValuesFilter,
+    EndpointFilter,
     HasCouponsFilter,
     HasDiscountsFilter,
+    ItemDayRangeFilter,
+    ItemParkFilter,
     ParkFilter,
     PayDateRangeFilter,
     PushCodeFilter,
     PushLogDateRangeFilter,
     PushReasonFilter,
+    ResolvedFilter,
+    RunDayRangeFilter,
+    RunStatusFilter,
+    SourceFilter,
     StoreFilter,
     filter_errors,
 )
@@ -268,104 +276,6 @@ def coupon_value_text(coupon_type: int | None, value: int) -> str:
     if coupon_type == MerchantCoupon.CouponType.AMOUNT:
         return yuan(value)
     return str(value)
-
-
-# --- Filters of the reconciliation and platform-call lists -------------------------------------
-
-
-class SourceFilter(ChoiceFilter):
-    """Where an order came from: the platform's push, or a reconciliation."""
-
-    title = _("source")
-    parameter_name = "source"
-
-    def lookups(self, request, model_admin):
-        return PayOrder.Source.choices
-
-    def filter(self, queryset, value):
-        return queryset.filter(source=value)
-
-
-class DayRangeFilter(DateRangeFilter):
-    """The China-time day range on a date column (a run's day), both days inclusive."""
-
-    title = _("date")
-    field = "date"
-    parameter_from = "date_from"
-    parameter_to = "date_to"
-
-    def queryset(self, request, queryset):
-        if self.errors:
-            return queryset.none()
-        if self.date_from:
-            queryset = queryset.filter(**{f"{self.field}__gte": self.date_from})
-        if self.date_to:
-            queryset = queryset.filter(**{f"{self.field}__lte": self.date_to})
-        return queryset
-
-
-class ItemDayRangeFilter(DayRangeFilter):
-    field = "run__date"
-
-
-class ItemParkFilter(ParkFilter):
-    path = "run__park__"
-
-
-class RunStatusFilter(ChoiceFilter):
-    title = _("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return ReconciliationRun.Status.choices
-
-    def filter(self, queryset, value):
-        return queryset.filter(status=value)
-
-
-class CategoryFilter(ChoiceFilter):
-    title = _("category")
-    parameter_name = "category"
-
-    def lookups(self, request, model_admin):
-        return ReconciliationItem.Category.choices
-
-    def filter(self, queryset, value):
-        return queryset.filter(category=value)
-
-
-class ResolvedFilter(ChoiceFilter):
-    """Missing-here payments already turned into (or linked to) an order, or not yet."""
-
-    title = _("order created")
-    parameter_name = "resolved"
-
-    def lookups(self, request, model_admin):
-        return [("1", _("Yes")), ("0", _("No"))]
-
-    def filter(self, queryset, value):
-        return queryset.filter(resolved_order__isnull=value == "0")
-
-
-class CallDateRangeFilter(DateRangeFilter):
-    title = _("date called")
-    field = "called_at"
-    parameter_from = "called_date_from"
-    parameter_to = "called_date_to"
-
-
-class EndpointFilter(DistinctValuesFilter):
-    title = _("endpoint")
-    parameter_name = "endpoint"
-    model = PlatformCall
-    field_name = "endpoint"
-
-
-class CallCodeFilter(DistinctValuesFilter):
-    title = _("code")
-    parameter_name = "code"
-    model = PlatformCall
-    field_name = "code"
 
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -846,7 +756,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
     list_display_links = ["date", "park"]
     sortable_by = ["date"]
     list_select_related = ["park"]
-    list_filter = [DayRangeFilter, ParkFilter, RunStatusFilter]
+    list_filter = [RunDayRangeFilter, ParkFilter, RunStatusFilter]
     search_fields = ["items__pay_serial", "items__plate"]  # see get_search_results
     search_help_text = _("Runs with a difference of this pay serial or plate (any spelling).")
     list_per_page = 50

@@ -10,13 +10,23 @@ from datetime import date
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
 from orders.formatting import parse_day
-from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
+from orders.models import (
+    Discount,
+    MerchantCoupon,
+    Park,
+    PayOrder,
+    PlatformCall,
+    PushLog,
+    ReconciliationItem,
+    ReconciliationRun,
+)
 
 
 def filter_errors(changelist: Any) -> list[str]:
@@ -215,3 +225,99 @@ class HasCouponsFilter(HasRelatedFilter):
     title = _("has merchant coupons")
     parameter_name = "has_coupons"
     related_model = MerchantCoupon
+
+
+# --- Reconciliation, platform calls, order source ----------------------------------------------
+
+
+class FieldChoicesFilter(ChoiceFilter):
+    """A model field's own choices (``options``, a TextChoices) as a filter on ``field``."""
+
+    field: str
+    options: type[models.TextChoices]
+
+    def lookups(self, request, model_admin):
+        return self.options.choices
+
+    def filter(self, queryset, value):
+        return queryset.filter(**{self.field: value})
+
+
+class SourceFilter(FieldChoicesFilter):
+    """Where an order came from: the platform's push, or a reconciliation."""
+
+    title = _("source")
+    parameter_name = field = "source"
+    options = PayOrder.Source
+
+
+class RunStatusFilter(FieldChoicesFilter):
+    title = _("status")
+    parameter_name = field = "status"
+    options = ReconciliationRun.Status
+
+
+class CategoryFilter(FieldChoicesFilter):
+    title = _("category")
+    parameter_name = field = "category"
+    options = ReconciliationItem.Category
+
+
+class RunDayRangeFilter(DateRangeFilter):
+    """A reconciliation run's day (a date column, not a time), both days inclusive."""
+
+    title = _("date")
+    field = "date"
+    parameter_from = "date_from"
+    parameter_to = "date_to"
+
+    def queryset(self, request, queryset):
+        if self.errors:
+            return queryset.none()
+        if self.date_from:
+            queryset = queryset.filter(**{f"{self.field}__gte": self.date_from})
+        if self.date_to:
+            queryset = queryset.filter(**{f"{self.field}__lte": self.date_to})
+        return queryset
+
+
+class ItemDayRangeFilter(RunDayRangeFilter):
+    field = "run__date"
+
+
+class ItemParkFilter(ParkFilter):
+    path = "run__park__"
+
+
+class ResolvedFilter(ChoiceFilter):
+    """Missing-here payments already turned into (or linked to) an order, or not yet."""
+
+    title = _("order created")
+    parameter_name = "resolved"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
+
+    def filter(self, queryset, value):
+        return queryset.filter(resolved_order__isnull=value == "0")
+
+
+class CallDateRangeFilter(DateRangeFilter):
+    title = _("date called")
+    field = "called_at"
+    parameter_from = "called_date_from"
+    parameter_to = "called_date_to"
+
+
+class EndpointFilter(DistinctValuesFilter):
+    title = _("endpoint")
+    parameter_name = "endpoint"
+    model = PlatformCall
+    field_name = "endpoint"
+
+
+class CallCodeFilter(DistinctValuesFilter):
+    title = _("code")
+    parameter_name = "code"
+    model = PlatformCall
+    field_name = "code"
