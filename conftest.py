@@ -13,6 +13,25 @@ from orders import simulator
 from parkingops import signing
 
 PUSH_URL = "/api/v1/push/pay-orders/"
+# One discount and one merchant coupon as the platform sends them (every value a string).
+SAMPLE_DISCOUNT = {
+    "type": "1",
+    "token": "tk-01",
+    "openid": "o-abc",
+    "mobile": "13800138000",
+    "relief_amount": "1",
+    "relief_value": "500",
+}
+SAMPLE_COUPON = {
+    "coupon_name": "10元停车券",
+    "coupon_code": "0x01",
+    "store_name": "肯德基",
+    "store_code": "0x02",
+    "coupon_type": "1",
+    "coupon_value": "1000",
+    "grant_time": "1618994000000",
+    "grant_serial": "G-0001",
+}
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
 from orders import serializers
 from orders.serializers import BadBody, InvalidField, decode_body, validate_push
 
@@ -298,24 +299,7 @@ def test_unknown_top_level_fields_are_kept_verbatim_and_protocol_fields_are_not(
     assert data.extra == {"car_type": "1", "extra_note": "", "nested": {"a": [1, "二"]}, "n": None}
 
 
-DISCOUNT = {
-    "type": "1",
-    "token": "tk-01",
-    "openid": "o-abc",
-    "mobile": "13800138000",
-    "relief_amount": "1",
-    "relief_value": "500",
-}
-COUPON = {
-    "coupon_name": "10元停车券",
-    "coupon_code": "0x01",
-    "store_name": "肯德基",
-    "store_code": "0x02",
-    "coupon_type": "1",
-    "coupon_value": "1000",
-    "grant_time": "1618994000000",
-    "grant_serial": "G-0001",
-}
+DISCOUNT, COUPON = SAMPLE_DISCOUNT, SAMPLE_COUPON
 
 
 def test_discounts_and_coupons_arrive_as_json_strings_or_real_lists_alike():

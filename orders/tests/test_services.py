@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
 from orders import services, simulator
 from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
 from parkingops.factories import WhitelistEntryFactory
@@ -17,24 +18,9 @@ PARK = simulator.DEMO_PARK_UUID
 
 pytestmark = pytest.mark.django_db
 
-DISCOUNT = {
-    "type": "1",
-    "token": "tk-01",
-    "openid": "o-abc",
-    "mobile": "13800138000",
-    "relief_amount": "1",
-    "relief_value": "500",
-}
-COUPON = {
-    "coupon_name": "10元停车券",
-    "coupon_code": "0x01",
-    "store_name": "肯德基",
-    "store_code": "0x02",
-    "coupon_type": "1",
-    "coupon_value": "1000",
-    "grant_time": "2024-06-01 19:30:00",
-    "grant_serial": "G-0001",
-}
+# The service stores grant_time as given; text in China time is also parsed.
+COUPON = {**SAMPLE_COUPON, "grant_time": "2024-06-01 19:30:00"}
+DISCOUNT = SAMPLE_DISCOUNT
 
 
 @pytest.fixture
