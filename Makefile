@@ -23,6 +23,7 @@ install: $(STAMP)
 
 # The demo also serves the fake platform (PLATFORM_API_BASE in .env points at it), so whitelist
 # changes show 已同步 and reconciliation has a payment list to read; it stops with the server.
+run: export PLATFORM_API_BASE = http://127.0.0.1:$(FAKE_PLATFORM_PORT)/
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _g
 
 from orders import simulator
 from orders.models import Park, PayOrder
-from orders.services import PushRequest, receive_push
+from orders.services import PushRequest, push_logger, receive_push
 from whitelist.models import WhitelistEntry
 
 SEED = 20210421
@@ -138,7 +138,10 @@ class Command(BaseCommand):
         entries = self._ensure_entries(now)
         # One INFO line per push is right for the server, noise for 300 demo pushes.
         quiet = options["verbosity"] < 2
-        with _quiet_logger("orders.services") if quiet else contextlib.nullcontext():
+        with contextlib.ExitStack() as stack:
+            if quiet:
+                stack.enter_context(_quiet_logger("orders.services"))
+                stack.enter_context(_quiet_logger(push_logger.name))
             self._push_orders(entries, now)
 
     def _ensure_entries(self, now: datetime) -> list[tuple[DemoEntry, WhitelistEntry]]:
