@@ -21,15 +21,17 @@ install: $(STAMP)
 .env:
 	cp .env.example .env
 
-# The demo also serves the fake platform (PLATFORM_API_BASE in .env points at it), so whitelist
-# changes show 已同步 and reconciliation has a payment list to read; it stops with the server.
+# The demo also serves the fake platform (PLATFORM_API_BASE points at it), listing the demo's
+# payments and one never pushed, so whitelist changes show 已同步 and reconciliation has a
+# difference to find; it stops with the server.
 run: export PLATFORM_API_BASE = http://127.0.0.1:$(FAKE_PLATFORM_PORT)/
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
-	@$(BIN)/python manage.py fake_platform --port $(FAKE_PLATFORM_PORT) & fake=$$!; \
+	$(BIN)/python manage.py seed_demo
+	@$(BIN)/python manage.py fake_platform --demo --port $(FAKE_PLATFORM_PORT) & fake=$$!; \
 	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py seed_demo && \
+	sleep 2; \
 	{ $(BIN)/python manage.py sync_whitelist > /dev/null || echo "Whitelist sync: see the admin."; } && \
 	$(BIN)/python manage.py demo_admin --port $(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

@@ -1,11 +1,18 @@
 """Serve the fake platform (whitelist endpoints and payment list) for the demo and manual tests."""
 
 import threading
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from orders import simulator
+from orders.models import PayOrder
 from parkingops.fake_platform import FakePlatform
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Command(BaseCommand):
@@ -14,8 +21,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=9100)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help=(
+                "List our orders of the last 7 days as the platform's payments, plus one "
+                "payment of yesterday that was never pushed (for the reconciliation demo)."
+            ),
+        )
 
-    def handle(self, *args, host: str, port: int, **options):
+    def handle(self, *args, host: str, port: int, demo: bool, **options):
         if not settings.PLATFORM_APP_ID or not settings.PLATFORM_APP_SECRET:
             raise CommandError("Set PLATFORM_APP_ID and PLATFORM_APP_SECRET first.")
         platform = FakePlatform(
@@ -26,6 +41,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot listen on {host}:{port}: {exc}") from None
         self.stdout.write(f"Fake platform serving on {url} (app id {settings.PLATFORM_APP_ID}).")
+        if demo:
+            self.stdout.write(load_demo_payments(platform))
         self.stdout.write(
             "Control: POST /_fake/payments (JSON payment or list), POST /_fake/fail "
             '{"code": "1500", "times": 2}, POST /_fake/slow {"seconds": 5}, '
@@ -37,3 +54,45 @@ class Command(BaseCommand):
             pass
         finally:
             platform.stop()
+
+
+def load_demo_payments(platform: FakePlatform, *, now: datetime | None = None) -> str:
+    """Give the fake platform a payment list that matches the demo, with one gap.
+
+    Every order of the last 7 days is listed as paid; one payment of yesterday (China time)
+    for a whitelisted demo plate is listed but was never pushed: reconciliation finds it.
+    """
+    now = now or timezone.now()
+    orders = PayOrder.objects.filter(pay_time__gte=now - timedelta(days=7)).select_related("park")
+    for order in orders:
+        platform.add_payment(
+            park_uuid=order.park.park_uuid,
+            park_name=order.park.name,
+            plate=order.plate,
+            parking_serial=order.parking_serial,
+            pay_serial=order.pay_serial,
+            value=order.pay_value,
+            pay_value=order.pay_value,
+            pay_time=order.pay_time,
+            channel=order.channel,
+            identity=order.identity,
+        )
+    sample = PayOrder.objects.filter(plate=simulator.DEMO_PLATE).select_related("park").first()
+    if sample is None:
+        return f"Listed {len(orders)} payments (no demo plate's order to copy a park from)."
+    yesterday = timezone.localtime(now, CHINA).date() - timedelta(days=1)
+    never_pushed = platform.add_payment(
+        park_uuid=sample.park.park_uuid,
+        park_name=sample.park.name,
+        plate=simulator.DEMO_PLATE,
+        pay_serial=f"DEMO{yesterday:%Y%m%d}000000000000000001",
+        value=1800,
+        pay_value=1800,
+        pay_time=datetime.combine(yesterday, time(12, 0), tzinfo=CHINA),
+        channel="200102",
+    )
+    return (
+        f"Listed {len(orders)} payments of the last 7 days, and {never_pushed['pay_serial']} "
+        f"({simulator.DEMO_PLATE} at {sample.park.name}, {yesterday}) that was never pushed: "
+        f"reconcile {yesterday} to find it."
+    )
