@@ -27,9 +27,10 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DB_NAME = "parkingops_bench"
+# Overridable, so two runs (or a run and the test suite) never share a database or a port.
+DB_NAME = os.environ.get("BENCH_DB", "parkingops_bench")
 PG = "postgres://postgres@127.0.0.1:5432"
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE = f"http://127.0.0.1:{PORT}"
 APP_ID = "op00961963581daa7"
 SECRET = "bench-secret-5d1c"
