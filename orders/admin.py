@@ -426,7 +426,7 @@ class PayOrderAdmin(CsvExportAdmin):
                     reverse("admin:orders_pushlog_change", args=[log.pk]),
                     china_time(log.received_at),
                     log.code,
-                    log.reason,
+                    log.get_reason_display(),
                     log.message,
                     log.remote_addr,
                 )

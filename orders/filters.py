@@ -195,11 +195,15 @@ class PushCodeFilter(DistinctValuesFilter):
     field_name = "code"
 
 
-class PushReasonFilter(DistinctValuesFilter):
+class PushReasonFilter(ChoiceFilter):
     title = _("reason")
     parameter_name = "reason"
-    model = PushLog
-    field_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return PushLog.Reason.choices
+
+    def filter(self, queryset, value):
+        return queryset.filter(reason=value)
 
 
 class HasRelatedFilter(ChoiceFilter):

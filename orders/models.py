@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from whitelist import plates
@@ -135,7 +136,7 @@ class MerchantCoupon(models.Model):
     """A third-party merchant's coupon used on an order: what the park bills the merchant."""
 
     class CouponType(models.IntegerChoices):
-        AMOUNT = 1, _("amount (fen)")
+        AMOUNT = 1, _("amount")
         TIME = 2, _("time")
         FREE = 3, _("free of charge")
         PRICING = 4, _("different pricing")
@@ -182,6 +183,22 @@ class MerchantCoupon(models.Model):
 class PushLog(models.Model):
     """One request to the push endpoint, whatever its outcome."""
 
+    class Reason(models.TextChoices):
+        """The answer's ``reason`` (PUSH_PROTOCOL.md), with a label for people."""
+
+        ACCEPTED = "accepted", _("accepted")
+        DUPLICATE = "duplicate", _("duplicate (a retry)")
+        BAD_BODY = "bad_body", _("unreadable body")
+        UNKNOWN_APP = "unknown_app", _("unknown app")
+        BAD_SIGNATURE = "bad_signature", _("bad signature")
+        STALE_TIMESTAMP = "stale_timestamp", _("stale timestamp")
+        INVALID_FIELD = "invalid_field", _("invalid field")
+        NOT_WHITELISTED = "not_whitelisted", _("not whitelisted")
+        CONFLICT = "conflict", _("conflict (same serial, other content)")
+        ADDRESS_NOT_ALLOWED = "address_not_allowed", _("source address not allowed")
+        UNAVAILABLE = "unavailable", _("database unavailable")
+        INTERNAL_ERROR = "internal_error", _("internal error")
+
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
     content_type = models.CharField(_("content type"), max_length=255, blank=True)
@@ -193,7 +210,7 @@ class PushLog(models.Model):
         help_text=_("The Authorization header (a signature, not a secret), kept for replay."),
     )
     code = models.CharField(_("code"), max_length=8)
-    reason = models.CharField(_("reason"), max_length=32)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
     message = models.CharField(_("message"), max_length=500, blank=True)
     app_id = models.CharField(_("app id"), max_length=64, blank=True)
     pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True)
@@ -223,7 +240,7 @@ class PushLog(models.Model):
         permissions = [("replay_pushlog", _("Can replay a logged push"))]
 
     def __str__(self) -> str:
-        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
+        return f"{localtime(self.received_at):%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
 
 
 class PlatformCall(models.Model):
@@ -248,7 +265,8 @@ class PlatformCall(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.called_at:%Y-%m-%d %H:%M:%S} {self.method} {self.endpoint} {self.code}"
+        called_at = localtime(self.called_at)
+        return f"{called_at:%Y-%m-%d %H:%M:%S} {self.method} {self.endpoint} {self.code}"
 
 
 class ReconciliationRun(models.Model):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -101,7 +102,7 @@ class WhitelistEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plate} @ {self.park_uuid or '*'}"
+        return f"{self.plate} @ {self.park_uuid or gettext('All parks')}"
 
     def clean_fields(self, exclude=None):
         """Normalise and check the plate, then check the window, besides the fields' own rules.

@@ -115,7 +115,7 @@ def test_order_list_nests_discounts_and_coupons_with_fen_and_china_time(finance)
     [coupon] = row["coupons"]
     assert coupon["store_code"] == "KFC01"
     assert coupon["coupon_value"] == 1000
-    assert coupon["coupon_type_label"] == "amount (fen)"
+    assert coupon["coupon_type_label"] == "amount"
 
 
 def test_order_detail_is_found_by_pay_serial_with_its_parts(finance):
@@ -648,7 +648,7 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_code": "KFC01",
             "store_name": "KFC01",
             "coupon_type": 1,
-            "coupon_type_label": "amount (fen)",
+            "coupon_type_label": "amount",
             "coupons": 2,
             "value": 1500,
         },
@@ -656,7 +656,7 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_code": "MCD",
             "store_name": "MCD",
             "coupon_type": 1,
-            "coupon_type_label": "amount (fen)",
+            "coupon_type_label": "amount",
             "coupons": 1,
             "value": 300,
         },
