@@ -117,7 +117,7 @@ class PayOrderPushView(APIView):
 
     @extend_schema(
         operation_id="push_pay_order",
-        summary="Receive a pay order pushed by the platform",
+        summary=_("Receive a pay order pushed by the platform"),
         description=PUSH_DESCRIPTION,
         tags=["push"],
         auth=[],
@@ -187,7 +187,7 @@ class UnmaskContextMixin:
 
 
 @extend_schema(
-    summary="List pay orders",
+    summary=_("List pay orders"),
     description=_(
         "Newest first by default, with their discounts and merchant coupons. Paged by cursor: "
         "follow “next”. Amounts in fen, times ISO-8601 with offset."
@@ -227,7 +227,7 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         )
 
 
-@extend_schema(summary="One pay order, by its pay serial")
+@extend_schema(summary=_("One pay order, by its pay serial"))
 class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = api_serializers.OrderSerializer
@@ -241,7 +241,7 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
 
 
 @extend_schema(
-    summary="List merchant coupons",
+    summary=_("List merchant coupons"),
     description=_("Newest first, with their order's pay serial, time, park and plate."),
     responses={
         (200, "application/json"): api_serializers.CouponListSerializer(many=True),
@@ -271,7 +271,7 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
 
 
 @extend_schema(
-    summary="Merchant coupon totals per store",
+    summary=_("Merchant coupon totals per store"),
     description=_(
         "The count and face value of the filtered coupons per store and coupon type: what the "
         "car park bills each merchant for the period. One query, not paged."
@@ -292,7 +292,7 @@ class CouponTotalsView(generics.GenericAPIView):
 
 
 @extend_schema(
-    summary="Daily summary per day, park and channel",
+    summary=_("Daily summary per day, park and channel"),
     description=_(
         "The admin's daily summary: per China-time day × park × channel the orders, amount "
         "paid, discount relief and merchant coupons, with a total row. The same parameters, "

@@ -220,7 +220,7 @@ API_THROTTLE_RATE = _env_rate("API_THROTTLE_RATE", "600/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ParkingOps API",
-    "DESCRIPTION": (
+    "DESCRIPTION": _(
         "Orders, merchant coupons and daily totals to read, the whitelist to manage, and the "
         "platform's pay-order push. Authenticate with the header `Authorization: Api-Key <key>` "
         "(keys are created in the admin, under API keys) or, in the browser, the admin session. "

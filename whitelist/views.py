@@ -116,7 +116,7 @@ class WhitelistQuerysetMixin:
 
 @extend_schema_view(
     get=extend_schema(
-        summary="List whitelist entries",
+        summary=_("List whitelist entries"),
         description=_(
             "By plate, as the admin lists them (ordering=id: oldest first). With ?format=csv "
             "the admin's export file (UTF-8 with BOM), not paged."
@@ -129,7 +129,7 @@ class WhitelistQuerysetMixin:
         },
     ),
     post=extend_schema(
-        summary="Add a whitelist entry",
+        summary=_("Add a whitelist entry"),
         description=_(
             "Checked as in the admin (plate format, “valid until” after “valid from”); the "
             "plate is stored normalised and synced to the platform."
@@ -164,10 +164,10 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
 
 
 @extend_schema_view(
-    get=extend_schema(summary="One whitelist entry"),
-    put=extend_schema(summary="Change a whitelist entry"),
-    patch=extend_schema(summary="Change some fields of a whitelist entry"),
-    delete=extend_schema(summary="Delete a whitelist entry (synced to the platform)"),
+    get=extend_schema(summary=_("One whitelist entry")),
+    put=extend_schema(summary=_("Change a whitelist entry")),
+    patch=extend_schema(summary=_("Change some fields of a whitelist entry")),
+    delete=extend_schema(summary=_("Delete a whitelist entry (synced to the platform)")),
 )
 class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = WhitelistEntrySerializer
@@ -191,7 +191,7 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
 
 
 @extend_schema(
-    summary="Add or update many whitelist entries at once",
+    summary=_("Add or update many whitelist entries at once"),
     description=_(
         "All or nothing. A row updates the entry with its id; without an id, the entry with "
         "the same plate, park and “valid from”; otherwise it adds one (plate and “valid from” "
