@@ -13,17 +13,24 @@ export has the same columns and rules:
   personal data;
 - streamed: rows come from a server-side cursor in chunks, discounts and coupons are read once
   per chunk, and text is handed on in ~64 KiB pieces, so memory stays flat for a million rows.
+  On PostgreSQL the order CSV's rows come from one COPY instead, the same bytes written by the
+  database (see "Orders on PostgreSQL" below).
 """
 
 import csv
+import functools
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, OrderBy, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
@@ -31,7 +38,13 @@ from django.utils.translation import gettext, pgettext_lazy
 
 from orders import reconciliation, selectors
 from orders.formatting import CHINA, china_time, fen_to_yuan, mask_mobile
-from orders.models import MerchantCoupon, PayOrder, ReconciliationItem, ReconciliationRun
+from orders.models import (
+    Discount,
+    MerchantCoupon,
+    PayOrder,
+    ReconciliationItem,
+    ReconciliationRun,
+)
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
@@ -105,14 +118,21 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def _csv_head(header: list[str]) -> str:
+    """Return the BOM and the header row, as every CSV here starts."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer).writerow(escape_formula(name) for name in header)
+    return buffer.getvalue()
+
+
 def _csv_text(
     columns: Sequence[Column], header: list[str], rows: Iterable[Sequence[str]]
 ) -> Iterator[str]:
     """Yield the CSV (BOM, header, rows) in pieces of about FLUSH_CHARS characters."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write(BOM)
-    writer.writerow(escape_formula(name) for name in header)
+    buffer.write(_csv_head(header))
     text_columns = [column.text for column in columns]
     for row in rows:
         writer.writerow(
@@ -191,9 +211,288 @@ def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[
 
     The header is translated now, in the caller's active language, not when streamed.
     ``unmask`` shows discount mobiles whole: only for holders of ``orders.view_personal_data``.
+    On PostgreSQL the rows come from one COPY (see ``order_copy_sql``), elsewhere from the
+    Python writer; both give the same bytes.
     """
     header = [str(column.label) for column in ORDER_COLUMNS]
-    return _csv_text(ORDER_COLUMNS, header, _order_rows(orders, unmask=unmask))
+    return _order_pieces(orders, header, unmask=unmask)
+
+
+def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool) -> Iterator[str]:
+    # Decided while streaming, not when the response is built: the database a read goes to
+    # (a replica, for heavy reads) is chosen when the read happens.
+    statement = order_copy_sql(orders, unmask=unmask)
+    if statement is None:
+        yield from _csv_text(ORDER_COLUMNS, header, _order_rows(orders, unmask=unmask))
+    else:
+        yield _csv_head(header)
+        yield from _copy_text(connections[orders.db], statement)
+
+
+# --- Orders on PostgreSQL: one COPY ----------------------------------------------------------
+#
+# The database writes the rows: ``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)`` joins the park,
+# totals the discounts and coupons, formats yuan and China time, masks the mobiles and escapes
+# formulas, and its output is handed on in ~64 KiB pieces: no Python work per row, so the export
+# runs near the speed of COPY itself. The Python writer above is the reference; the tests hold
+# the two to the same bytes. Where COPY and the csv module differ, the SQL or the hand-on makes
+# up for it:
+# - COPY writes an empty string as ``""`` and NULL as nothing, the csv module writes an empty
+#   string as nothing: every text cell goes through NULLIF(…, '');
+# - COPY ends rows with LF, the csv module with CRLF: ``_crlf`` rewrites the row ends (and only
+#   them, not a line feed inside a quoted cell);
+# - times are printed in the TimeZone and DateStyle the export's transaction sets (China's, ISO).
+
+# False sends every order export through the Python writer (PostgreSQL included).
+COPY_ON_POSTGRESQL = True
+
+# The fields of an exported order row, as (column in the COPY's subquery, queryset field).
+_COPY_FIELDS = (
+    ("id", "pk"),
+    ("pay_serial", "pay_serial"),
+    ("parking_serial", "parking_serial"),
+    ("park_uuid", "park__park_uuid"),
+    ("park_name", "park__name"),
+    ("plate", "plate"),
+    ("pay_time", "pay_time"),
+    ("pay_value", "pay_value"),
+    ("channel", "channel"),
+    ("identity", "identity"),
+    ("received_at", "received_at"),
+)
+
+
+def order_copy_sql(orders: QuerySet[PayOrder], *, unmask: bool = False) -> str | None:
+    """Return the ``COPY … TO STDOUT`` statement that writes the rows of the order CSV of
+    ``orders``, or None where the Python writer does it (not PostgreSQL, COPY turned off, or
+    a queryset COPY cannot reproduce exactly: sliced, grouped, a union, or ordered by anything
+    but the order's own columns).
+
+    The queryset's filters, search and ordering drive the statement: its SQL is compiled by
+    Django and its parameters inlined as literals by the driver (COPY takes no parameters).
+    """
+    connection = connections[orders.db]
+    if not COPY_ON_POSTGRESQL or connection.vendor != "postgresql":
+        return None
+    query = orders.query
+    if query.is_sliced or query.combinator or query.group_by is not None or query.distinct_fields:
+        return None
+    ordering = _copy_ordering(orders)
+    if ordering is None:
+        return None
+    connection.ensure_connection()
+    if connection.connection.info.parameter_status("server_encoding") != "UTF8":
+        return None  # the masking counts characters, as Python does only in UTF-8 here
+
+    columns = [column for column, _field in _COPY_FIELDS]
+    fields = [field for _column, field in _COPY_FIELDS]
+    for name, _direction in ordering:
+        if name not in columns:  # a column of the order not in the CSV
+            columns.append(name)
+            fields.append(name)
+    try:
+        rows = orders.order_by().values_list(*fields)
+        rows_sql, rows_params = rows.query.get_compiler(connection=connection).as_sql()
+        if query.has_filters():
+            # Total only the discounts and coupons of the exported orders.
+            ids = orders.order_by().values("pk")
+            ids_sql, ids_params = ids.query.get_compiler(connection=connection).as_sql()
+        else:
+            ids_sql, ids_params = "", ()
+    except EmptyResultSet:
+        return None  # nothing to export; the Python writer does that without a query
+
+    quote = connection.ops.quote_name
+    o = {column: f"o.{quote(column)}" for column in columns}
+    discounts_sql, discounts_params = _copy_discounts(quote, ids_sql, ids_params, unmask=unmask)
+    coupons_sql, coupons_params = _copy_coupons(quote, ids_sql, ids_params)
+    cells = [
+        _sql_escape_formula(o["pay_serial"]),
+        _sql_escape_formula(o["parking_serial"]),
+        _sql_escape_formula(o["park_uuid"]),
+        _sql_escape_formula(o["park_name"]),
+        _sql_escape_formula(o["plate"]),
+        _sql_china_time(o["pay_time"]),
+        _sql_yuan(o["pay_value"]),
+        o["pay_value"],
+        _sql_escape_formula(o["channel"]),
+        _sql_escape_formula(o["identity"]),
+        _sql_yuan("COALESCE(d.relief, 0)"),
+        _sql_escape_formula("d.mobiles"),
+        "COALESCE(c.coupons, 0)",
+        "COALESCE(c.coupon_value, 0)",
+        _sql_china_time(o["received_at"]),
+    ]
+    order_by = ", ".join(f"{o[name]} {direction}" for name, direction in ordering)
+    sql = (
+        f"COPY (SELECT {', '.join(cells)}"  # noqa: S608 (model names; values inlined by the driver)
+        f" FROM ({rows_sql}) AS o ({', '.join(quote(column) for column in columns)})"
+        f" LEFT JOIN ({discounts_sql}) AS d ON d.order_id = o.id"
+        f" LEFT JOIN ({coupons_sql}) AS c ON c.order_id = o.id"
+        f"{' ORDER BY ' + order_by if order_by else ''}"
+        f") TO STDOUT WITH (FORMAT csv)"
+    )
+    params = [*rows_params, *discounts_params, *coupons_params]
+    return connection.ops.compose_sql(sql, params)
+
+
+def _copy_ordering(orders: QuerySet[PayOrder]) -> list[tuple[str, str]] | None:
+    """Return the queryset's ordering as (PayOrder field, ``ASC``/``DESC`` [NULLS …]) pairs,
+    or None when it orders by anything else (a relation, an annotation, an expression).
+
+    Picks the ordering as Django does: an explicit ``order_by()``, else the model's.
+    """
+    query = orders.query
+    if query.extra_order_by:
+        return None
+    if query.order_by:
+        ordering = query.order_by
+    elif query.default_ordering:
+        ordering = query.get_meta().ordering
+    else:
+        ordering = ()
+    meta = query.get_meta()
+    pairs = []
+    for item in ordering:
+        nulls = ""
+        if isinstance(item, str):
+            name, descending = item.removeprefix("-"), item.startswith("-")
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            name, descending = item.expression.name, item.descending
+            nulls = " NULLS FIRST" if item.nulls_first else " NULLS LAST" if item.nulls_last else ""
+        elif isinstance(item, F):
+            name, descending = item.name, False
+        else:
+            return None
+        if name in query.annotations:
+            return None
+        if name == "pk":
+            name = meta.pk.name
+        try:
+            field = meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if field.is_relation or not field.concrete or field.name != name:
+            return None
+        pairs.append((field.name, ("DESC" if descending else "ASC") + nulls))
+    return pairs
+
+
+def _sql_escape_formula(cell: str) -> str:
+    """Return SQL for ``escape_formula(cell)``, with an empty (or NULL) cell as NULL."""
+    codes = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
+    return f"CASE WHEN ascii({cell}) IN ({codes}) THEN '''' || {cell} ELSE NULLIF({cell}, '') END"
+
+
+def _sql_yuan(fen: str) -> str:
+    """Return SQL for ``fen_to_yuan(fen)``: a bigint times 0.01 is a numeric of scale 2."""
+    return f"({fen} * 0.01)"
+
+
+def _sql_china_time(moment: str) -> str:
+    """Return SQL for ``china_time(moment)``: cast to a local time in the transaction's time
+    zone (China's), printed by the ISO DateStyle."""
+    return f"date_trunc('second', {moment}::timestamp)"
+
+
+@functools.cache
+def _python_whitespace() -> str:
+    """Return every character ``str.strip()`` removes, as ``mask_mobile`` strips a number."""
+    return "".join(char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace())
+
+
+def _sql_mask_mobile(mobile: str) -> tuple[str, list[str]]:
+    """Return SQL (and its parameters) for ``mask_mobile(mobile)``.
+
+    The number is stripped as Python strips it; btrim runs only for the rare number that
+    starts or ends with white space.
+    """
+    spaces = ", ".join(str(ord(char)) for char in _python_whitespace())
+    text = (
+        f"(CASE WHEN ascii({mobile}) IN ({spaces}) OR ascii(right({mobile}, 1)) IN ({spaces})"
+        f" THEN btrim({mobile}, %s) ELSE {mobile} END)"
+    )
+    sql = (
+        f"CASE WHEN length({text}) >= 8 THEN left({text}, 3) || '****' || right({text}, 4)"
+        f" WHEN length({text}) >= 3"
+        f" THEN left({text}, 1) || repeat('*', length({text}) - 2) || right({text}, 1)"
+        f" ELSE repeat('*', length({text})) END"
+    )
+    return sql, [_python_whitespace()] * sql.count("%s")
+
+
+def _copy_discounts(
+    quote: Callable[[str], str], ids_sql: str, ids_params: Sequence[Any], *, unmask: bool
+) -> tuple[str, list[Any]]:
+    """Return SQL for each order's discount relief and mobiles (``;``-joined in discount order,
+    empty ones left out); only for the orders ``ids_sql`` selects, when given."""
+    table = quote(Discount._meta.db_table)
+    mobile, mobile_params = ("mobile", []) if unmask else _sql_mask_mobile("mobile")
+    sql = (
+        f"SELECT order_id, SUM(relief_value) AS relief,"  # noqa: S608 (names from the model)
+        f" string_agg({mobile}, ';' ORDER BY id) FILTER (WHERE mobile <> '') AS mobiles"
+        f" FROM {table}{' WHERE order_id IN (' + ids_sql + ')' if ids_sql else ''}"
+        f" GROUP BY order_id"
+    )
+    return sql, [*mobile_params, *ids_params]
+
+
+def _copy_coupons(
+    quote: Callable[[str], str], ids_sql: str, ids_params: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """Return SQL for each order's coupon count and face-value total."""
+    table = quote(MerchantCoupon._meta.db_table)
+    sql = (
+        f"SELECT order_id, COUNT(*) AS coupons, SUM(coupon_value) AS coupon_value"  # noqa: S608
+        f" FROM {table}{' WHERE order_id IN (' + ids_sql + ')' if ids_sql else ''}"
+        f" GROUP BY order_id"
+    )
+    return sql, list(ids_params)
+
+
+def _copy_text(connection: BaseDatabaseWrapper, statement: str) -> Iterator[str]:
+    """Run a ``COPY … TO STDOUT`` and yield its output in pieces of about FLUSH_CHARS bytes,
+    rows ending CRLF. Closing the iterator early cancels the COPY."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        # Times are cast to China's local time and printed by the DateStyle: ISO is
+        # ``YYYY-MM-DD HH:MM:SS``. (The session's time zone is cheaper than AT TIME ZONE, which
+        # looks the zone up by name for every value; the statement's own times are literals
+        # with their offset, so they do not depend on it.) JIT-compiling the formatting costs
+        # more than it saves, even for a million rows.
+        cursor.execute(
+            "SELECT set_config('TimeZone', %s, true), set_config('DateStyle', 'ISO', true),"
+            " set_config('jit', 'off', true)",
+            [CHINA.key],
+        )
+        with cursor.cursor.copy(statement) as copy:
+            rows: list[Any] = []
+            size = 0
+            for row in copy:  # PostgreSQL sends one message per row
+                rows.append(row)
+                size += len(row)
+                if size >= FLUSH_CHARS:
+                    yield _crlf(b"".join(rows)).decode()
+                    rows, size = [], 0
+            if rows:
+                yield _crlf(b"".join(rows)).decode()
+        # The export writes nothing; rolling its transaction (or savepoint) back also undoes
+        # the settings, which Django's own reads of times must not see.
+        transaction.set_rollback(True, using=connection.alias)
+
+
+def _crlf(text: bytes) -> bytes:
+    """End the CSV rows in ``text`` with CRLF instead of LF, leaving a line feed inside a
+    quoted cell as it is.
+
+    A cell is quoted when it holds a comma, a quote, CR or LF, and a quote inside it is
+    doubled, so a line feed ends a row exactly when an even number of quotes come before it:
+    it is in an even piece of a split at the quotes.
+    """
+    if b'"' not in text:
+        return text.replace(b"\n", b"\r\n")
+    pieces = text.split(b'"')
+    pieces[::2] = [piece.replace(b"\n", b"\r\n") for piece in pieces[::2]]
+    return b'"'.join(pieces)
 
 
 # --- Merchant coupons ------------------------------------------------------------------------
