@@ -233,8 +233,9 @@ def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool
 #
 # The database writes the rows: ``COPY (SELECT …) TO STDOUT WITH (FORMAT csv)`` joins the park,
 # totals the discounts and coupons, formats yuan and China time, masks the mobiles and escapes
-# formulas, and its output is handed on in ~64 KiB pieces: no Python work per row, so the export
-# runs near the speed of COPY itself. The Python writer above is the reference; the tests hold
+# formulas, and its output is handed on in ~64 KiB pieces. Python only gathers COPY's messages
+# (one per row, as PostgreSQL sends them) and never looks inside a row, so the export runs near
+# the speed of COPY itself. The Python writer above is the reference; the tests hold
 # the two to the same bytes. Where COPY and the csv module differ, the SQL or the hand-on makes
 # up for it:
 # - COPY writes an empty string as ``""`` and NULL as nothing, the csv module writes an empty
