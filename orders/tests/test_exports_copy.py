@@ -432,6 +432,22 @@ def test_copy_export_streams_in_pieces_and_stops_cleanly_when_abandoned(monkeypa
 
 
 @postgresql_only
+def test_a_finished_copy_export_leaves_the_sessions_settings_as_they_were():
+    paid = datetime(2026, 11, 1, 1, 2, 3, tzinfo=UTC)
+    order = PayOrderFactory(pay_time=paid)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        zone = cursor.fetchone()[0]
+
+    "".join(exports.orders_csv(admin_queryset()))  # inside the test's transaction, too
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TimeZone")
+        assert cursor.fetchone()[0] == zone
+    assert PayOrder.objects.get(pk=order.pk).pay_time == paid  # Django's reads of times
+
+
+@postgresql_only
 def test_querysets_copy_cannot_reproduce_are_written_by_the_python_writer(awkward_orders):
     by_park_name = admin_queryset().order_by("park__name", "pk")
     by_annotation = admin_queryset().order_by("-relief_total", "pk")
