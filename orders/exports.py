@@ -441,10 +441,12 @@ def _copy_discounts(
 def _copy_coupons(
     quote: Callable[[str], str], ids_sql: str, ids_params: Sequence[Any]
 ) -> tuple[str, list[Any]]:
-    """Return SQL for each order's coupon count and face-value total."""
+    """Return SQL for each order's coupon count and face-value total (amount coupons, fen),
+    as ``selectors.AMOUNT_COUPON_VALUE``."""
     table = quote(MerchantCoupon._meta.db_table)
     sql = (
-        f"SELECT order_id, COUNT(*) AS coupons, SUM(coupon_value) AS coupon_value"  # noqa: S608
+        f"SELECT order_id, COUNT(*) AS coupons, SUM(coupon_value) FILTER"  # noqa: S608
+        f" (WHERE coupon_type = {int(MerchantCoupon.CouponType.AMOUNT)}) AS coupon_value"
         f" FROM {table}{' WHERE order_id IN (' + ids_sql + ')' if ids_sql else ''}"
         f" GROUP BY order_id"
     )

@@ -23,6 +23,12 @@ from whitelist import plates
 # --- Dates -----------------------------------------------------------------------------------
 
 
+# A coupon's face value is money (fen) only for amount coupons; time, free, pricing, long-term and
+# percentage coupons count their own units. Money totals add up the amount coupons alone; the
+# coupon counts include every type.
+AMOUNT_COUPON_VALUE = Sum("coupon_value", filter=Q(coupon_type=MerchantCoupon.CouponType.AMOUNT))
+
+
 def day_start(day: date) -> datetime:
     """Return China-time midnight at the start of ``day``."""
     return datetime.combine(day, time.min, tzinfo=CHINA)
@@ -126,7 +132,7 @@ def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
     else:
         discounts, coupons = Discount.objects.all(), MerchantCoupon.objects.all()
     relief = discounts.aggregate(relief=Sum("relief_value"))
-    coupon = coupons.aggregate(count=Count("pk"), value=Sum("coupon_value"))
+    coupon = coupons.aggregate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
     return OrderTotals(
         orders=paid["count"] or 0,
         paid=paid["paid"] or 0,
@@ -166,7 +172,7 @@ def order_extras(*, order_ids: Iterable[int]) -> dict[int, OrderExtras]:
         MerchantCoupon.objects.filter(order_id__in=ids)
         .order_by()
         .values("order_id")
-        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+        .annotate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
         .values_list("order_id", "count", "value")
     )
     for order_id, count, value in coupons:
@@ -305,7 +311,7 @@ def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> Dai
         .annotate(day=TruncDate("order__pay_time", tzinfo=CHINA))
         .order_by()
         .values("day", "order__park__park_uuid", "order__channel")
-        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+        .annotate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
     )
     for row in coupons:
         key = (row["day"], row["order__park__park_uuid"], row["order__channel"])

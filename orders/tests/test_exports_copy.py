@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import exports, selectors
 from orders.formatting import CHINA
-from orders.models import PayOrder
+from orders.models import MerchantCoupon, PayOrder
 from orders.tests.conftest import FINANCE
 from parkingops import api_keys
 from parkingops.factories import (
@@ -143,6 +143,10 @@ def awkward_orders(db) -> list[PayOrder]:
             DiscountFactory(order=order, mobile=MOBILES[n % len(MOBILES)], relief_value=0)
         for k in range(n % 3):
             MerchantCouponFactory(order=order, coupon_value=(0, 1000)[k])
+        if n % 5 == 4:  # a time coupon: counted, but its minutes are no money
+            MerchantCouponFactory(
+                order=order, coupon_type=MerchantCoupon.CouponType.TIME, coupon_value=120
+            )
         orders.append(order)
     # Every mobile alone on an order, and all of them on one order, in this order.
     for n, mobile in enumerate(MOBILES):

@@ -242,3 +242,23 @@ def test_plate_beginning_and_ending_searches_use_indexes_on_postgresql():
 
     assert "payorder_plate_reversed_like" in plan
     assert "Seq Scan" not in plan
+
+
+def test_money_totals_add_up_amount_coupons_only_and_count_every_coupon():
+    order = PayOrderFactory(pay_time=datetime(2026, 11, 1, 12, 0, tzinfo=CHINA))
+    MerchantCouponFactory(
+        order=order, coupon_type=MerchantCoupon.CouponType.AMOUNT, coupon_value=500
+    )
+    MerchantCouponFactory(order=order, coupon_type=MerchantCoupon.CouponType.TIME, coupon_value=60)
+    MerchantCouponFactory(
+        order=order, coupon_type=MerchantCoupon.CouponType.PERCENTAGE, coupon_value=80
+    )
+    day = date(2026, 11, 1)
+
+    totals = selectors.order_totals(orders=PayOrder.objects.all())
+    extras = selectors.order_extras(order_ids=[order.pk])[order.pk]
+    summary = selectors.daily_summary(date_from=day, date_to=day)
+
+    assert (totals.coupons, totals.coupon_value) == (3, 500)
+    assert (extras.coupons, extras.coupon_value) == (3, 500)
+    assert (summary.total.coupons, summary.total.coupon_value) == (3, 500)
