@@ -98,12 +98,14 @@ class Server:
     """gunicorn with the production config file, on the bench port."""
 
     def __enter__(self) -> "Server":
+        # The server's output goes to a file: a pipe nobody reads would block it once full.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
             cwd=ROOT,
             env=ENV,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         for _ in range(100):
@@ -112,7 +114,10 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
+        self.log.seek(0)
+        output = self.log.read().decode(errors="replace")[-3000:]
+        self.__exit__()
+        raise RuntimeError("gunicorn did not start:\n" + output)
 
     def worker_pids(self) -> list[int]:
         out = subprocess.run(
@@ -121,8 +126,10 @@ class Server:
         return [int(pid) for pid in out.split()]
 
     def __exit__(self, *exc) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.log.close()
 
 
 def ratio(figure: float, baseline: float) -> str:

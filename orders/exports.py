@@ -45,6 +45,7 @@ from orders.models import (
     ReconciliationItem,
     ReconciliationRun,
 )
+from parkingops.db_routers import on_replica
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
@@ -218,6 +219,7 @@ def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[
     return _order_pieces(orders, header, unmask=unmask)
 
 
+@on_replica
 def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool) -> Iterator[str]:
     # Decided while streaming, not when the response is built: the database a read goes to
     # (a replica, for heavy reads) is chosen when the read happens.
@@ -520,6 +522,7 @@ _COUPON_FIELDS = (
 )
 
 
+@on_replica
 def _coupon_rows(coupons: QuerySet[MerchantCoupon]) -> Iterator[list[str]]:
     rows = coupons.values_list(*_COUPON_FIELDS).iterator(chunk_size=CHUNK_ROWS)
     for (
@@ -665,6 +668,7 @@ _RUN_FIELDS = (
 )
 
 
+@on_replica
 def _run_rows(runs: QuerySet[ReconciliationRun], statuses: dict[str, str]) -> Iterator[list[str]]:
     rows = reconciliation.with_category_counts(runs).values_list(*_RUN_FIELDS)
     for (
@@ -734,6 +738,7 @@ _ITEM_FIELDS = (
 )
 
 
+@on_replica
 def _item_rows(
     items: QuerySet[ReconciliationItem], categories: dict[str, str]
 ) -> Iterator[list[str]]:

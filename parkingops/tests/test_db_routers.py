@@ -4,7 +4,7 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from orders import selectors
+from orders import exports, selectors
 from orders.models import MerchantCoupon, PayOrder
 from parkingops.db_routers import HeavyReadRouter, heavy_reads
 from parkingops.factories import DiscountFactory, PayOrderFactory
@@ -49,3 +49,14 @@ def test_the_daily_summary_and_coupon_totals_read_from_the_replica(replica):
     assert summary.total.orders == 1
     assert len(on_replica.captured_queries) >= 2
     assert on_default.captured_queries == []
+
+
+def test_the_order_export_reads_from_the_replica(replica):
+    order = PayOrderFactory()
+    DiscountFactory(order=order)
+
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        text = "".join(exports.orders_csv(PayOrder.objects.order_by("-pay_time")))
+
+    assert order.pay_serial in text
+    assert on_replica.captured_queries
