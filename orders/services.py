@@ -15,10 +15,10 @@ from django.db import (
     IntegrityError,
     InterfaceError,
     OperationalError,
-    connection,
     models,
     transaction,
 )
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone, translation
 
 from orders import serializers
@@ -152,8 +152,9 @@ def create_order(
     )
     discounts = [Discount(**item) for item in data.discounts]
     coupons = [MerchantCoupon(**item) for item in data.mcoupons]
-    if connection.vendor == "postgresql":
-        return _insert_in_one_statement(park, order, discounts, coupons, log)
+    db = transaction.get_connection()  # resolved once: the proxy costs a lookup per use
+    if db.vendor == "postgresql":
+        return _insert_in_one_statement(db, park, order, discounts, coupons, log)
     with transaction.atomic():
         (order.park,) = Park.objects.bulk_create(
             [park],
@@ -172,7 +173,9 @@ def create_order(
     return order.pk
 
 
-def _values(obj: models.Model, *, refs: Mapping[str, str]) -> tuple[str, str, list[Any]]:
+def _values(
+    db: BaseDatabaseWrapper, obj: models.Model, *, refs: Mapping[str, str]
+) -> tuple[str, str, list[Any]]:
     """Render ``obj`` for an INSERT: its columns, a VALUES tuple and the parameters.
 
     Foreign keys named in ``refs`` take the id returned by that CTE of the statement.
@@ -181,16 +184,17 @@ def _values(obj: models.Model, *, refs: Mapping[str, str]) -> tuple[str, str, li
     for field in obj._meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(db.ops.quote_name(field.column))
         if field.attname in refs:
             values.append(f"(SELECT id FROM {refs[field.attname]})")  # noqa: S608 — our CTE
         else:
             values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), db))
     return ", ".join(columns), f"({', '.join(values)})", params
 
 
 def _insert_in_one_statement(
+    db: BaseDatabaseWrapper,
     park: Park,
     order: PayOrder,
     discounts: list[Discount],
@@ -203,7 +207,7 @@ def _insert_in_one_statement(
     is what keeps its throughput near a one-row insert's (see bench/). A single statement
     is atomic by itself, so a duplicate pay_serial leaves nothing behind.
     """
-    qn = connection.ops.quote_name
+    qn = db.ops.quote_name
     parts, params = [], []
 
     def cte(
@@ -213,7 +217,7 @@ def _insert_in_one_statement(
         tail: str = "",
         refs: Mapping[str, str] | None = None,
     ) -> None:
-        rendered = [_values(row, refs=refs or {}) for row in rows]
+        rendered = [_values(db, row, refs=refs or {}) for row in rows]
         columns = rendered[0][0]
         parts.append(
             # Identifiers come from our models, every value is a parameter.
@@ -239,8 +243,8 @@ def _insert_in_one_statement(
         cte("pushlog", PushLog, [log], refs={"order_id": "payorder"})
     sql = f"WITH {', '.join(parts)} SELECT id FROM payorder"  # noqa: S608
     # Inside an outer transaction a failed statement would abort it: a savepoint contains it.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with guard, connection.cursor() as cursor:
+    guard = transaction.atomic() if db.in_atomic_block else nullcontext()
+    with guard, db.cursor() as cursor:
         cursor.execute(sql, params)
         (order_id,) = cursor.fetchone()
     order.pk = order_id
