@@ -418,14 +418,16 @@ def bench_whitelist(count: int) -> None:
         )
     )
 
-    WhitelistEntry.objects.filter(plate__in=plates).delete()
+    # Clearing the imported rows is set-up, not a figure: plain SQL, no per-row history.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM whitelist_whitelistentry WHERE holder = %s", ["压测"])
     started = time.perf_counter()
     with transaction.atomic():
         WhitelistEntry.objects.bulk_create(
-            [WhitelistEntry(plate=plate, valid_from=now) for plate in plates], batch_size=5000
+            [WhitelistEntry(plate=plate, valid_from=now, holder="压测") for plate in plates],
+            batch_size=5000,
         )
     bulk_seconds = time.perf_counter() - started
-    WhitelistEntry.objects.filter(plate__in=plates).delete()
     rows.append(
         (
             f"whitelist import, {count:,} rows",
