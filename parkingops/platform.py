@@ -86,7 +86,7 @@ def record_to_database(record: CallRecord) -> None:
         logger.warning("platform: could not record a call to %s", record.endpoint, exc_info=True)
 
 
-def china_time(moment: datetime) -> str:
+def platform_time(moment: datetime) -> str:
     """Format a moment as the platform's ``yyyyMMddHHmmss`` in China time."""
     return moment.astimezone(CHINA).strftime("%Y%m%d%H%M%S")
 
@@ -160,8 +160,8 @@ class PlatformClient:
                 PAYMENT_LIST_ENDPOINT,
                 {
                     "park_uuid": park_uuid,
-                    "start_time": china_time(start),
-                    "end_time": china_time(end),
+                    "start_time": platform_time(start),
+                    "end_time": platform_time(end),
                     "page_index": str(page_index),
                     "page_size": str(page_size),
                 },
