@@ -243,7 +243,19 @@ class DiscountInline(OrderPartInline):
         return yuan(obj.relief_value)
 
 
-class MerchantCouponInline(OrderPartInline):
+class CouponDisplayMixin:
+    """A coupon's type by name and its value in its own unit (yuan for amount coupons)."""
+
+    @admin.display(description=_("coupon type"))
+    def coupon_type_display(self, obj):
+        return obj.coupon_type_label
+
+    @admin.display(description=_("coupon value"))
+    def coupon_value_display(self, obj):
+        return coupon_value_text(obj.coupon_type, obj.coupon_value)
+
+
+class MerchantCouponInline(CouponDisplayMixin, OrderPartInline):
     model = MerchantCoupon
     fields = [
         "store_name",
@@ -257,14 +269,6 @@ class MerchantCouponInline(OrderPartInline):
         "extra_display",
     ]
     readonly_fields = fields
-
-    @admin.display(description=_("coupon type"))
-    def coupon_type_display(self, obj):
-        return obj.coupon_type_label
-
-    @admin.display(description=_("coupon value"))
-    def coupon_value_display(self, obj):
-        return coupon_value_text(obj.coupon_type, obj.coupon_value)
 
     @admin.display(description=_("grant time"))
     def grant_time_display(self, obj):
@@ -451,7 +455,7 @@ class PayOrderAdmin(CsvExportAdmin):
 
 
 @admin.register(MerchantCoupon)
-class MerchantCouponAdmin(CsvExportAdmin):
+class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
     export_kind = "coupons"
     list_display = [
         "store_name",
@@ -459,7 +463,7 @@ class MerchantCouponAdmin(CsvExportAdmin):
         "coupon_name",
         "coupon_code",
         "coupon_type_display",
-        "value",
+        "coupon_value_display",
         "pay_time",
         "plate",
         "park",
@@ -487,7 +491,7 @@ class MerchantCouponAdmin(CsvExportAdmin):
         "coupon_name",
         "coupon_code",
         "coupon_type_display",
-        "value",
+        "coupon_value_display",
         "grant_time_display",
         "grant_serial",
         "extra_display",
@@ -503,14 +507,6 @@ class MerchantCouponAdmin(CsvExportAdmin):
 
     def export_csv(self, request, queryset):
         return exports.coupons_csv(queryset)
-
-    @admin.display(description=_("coupon type"))
-    def coupon_type_display(self, obj):
-        return obj.coupon_type_label
-
-    @admin.display(description=_("coupon value"))
-    def value(self, obj):
-        return coupon_value_text(obj.coupon_type, obj.coupon_value)
 
     @admin.display(description=_("pay time"))
     def pay_time(self, obj):
