@@ -46,8 +46,10 @@ serve: install
 test: install
 	$(BIN)/python -m pytest
 
-# Benchmarks against gunicorn + PostgreSQL on this machine (see bench/run.py); about 10 min.
+# Benchmarks against gunicorn + PostgreSQL on this machine (see bench/run.py); a few minutes.
 bench: install
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	$(BIN)/python bench/run.py
 
 lint: install
