@@ -201,7 +201,15 @@ class CsvExportAdmin(ReadOnlyAdmin):
         raise NotImplementedError
 
 
-class OrderPartInline(admin.TabularInline):
+class ExtraFieldsMixin:
+    """The fields the platform sent that we do not model, pretty-printed."""
+
+    @admin.display(description=_("extra fields"))
+    def extra_display(self, obj):
+        return _pretty_json(obj.extra)
+
+
+class OrderPartInline(ExtraFieldsMixin, admin.TabularInline):
     """Discounts and coupons are part of their order: shown to whoever may see the order."""
 
     extra = 0
@@ -219,10 +227,6 @@ class OrderPartInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=_("extra fields"))
-    def extra_display(self, obj):
-        return _pretty_json(obj.extra)
 
 
 class DiscountInline(OrderPartInline):
@@ -243,8 +247,25 @@ class DiscountInline(OrderPartInline):
         return yuan(obj.relief_value)
 
 
-class CouponDisplayMixin:
-    """A coupon's type by name and its value in its own unit (yuan for amount coupons)."""
+class CouponDisplayMixin(ExtraFieldsMixin):
+    """A coupon as staff read it: type by name, value in its own unit (yuan for amount
+    coupons), grant time in China time, in the same fields on the list's detail and inline."""
+
+    coupon_fields = [
+        "store_name",
+        "store_code",
+        "coupon_name",
+        "coupon_code",
+        "coupon_type_display",
+        "coupon_value_display",
+        "grant_time_display",
+        "grant_serial",
+        "extra_display",
+    ]
+
+    @admin.display(description=_("grant time"))
+    def grant_time_display(self, obj):
+        return china_time(obj.grant_time) if obj.grant_time else obj.grant_time_raw
 
     @admin.display(description=_("coupon type"))
     def coupon_type_display(self, obj):
@@ -257,22 +278,8 @@ class CouponDisplayMixin:
 
 class MerchantCouponInline(CouponDisplayMixin, OrderPartInline):
     model = MerchantCoupon
-    fields = [
-        "store_name",
-        "store_code",
-        "coupon_name",
-        "coupon_code",
-        "coupon_type_display",
-        "coupon_value_display",
-        "grant_time_display",
-        "grant_serial",
-        "extra_display",
-    ]
+    fields = CouponDisplayMixin.coupon_fields
     readonly_fields = fields
-
-    @admin.display(description=_("grant time"))
-    def grant_time_display(self, obj):
-        return china_time(obj.grant_time) if obj.grant_time else obj.grant_time_raw
 
 
 def coupon_value_text(coupon_type: int | None, value: int) -> str:
@@ -286,7 +293,7 @@ def coupon_value_text(coupon_type: int | None, value: int) -> str:
 
 
 @admin.register(PayOrder)
-class PayOrderAdmin(CsvExportAdmin):
+class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     export_kind = "orders"
     list_display = [
         "pay_time_display",
@@ -415,10 +422,6 @@ class PayOrderAdmin(CsvExportAdmin):
     def coupon_count(self, obj):
         return obj.coupon_count
 
-    @admin.display(description=_("extra fields"))
-    def extra_display(self, obj):
-        return _pretty_json(obj.extra)
-
     @admin.display(description=_("push log of this pay serial"))
     def push_log_display(self, obj):
         logs = PushLog.objects.filter(pay_serial=obj.pay_serial).order_by("-received_at", "-pk")
@@ -484,18 +487,7 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
     paginator = CouponTotalsPaginator
     list_per_page = 50
     actions = None
-    fields = [
-        "order_link",
-        "store_name",
-        "store_code",
-        "coupon_name",
-        "coupon_code",
-        "coupon_type_display",
-        "coupon_value_display",
-        "grant_time_display",
-        "grant_serial",
-        "extra_display",
-    ]
+    fields = ["order_link", *CouponDisplayMixin.coupon_fields]
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
@@ -524,14 +516,6 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
     def order_link(self, obj):
         url = reverse("admin:orders_payorder_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.pay_serial)
-
-    @admin.display(description=_("grant time"))
-    def grant_time_display(self, obj):
-        return china_time(obj.grant_time) if obj.grant_time else obj.grant_time_raw
-
-    @admin.display(description=_("extra fields"))
-    def extra_display(self, obj):
-        return _pretty_json(obj.extra)
 
 
 # --- Parks -----------------------------------------------------------------------------------
