@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: signed pushes, whitelist entries, a push client."""
 
+import itertools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,9 +9,11 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.test import Client
 
 from orders import simulator
-from parkingops import signing
+from parkingops.pcloud import signing
 
 PUSH_URL = "/api/v1/push/pay-orders/"
 # One discount and one merchant coupon as the platform sends them (every value a string).
@@ -57,7 +60,7 @@ def app_id() -> str:
 @pytest.fixture
 def whitelisted(db):
     """Whitelist a plate for all parks from 2020 on; return the entry factory for more."""
-    from parkingops.factories import WhitelistEntryFactory
+    from whitelist.tests.factories import WhitelistEntryFactory
 
     WhitelistEntryFactory(plate="川A660P1", valid_from=datetime(2020, 1, 1, tzinfo=UTC))
     return WhitelistEntryFactory
@@ -98,8 +101,8 @@ def params(app_id) -> dict[str, Any]:
 
 @pytest.fixture
 def vectors() -> dict[str, Any]:
-    """The shared signature vectors (``../shared/push_vectors.json``)."""
-    path = Path(settings.BASE_DIR).parent / "shared" / "push_vectors.json"
+    """The platform's signature vectors, copied into the repository as a test fixture."""
+    path = Path(__file__).parent / "parkingops" / "tests" / "fixtures" / "push_vectors.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -124,3 +127,34 @@ def form_body(params: dict[str, Any], secret: str | None = None) -> str:
 def json_body(params: dict[str, Any], secret: str | None = None) -> str:
     """Encode ``params`` as a JSON object, signed by ``secret`` (``sign`` field) when given."""
     return json.dumps(signed(params, secret) if secret else params, ensure_ascii=False)
+
+
+_usernames = itertools.count()
+
+
+@pytest.fixture
+def staff_client(db):
+    """Return ``make(*permissions, language="zh-hans")``: a client logged in as a new staff user
+    holding exactly those permissions (``"orders.export_orders"`` ...), asking for that language.
+    """
+
+    def make(*permissions: str, language: str = "zh-hans") -> Client:
+        user = User.objects.create_user(f"staff{next(_usernames)}", is_staff=True)
+        for name in permissions:
+            app_label, codename = name.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def superuser_client(db) -> Client:
+    user = User.objects.create_superuser("root", "root@example.com", "x")
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(user)
+    return client

@@ -50,18 +50,19 @@ from orders.filters import (
     StoreFilter,
     filter_errors,
 )
-from orders.formatting import china_time, mask_mobile, pretty_push_body, yuan
 from orders.models import (
     Discount,
     MerchantCoupon,
-    Park,
     PayOrder,
-    PlatformCall,
     PushLog,
     ReconciliationItem,
     ReconciliationRun,
 )
+from parkingops import tabular
+from parkingops.formatting import china_time, mask_mobile, pretty_push_body, yuan
+from parkingops.models import PlatformCall
 from whitelist import plates
+from whitelist.models import Park
 
 VIEW_PERSONAL_DATA = "orders.view_personal_data"
 EXPORT_ORDERS = "orders.export_orders"
@@ -195,7 +196,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
         filename = exports.export_filename(
             self.export_kind, days and days.date_from, days and days.date_to
         )
-        return exports.csv_response(self.export_csv(request, changelist.queryset), filename)
+        return tabular.csv_response(self.export_csv(request, changelist.queryset), filename)
 
     def export_csv(self, request, queryset):
         raise NotImplementedError

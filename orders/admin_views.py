@@ -22,8 +22,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import exports, reconciliation, selectors
-from orders.formatting import CHINA, parse_day
-from orders.models import Park
+from parkingops import tabular
+from parkingops.formatting import CHINA, parse_day
+from whitelist.models import Park
 
 VIEW_ORDERS = "orders.view_payorder"
 EXPORT_ORDERS = "orders.export_orders"
@@ -128,7 +129,7 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
     filename = exports.export_filename("daily_summary", query.date_from, query.date_to)
-    return exports.csv_response(exports.summary_csv(summary), filename)
+    return tabular.csv_response(exports.summary_csv(summary), filename)
 
 
 # --- Running a reconciliation (ReconciliationRunAdmin's "run/" page) -------------------------

@@ -14,11 +14,11 @@ from django import forms
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from orders.formatting import CHINA
 from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.selectors import day_start
 from orders.serializers import MAX_FEN
-from whitelist import plates
+from parkingops.formatting import CHINA
+from whitelist.filters import PlateFilter
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # "+08:00" typed into a URL without encoding arrives as " 08:00": read it as the offset.
@@ -103,30 +103,6 @@ class MomentField(forms.Field):
         return moment
 
 
-@dataclass(frozen=True)
-class PlateQuery:
-    plate: str
-    prefix: bool
-
-
-class PlateField(forms.Field):
-    """A plate in any spelling (``川a 660p1``), or its beginning followed by ``*``."""
-
-    default_error_messages = {
-        "invalid": _("Enter a plate (川A660P1), or the beginning of one followed by * (川A66*)."),
-    }
-
-    def to_python(self, value) -> PlateQuery | None:
-        text = (value or "").strip()
-        if not text:
-            return None
-        prefix = text.endswith("*")
-        plate = plates.normalise(text[:-1] if prefix else text)
-        if not plate or "*" in plate or "\x00" in plate or len(plate) > plates.MAX_LENGTH:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return PlateQuery(plate=plate, prefix=prefix)
-
-
 class StrictBooleanField(forms.Field):
     """``true``/``1`` or ``false``/``0``; anything else is an error, not "no filter"."""
 
@@ -170,18 +146,6 @@ class MomentBeforeFilter(django_filters.CharFilter):
         if value is None or value.end is None:
             return qs
         return qs.filter(**{f"{self.field_name}__lt": value.end})
-
-
-class PlateFilter(django_filters.CharFilter):
-    """The normalised plate, whole or (``*`` at the end) its beginning."""
-
-    field_class = PlateField
-
-    def filter(self, qs: QuerySet, value: PlateQuery | None) -> QuerySet:
-        if value is None:
-            return qs
-        lookup = "startswith" if value.prefix else "exact"
-        return qs.filter(**{f"{self.field_name}__{lookup}": value.plate})
 
 
 class HasRelatedFilter(django_filters.BooleanFilter):

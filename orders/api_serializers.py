@@ -15,9 +15,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders import admin_views
-from orders.formatting import CHINA, _mask_mobiles, mask_mobile
-from orders.models import Discount, MerchantCoupon, Park, PayOrder
+from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.selectors import day_start
+from parkingops.formatting import CHINA, _mask_mobiles, mask_mobile
+from whitelist.models import Park
 
 # --- Orders ----------------------------------------------------------------------------------
 

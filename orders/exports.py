@@ -31,13 +31,10 @@ from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, OrderBy, QuerySet
-from django.http import StreamingHttpResponse
 from django.utils.functional import Promise
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, pgettext_lazy
 
 from orders import reconciliation, selectors
-from orders.formatting import CHINA, china_time, fen_to_yuan, mask_mobile
 from orders.models import (
     Discount,
     MerchantCoupon,
@@ -46,18 +43,11 @@ from orders.models import (
     ReconciliationRun,
 )
 from parkingops.db_routers import on_replica
+from parkingops.formatting import CHINA, china_time, fen_to_yuan, mask_mobile
+from parkingops.tabular import BOM, FORMULA_PREFIXES, escape_formula
 
-BOM = "\ufeff"
 CHUNK_ROWS = 2000
 FLUSH_CHARS = 64 * 1024
-# What makes Excel, LibreOffice or Google Sheets treat a cell as a formula (OWASP "CSV
-# injection"), including the full-width forms that Chinese input methods produce.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def escape_formula(text: str) -> str:
-    """Return ``text`` prefixed with ``'`` when a spreadsheet would run it as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 @dataclass(frozen=True)
@@ -799,11 +789,3 @@ def export_filename(
     start = date_from.isoformat() if date_from else "all"
     end = (date_to or today).isoformat()
     return f"{kind}_{start}_{end}.csv"
-
-
-def csv_response(pieces: Iterator[str], filename: str) -> StreamingHttpResponse:
-    """Stream CSV text as a download (RFC 6266/5987 file name, never cached)."""
-    response = StreamingHttpResponse(pieces, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -16,17 +16,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.formatting import parse_day
 from orders.models import (
     Discount,
     MerchantCoupon,
-    Park,
     PayOrder,
-    PlatformCall,
     PushLog,
     ReconciliationItem,
     ReconciliationRun,
 )
+from parkingops.formatting import parse_day
+from parkingops.models import PlatformCall
+from whitelist.models import Park
 
 
 def filter_errors(changelist: Any) -> list[str]:

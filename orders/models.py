@@ -8,27 +8,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from whitelist import plates
-
-
-class Park(models.Model):
-    """A car park, known from the pushes that name it; the newest name wins."""
-
-    park_uuid = models.CharField(_("park uuid"), max_length=64)
-    name = models.CharField(_("name"), max_length=128)
-    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
-    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("park")
-        verbose_name_plural = _("parks")
-        ordering = ["name"]
-        # Constraints rather than unique=True/db_index=True throughout this module: on
-        # PostgreSQL those also build a second, "LIKE" index per text column, which only
-        # slows every insert (no search here is a LIKE on these columns).
-        constraints = [models.UniqueConstraint(fields=["park_uuid"], name="park_uuid_unique")]
-
-    def __str__(self) -> str:
-        return self.name or self.park_uuid
+from whitelist.models import Park
 
 
 class PayOrder(models.Model):
@@ -241,32 +221,6 @@ class PushLog(models.Model):
 
     def __str__(self) -> str:
         return f"{localtime(self.received_at):%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
-
-
-class PlatformCall(models.Model):
-    """One call to the platform's open API (parkingops.platform): never the secret or the sign."""
-
-    called_at = models.DateTimeField(_("called at"), default=timezone.now, db_index=True)
-    method = models.CharField(_("method"), max_length=8)
-    endpoint = models.CharField(_("endpoint"), max_length=128)
-    params = models.JSONField(_("parameters"), default=dict, blank=True)
-    code = models.CharField(_("code"), max_length=16)
-    message = models.CharField(_("message"), max_length=500, blank=True)
-    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
-
-    class Meta:
-        verbose_name = _("platform call")
-        verbose_name_plural = _("platform calls")
-        ordering = ["-called_at", "-pk"]
-        indexes = [
-            # The admin filters by endpoint and by answer code.
-            models.Index(fields=["endpoint"], name="platformcall_endpoint"),
-            models.Index(fields=["code"], name="platformcall_code"),
-        ]
-
-    def __str__(self) -> str:
-        called_at = localtime(self.called_at)
-        return f"{called_at:%Y-%m-%d %H:%M:%S} {self.method} {self.endpoint} {self.code}"
 
 
 class ReconciliationRun(models.Model):

@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from orders import selectors, serializers, services
-from orders.models import Park, PayOrder, ReconciliationItem, ReconciliationRun
+from orders.models import PayOrder, ReconciliationItem, ReconciliationRun
 from parkingops.db_routers import on_replica
-from parkingops.platform import PlatformClient, PlatformError
+from parkingops.pcloud.client import PlatformClient, PlatformError
 from whitelist import plates
-from whitelist.models import WhitelistEntry
+from whitelist.models import Park, WhitelistEntry
 from whitelist.selectors import find_valid_entry
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from django.db import connections
 from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse, TruncDate
 
-from orders.formatting import CHINA
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.db_routers import on_replica
+from parkingops.formatting import CHINA
 from whitelist import plates
 
 # --- Dates -----------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone, translation
 
 from orders import serializers
-from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
-from parkingops import signing
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from parkingops.netaddr import in_networks
+from parkingops.pcloud import signing
+from whitelist.models import Park
 from whitelist.selectors import find_valid_entry_id
 
 logger = logging.getLogger(__name__)

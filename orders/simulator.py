@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from parkingops import signing
+from parkingops.pcloud import signing
 
 DEMO_PARK_UUID = "49f0cc52-e8c7-41e3-b54d-af666b8cc11a"
 DEMO_PARK_NAME = "P云支付体验-停车场"

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from orders import api_filters, api_serializers, exports, selectors, serializers, services
 from orders.models import MerchantCoupon, PayOrder
-from parkingops import RAW_CONTENT_TYPE, throttling
+from parkingops import RAW_CONTENT_TYPE, tabular, throttling
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
 from parkingops.netaddr import client_address
 
@@ -221,7 +221,7 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         first, last = api_filters.export_days(
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
-        return exports.csv_response(
+        return tabular.csv_response(
             exports.orders_csv(queryset, unmask=_unmask(self.request)),
             exports.export_filename("orders", first, last),
         )
@@ -265,7 +265,7 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         first, last = api_filters.export_days(
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
-        return exports.csv_response(
+        return tabular.csv_response(
             exports.coupons_csv(queryset), exports.export_filename("coupons", first, last)
         )
 
@@ -319,5 +319,5 @@ class DailySummaryView(CsvFormatMixin, APIView):
         summary = selectors.daily_summary(**query.validated_data)
         if self.wants_csv():
             filename = exports.export_filename("daily_summary", summary.date_from, summary.date_to)
-            return exports.csv_response(exports.summary_csv(summary), filename)
+            return tabular.csv_response(exports.summary_csv(summary), filename)
         return Response(api_serializers.DailySummarySerializer(summary).data)

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.pcloud.models import PlatformCall
+
+__all__ = ["ApiKey", "PlatformCall"]
+
 
 class ApiKey(models.Model):
     """A long random key acting as ``user``; only its SHA-256 is kept.

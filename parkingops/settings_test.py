@@ -9,8 +9,8 @@ os.environ.setdefault("DEBUG", "1")
 os.environ["PLATFORM_APP_ID"] = "op00961963581daa7"
 os.environ["PLATFORM_APP_SECRET"] = "demo-secret-7f3a,older-secret-1"  # noqa: S105
 os.environ["PUSH_TIMESTAMP_TOLERANCE"] = "0"
-# Nothing reaches a platform unless a test starts the fake one (parkingops.testing), even when
-# a developer's .env points at the demo's fake platform.
+# Nothing reaches a platform unless a test starts the fake one (parkingops.pcloud.testing),
+# even when a developer's .env points at the demo's fake platform.
 os.environ["PLATFORM_API_BASE"] = ""
 # The suite sends thousands of refused pushes from 127.0.0.1; the throttle's own tests lower it.
 os.environ["PUSH_REFUSAL_RATE"] = "1000000/min"

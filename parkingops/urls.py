@@ -1,7 +1,8 @@
 """URL routes: the admin, the platform's push, the integration API and its documentation."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders import admin_views
@@ -11,6 +12,16 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
     path("admin/orders/summary/", include(admin_views.urlpatterns)),
+    # Parks moved to the whitelist app and the platform's call log beside its client: the old
+    # addresses (bookmarks, links in mails) lead to the new pages.
+    re_path(
+        r"^admin/orders/park/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/whitelist/park/%(rest)s", query_string=True),
+    ),
+    re_path(
+        r"^admin/orders/platformcall/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/parkingops/platformcall/%(rest)s", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orders.urls")),

@@ -211,3 +211,26 @@ class PlateSync(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plate}: {self.get_state_display()}"
+
+
+class Park(models.Model):
+    """A car park, known from the pushes that name it; the newest name wins."""
+
+    park_uuid = models.CharField(_("park uuid"), max_length=64)
+    name = models.CharField(_("name"), max_length=128)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        # Created by the orders app before parks moved here; the table keeps its name.
+        db_table = "orders_park"
+        verbose_name = _("park")
+        verbose_name_plural = _("parks")
+        ordering = ["name"]
+        # Constraints rather than unique=True/db_index=True throughout this module: on
+        # PostgreSQL those also build a second, "LIKE" index per text column, which only
+        # slows every insert (no search here is a LIKE on these columns).
+        constraints = [models.UniqueConstraint(fields=["park_uuid"], name="park_uuid_unique")]
+
+    def __str__(self) -> str:
+        return self.name or self.park_uuid

@@ -18,7 +18,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from orders.exports import FORMULA_PREFIXES, escape_formula
+from parkingops.tabular import FORMULA_PREFIXES, escape_formula
 from whitelist import plates, selectors, services
 from whitelist.models import WhitelistEntry
 
@@ -73,7 +73,7 @@ def _blank(value) -> bool:
 
 
 def unescape_formula(value: str) -> str:
-    """Undo ``orders.exports.escape_formula``, so an exported file imports back unchanged."""
+    """Undo ``parkingops.tabular.escape_formula``, so an exported file imports back unchanged."""
     if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
         return value[1:]
     return value

@@ -6,8 +6,7 @@ from datetime import datetime
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from orders.models import Park
-from whitelist.models import PlateSync, Status, WhitelistEntry, status_q
+from whitelist.models import Park, PlateSync, Status, WhitelistEntry, status_q
 
 
 def valid_entries(*, plate: str, park_uuid: str, at: datetime) -> QuerySet[WhitelistEntry]:

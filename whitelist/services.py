@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from parkingops.platform import (
+from parkingops.pcloud.client import (
     PlatformAuthError,
     PlatformClient,
     PlatformError,

@@ -17,11 +17,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from orders.api_filters import PlateFilter
 from parkingops.api import CsvListMixin, KeysetPagination
 from parkingops.models import ApiKey
 from whitelist import selectors, services
 from whitelist.admin import ALL_PARKS_PARAM
+from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import ExcelCSV, WhitelistEntryResource
 from whitelist.serializers import (

@@ -2,7 +2,7 @@
 
 from django import template
 
-from orders import formatting
+from parkingops import formatting
 
 register = template.Library()
 

@@ -2,23 +2,21 @@
 
 import csv
 import io
-import itertools
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from parkingops.testing import fake_platform  # noqa: F401 (a fixture)
+from parkingops.pcloud.testing import fake_platform  # noqa: F401 (a fixture)
 
 VIEW_ALL = (
     "orders.view_payorder",
     "orders.view_discount",
     "orders.view_merchantcoupon",
-    "orders.view_park",
+    "whitelist.view_park",
     "orders.view_pushlog",
 )
 FINANCE = (*VIEW_ALL, "orders.export_orders")
-OPERATIONS = ("orders.view_park", "orders.view_pushlog", "orders.replay_pushlog")
+OPERATIONS = ("whitelist.view_park", "orders.view_pushlog", "orders.replay_pushlog")
 
 # The order CSV's header row, exactly as the issue specifies it, in both languages.
 ORDER_HEADER_EN = [
@@ -56,41 +54,11 @@ ORDER_HEADER_ZH = [
     "接收时间",
 ]
 
-_usernames = itertools.count()
-
-
-@pytest.fixture
-def staff_client(db):
-    """Return ``make(*permissions, language="zh-hans")``: a client logged in as a new staff user
-    holding exactly those permissions (``"orders.export_orders"`` ...), asking for that language.
-    """
-
-    def make(*permissions: str, language: str = "zh-hans") -> Client:
-        user = User.objects.create_user(f"staff{next(_usernames)}", is_staff=True)
-        for name in permissions:
-            app_label, codename = name.split(".")
-            user.user_permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        client = Client(HTTP_ACCEPT_LANGUAGE=language)
-        client.force_login(user)
-        return client
-
-    return make
-
 
 @pytest.fixture
 def finance_client(staff_client) -> Client:
     """A finance user: views orders, coupons, the summary and the push log; exports."""
     return staff_client(*FINANCE)
-
-
-@pytest.fixture
-def superuser_client(db) -> Client:
-    user = User.objects.create_superuser("root", "root@example.com", "x")
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
-    client.force_login(user)
-    return client
 
 
 def csv_text(response) -> str:

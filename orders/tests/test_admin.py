@@ -9,13 +9,8 @@ from django.contrib.messages import get_messages
 
 from orders.models import MerchantCoupon, PayOrder, PushLog
 from orders.tests.conftest import FINANCE, OPERATIONS, VIEW_ALL
-from parkingops.factories import (
-    DiscountFactory,
-    MerchantCouponFactory,
-    ParkFactory,
-    PayOrderFactory,
-    WhitelistEntryFactory,
-)
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 ORDERS = "/admin/orders/payorder/"
 COUPONS = "/admin/orders/merchantcoupon/"
@@ -27,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def china(*args) -> datetime:
     """An aware time given in China time (UTC+8, no DST)."""
-    from orders.formatting import CHINA
+    from parkingops.formatting import CHINA
 
     return datetime(*args, tzinfo=CHINA)
 
@@ -253,7 +248,8 @@ def test_no_one_may_add_change_or_delete_not_even_a_superuser(superuser_client, 
         "pushlog": PushLog.objects.get().pk,
         "park": order.park.pk,
     }[model]
-    base = f"/admin/orders/{model}/"
+    app = "whitelist" if model == "park" else "orders"
+    base = f"/admin/{app}/{model}/"
 
     assert superuser_client.get(f"{base}add/").status_code == 403
     assert superuser_client.post(f"{base}add/", {}).status_code == 403

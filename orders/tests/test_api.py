@@ -21,16 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders import selectors
-from orders.formatting import CHINA
 from orders.models import PayOrder
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
 from parkingops import api_keys
-from parkingops.factories import (
-    DiscountFactory,
-    MerchantCouponFactory,
-    ParkFactory,
-    PayOrderFactory,
-)
+from parkingops.formatting import CHINA
 from parkingops.roles import FINANCE, OPERATIONS, apply_roles
+from whitelist.tests.factories import ParkFactory
 
 ORDERS = "/api/v1/orders/"
 COUPONS = "/api/v1/coupons/"

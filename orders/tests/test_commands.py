@@ -14,9 +14,9 @@ from django.utils import timezone
 from orders import simulator
 from orders.management.commands import seed_demo
 from orders.management.commands.send_push import default_url, parse_coupon, parse_discount
-from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from whitelist import plates
-from whitelist.models import WhitelistEntry
+from whitelist.models import Park, WhitelistEntry
 from whitelist.selectors import find_valid_entry
 
 PUSH_PATH = "/api/v1/push/pay-orders/"

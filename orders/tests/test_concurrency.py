@@ -17,7 +17,7 @@ from django.db import connection
 from conftest import FORM, JSON, PUSH_URL, form_body, json_body
 from orders import simulator
 from orders.models import Discount, PayOrder, PushLog
-from parkingops.factories import WhitelistEntryFactory
+from whitelist.tests.factories import WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.formatting import CHINA
 from orders.tests.conftest import ORDER_HEADER_EN, ORDER_HEADER_ZH
-from parkingops.factories import DiscountFactory, ParkFactory, PayOrderFactory
+from orders.tests.factories import DiscountFactory, PayOrderFactory
+from parkingops.formatting import CHINA
+from whitelist.tests.factories import ParkFactory
 
 pytestmark = pytest.mark.django_db
 

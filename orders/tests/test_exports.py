@@ -9,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders import exports
-from orders.formatting import CHINA
 from orders.models import MerchantCoupon
 from orders.tests.conftest import (
     FINANCE,
@@ -20,12 +19,10 @@ from orders.tests.conftest import (
     csv_rows,
     csv_text,
 )
-from parkingops.factories import (
-    DiscountFactory,
-    MerchantCouponFactory,
-    ParkFactory,
-    PayOrderFactory,
-)
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from parkingops import tabular
+from parkingops.formatting import CHINA
+from whitelist.tests.factories import ParkFactory
 
 ORDERS_EXPORT = "/admin/orders/payorder/export/"
 COUPONS_EXPORT = "/admin/orders/merchantcoupon/export/"
@@ -153,7 +150,7 @@ def test_order_csv_escapes_text_cells_that_a_spreadsheet_would_run(finance_en, d
     assert row[3] == f"'{dangerous}"  # park_name
     assert row[8] == f"'{dangerous}"  # channel
     assert row[9] == f"'{dangerous}"  # identity
-    assert not row[11].startswith(exports.FORMULA_PREFIXES)  # discount_mobiles, masked
+    assert not row[11].startswith(tabular.FORMULA_PREFIXES)  # discount_mobiles, masked
     # Numbers are never touched.
     assert row[6:8] == ["0.00", "0"]
     assert row[10] == "0.00"
@@ -266,7 +263,7 @@ def test_exports_are_refused_without_the_export_permission(staff_client, url):
 
 
 def test_export_file_name_with_non_ascii_is_rfc_5987_encoded():
-    response = exports.csv_response(iter(["x"]), "订单_2026-11-01.csv")
+    response = tabular.csv_response(iter(["x"]), "订单_2026-11-01.csv")
 
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''%E8%AE%A2%E5%8D%95_2026-11-01.csv"

@@ -18,18 +18,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from orders import exports, selectors
-from orders.formatting import CHINA
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.conftest import FINANCE
-from parkingops import api_keys
-from parkingops.factories import (
-    DiscountFactory,
-    MerchantCouponFactory,
-    ParkFactory,
-    PayOrderFactory,
-)
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from parkingops import api_keys, tabular
+from parkingops.formatting import CHINA
 from parkingops.roles import FINANCE as FINANCE_GROUP
 from parkingops.roles import apply_roles
+from whitelist.tests.factories import ParkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +176,7 @@ def copy_csv(orders, *, unmask: bool) -> str:
 
 
 def rows_of(text: str) -> list[list[str]]:
-    assert text.startswith(exports.BOM)
+    assert text.startswith(tabular.BOM)
     return list(csv.reader(io.StringIO(text[1:], newline="")))
 
 
@@ -274,7 +270,7 @@ def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_cli
         "'quoted'",
     }
     assert '"line\nfeed"' in text  # a cell's own line feed stays LF, inside quotes
-    assert text.startswith(exports.BOM + "pay_serial,") and text.endswith("\r\n")
+    assert text.startswith(tabular.BOM + "pay_serial,") and text.endswith("\r\n")
 
 
 def test_the_unmasked_mobiles_are_joined_whole_in_discount_order(awkward_orders, staff_client):
@@ -429,7 +425,7 @@ def test_copy_export_streams_in_pieces_and_stops_cleanly_when_abandoned(monkeypa
     first, second = next(pieces), next(pieces)
     pieces.close()  # the client went away: the COPY is cancelled
 
-    assert first.startswith(exports.BOM) and len(second.encode()) >= 500
+    assert first.startswith(tabular.BOM) and len(second.encode()) >= 500
     assert not connection.needs_rollback
     assert PayOrder.objects.count() == 40  # the connection still answers
     assert len(rows_of("".join(exports.orders_csv(admin_queryset())))) == 41
@@ -463,7 +459,7 @@ def test_querysets_copy_cannot_reproduce_are_written_by_the_python_writer(awkwar
     assert exports.order_copy_sql(PayOrder.objects.none()) is None
     uuids = [row[2] for row in rows_of("".join(exports.orders_csv(by_park_name)))[1:]]
     in_park_name_order = by_park_name.values_list("park__park_uuid", flat=True)
-    assert uuids == [exports.escape_formula(uuid) for uuid in in_park_name_order]
+    assert uuids == [tabular.escape_formula(uuid) for uuid in in_park_name_order]
     assert len(rows_of("".join(exports.orders_csv(sliced)))) == 1 + 3
     assert rows_of("".join(exports.orders_csv(PayOrder.objects.none()))) == [
         [str(column.label) for column in exports.ORDER_COLUMNS]

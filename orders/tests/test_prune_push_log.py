@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders.models import PushLog
-from parkingops.factories import PayOrderFactory
+from orders.tests.factories import PayOrderFactory
 
 
 def log(days_ago: int, *, order=None, reason: str = "not_whitelisted") -> PushLog:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import FORM, JSON, PUSH_URL, answer
 from orders.models import PayOrder
-from parkingops import signing
+from parkingops.pcloud import signing
 
 pytestmark = pytest.mark.django_db
 

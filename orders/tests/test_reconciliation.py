@@ -11,16 +11,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from orders import reconciliation
-from orders.formatting import CHINA
-from orders.models import (
-    PayOrder,
-    PlatformCall,
-    ReconciliationItem,
-    ReconciliationRun,
-)
+from orders.models import PayOrder, ReconciliationItem, ReconciliationRun
 from orders.tests.conftest import csv_rows
-from parkingops.factories import ParkFactory, PayOrderFactory, WhitelistEntryFactory
-from parkingops.platform import PlatformClient, record_to_database
+from orders.tests.factories import PayOrderFactory
+from parkingops.formatting import CHINA
+from parkingops.models import PlatformCall
+from parkingops.pcloud.client import PlatformClient, record_to_database
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 Category = ReconciliationItem.Category
 
@@ -863,7 +860,7 @@ def test_every_reconciliation_page_renders_in_chinese(superuser_client, missing_
         superuser_client.get(ITEMS),
         superuser_client.get(f"{ITEMS}{missing_item.pk}/change/"),
         _action(superuser_client, [missing_item]),
-        superuser_client.get("/admin/orders/platformcall/"),
+        superuser_client.get("/admin/parkingops/platformcall/"),
     ]
     assert [page.status_code for page in pages] == [200] * len(pages)
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.models import Discount, MerchantCoupon, Park, PayOrder
-from whitelist.models import WhitelistEntry
+from orders.models import Discount, MerchantCoupon, PayOrder
+from whitelist.models import Park, WhitelistEntry
 from whitelist.selectors import find_valid_entry
 
 

@@ -7,14 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders import selectors
-from orders.formatting import CHINA
 from orders.models import MerchantCoupon, PayOrder, PushLog
-from parkingops.factories import (
-    DiscountFactory,
-    MerchantCouponFactory,
-    ParkFactory,
-    PayOrderFactory,
-)
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from parkingops.formatting import CHINA
+from whitelist.tests.factories import ParkFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 
 from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
 from orders import services, simulator
-from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
-from parkingops.factories import WhitelistEntryFactory
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from whitelist.models import Park
+from whitelist.tests.factories import WhitelistEntryFactory
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

@@ -13,9 +13,10 @@ from django.db import connection
 
 from conftest import FORM, JSON, PUSH_URL, answer, form_body, json_body, signed
 from orders import simulator
-from orders.models import Discount, MerchantCoupon, Park, PayOrder, PushLog
-from parkingops import signing
-from parkingops.factories import WhitelistEntryFactory
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from parkingops.pcloud import signing
+from whitelist.models import Park
+from whitelist.tests.factories import WhitelistEntryFactory
 
 SEED_SAMPLE = {
     "park_uuid": "49f0cc52-e8c7-41e3-b54d-af666b8cc11a",

@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import exports, selectors
 from orders.models import MerchantCoupon, PayOrder
+from orders.tests.factories import DiscountFactory, PayOrderFactory
 from parkingops.db_routers import HeavyReadRouter, heavy_reads
-from parkingops.factories import DiscountFactory, PayOrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 

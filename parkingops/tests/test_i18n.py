@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.utils import translation
 
 from orders.models import PayOrder
-from parkingops.factories import PayOrderFactory
+from orders.tests.factories import PayOrderFactory
 from whitelist.models import Status
 
 CATALOGUE = settings.BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES"

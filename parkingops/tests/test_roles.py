@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
 
 from orders.models import PushLog
-from parkingops.factories import PayOrderFactory
+from orders.tests.factories import PayOrderFactory
 from parkingops.roles import FINANCE, OPERATIONS, ROLES, MissingPermissions, apply_roles
 from whitelist.models import WhitelistEntry
 
@@ -219,12 +219,12 @@ def test_finance_can_run_a_reconciliation_and_read_runs_and_platform_calls(clien
     assert client.get("/admin/orders/reconciliationrun/").status_code == 200
     assert client.get("/admin/orders/reconciliationrun/run/").status_code == 200
     assert client.get("/admin/orders/reconciliationitem/").status_code == 200
-    assert client.get("/admin/orders/platformcall/").status_code == 200
+    assert client.get("/admin/parkingops/platformcall/").status_code == 200
 
 
 def test_operations_can_read_the_sync_state_but_not_reconcile(client, staff_in):
     staff_in(client, OPERATIONS)
 
     assert client.get("/admin/whitelist/platesync/").status_code == 200
-    assert client.get("/admin/orders/platformcall/").status_code == 200
+    assert client.get("/admin/parkingops/platformcall/").status_code == 200
     assert client.get("/admin/orders/reconciliationrun/run/").status_code == 403

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from parkingops import signing
+from parkingops.pcloud import signing
 
 SECRETS = ["demo-secret-7f3a", "older-secret-1"]
 

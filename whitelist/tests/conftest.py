@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from parkingops.factories import WhitelistEntryFactory
-from parkingops.testing import fake_platform  # noqa: F401 (a fixture)
+from parkingops.pcloud.testing import fake_platform  # noqa: F401 (a fixture)
+from whitelist.tests.factories import WhitelistEntryFactory
 
 CHANGELIST = "/admin/whitelist/whitelistentry/"
 

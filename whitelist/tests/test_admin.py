@@ -6,9 +6,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from parkingops.factories import ParkFactory, WhitelistEntryFactory
 from whitelist.models import WhitelistEntry
 from whitelist.tests.conftest import CHANGELIST
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ from django.test import Client
 from django.utils import timezone
 
 from parkingops import api_keys
-from parkingops.factories import ParkFactory, WhitelistEntryFactory
 from parkingops.roles import FINANCE, OPERATIONS, apply_roles
 from whitelist.models import WhitelistEntry
 from whitelist.services import MAX_UPSERT_ROWS
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 LIST = "/api/v1/whitelist/"
 BULK = "/api/v1/whitelist/bulk/"

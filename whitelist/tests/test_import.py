@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from parkingops.factories import ParkFactory, WhitelistEntryFactory
 from whitelist.models import WhitelistEntry
 from whitelist.tests.conftest import CHANGELIST
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parkingops.factories import WhitelistEntryFactory
 from whitelist.selectors import find_valid_entry
+from whitelist.tests.factories import WhitelistEntryFactory
 
 PLATE = "川A660P1"
 PARK = "49f0cc52-e8c7-41e3-b54d-af666b8cc11a"

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from parkingops.factories import WhitelistEntryFactory
 from whitelist import services
 from whitelist.models import WhitelistEntry
+from whitelist.tests.factories import WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
-from parkingops.factories import WhitelistEntryFactory
-from parkingops.platform import PlatformClient
+from parkingops.pcloud.client import PlatformClient
 from whitelist import services
 from whitelist.models import PlateSync, WhitelistEntry
 from whitelist.tests.conftest import CHANGELIST
+from whitelist.tests.factories import WhitelistEntryFactory
 from whitelist.tests.test_admin import ADD, action, china, entry_form, messages_of
 from whitelist.tests.test_import import CHINESE_HEADER, confirm, preview
 from whitelist.tests.test_import import china as china_moment

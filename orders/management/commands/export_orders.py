@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from orders import exports, selectors
-from orders.formatting import parse_day
-from orders.models import Park
+from parkingops.formatting import parse_day
+from whitelist.models import Park
 
 
 def _day(text: str):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders import simulator
 from orders.models import PayOrder
-from parkingops.fake_platform import FakePlatform
+from parkingops.pcloud.fake import FakePlatform
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

@@ -10,8 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from orders import reconciliation
-from orders.formatting import CHINA, parse_day, yuan
-from orders.models import Park, ReconciliationRun
+from orders.models import ReconciliationRun
+from parkingops.formatting import CHINA, parse_day, yuan
+from whitelist.models import Park
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 
-from orders.models import Discount, MerchantCoupon, Park, PayOrder
+from orders.models import Discount, MerchantCoupon, PayOrder
 from whitelist import plates
-from whitelist.models import WhitelistEntry
+from whitelist.models import Park, WhitelistEntry
 
 CHANNELS = ["200102", "200101", "200201", "300101", "400100"]
 STORES = [

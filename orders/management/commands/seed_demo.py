@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _g
 
 from orders import simulator
-from orders.models import Park, PayOrder
+from orders.models import PayOrder
 from orders.services import PushRequest, push_logger, receive_push
-from whitelist.models import WhitelistEntry
+from whitelist.models import Park, WhitelistEntry
 
 SEED = 20210421
 ORDER_COUNT = 300

@@ -8,7 +8,7 @@ Prints a summary and exits with status 1 when some plate could not be synced.
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from parkingops.platform import PlatformClient
+from parkingops.pcloud.client import PlatformClient
 from whitelist import services
 
 

@@ -1,6 +1,6 @@
-"""HTTP client for the platform's open API (PLATFORM_API.md): whitelist sync and payment list.
+"""HTTP client for the platform's open API (docs/platform-api.md): whitelist sync, payment list.
 
-Signs with the same rule as the push (``parkingops.signing``), retries with backoff on network
+Signs with the same rule as the push (``pcloud.signing``), retries with backoff on network
 errors and ``1500``, raises clear exceptions for the other codes, and reports every call to a
 recorder (by default a ``PlatformCall`` row) without the secret or the signature.
 """
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from parkingops import signing
+from parkingops.pcloud import signing
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ Recorder = Callable[[CallRecord], None]
 
 def record_to_database(record: CallRecord) -> None:
     """Store a call as a ``PlatformCall`` row; a failure to record never fails the call."""
-    from orders.models import PlatformCall
+    from parkingops.pcloud.models import PlatformCall
 
     try:
         PlatformCall.objects.create(

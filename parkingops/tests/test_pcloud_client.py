@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from parkingops.fake_platform import FakePlatform
-from parkingops.platform import (
+from parkingops.pcloud.client import (
     CallRecord,
     PlatformAuthError,
     PlatformClient,
@@ -14,6 +13,7 @@ from parkingops.platform import (
     PlatformForbidden,
     PlatformUnavailable,
 )
+from parkingops.pcloud.fake import FakePlatform
 
 APP_ID = "op00961963581daa7"
 SECRET = "demo-secret-7f3a"

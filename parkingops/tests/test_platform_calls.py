@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
-from orders.models import PlatformCall
-from parkingops.platform import PlatformAuthError, PlatformClient
+from parkingops.models import PlatformCall
+from parkingops.pcloud.client import PlatformAuthError, PlatformClient
 
-CALLS = "/admin/orders/platformcall/"
+CALLS = "/admin/parkingops/platformcall/"
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ def recorded_calls(fake_platform):
 def test_call_list_shows_time_method_endpoint_code_and_filters_by_endpoint_and_code(
     staff_client, recorded_calls
 ):
-    client = staff_client("orders.view_platformcall", language="en")
+    client = staff_client("parkingops.view_platformcall", language="en")
 
     page = client.get(CALLS).content.decode()
     assert "gate/1.0/parking/payment/list" in page
@@ -122,7 +122,7 @@ def test_call_list_shows_time_method_endpoint_code_and_filters_by_endpoint_and_c
 
 
 def test_call_detail_shows_the_parameters(staff_client, recorded_calls):
-    client = staff_client("orders.view_platformcall", language="en")
+    client = staff_client("parkingops.view_platformcall", language="en")
 
     page = client.get(f"{CALLS}{recorded_calls[0].pk}/change/").content.decode()
 

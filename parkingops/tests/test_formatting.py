@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import translation
 
-from orders.formatting import (
+from parkingops.formatting import (
     china_time,
     fen_to_yuan,
     mask_mobile,

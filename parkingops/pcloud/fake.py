@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from parkingops import signing
-from parkingops.platform import PAYMENT_LIST_ENDPOINT, WHITELIST_ENDPOINT
+from parkingops.pcloud import signing
+from parkingops.pcloud.client import PAYMENT_LIST_ENDPOINT, WHITELIST_ENDPOINT
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

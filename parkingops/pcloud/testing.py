@@ -1,15 +1,15 @@
 """Reusable pytest fixtures; import the ones a test package needs into its ``conftest.py``::
 
-    from parkingops.testing import fake_platform  # noqa: F401 (a fixture)
+    from parkingops.pcloud.testing import fake_platform  # noqa: F401 (a fixture)
 
-``fake_platform``: the fake open API (``parkingops.fake_platform``) served over real HTTP on a
+``fake_platform``: the fake open API (``parkingops.pcloud.fake``) served over real HTTP on a
 free port, with ``PLATFORM_API_BASE`` pointing at it for the test.
 """
 
 import pytest
 from django.conf import settings as django_settings
 
-from parkingops.fake_platform import FakePlatform
+from parkingops.pcloud.fake import FakePlatform
 
 # One server for the whole run, started on first use: stopping one takes half a second (the
 # serve loop's poll interval), and its thread is a daemon that ends with the test process.
