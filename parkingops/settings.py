@@ -52,6 +52,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
+# A checkout has templates/ and locale/ at its top; a wheel carries them inside the package
+# (setup.py's build step copies them to parkingops/bundled/).
+SITE_DIR = BASE_DIR if (BASE_DIR / "templates").is_dir() else Path(__file__).parent / "bundled"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -90,7 +94,7 @@ WSGI_APPLICATION = "parkingops.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [SITE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -145,7 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [SITE_DIR / "locale"]
 # Dates as 2026-11-25 in both languages (parkingops/formats), like the filters and the CSV.
 FORMAT_MODULE_PATH = ["parkingops.formats"]
 TIME_ZONE = "Asia/Shanghai"
