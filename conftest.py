@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from orders import simulator
+from orders.demo import simulator
 from parkingops.pcloud import signing
 
 PUSH_URL = "/api/v1/push/pay-orders/"

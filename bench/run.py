@@ -140,7 +140,7 @@ def ratio(figure: float, baseline: float) -> str:
 
 
 def push_bodies(count: int, path: Path) -> None:
-    from orders import simulator
+    from orders.demo import simulator
 
     with path.open("w", encoding="latin-1") as handle:
         for n in range(count):

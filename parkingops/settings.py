@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally: /api/docs/ works offline
     "parkingops",  # API keys
     "orders",
+    "orders.demo",  # demo and development commands (seed_demo, send_push, ...)
     "whitelist",
 ]
 

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from conftest import FORM, JSON, PUSH_URL, form_body, json_body
-from orders import simulator
+from orders.demo import simulator
 from orders.models import Discount, PayOrder, PushLog
 from whitelist.tests.factories import WhitelistEntryFactory
 

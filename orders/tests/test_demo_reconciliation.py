@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders import reconciliation
-from orders.management.commands.fake_platform import CHINA, load_demo_payments
+from orders.demo.management.commands.fake_platform import CHINA, load_demo_payments
 from orders.models import PayOrder, ReconciliationItem
 
 

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
-from orders import services, simulator
+from orders import services
+from orders.demo import simulator
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from whitelist.models import Park
 from whitelist.tests.factories import WhitelistEntryFactory

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from conftest import FORM, JSON, PUSH_URL, answer, form_body, json_body, signed
-from orders import simulator
+from orders.demo import simulator
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from parkingops.pcloud import signing
 from whitelist.models import Park

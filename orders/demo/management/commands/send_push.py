@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _g
 
-from orders import simulator
+from orders.demo import simulator
 
 PUSH_PATH = "/api/v1/push/pay-orders/"
 CHINA = ZoneInfo("Asia/Shanghai")

@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 
-from orders import simulator
+from orders.demo import simulator
 from orders.models import PayOrder
 from orders.services import PushRequest, push_logger, receive_push
 from whitelist.models import Park, WhitelistEntry

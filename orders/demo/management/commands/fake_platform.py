@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orders import simulator
+from orders.demo import simulator
 from orders.models import PayOrder
 from parkingops.pcloud.fake import FakePlatform
 

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 
-from orders import simulator
-from orders.management.commands.send_push import PUSH_PATH
+from orders.demo import simulator
+from orders.demo.management.commands.send_push import PUSH_PATH
 from parkingops import roles
 from whitelist.selectors import find_valid_entry
 

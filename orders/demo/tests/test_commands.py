@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from orders import simulator
-from orders.management.commands import seed_demo
-from orders.management.commands.send_push import default_url, parse_coupon, parse_discount
+from orders.demo import simulator
+from orders.demo.management.commands import seed_demo
+from orders.demo.management.commands.send_push import default_url, parse_coupon, parse_discount
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
