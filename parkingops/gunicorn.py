@@ -1,6 +1,8 @@
 """gunicorn configuration (``gunicorn -c python:parkingops.gunicorn parkingops.wsgi``).
 
-Every value can be changed from the environment, as gunicorn's own GUNICORN_CMD_ARGS can.
+The bind address, worker and thread counts, timeout and access log come from the environment
+(GUNICORN_BIND or PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG;
+see docs/deployment.md); anything else can be overridden with gunicorn's own GUNICORN_CMD_ARGS.
 """
 
 import multiprocessing

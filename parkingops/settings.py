@@ -1,4 +1,4 @@
-"""Settings for ParkingOps, read from the environment (see README and .env.example)."""
+"""Settings for ParkingOps, read from the environment (docs/deployment.md lists every setting; .env.example too)."""
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -174,7 +174,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Production: HTTPS, behind a TLS proxy or not (README "Production") ---------------------
+# --- Production: HTTPS, behind a TLS proxy or not (docs/deployment.md) ---------------------
 # Secure by default when DEBUG is off; each can be switched off by the environment, e.g. for
 # a plain-HTTP deployment on a private network.
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
