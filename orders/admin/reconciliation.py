@@ -1,26 +1,21 @@
-"""Reconciliation in the admin: the runs (and the page that runs one), their differences, and
-the action that turns "missing here" payments into orders."""
+"""Reconciliation in the admin: the runs (the page that runs one is ``reconciliation_run``),
+their differences, and the action that turns "missing here" payments into orders."""
 
-from datetime import timedelta
-
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import exports, reconciliation
 from orders.admin.base import CsvExportAdmin
 from orders.admin.filters import ParkFilter
+from orders.admin.reconciliation_run import run_reconciliation
 from orders.models import ReconciliationItem, ReconciliationRun
 from parkingops.adminkit import (
     ChoiceFilter,
@@ -29,9 +24,8 @@ from parkingops.adminkit import (
     FieldChoicesFilter,
     pretty_json,
 )
-from parkingops.formatting import CHINA, yuan
+from parkingops.formatting import yuan
 from whitelist import plates
-from whitelist.models import Park
 
 VIEW_RECONCILIATION = "orders.view_reconciliationrun"
 RUN_RECONCILIATION = "orders.run_reconciliation"
@@ -96,30 +90,6 @@ def _search_items(items, term: str):
 
 
 # --- Runs ------------------------------------------------------------------------------------
-
-
-class RunReconciliationForm(forms.Form):
-    """The day (China time) and, optionally, the one park to reconcile."""
-
-    date = forms.DateField(
-        label=_("date"),
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("A China-time day (Asia/Shanghai), 00:00:00 to 23:59:59."),
-    )
-    park = forms.ModelChoiceField(
-        label=_("park"),
-        queryset=Park.objects.order_by("name", "park_uuid"),
-        to_field_name="park_uuid",
-        required=False,
-        empty_label=_("All parks"),
-    )
-
-    def clean_date(self):
-        day = self.cleaned_data["date"]
-        if day > timezone.now().astimezone(CHINA).date():
-            raise forms.ValidationError(_("This day has not begun yet in China time."))
-        return day
 
 
 @admin.register(ReconciliationRun)
@@ -199,54 +169,10 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def run_view(self, request):
-        """The form (day, optional park) that runs a reconciliation now; on POST, run it and
-        redirect to the run (one park) or to the day's runs (every park)."""
+        """The form (day, optional park) that runs a reconciliation now, then shows the run."""
         if not self.has_run_permission(request):
             raise PermissionDenied
-        if request.method == "POST":
-            form = RunReconciliationForm(request.POST)
-            if form.is_valid():
-                day, park = form.cleaned_data["date"], form.cleaned_data["park"]
-                try:
-                    runs = reconciliation.reconcile_day(
-                        day=day, park_uuid=park.park_uuid if park else "", created_by=request.user
-                    )
-                except ImproperlyConfigured as exc:
-                    form.add_error(
-                        None,
-                        gettext("The platform client is not configured: %(error)s")
-                        % {"error": exc},
-                    )
-                else:
-                    for run in runs:
-                        _report_run(request, run)
-                    if len(runs) == 1:
-                        return redirect("admin:orders_reconciliationrun_change", runs[0].pk)
-                    if not runs:
-                        messages.warning(request, gettext("No parks are known yet: nothing to do."))
-                    changelist = reverse("admin:orders_reconciliationrun_changelist")
-                    query = urlencode({"date_from": day.isoformat(), "date_to": day.isoformat()})
-                    return redirect(f"{changelist}?{query}")
-        else:
-            yesterday = timezone.now().astimezone(CHINA).date() - timedelta(days=1)
-            form = RunReconciliationForm(
-                initial={
-                    "date": request.GET.get("date") or yesterday,
-                    "park": request.GET.get("park") or None,
-                }
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Run a reconciliation"),
-            "opts": self.opts,
-            "form": form,
-        }
-        return TemplateResponse(
-            request,
-            "admin/orders/reconciliationrun/run.html",
-            context,
-            status=400 if form.errors else 200,
-        )
+        return run_reconciliation(request, model_admin=self)
 
     def export_csv(self, request, queryset):
         return exports.runs_csv(queryset)
@@ -288,32 +214,6 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return format_html(
             '<a href="{}?run__id__exact={}">{}</a>', url, obj.pk, gettext("Show the differences")
         )
-
-
-def _report_run(request, run: ReconciliationRun) -> None:
-    if run.status == run.Status.FAILED:
-        messages.error(
-            request,
-            gettext("%(day)s %(park)s: failed: %(message)s")
-            % {"day": run.date.isoformat(), "park": run.park, "message": run.message},
-        )
-        return
-    messages.success(
-        request,
-        gettext(
-            "%(day)s %(park)s reconciled. Payments at the platform: %(platform)d; matched: "
-            "%(matched)d; differences: %(differences)d; of plates not whitelisted: "
-            "%(not_whitelisted)d."
-        )
-        % {
-            "day": run.date.isoformat(),
-            "park": run.park,
-            "platform": run.platform_count,
-            "matched": run.matched_count,
-            "differences": run.items.count(),
-            "not_whitelisted": run.not_whitelisted_count,
-        },
-    )
 
 
 # --- Differences -----------------------------------------------------------------------------
