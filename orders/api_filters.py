@@ -15,9 +15,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.selectors import day_start
 from orders.serializers import MAX_FEN
 from parkingops.formatting import CHINA
+from parkingops.queries import day_start
 from whitelist.filters import PlateFilter
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

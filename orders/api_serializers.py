@@ -14,10 +14,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders import admin_views
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.selectors import day_start
+from orders.selectors import SUMMARY_DEFAULT_DAYS, SUMMARY_MAX_DAYS
 from parkingops.formatting import CHINA, _mask_mobiles, mask_mobile
+from parkingops.queries import day_start
 from whitelist.models import Park
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class SummaryQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         date_to = attrs.get("to") or timezone.now().astimezone(CHINA).date()
-        date_from = attrs.get("from") or date_to - timedelta(days=admin_views.DEFAULT_DAYS - 1)
+        date_from = attrs.get("from") or date_to - timedelta(days=SUMMARY_DEFAULT_DAYS - 1)
         if date_from > date_to:
             raise serializers.ValidationError(
                 {
@@ -197,11 +197,11 @@ class SummaryQuerySerializer(serializers.Serializer):
                     % {"first": date_from.isoformat(), "last": date_to.isoformat()}
                 }
             )
-        if (date_to - date_from).days >= admin_views.MAX_DAYS:
+        if (date_to - date_from).days >= SUMMARY_MAX_DAYS:
             raise serializers.ValidationError(
                 {
                     "from": gettext("Choose at most %(max)d days at once.")
-                    % {"max": admin_views.MAX_DAYS}
+                    % {"max": SUMMARY_MAX_DAYS}
                 }
             )
         try:

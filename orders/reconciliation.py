@@ -27,10 +27,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from orders import selectors, serializers, services
+from orders import serializers, services
 from orders.models import PayOrder, ReconciliationItem, ReconciliationRun
 from parkingops.db_routers import on_replica
 from parkingops.pcloud.client import PlatformClient, PlatformError
+from parkingops.queries import day_start, in_days
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
 from whitelist.selectors import find_valid_entry
@@ -83,7 +84,7 @@ class ListedPayment:
 
 def day_window(day: date) -> tuple[datetime, datetime]:
     """Return the China-time day as the platform's inclusive window: 00:00:00 to 23:59:59."""
-    start = selectors.day_start(day)
+    start = day_start(day)
     return start, start + timedelta(days=1, seconds=-1)
 
 
@@ -181,7 +182,7 @@ def _compare(
     ours = {
         serial: (pk, value, pay_time, plate)
         for pk, serial, value, pay_time, plate in PayOrder.objects.filter(
-            selectors.in_days("pay_time", date_from=day, date_to=day), park=park
+            in_days("pay_time", date_from=day, date_to=day), park=park
         ).values_list("pk", "pay_serial", "pay_value", "pay_time", "plate")
     }
     run.ours_count = len(ours)

@@ -1,23 +1,21 @@
 """Reads for the back-office: order search, totals of a filtered set, coupons per store, the
-daily summary, and cheap counts for large tables.
+daily summary.
 
 Keyword-only functions taking and returning querysets or small dataclasses; the admin, the CSV
 exports and the ``export_orders`` command call them, so each figure is computed one way.
 """
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse, TruncDate
 
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
+from parkingops.queries import in_days
 from whitelist import plates
 
 # --- Dates -----------------------------------------------------------------------------------
@@ -27,24 +25,6 @@ from whitelist import plates
 # percentage coupons count their own units. Money totals add up the amount coupons alone; the
 # coupon counts include every type.
 AMOUNT_COUPON_VALUE = Sum("coupon_value", filter=Q(coupon_type=MerchantCoupon.CouponType.AMOUNT))
-
-
-def day_start(day: date) -> datetime:
-    """Return China-time midnight at the start of ``day``."""
-    return datetime.combine(day, time.min, tzinfo=CHINA)
-
-
-def in_days(field: str, *, date_from: date | None = None, date_to: date | None = None) -> Q:
-    """Return the condition "``field`` on ``date_from`` .. ``date_to``", both China-time days
-    inclusive, as a half-open range the column's index serves: ``field >= 00:00 of date_from``
-    and ``field < 00:00 of the day after date_to``. Either end may be None (open).
-    """
-    condition = Q()
-    if date_from is not None:
-        condition &= Q(**{f"{field}__gte": day_start(date_from)})
-    if date_to is not None:
-        condition &= Q(**{f"{field}__lt": day_start(date_to + timedelta(days=1))})
-    return condition
 
 
 def orders_between(
@@ -230,6 +210,11 @@ def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTo
 
 # --- Daily summary ---------------------------------------------------------------------------
 
+# The summary's days, for the admin page and the API alike: the last 7 unless chosen, a year at
+# most per request.
+SUMMARY_DEFAULT_DAYS = 7
+SUMMARY_MAX_DAYS = 366
+
 
 @dataclass
 class SummaryRow:
@@ -325,54 +310,3 @@ def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> Dai
     return DailySummary(
         date_from=date_from, date_to=date_to, park_uuid=park_uuid, rows=ordered, total=total
     )
-
-
-# --- Cheap reads on large tables -------------------------------------------------------------
-
-
-def distinct_values(*, model: type[Model], field_name: str, limit: int = 200) -> list[str]:
-    """Return the distinct values of an indexed column, smallest first, at most ``limit``.
-
-    A "loose index scan": each step asks the index for the next value above the last one, so
-    a million rows with ten channels cost about ten index probes, where SELECT DISTINCT would
-    read every entry. Works the same on SQLite and PostgreSQL.
-    """
-    connection = connections[model.objects.db]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    column = quote(model._meta.get_field(field_name).column)
-    sql = (
-        f"WITH RECURSIVE seen(value, depth) AS ("  # noqa: S608 (names quoted, from the model)
-        f" SELECT (SELECT {column} FROM {table} ORDER BY {column} LIMIT 1), 1"
-        f" UNION ALL"
-        f" SELECT (SELECT {column} FROM {table} WHERE {column} > seen.value"
-        f" ORDER BY {column} LIMIT 1), seen.depth + 1"
-        f" FROM seen WHERE seen.value IS NOT NULL AND seen.depth < %s"
-        f") SELECT value FROM seen WHERE value IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [limit])
-        return [row[0] for row in cursor.fetchall()]
-
-
-def estimate_count(queryset: QuerySet, *, exact_below: int = 10_000) -> int:
-    """Return how many rows ``queryset`` has: exactly when that is cheap, else an estimate.
-
-    On PostgreSQL the planner's row estimate (EXPLAIN, no table read) is used when it is at
-    least ``exact_below``; smaller results, and every result on other databases, are counted.
-    """
-    connection = connections[queryset.db]
-    if connection.vendor == "postgresql":
-        try:
-            sql, params = queryset.order_by().query.sql_with_params()
-        except EmptyResultSet:  # .none(), or a filter that can match nothing
-            return 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):  # a driver that does not decode json
-            plan = json.loads(plan)
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate >= exact_below:
-            return estimate
-    return queryset.count()

@@ -1,4 +1,7 @@
-"""API keys in the admin: create one (its key shown once), revoke, see when each was last used."""
+"""API keys in the admin: create one (its key shown once), revoke, see when each was last used.
+
+The platform's call log registers from ``parkingops.pcloud.admin``, imported here.
+"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+import parkingops.pcloud.admin  # noqa: F401 (registers PlatformCallAdmin)
 from parkingops import api_keys
 from parkingops.models import ApiKey
 
@@ -49,11 +53,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        new = api_keys.create_api_key(user=obj.user, name=obj.name)
-        # The admin goes on with the saved row (its redirect and log entry need the pk).
-        obj.pk, obj.prefix, obj.key_hash = new.api_key.pk, new.api_key.prefix, new.api_key.key_hash
-        obj.created_at = new.api_key.created_at
-        obj._state.adding, obj._state.db = False, new.api_key._state.db
+        # A new key: the service gives the form's instance its prefix and hash and saves it,
+        # so the admin goes on with a saved row (its log entry and redirect need the pk).
+        new = api_keys.save_new_api_key(api_key=obj)
         messages.warning(
             request,
             format_html(

@@ -2,7 +2,8 @@
 
 A key is ``<prefix>.<secret>``: 8 URL-safe characters, a dot, 43 more (256 random bits). Keys
 are long random tokens, so a fast hash (SHA-256) is enough; the comparison is constant-time.
-Only the hash is stored: the key itself is returned once, by ``create_api_key``.
+Only the hash is stored: the key itself is returned once, by ``create_api_key`` (or
+``save_new_api_key``).
 """
 
 import hashlib
@@ -44,16 +45,21 @@ def hash_key(key: str) -> str:
 
 def create_api_key(*, user: AbstractBaseUser, name: str) -> NewKey:
     """Create a key acting as ``user``; return it with the full key (show it once)."""
+    return save_new_api_key(api_key=ApiKey(user=user, name=name))
+
+
+def save_new_api_key(*, api_key: ApiKey) -> NewKey:
+    """Give the unsaved ``api_key`` (its user and name set) a new key and save it; return it
+    with the full key (show it once). The admin's add form saves its own instance this way."""
     for _attempt in range(5):
         prefix = secrets.token_urlsafe(PREFIX_BYTES)
         key = f"{prefix}{SEPARATOR}{secrets.token_urlsafe(SECRET_BYTES)}"
+        api_key.prefix, api_key.key_hash = prefix, hash_key(key)
         try:
             # The savepoint keeps a (most unlikely) duplicate prefix from breaking an outer
             # transaction, such as the admin's.
             with transaction.atomic():
-                api_key = ApiKey.objects.create(
-                    user=user, name=name, prefix=prefix, key_hash=hash_key(key)
-                )
+                api_key.save(force_insert=True)
         except IntegrityError:
             continue
         return NewKey(api_key=api_key, key=key)

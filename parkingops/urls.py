@@ -5,13 +5,13 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from orders import admin_views
+from orders.admin import summary as admin_summary
 from parkingops.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
-    path("admin/orders/summary/", include(admin_views.urlpatterns)),
+    path("admin/orders/summary/", include(admin_summary.urlpatterns)),
     # Parks moved to the whitelist app and the platform's call log beside its client: the old
     # addresses (bookmarks, links in mails) lead to the new pages.
     re_path(

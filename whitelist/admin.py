@@ -17,6 +17,7 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
 from whitelist import plates, selectors, services
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry

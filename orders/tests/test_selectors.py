@@ -1,4 +1,4 @@
-"""The back-office reads: search, totals, coupons per store, the daily summary, cheap counts."""
+"""The back-office reads: search, totals, coupons per store, the daily summary."""
 
 from datetime import date, datetime
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders import selectors
-from orders.models import MerchantCoupon, PayOrder, PushLog
+from orders.models import MerchantCoupon, PayOrder
 from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
 from parkingops.formatting import CHINA
 from whitelist.tests.factories import ParkFactory
@@ -185,45 +185,6 @@ def test_daily_summary_keeps_parks_and_channels_apart_and_can_take_one_park():
         ("南", "A", 1),
     ]
     assert [(r.park_name, r.channel) for r in south_only.rows] == [("南", "A")]
-
-
-def test_distinct_values_walk_the_index_in_order_up_to_a_limit():
-    for channel in ["300", "100", "200", "100", "300"]:
-        PayOrderFactory(channel=channel)
-
-    assert selectors.distinct_values(model=PayOrder, field_name="channel") == ["100", "200", "300"]
-    assert selectors.distinct_values(model=PayOrder, field_name="channel", limit=2) == [
-        "100",
-        "200",
-    ]
-    assert selectors.distinct_values(model=PushLog, field_name="code") == []
-
-
-def test_estimate_count_is_exact_for_small_results():
-    PayOrderFactory.create_batch(3)
-
-    assert selectors.estimate_count(PayOrder.objects.all()) == 3
-    assert selectors.estimate_count(PayOrder.objects.filter(pay_value=5)) == 0
-
-
-def test_estimate_count_of_an_empty_queryset_is_zero_without_a_query(django_assert_num_queries):
-    with django_assert_num_queries(0):
-        assert selectors.estimate_count(PayOrder.objects.none(), exact_below=0) == 0
-
-
-def test_estimate_count_of_a_large_result_comes_from_the_planner_on_postgresql():
-    PayOrderFactory.create_batch(3)
-    orders = PayOrder.objects.all()
-
-    count = selectors.estimate_count(orders, exact_below=0)
-
-    if connection.vendor == "postgresql":
-        sql, params = orders.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            assert count == cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
-    else:
-        assert count == 3
 
 
 @pytest.mark.skipif(

@@ -1,5 +1,4 @@
-"""The daily summary page and its CSV export, inside the admin (its login, header, sidebar),
-and the page that runs a reconciliation.
+"""The daily summary page and its CSV export, inside the admin (its login, header, sidebar).
 
 ``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
 day × park × channel, with a total row; the last 7 days by default. Included by
@@ -9,11 +8,9 @@ day × park × channel, with a total row; the last 7 days by default. Included b
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,15 +18,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, reconciliation, selectors
+from orders import exports, selectors
 from parkingops import tabular
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
 
 VIEW_ORDERS = "orders.view_payorder"
 EXPORT_ORDERS = "orders.export_orders"
-DEFAULT_DAYS = 7
-MAX_DAYS = 366
 
 
 @dataclass
@@ -59,7 +54,9 @@ class SummaryQuery:
         if raw_from:
             date_from = read(raw_from)
         else:
-            date_from = date_to - timedelta(days=DEFAULT_DAYS - 1) if date_to else None
+            date_from = (
+                date_to - timedelta(days=selectors.SUMMARY_DEFAULT_DAYS - 1) if date_to else None
+            )
         park_uuid = request.GET.get("park", "").strip()
         if park_uuid and not Park.objects.filter(park_uuid=park_uuid).exists():
             errors.append(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid})
@@ -69,8 +66,11 @@ class SummaryQuery:
                     gettext("The first day (%(first)s) is after the last day (%(last)s).")
                     % {"first": date_from.isoformat(), "last": date_to.isoformat()}
                 )
-            elif (date_to - date_from).days >= MAX_DAYS:
-                errors.append(gettext("Choose at most %(max)d days at once.") % {"max": MAX_DAYS})
+            elif (date_to - date_from).days >= selectors.SUMMARY_MAX_DAYS:
+                errors.append(
+                    gettext("Choose at most %(max)d days at once.")
+                    % {"max": selectors.SUMMARY_MAX_DAYS}
+                )
         return cls(date_from, date_to, park_uuid, errors)
 
     def query_string(self) -> str:
@@ -130,107 +130,6 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
     )
     filename = exports.export_filename("daily_summary", query.date_from, query.date_to)
     return tabular.csv_response(exports.summary_csv(summary), filename)
-
-
-# --- Running a reconciliation (ReconciliationRunAdmin's "run/" page) -------------------------
-
-
-class RunReconciliationForm(forms.Form):
-    """The day (China time) and, optionally, the one park to reconcile."""
-
-    date = forms.DateField(
-        label=_("date"),
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("A China-time day (Asia/Shanghai), 00:00:00 to 23:59:59."),
-    )
-    park = forms.ModelChoiceField(
-        label=_("park"),
-        queryset=Park.objects.order_by("name", "park_uuid"),
-        to_field_name="park_uuid",
-        required=False,
-        empty_label=_("All parks"),
-    )
-
-    def clean_date(self) -> date:
-        day = self.cleaned_data["date"]
-        if day > timezone.now().astimezone(CHINA).date():
-            raise forms.ValidationError(_("This day has not begun yet in China time."))
-        return day
-
-
-def run_reconciliation(request: HttpRequest, *, model_admin) -> HttpResponse:
-    """Show the form; on POST run the reconciliation and redirect to the run (one park) or to
-    the day's runs (every park). The caller has checked the permissions."""
-    if request.method == "POST":
-        form = RunReconciliationForm(request.POST)
-        if form.is_valid():
-            day, park = form.cleaned_data["date"], form.cleaned_data["park"]
-            try:
-                runs = reconciliation.reconcile_day(
-                    day=day, park_uuid=park.park_uuid if park else "", created_by=request.user
-                )
-            except ImproperlyConfigured as exc:
-                form.add_error(
-                    None,
-                    gettext("The platform client is not configured: %(error)s") % {"error": exc},
-                )
-            else:
-                for run in runs:
-                    _report_run(request, run)
-                if len(runs) == 1:
-                    return redirect("admin:orders_reconciliationrun_change", runs[0].pk)
-                if not runs:
-                    messages.warning(request, gettext("No parks are known yet: nothing to do."))
-                changelist = reverse("admin:orders_reconciliationrun_changelist")
-                query = urlencode({"date_from": day.isoformat(), "date_to": day.isoformat()})
-                return redirect(f"{changelist}?{query}")
-    else:
-        yesterday = timezone.now().astimezone(CHINA).date() - timedelta(days=1)
-        form = RunReconciliationForm(
-            initial={
-                "date": request.GET.get("date") or yesterday,
-                "park": request.GET.get("park") or None,
-            }
-        )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Run a reconciliation"),
-        "opts": model_admin.opts,
-        "form": form,
-    }
-    return TemplateResponse(
-        request,
-        "admin/orders/reconciliationrun/run.html",
-        context,
-        status=400 if form.errors else 200,
-    )
-
-
-def _report_run(request: HttpRequest, run) -> None:
-    if run.status == run.Status.FAILED:
-        messages.error(
-            request,
-            gettext("%(day)s %(park)s: failed: %(message)s")
-            % {"day": run.date.isoformat(), "park": run.park, "message": run.message},
-        )
-        return
-    messages.success(
-        request,
-        gettext(
-            "%(day)s %(park)s reconciled. Payments at the platform: %(platform)d; matched: "
-            "%(matched)d; differences: %(differences)d; of plates not whitelisted: "
-            "%(not_whitelisted)d."
-        )
-        % {
-            "day": run.date.isoformat(),
-            "park": run.park,
-            "platform": run.platform_count,
-            "matched": run.matched_count,
-            "differences": run.items.count(),
-            "not_whitelisted": run.not_whitelisted_count,
-        },
-    )
 
 
 urlpatterns = [

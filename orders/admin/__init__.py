@@ -1,0 +1,10 @@
+"""The finance and operations back-office, one module per admin area.
+
+Everything here is read-only for everyone, superusers included: orders come only from the
+platform. Importing the modules registers their admins (Django's autodiscovery imports this
+package); the daily summary's pages are routed by ``parkingops/urls.py``.
+"""
+
+from orders.admin import coupons, orders, pushlog, reconciliation, summary
+
+__all__ = ["coupons", "orders", "pushlog", "reconciliation", "summary"]

@@ -1,0 +1,123 @@
+"""Merchant coupons in the admin: the list with its per-store totals, and the coupon's fields
+as every page shows them (the order's inline too)."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from orders import exports, selectors
+from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
+from orders.admin.filters import CouponParkFilter, CouponPayDateRangeFilter, StoreFilter
+from orders.models import MerchantCoupon, PayOrder
+from parkingops.formatting import china_time, yuan
+
+
+class CouponTotalsPaginator(Paginator):
+    """Take the page count from the per-store totals the coupon list shows anyway."""
+
+    @cached_property
+    def totals(self) -> list[selectors.StoreTotal]:
+        return selectors.coupon_totals_by_store(coupons=self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return sum(total.coupons for total in self.totals)
+
+
+def coupon_value_text(coupon_type: int | None, value: int) -> str:
+    """An amount coupon's value is fen, shown as yuan; other types' values are their own unit."""
+    if coupon_type == MerchantCoupon.CouponType.AMOUNT:
+        return yuan(value)
+    return str(value)
+
+
+class CouponDisplayMixin(ExtraFieldsMixin):
+    """A coupon as staff read it: type by name, value in its own unit (yuan for amount
+    coupons), grant time in China time or as the platform sent it, in the same fields on the
+    list's detail and the order's inline."""
+
+    coupon_fields = [
+        "store_name",
+        "store_code",
+        "coupon_name",
+        "coupon_code",
+        "coupon_type_display",
+        "coupon_value_display",
+        "grant_time_display",
+        "grant_serial",
+        "extra_display",
+    ]
+
+    @admin.display(description=_("grant time"))
+    def grant_time_display(self, obj):
+        # A grant time the platform sent in a form we could not read is shown as sent.
+        return china_time(obj.grant_time) if obj.grant_time else obj.grant_time_raw
+
+    @admin.display(description=_("coupon type"))
+    def coupon_type_display(self, obj):
+        return obj.coupon_type_label
+
+    @admin.display(description=_("coupon value"))
+    def coupon_value_display(self, obj):
+        return coupon_value_text(obj.coupon_type, obj.coupon_value)
+
+
+@admin.register(MerchantCoupon)
+class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
+    export_kind = "coupons"
+    list_display = [
+        "store_name",
+        "store_code",
+        "coupon_name",
+        "coupon_code",
+        "coupon_type_display",
+        "coupon_value_display",
+        "order__pay_time",
+        "plate",
+        "park",
+        "order_link",
+    ]
+    list_display_links = None
+    sortable_by = []
+    list_select_related = ["order__park"]
+    list_filter = [CouponPayDateRangeFilter, CouponParkFilter, StoreFilter]
+    search_fields = ["store_code", "order__pay_serial"]  # see get_search_results
+    search_help_text = _(
+        "A store code, or an order's plate (whole, beginning or ending), pay serial or "
+        "parking serial."
+    )
+    # Newest first by the primary key: ordering by the order's pay time would join and sort
+    # every coupon before the first page.
+    ordering = ["-pk"]
+    paginator = CouponTotalsPaginator
+    list_per_page = 50
+    actions = None
+    fields = ["order_link", *CouponDisplayMixin.coupon_fields]
+    readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        orders = selectors.search_orders(orders=PayOrder.objects.all(), term=term)
+        return queryset.filter(Q(store_code=term) | Q(order__in=orders.values("pk"))), False
+
+    def export_csv(self, request, queryset):
+        return exports.coupons_csv(queryset)
+
+    @admin.display(description=_("plate"))
+    def plate(self, obj):
+        return obj.order.plate
+
+    @admin.display(description=_("park"))
+    def park(self, obj):
+        return str(obj.order.park)
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj):
+        url = reverse("admin:orders_payorder_change", args=[obj.order_id])
+        return format_html('<a href="{}">{}</a>', url, obj.order.pay_serial)

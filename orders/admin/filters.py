@@ -1,0 +1,111 @@
+"""The list filters of orders, merchant coupons and the push log.
+
+Each filter is backed by an index (see ``orders.models`` and migration 0003); the bases, which
+refuse a value they cannot use, are in ``parkingops.adminkit``.
+"""
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from parkingops.adminkit import (
+    ChoiceFilter,
+    DateRangeFilter,
+    DistinctValuesFilter,
+    FieldChoicesFilter,
+)
+from whitelist.models import Park
+
+
+class PayDateRangeFilter(DateRangeFilter):
+    title = _("pay date")
+
+
+class CouponPayDateRangeFilter(DateRangeFilter):
+    title = _("pay date")
+    field = "order__pay_time"
+
+
+class PushLogDateRangeFilter(DateRangeFilter):
+    title = _("date received")
+    field = "received_at"
+    parameter_from = "received_date_from"
+    parameter_to = "received_date_to"
+
+
+class ParkFilter(ChoiceFilter):
+    """The park, by its uuid (``?park=<uuid>``, as in the daily summary)."""
+
+    title = _("park")
+    parameter_name = "park"
+    path = "park__"
+
+    def lookups(self, request, model_admin):
+        return list(Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"))
+
+    def filter(self, queryset, value):
+        return queryset.filter(**{f"{self.path}park_uuid": value})
+
+
+class CouponParkFilter(ParkFilter):
+    path = "order__park__"
+
+
+class ChannelFilter(DistinctValuesFilter):
+    title = _("channel")
+    parameter_name = "channel"
+    model = PayOrder
+    field_name = "channel"
+
+
+class StoreFilter(DistinctValuesFilter):
+    title = _("store code")
+    parameter_name = "store"
+    model = MerchantCoupon
+    field_name = "store_code"
+
+
+class PushCodeFilter(DistinctValuesFilter):
+    title = _("code")
+    parameter_name = "code"
+    model = PushLog
+    field_name = "code"
+
+
+class PushReasonFilter(FieldChoicesFilter):
+    title = _("reason")
+    parameter_name = field = "reason"
+    options = PushLog.Reason
+
+
+class HasRelatedFilter(ChoiceFilter):
+    """``1``: orders with at least one related row; ``0``: orders with none (on the FK index)."""
+
+    related_model: type = Discount
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
+
+    def filter(self, queryset, value):
+        related = Exists(self.related_model.objects.filter(order=OuterRef("pk")))
+        return queryset.filter(related if value == "1" else ~related)
+
+
+class HasDiscountsFilter(HasRelatedFilter):
+    title = _("has discounts")
+    parameter_name = "has_discounts"
+    related_model = Discount
+
+
+class HasCouponsFilter(HasRelatedFilter):
+    title = _("has merchant coupons")
+    parameter_name = "has_coupons"
+    related_model = MerchantCoupon
+
+
+class SourceFilter(FieldChoicesFilter):
+    """Where an order came from: the platform's push, or a reconciliation."""
+
+    title = _("source")
+    parameter_name = field = "source"
+    options = PayOrder.Source

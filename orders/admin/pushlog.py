@@ -1,0 +1,133 @@
+"""The push log in the admin: every push as received, and the replay of refused ones."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from orders import services
+from orders.admin.base import VIEW_PERSONAL_DATA
+from orders.admin.filters import PushCodeFilter, PushLogDateRangeFilter, PushReasonFilter
+from orders.models import PushLog
+from parkingops.adminkit import EstimatedCountPaginator, ReadOnlyAdmin
+from parkingops.formatting import pretty_push_body
+from whitelist import plates
+
+REPLAY_PUSHLOG = "orders.replay_pushlog"
+MAX_REPLAY = 100
+
+
+@admin.register(PushLog)
+class PushLogAdmin(ReadOnlyAdmin):
+    """Every push as received; operations replay a refused one after fixing its cause."""
+
+    list_display = ["received_at", "code", "reason", "pay_serial", "plate", "remote_addr"]
+    sortable_by = ["received_at"]
+    list_filter = [PushLogDateRangeFilter, PushCodeFilter, PushReasonFilter]
+    search_fields = ["pay_serial", "plate"]  # see get_search_results
+    search_help_text = _("A pay serial or a plate (any spelling), exactly.")
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+    actions = ["replay_selected"]
+    readonly_fields = ["order_link", "body_masked", "body_unmasked"]
+
+    def get_fields(self, request, obj=None):
+        body = "body_unmasked" if request.user.has_perm(VIEW_PERSONAL_DATA) else "body_masked"
+        return [
+            "received_at",
+            "code",
+            "reason",
+            "message",
+            "pay_serial",
+            "plate",
+            "order_link",
+            "app_id",
+            "remote_addr",
+            "content_type",
+            "authorization",
+            "duration_ms",
+            body,
+        ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(pay_serial=term) | Q(plate=term)
+        if (plate := plates.normalise(term)) and plate != term:
+            condition |= Q(plate=plate)
+        return queryset.filter(condition), False
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm(REPLAY_PUSHLOG)
+
+    def changelist_view(self, request, extra_context=None):
+        # Django drops an action the user may not run and answers "no action selected";
+        # a refused replay is a 403, like every other refusal.
+        if (
+            request.method == "POST"
+            and request.POST.get("action") == "replay_selected"
+            and not self.has_replay_permission(request)
+        ):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Replay"), permissions=["replay"])
+    def replay_selected(self, request, queryset):
+        logs = list(queryset.order_by("received_at", "pk")[: MAX_REPLAY + 1])
+        if len(logs) > MAX_REPLAY:
+            self.message_user(
+                request,
+                gettext("Select at most %(max)d pushes to replay at once.") % {"max": MAX_REPLAY},
+                messages.ERROR,
+            )
+            return
+        accepted = 0
+        for log in logs:
+            result = services.replay_push(log=log)
+            ok = result.code == "1001"
+            accepted += ok
+            self.message_user(
+                request,
+                gettext(
+                    "Push #%(id)s (pay serial %(pay_serial)s) replayed: %(code)s %(reason)s, "
+                    "%(message)s."
+                )
+                % {
+                    "id": log.pk,
+                    "pay_serial": log.pay_serial or "—",
+                    "code": result.code,
+                    "reason": result.reason,
+                    "message": result.message,
+                },
+                messages.SUCCESS if ok else messages.WARNING,
+            )
+        self.message_user(
+            request,
+            ngettext(
+                "%(accepted)d of %(count)d push accepted; each replay is a new log row.",
+                "%(accepted)d of %(count)d pushes accepted; each replay is a new log row.",
+                len(logs),
+            )
+            % {"accepted": accepted, "count": len(logs)},
+            messages.INFO,
+        )
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj):
+        if obj.order_id is None:
+            return "—"
+        url = reverse("admin:orders_payorder_change", args=[obj.order_id])
+        return format_html('<a href="{}">{}</a>', url, obj.pay_serial or obj.order_id)
+
+    @admin.display(description=_("raw body"))
+    def body_masked(self, obj):
+        return format_html("<pre>{}</pre>", pretty_push_body(obj.body, obj.content_type))
+
+    @admin.display(description=_("raw body"))
+    def body_unmasked(self, obj):
+        body = pretty_push_body(obj.body, obj.content_type, mask=False)
+        return format_html("<pre>{}</pre>", body)
