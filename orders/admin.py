@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import admin_views, exports, reconciliation, selectors, services
+from orders import admin_views, exports, reconciliation, selectors
 from orders.filters import (
     CallCodeFilter,
     CallDateRangeFilter,
@@ -58,6 +58,7 @@ from orders.models import (
     ReconciliationItem,
     ReconciliationRun,
 )
+from orders.push.services import replay_push
 from parkingops import tabular
 from parkingops.formatting import china_time, mask_mobile, pretty_push_body, yuan
 from parkingops.models import PlatformCall
@@ -610,8 +611,8 @@ class PushLogAdmin(ReadOnlyAdmin):
             return
         accepted = 0
         for log in logs:
-            result = services.replay_push(log=log)
-            ok = result.code == "1001"
+            result = replay_push(log=log)
+            ok = result.acknowledged
             accepted += ok
             self.message_user(
                 request,

@@ -24,6 +24,7 @@ from orders.models import (
     ReconciliationItem,
     ReconciliationRun,
 )
+from orders.push.outcomes import LOGGED_CHOICES
 from parkingops.formatting import parse_day
 from parkingops.models import PlatformCall
 from whitelist.models import Park
@@ -200,7 +201,7 @@ class PushReasonFilter(ChoiceFilter):
     parameter_name = "reason"
 
     def lookups(self, request, model_admin):
-        return PushLog.Reason.choices
+        return LOGGED_CHOICES
 
     def filter(self, queryset, value):
         return queryset.filter(reason=value)

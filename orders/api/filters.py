@@ -15,8 +15,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.push.validation import MAX_FEN
 from orders.selectors import day_start
-from orders.serializers import MAX_FEN
 from parkingops.formatting import CHINA
 from whitelist.filters import PlateFilter
 
