@@ -154,8 +154,8 @@ class StoreTotalsSerializer(serializers.Serializer):
 class SummaryQuerySerializer(serializers.Serializer):
     """The admin daily summary's query: ``from``, ``to`` (China-time days) and ``park``.
 
-    The same defaults and limits as the admin page: without days the last 7 (today included),
-    with only ``to`` the 7 days ending then; at most 366 days; a park that is known.
+    The admin page's defaults and limits (``selectors.summary_range``): without days the last 7
+    (today included), with only ``to`` the 7 days ending then; at most 366 days; a known park.
     """
 
     def get_fields(self):
