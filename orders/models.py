@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from orders.push.outcomes import LOGGED_CHOICES
 from whitelist import plates
 from whitelist.models import Park
 
@@ -44,8 +45,9 @@ class PayOrder(models.Model):
         related_name="orders",
         verbose_name=_("whitelist entry"),
     )
-    # SHA-256 of the business content (see orders.serializers.fingerprint): a platform retry
-    # is told from a conflicting push by one column, without re-reading discounts and coupons.
+    # SHA-256 of the business content (see orders.push.validation.PushData.fingerprint): a
+    # platform retry is told from a conflicting push by one column, without re-reading
+    # discounts and coupons.
     fingerprint = models.CharField(_("content fingerprint"), max_length=64, editable=False)
     # Where the order came from: the platform's push, or finance creating it from a payment the
     # platform listed but never pushed (orders.reconciliation).
@@ -163,22 +165,6 @@ class MerchantCoupon(models.Model):
 class PushLog(models.Model):
     """One request to the push endpoint, whatever its outcome."""
 
-    class Reason(models.TextChoices):
-        """The answer's ``reason`` (PUSH_PROTOCOL.md), with a label for people."""
-
-        ACCEPTED = "accepted", _("accepted")
-        DUPLICATE = "duplicate", _("duplicate (a retry)")
-        BAD_BODY = "bad_body", _("unreadable body")
-        UNKNOWN_APP = "unknown_app", _("unknown app")
-        BAD_SIGNATURE = "bad_signature", _("bad signature")
-        STALE_TIMESTAMP = "stale_timestamp", _("stale timestamp")
-        INVALID_FIELD = "invalid_field", _("invalid field")
-        NOT_WHITELISTED = "not_whitelisted", _("not whitelisted")
-        CONFLICT = "conflict", _("conflict (same serial, other content)")
-        ADDRESS_NOT_ALLOWED = "address_not_allowed", _("source address not allowed")
-        UNAVAILABLE = "unavailable", _("database unavailable")
-        INTERNAL_ERROR = "internal_error", _("internal error")
-
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
     content_type = models.CharField(_("content type"), max_length=255, blank=True)
@@ -190,7 +176,8 @@ class PushLog(models.Model):
         help_text=_("The Authorization header (a signature, not a secret), kept for replay."),
     )
     code = models.CharField(_("code"), max_length=8)
-    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    # The answer's reason (PUSH_PROTOCOL.md); every outcome but the throttle's, never logged.
+    reason = models.CharField(_("reason"), max_length=32, choices=LOGGED_CHOICES)
     message = models.CharField(_("message"), max_length=500, blank=True)
     app_id = models.CharField(_("app id"), max_length=64, blank=True)
     pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True)

@@ -27,8 +27,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from orders import serializers, services
 from orders.models import PayOrder, ReconciliationItem, ReconciliationRun
+from orders.push.storing import create_order
+from orders.push.validation import PushData
 from parkingops.db_routers import on_replica
 from parkingops.pcloud.client import PlatformClient, PlatformError
 from parkingops.queries import day_start, in_days
@@ -355,7 +356,7 @@ def _text(row: dict[str, Any], key: str, max_length: int) -> str:
     return text
 
 
-def _push_data(item: ReconciliationItem) -> serializers.PushData:
+def _push_data(item: ReconciliationItem) -> PushData:
     """Build the order's content from the listed payment, as a push would carry it."""
     try:
         payment = read_payment(item.payment)
@@ -365,7 +366,7 @@ def _push_data(item: ReconciliationItem) -> serializers.PushData:
         raise NotResolvable(gettext("The listed plate is empty or too long."))
     row = payment.row
     park = item.run.park
-    return serializers.PushData(
+    return PushData(
         app_id=settings.PLATFORM_APP_ID,
         park_uuid=park.park_uuid,
         park_name=park.name,
@@ -417,7 +418,7 @@ def create_missing_order(
             )
             try:
                 order = PayOrder.objects.get(
-                    pk=services.create_order(
+                    pk=create_order(
                         data,
                         entry_id=entry.pk if entry else None,
                         now=now,

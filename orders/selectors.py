@@ -7,15 +7,17 @@ exports and the ``export_orders`` command call them, so each figure is computed 
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse, TruncDate
+from django.utils.translation import gettext
 
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
-from parkingops.queries import in_days
+from parkingops.queries import day_start, in_days
 from whitelist import plates
 
 # --- Dates -----------------------------------------------------------------------------------
@@ -214,6 +216,67 @@ def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTo
 # most per request.
 SUMMARY_DEFAULT_DAYS = 7
 SUMMARY_MAX_DAYS = 366
+
+
+# The daily summary's days (the admin page and the API): the last 7 by default, 366 at most.
+SUMMARY_DEFAULT_DAYS = 7
+SUMMARY_MAX_DAYS = 366
+
+
+class SummaryRangeError(ValidationError):
+    """The days asked for break the daily summary's limits.
+
+    ``date_from`` and ``date_to`` are the days as understood, defaults filled in (None when a
+    default cannot be computed), for a form to show them again.
+    """
+
+    def __init__(self, message: str, *, date_from: date | None, date_to: date) -> None:
+        super().__init__(message)
+        self.date_from = date_from
+        self.date_to = date_to
+
+
+def _out_of_calendar(*, date_from: date | None, date_to: date) -> SummaryRangeError:
+    return SummaryRangeError(
+        gettext("Choose days between the years 1 and 9999."), date_from=date_from, date_to=date_to
+    )
+
+
+def summary_range(
+    *, date_from: date | None, date_to: date | None, today: date
+) -> tuple[date, date]:
+    """Return the daily summary's first and last day, defaults filled in, or raise
+    SummaryRangeError with the reason.
+
+    Without days: the last 7, ``today`` included; with only ``date_to``: the 7 days ending then.
+    The first day may not be after the last, the range may not exceed 366 days, and both must
+    have a midnight every database can store (not at the calendar's very ends).
+    """
+    date_to = date_to or today
+    try:
+        date_from = date_from or date_to - timedelta(days=SUMMARY_DEFAULT_DAYS - 1)
+    except OverflowError:  # 7 days before the first days of year 1
+        raise _out_of_calendar(date_from=None, date_to=date_to) from None
+    if date_from > date_to:
+        raise SummaryRangeError(
+            gettext("The first day (%(first)s) is after the last day (%(last)s).")
+            % {"first": date_from.isoformat(), "last": date_to.isoformat()},
+            date_from=date_from,
+            date_to=date_to,
+        )
+    if (date_to - date_from).days >= SUMMARY_MAX_DAYS:
+        raise SummaryRangeError(
+            gettext("Choose at most %(max)d days at once.") % {"max": SUMMARY_MAX_DAYS},
+            date_from=date_from,
+            date_to=date_to,
+        )
+    try:
+        # Days at the calendar's ends have no midnight every database can store.
+        day_start(date_from).astimezone(UTC)
+        day_start(date_to + timedelta(days=1))
+    except OverflowError:
+        raise _out_of_calendar(date_from=date_from, date_to=date_to) from None
+    return date_from, date_to
 
 
 @dataclass

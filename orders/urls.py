@@ -1,16 +1,20 @@
+"""The orders app's HTTP routes under ``/api/v1/``: the platform's push and the integration
+API's reads."""
+
 from django.urls import path, re_path
 
-from orders import views
+from orders.api import views as api
+from orders.push.views import PayOrderPushView
 
 app_name = "orders"
 
 urlpatterns = [
     # The trailing slash is optional: a platform posting without it must not get a redirect.
-    re_path(r"^push/pay-orders/?$", views.PayOrderPushView.as_view(), name="push-pay-orders"),
+    re_path(r"^push/pay-orders/?$", PayOrderPushView.as_view(), name="push-pay-orders"),
     # The integration API's reads.
-    path("orders/", views.OrderListView.as_view(), name="api-orders"),
-    path("orders/<str:pay_serial>/", views.OrderDetailView.as_view(), name="api-order"),
-    path("coupons/", views.CouponListView.as_view(), name="api-coupons"),
-    path("coupons/totals/", views.CouponTotalsView.as_view(), name="api-coupon-totals"),
-    path("summary/daily/", views.DailySummaryView.as_view(), name="api-daily-summary"),
+    path("orders/", api.OrderListView.as_view(), name="api-orders"),
+    path("orders/<str:pay_serial>/", api.OrderDetailView.as_view(), name="api-order"),
+    path("coupons/", api.CouponListView.as_view(), name="api-coupons"),
+    path("coupons/totals/", api.CouponTotalsView.as_view(), name="api-coupon-totals"),
+    path("summary/daily/", api.DailySummaryView.as_view(), name="api-daily-summary"),
 ]

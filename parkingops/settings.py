@@ -1,4 +1,4 @@
-"""Settings for ParkingOps, read from the environment (docs/deployment.md lists every setting; .env.example too)."""
+"""Settings for ParkingOps, read from the environment (docs/deployment.md lists each one)."""
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path

@@ -1,16 +1,12 @@
-"""Rate limits: the integration API's per key, and the push's refusals per source address.
-
-``API_THROTTLE_RATE`` requests per key (default 600/min).
+"""The integration API's rate limit: ``API_THROTTLE_RATE`` requests per key (default 600/min).
 
 Counted in Django's cache (per process with the default local-memory cache; configure a shared
 cache such as Redis when several processes serve the API). Staff using the API with their browser
-session are counted per user; requests with neither (the platform's push) are not counted.
+session are counted per user; requests with neither (the platform's push, whose refusals the
+orders app counts per source address) are not counted.
 """
 
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from parkingops.models import ApiKey
@@ -31,37 +27,3 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             return None
         return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-# --- Refused pushes, per source address ------------------------------------------------------
-
-# The refusals that say nothing about the platform itself: a flood of these from one address
-# is someone else. Refusals of signed pushes (invalid_field, not_whitelisted) are never counted,
-# so the real platform is not slowed for pushes it will retry anyway.
-UNAUTHENTICATED_REFUSALS = frozenset(
-    {"bad_body", "unknown_app", "bad_signature", "stale_timestamp"}
-)
-
-
-def _refusal_window(address: str) -> tuple[str, int, int]:
-    count, seconds = SimpleRateThrottle.parse_rate(None, settings.PUSH_REFUSAL_RATE)
-    window = int(time.time() // seconds)
-    return f"push-refusals:{address}:{window}", count, seconds
-
-
-def push_refusals_exceeded(address: str) -> bool:
-    """Tell whether ``address`` already sent PUSH_REFUSAL_RATE refused pushes this window."""
-    key, limit, _seconds = _refusal_window(address)
-    return cache.get(key, 0) >= limit
-
-
-def count_push_refusal(address: str, reason: str) -> None:
-    """Count a refused push against its source address, if the reason is one that counts."""
-    if reason not in UNAUTHENTICATED_REFUSALS:
-        return
-    key, _limit, seconds = _refusal_window(address)
-    cache.add(key, 0, timeout=seconds * 2)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr: start the window again
-        cache.set(key, 1, timeout=seconds * 2)

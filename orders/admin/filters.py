@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.push.outcomes import LOGGED_CHOICES
 from parkingops.adminkit import (
     ChoiceFilter,
     DateRangeFilter,
@@ -72,10 +73,17 @@ class PushCodeFilter(DistinctValuesFilter):
     field_name = "code"
 
 
-class PushReasonFilter(FieldChoicesFilter):
+class PushReasonFilter(ChoiceFilter):
+    """The logged outcomes (every push outcome but ``throttled``, which is never logged)."""
+
     title = _("reason")
-    parameter_name = field = "reason"
-    options = PushLog.Reason
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return LOGGED_CHOICES
+
+    def filter(self, queryset, value):
+        return queryset.filter(reason=value)
 
 
 class HasRelatedFilter(ChoiceFilter):

@@ -8,10 +8,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import services
 from orders.admin.base import VIEW_PERSONAL_DATA
 from orders.admin.filters import PushCodeFilter, PushLogDateRangeFilter, PushReasonFilter
 from orders.models import PushLog
+from orders.push.services import replay_push
 from parkingops.adminkit import EstimatedCountPaginator, ReadOnlyAdmin
 from parkingops.formatting import pretty_push_body
 from whitelist import plates
@@ -87,8 +87,8 @@ class PushLogAdmin(ReadOnlyAdmin):
             return
         accepted = 0
         for log in logs:
-            result = services.replay_push(log=log)
-            ok = result.code == "1001"
+            result = replay_push(log=log)
+            ok = result.acknowledged
             accepted += ok
             self.message_user(
                 request,

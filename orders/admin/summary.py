@@ -6,7 +6,7 @@ day × park × channel, with a total row; the last 7 days by default. Included b
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -49,28 +49,23 @@ class SummaryQuery:
 
         raw_from = request.GET.get("from", "").strip()
         raw_to = request.GET.get("to", "").strip()
-        # Without days: the last 7, today included; with only "to": the 7 days ending then.
-        date_to = read(raw_to) if raw_to else timezone.now().astimezone(CHINA).date()
-        if raw_from:
-            date_from = read(raw_from)
-        else:
-            date_from = (
-                date_to - timedelta(days=selectors.SUMMARY_DEFAULT_DAYS - 1) if date_to else None
-            )
+        date_from = read(raw_from) if raw_from else None
+        date_to = read(raw_to) if raw_to else None
+        days_read = not errors
         park_uuid = request.GET.get("park", "").strip()
         if park_uuid and not Park.objects.filter(park_uuid=park_uuid).exists():
             errors.append(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid})
-        if date_from and date_to:
-            if date_from > date_to:
-                errors.append(
-                    gettext("The first day (%(first)s) is after the last day (%(last)s).")
-                    % {"first": date_from.isoformat(), "last": date_to.isoformat()}
+        if days_read:
+            # The defaults and limits are the API's too: one home, selectors.summary_range.
+            try:
+                date_from, date_to = selectors.summary_range(
+                    date_from=date_from,
+                    date_to=date_to,
+                    today=timezone.now().astimezone(CHINA).date(),
                 )
-            elif (date_to - date_from).days >= selectors.SUMMARY_MAX_DAYS:
-                errors.append(
-                    gettext("Choose at most %(max)d days at once.")
-                    % {"max": selectors.SUMMARY_MAX_DAYS}
-                )
+            except selectors.SummaryRangeError as exc:
+                errors.extend(exc.messages)
+                date_from, date_to = exc.date_from, exc.date_to
         return cls(date_from, date_to, park_uuid, errors)
 
     def query_string(self) -> str:

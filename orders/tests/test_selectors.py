@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from orders import selectors
 from orders.models import MerchantCoupon, PayOrder
@@ -185,6 +186,39 @@ def test_daily_summary_keeps_parks_and_channels_apart_and_can_take_one_park():
         ("南", "A", 1),
     ]
     assert [(r.park_name, r.channel) for r in south_only.rows] == [("南", "A")]
+
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    "date_from, date_to, expected",
+    [
+        (None, None, (date(2026, 11, 24), TODAY)),
+        (None, date(2026, 11, 10), (date(2026, 11, 4), date(2026, 11, 10))),
+        (date(2026, 11, 1), None, (date(2026, 11, 1), TODAY)),
+        (date(2025, 12, 1), date(2026, 11, 30), (date(2025, 12, 1), date(2026, 11, 30))),
+    ],
+)
+def test_summary_range_fills_in_the_last_7_days(date_from, date_to, expected):
+    assert selectors.summary_range(date_from=date_from, date_to=date_to, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "date_from, date_to, message",
+    [
+        (date(2026, 11, 2), date(2026, 11, 1), "The first day (2026-11-02) is after the last"),
+        (date(2025, 11, 29), None, "Choose at most 366 days at once."),
+        (None, date(1, 1, 3), "Choose days between the years 1 and 9999."),
+        (date(9999, 12, 30), date(9999, 12, 31), "Choose days between the years 1 and 9999."),
+    ],
+)
+def test_summary_range_refuses_what_the_summary_cannot_show(date_from, date_to, message):
+    with translation.override("en"), pytest.raises(selectors.SummaryRangeError) as excinfo:
+        selectors.summary_range(date_from=date_from, date_to=date_to, today=TODAY)
+
+    assert excinfo.value.messages[0].startswith(message)
+    assert excinfo.value.date_to == (date_to or TODAY)
 
 
 @pytest.mark.skipif(

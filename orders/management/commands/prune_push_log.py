@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.services import prune_push_log
+from orders.push.services import prune_push_log
 
 
 class Command(BaseCommand):

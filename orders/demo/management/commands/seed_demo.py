@@ -1,6 +1,6 @@
 """Load the demo: parks, whitelist entries of every kind and ~300 orders, pushed like the platform.
 
-Orders go through ``orders.services.receive_push`` with signed bodies built by the simulator,
+Orders go through ``orders.push.services.receive_push`` with signed bodies built by the simulator,
 so they are validated, whitelisted, stored and logged exactly as real pushes are. Everything is
 deterministic (fixed serials, ``random.Random(SEED)``) and existing rows are left alone, so a
 second run adds nothing.
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _g
 
 from orders.demo import simulator
 from orders.models import PayOrder
-from orders.services import PushRequest, push_logger, receive_push
+from orders.push.services import PushRequest, push_logger, receive_push
 from whitelist.models import Park, WhitelistEntry
 
 SEED = 20210421
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         quiet = options["verbosity"] < 2
         with contextlib.ExitStack() as stack:
             if quiet:
-                stack.enter_context(_quiet_logger("orders.services"))
+                stack.enter_context(_quiet_logger("orders.push.services"))
                 stack.enter_context(_quiet_logger(push_logger.name))
             self._push_orders(entries, now)
 
@@ -229,7 +229,7 @@ class Command(BaseCommand):
                 now=received,
             )
             outcomes[(result.code, result.reason)] += 1
-            if result.code != "1001":
+            if not result.acknowledged:
                 failures.append(f"{serial} {params['plate']}: {result.code} {result.reason}")
                 continue
             with_discounts += bool(params["discounts"])

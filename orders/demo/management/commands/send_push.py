@@ -20,12 +20,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _g
 
 from orders.demo import simulator
+from orders.push.outcomes import Outcome
 
 PUSH_PATH = "/api/v1/push/pay-orders/"
 CHINA = ZoneInfo("Asia/Shanghai")
 _DIGITS = re.compile(r"[0-9]+")
 # Failures listed after a --count summary; the rest are only counted.
 MAX_LISTED_FAILURES = 20
+# The code of a stored push (accepted, or a duplicate of one held): the platform stops there.
+STORED = Outcome.ACCEPTED.code
 
 
 def default_url() -> str:
@@ -330,7 +333,7 @@ class Command(BaseCommand):
             raise self._unreachable(error) from None
         shown = json.dumps(answer.body, ensure_ascii=False) if answer.body else answer.message
         line = f"HTTP {answer.status} {shown}"
-        if answer.code == "1001":
+        if answer.code == STORED:
             self.stdout.write(self.style.SUCCESS(line))
             return
         self.stdout.write(self.style.ERROR(line))
@@ -389,9 +392,9 @@ class Command(BaseCommand):
         for (code, reason), number in sorted(tally.items()):
             line = f"  {code} {reason}: {number}"
             self.stdout.write(
-                self.style.SUCCESS(line) if code == "1001" else self.style.ERROR(line)
+                self.style.SUCCESS(line) if code == STORED else self.style.ERROR(line)
             )
-        failures = [(push, answer) for push, answer in answers if answer.code != "1001"]
+        failures = [(push, answer) for push, answer in answers if answer.code != STORED]
         if failures:
             self.stdout.write(_g("Failures:"))
             for push, answer in failures[:MAX_LISTED_FAILURES]:

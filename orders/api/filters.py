@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.serializers import MAX_FEN
+from orders.push.validation import MAX_FEN
 from parkingops.formatting import CHINA
 from parkingops.queries import day_start
 from whitelist.filters import PlateFilter

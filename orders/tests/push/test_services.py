@@ -1,13 +1,14 @@
-"""services.receive_push: what is stored and logged, with an injected clock."""
+"""orders.push.services.receive_push: what is stored and logged, with an injected clock."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
-from orders import services
 from orders.demo import simulator
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.push import services
+from orders.push.outcomes import PushResult
 from whitelist.models import Park
 from whitelist.tests.factories import WhitelistEntryFactory
 
@@ -42,7 +43,7 @@ def receive(app_id, secret):
         sign_with: str | None = None,
         drop: tuple[str, ...] = (),
         **fields,
-    ) -> services.PushResult:
+    ) -> PushResult:
         fields.setdefault("pay_time_ms", PAY_TIME_MS)
         # build_push draws a fresh parking serial; a retry must carry the same one.
         fields.setdefault("parking_serial", "591668151763415041")

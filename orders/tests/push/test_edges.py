@@ -144,7 +144,7 @@ def test_a_connection_lost_mid_request_answers_1503_and_the_next_request_reconne
 ):
     if connection.vendor != "postgresql":
         pytest.skip("a server-side disconnect needs a database server (runs on PostgreSQL)")
-    from orders import services
+    from orders.push import services
 
     real = services.find_valid_entry_id
 

@@ -1,0 +1,179 @@
+"""The integration API's reads: one thin view per endpoint, the work is in selectors.
+
+Orders, merchant coupons, their totals per store and the daily summary, each also as the
+admin's CSV (``?format=csv``).
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import exports, selectors
+from orders.api import filters, serializers
+from orders.models import MerchantCoupon, PayOrder
+from parkingops import tabular
+from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
+
+VIEW_PERSONAL_DATA = "orders.view_personal_data"
+EXPORT_ORDERS = "orders.export_orders"
+
+
+def _unmask(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.has_perm(VIEW_PERSONAL_DATA))
+
+
+CSV_RESPONSE = OpenApiResponse(
+    OpenApiTypes.BINARY,
+    description=_(
+        "With ?format=csv: the admin's CSV export of the whole filtered list (UTF-8 with BOM), "
+        "streamed; needs orders.export_orders."
+    ),
+)
+
+
+class UnmaskContextMixin:
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "unmask": _unmask(self.request)}
+
+
+@extend_schema(
+    summary=_("List pay orders"),
+    description=_(
+        "Newest first by default, with their discounts and merchant coupons. Paged by cursor: "
+        "follow “next”. Amounts in fen, times ISO-8601 with offset."
+    ),
+    responses={
+        (200, "application/json"): serializers.OrderSerializer(many=True),
+        (200, "text/csv"): CSV_RESPONSE,
+    },
+)
+class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+    queryset = PayOrder.objects.all()
+    serializer_class = serializers.OrderSerializer
+    filterset_class = filters.OrderFilter
+    pagination_class = KeysetPagination
+    csv_permission = EXPORT_ORDERS
+    orderings = {
+        "-pay_time": ("-pay_time", "-pk"),
+        "pay_time": ("pay_time", "pk"),
+        "-pay_value": ("-pay_value", "-pk"),
+        "pay_value": ("pay_value", "pk"),
+    }
+    default_ordering = "-pay_time"
+
+    def paginate_queryset(self, queryset):
+        # Three queries a page, whatever its size: the orders (with their park), then all
+        # their discounts and all their coupons.
+        queryset = queryset.select_related("park").prefetch_related("discounts", "mcoupons")
+        return super().paginate_queryset(queryset)
+
+    def csv_response(self, queryset):
+        first, last = filters.export_days(
+            self.filterset_class(self.request.query_params, queryset=queryset.none())
+        )
+        return tabular.csv_response(
+            exports.orders_csv(queryset, unmask=_unmask(self.request)),
+            exports.export_filename("orders", first, last),
+        )
+
+
+@extend_schema(summary=_("One pay order, by its pay serial"))
+class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
+    queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
+    serializer_class = serializers.OrderSerializer
+    lookup_field = "pay_serial"
+
+    def get_object(self):
+        value = self.kwargs[self.lookup_field]
+        if len(value) > 64 or "\x00" in value:  # no such serial; PostgreSQL refuses NUL
+            raise Http404
+        return super().get_object()
+
+
+@extend_schema(
+    summary=_("List merchant coupons"),
+    description=_("Newest first, with their order's pay serial, time, park and plate."),
+    responses={
+        (200, "application/json"): serializers.CouponListSerializer(many=True),
+        (200, "text/csv"): CSV_RESPONSE,
+    },
+)
+class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+    queryset = MerchantCoupon.objects.all()
+    serializer_class = serializers.CouponListSerializer
+    filterset_class = filters.CouponFilter
+    pagination_class = KeysetPagination
+    csv_permission = EXPORT_ORDERS
+    # As the admin's coupon list: by primary key, newest first.
+    orderings = {"-pk": ("-pk",)}
+    default_ordering = "-pk"
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(queryset.select_related("order__park"))
+
+    def csv_response(self, queryset):
+        first, last = filters.export_days(
+            self.filterset_class(self.request.query_params, queryset=queryset.none())
+        )
+        return tabular.csv_response(
+            exports.coupons_csv(queryset), exports.export_filename("coupons", first, last)
+        )
+
+
+@extend_schema(
+    summary=_("Merchant coupon totals per store"),
+    description=_(
+        "The count and face value of the filtered coupons per store and coupon type: what the "
+        "car park bills each merchant for the period. One query, not paged."
+    ),
+    filters=True,
+    responses=serializers.StoreTotalsSerializer,
+)
+class CouponTotalsView(generics.GenericAPIView):
+    queryset = MerchantCoupon.objects.all()
+    filterset_class = filters.CouponFilter
+    serializer_class = serializers.StoreTotalsSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        coupons = self.filter_queryset(self.get_queryset())
+        totals = selectors.coupon_totals_by_store(coupons=coupons)
+        return Response(self.get_serializer({"results": totals}).data)
+
+
+@extend_schema(
+    summary=_("Daily summary per day, park and channel"),
+    description=_(
+        "The admin's daily summary: per China-time day × park × channel the orders, amount "
+        "paid, discount relief and merchant coupons, with a total row. The same parameters, "
+        "defaults (the last 7 days) and limits (366 days) as the admin page."
+    ),
+    parameters=[serializers.SummaryQuerySerializer],
+    responses={
+        (200, "application/json"): serializers.DailySummarySerializer,
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description=_("With ?format=csv: the admin's summary CSV; needs orders.export_orders."),
+        ),
+    },
+)
+class DailySummaryView(CsvFormatMixin, APIView):
+    queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
+    csv_permission = EXPORT_ORDERS
+
+    def get(self, request: Request):
+        if self.wants_csv():
+            self.check_csv_permission(request)
+        query = serializers.SummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        summary = selectors.daily_summary(**query.validated_data)
+        if self.wants_csv():
+            filename = exports.export_filename("daily_summary", summary.date_from, summary.date_to)
+            return tabular.csv_response(exports.summary_csv(summary), filename)
+        return Response(serializers.DailySummarySerializer(summary).data)

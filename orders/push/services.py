@@ -1,0 +1,237 @@
+"""Writes: receiving a pay-order push (PUSH_PROTOCOL.md), replaying a logged one, pruning the
+push log.
+
+``receive_push`` is the one call chain: the source address, reading the body
+(``decoding``), the app id, signature and timestamp (here), the fields (``validation``), the
+whitelist, storing (``storing``), then the push log row and the JSON log line.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone, translation
+
+from orders.models import PushLog
+from orders.push import decoding, storing, validation
+from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
+from orders.push.validation import PushData
+from parkingops.netaddr import in_networks
+from parkingops.pcloud import signing
+from whitelist.selectors import find_valid_entry_id
+
+logger = logging.getLogger(__name__)
+# One JSON line per push on stdout (settings.LOGGING), for the log collector.
+push_logger = logging.getLogger("parkingops.push")
+
+LOG_BODY_BYTES = 64 * 1024
+UNAVAILABLE = PushResult(Outcome.UNAVAILABLE, "database unavailable, retry later")
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What arrived over HTTP, before anything is trusted."""
+
+    body: bytes
+    content_type: str = ""
+    authorization: str = ""
+    remote_addr: str = ""
+    # A replay from the push log is late by design: its signature is checked again, its
+    # timestamp is not (it would always be stale once PUSH_TIMESTAMP_TOLERANCE is on).
+    is_replay: bool = False
+
+
+class Refusal(Exception):
+    """A push refused at one of the protocol's steps."""
+
+    def __init__(self, outcome: Outcome, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.result = PushResult(outcome, message, status_override=status)
+
+
+def _clip(value: Any, length: int) -> str:
+    """Turn a logged value into text that fits its column (NUL-free, for PostgreSQL)."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return text.replace("\x00", "\ufffd")[:length]
+
+
+def _authenticate(payload: Mapping[str, Any], request: PushRequest, now: datetime) -> None:
+    """Steps 2 to 4: the app id, the signature and (when enabled) the timestamp."""
+    app_id = payload.get("app_id")
+    if not isinstance(app_id, str) or not app_id or app_id != settings.PLATFORM_APP_ID:
+        raise Refusal(Outcome.UNKNOWN_APP, "app_id is missing or unknown")
+
+    secrets = settings.PLATFORM_APP_SECRET
+    sign_type = payload.get("sign_type")
+    if sign_type not in (None, "") and (
+        not isinstance(sign_type, str) or sign_type.upper() != "MD5"
+    ):
+        raise Refusal(Outcome.BAD_SIGNATURE, "sign_type must be MD5")
+    signature = payload.get("sign")
+    if signature not in (None, ""):
+        valid = signing.verify_params(payload, signature, secrets)
+    elif request.authorization:
+        valid = signing.verify_body(request.body, request.authorization, secrets)
+    else:
+        raise Refusal(Outcome.BAD_SIGNATURE, "the signature is missing")
+    if not valid:
+        raise Refusal(Outcome.BAD_SIGNATURE, "the signature does not match")
+
+    tolerance = settings.PUSH_TIMESTAMP_TOLERANCE
+    if tolerance > 0 and not request.is_replay:
+        stamp = payload.get("timestamp")
+        try:
+            sent = int(stamp) if not isinstance(stamp, bool) else None
+        except (TypeError, ValueError):
+            sent = None
+        if sent is None or abs(now.timestamp() * 1000 - sent) > tolerance * 1000:
+            raise Refusal(
+                Outcome.STALE_TIMESTAMP,
+                f"timestamp is missing or more than {tolerance} s away from now",
+            )
+
+
+def _store(data: PushData, log: PushLog, started: float) -> PushResult:
+    """Steps 6 and 7: the whitelist, then the order, its discounts and coupons, at once."""
+    entry_id = find_valid_entry_id(plate=data.plate, park_uuid=data.park_uuid, at=data.pay_time)
+    if entry_id is None:
+        # An order we already hold is always acknowledged, even if its plate has since left
+        # the whitelist: otherwise the platform would retry it for ever.
+        held = storing.held_order(data)
+        if held is not None and held.acknowledged:
+            return held
+        raise Refusal(Outcome.NOT_WHITELISTED, "plate is not on a valid whitelist entry")
+    # The log row is written with the order: fill it in as accepted before the write.
+    _fill_log(log, storing.ACCEPTED, started)
+    return storing.store_once(data, entry_id=entry_id, log=log)
+
+
+def _fill_log(log: PushLog, result: PushResult, started: float) -> None:
+    """Write the answer and the time taken so far into the push's log row (not saved)."""
+    log.code = result.code
+    log.reason = result.reason
+    log.message = _clip(result.message, 500)
+    log.order_id = result.order_id
+    log.duration_ms = round((time.monotonic() - started) * 1000)
+
+
+def _save_log(log: PushLog, result: PushResult, started: float) -> None:
+    _fill_log(log, result, started)
+    log.save(force_insert=True)
+
+
+def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushResult:
+    """Verify, validate and store one push, log it, and return the protocol's answer.
+
+    Nothing half-stored survives a refusal: the order, its discounts and coupons are written
+    in one transaction, and the log row is written either inside it (accepted) or after it.
+    """
+    started = time.monotonic()
+    now = now or timezone.now()
+    log = PushLog(
+        received_at=now,
+        remote_addr=_clip(request.remote_addr, 64),
+        content_type=_clip(request.content_type, 255),
+        body=_clip(request.body[:LOG_BODY_BYTES].decode("utf-8", errors="replace"), 10**6),
+        authorization=_clip(request.authorization, 255),
+    )
+    try:
+        allowed = settings.PUSH_ALLOWED_IPS
+        if allowed and not request.is_replay and not in_networks(request.remote_addr, allowed):
+            raise Refusal(Outcome.ADDRESS_NOT_ALLOWED, "source address not allowed")
+        try:
+            payload = decoding.decode_body(request.body, request.content_type)
+        except decoding.BadBody as exc:
+            status = BODY_TOO_LARGE_STATUS if exc.too_large else None
+            raise Refusal(Outcome.BAD_BODY, str(exc), status=status) from None
+        log.app_id = _clip(payload.get("app_id"), 64)
+        log.pay_serial = _clip(payload.get("pay_serial"), 64)
+        log.plate = _clip(payload.get("plate"), 64)
+        _authenticate(payload, request, now)
+        try:
+            # The answer's message is English for the platform (PUSH_PROTOCOL.md), whatever
+            # language LocaleMiddleware chose: DRF's own messages would come out in Chinese.
+            with translation.override("en"):
+                data = validation.validate_push(payload, now=now)
+        except validation.InvalidField as exc:
+            raise Refusal(Outcome.INVALID_FIELD, str(exc)[:500]) from None
+        log.plate = data.plate
+        result = _store(data, log, started)
+    except Refusal as refusal:
+        result = refusal.result
+    except (OperationalError, InterfaceError):
+        logger.warning("push: database unavailable", exc_info=True)
+        result = UNAVAILABLE
+    except Exception:
+        logger.exception("push: unexpected error")
+        result = PushResult(Outcome.INTERNAL_ERROR, "internal error, retry later")
+
+    if result.outcome is not Outcome.ACCEPTED:
+        # An accepted push's log row was committed with its order; any other outcome (even
+        # one whose order transaction failed on commit) is logged now, on its own.
+        log.pk = None
+        try:
+            _save_log(log, result, started)
+        except DatabaseError:
+            # The raw push is always logged: when the database cannot take it, the process
+            # log does. The body carries a signature, never a secret.
+            logger.error(
+                "push: could not write the push log; code=%s reason=%s body=%r",
+                result.code,
+                result.reason,
+                log.body,
+                exc_info=True,
+            )
+            if not result.acknowledged:
+                result = UNAVAILABLE
+    if push_logger.isEnabledFor(logging.INFO):
+        push_logger.info(
+            json.dumps(
+                {
+                    "time": log.received_at.isoformat(),
+                    "event": "push",
+                    "pay_serial": log.pay_serial,
+                    "code": result.code,
+                    "reason": result.reason,
+                    "duration_ms": log.duration_ms,
+                    "remote_addr": log.remote_addr,
+                },
+                ensure_ascii=False,
+            )
+        )
+    return result
+
+
+def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
+    """Run a logged push's body again through ``receive_push``; the result is a new log row."""
+    return receive_push(
+        request=PushRequest(
+            body=log.body.encode("utf-8"),
+            content_type=log.content_type,
+            authorization=log.authorization,
+            remote_addr="replay",
+            is_replay=True,
+        ),
+        now=now,
+    )
+
+
+def prune_push_log(*, before: datetime, batch_size: int = 10_000) -> int:
+    """Delete log rows received before ``before`` that produced no order; return how many.
+
+    Rows that point at an order are its history and stay. The delete goes in batches, each
+    its own short transaction, so a large prune never holds long locks on the log.
+    """
+    deleted = 0
+    stale = PushLog.objects.filter(received_at__lt=before, order__isnull=True)
+    while True:
+        ids = list(stale.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += PushLog.objects.filter(pk__in=ids).delete()[0]

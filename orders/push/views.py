@@ -1,0 +1,73 @@
+"""The push endpoint: one thin view; the work is ``services.receive_push``'s."""
+
+import logging
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from orders.push import decoding, schema, services, throttling
+from parkingops import RAW_CONTENT_TYPE
+from parkingops.netaddr import client_address
+
+logger = logging.getLogger(__name__)
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """Always answer JSON: the platform's Accept header must never turn a push into a 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class PayOrderPushView(APIView):
+    """Receive the platform's pay-order push (PUSH_PROTOCOL.md)."""
+
+    authentication_classes = ()
+    permission_classes = ()
+    throttle_classes = ()  # the platform is never rate-limited: a refused push is retried
+    parser_classes = ()  # the service reads the raw body itself: the header signature needs it
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        operation_id="push_pay_order",
+        summary=_("Receive a pay order pushed by the platform"),
+        description=schema.PUSH_DESCRIPTION,
+        tags=["push"],
+        auth=[],
+        request={
+            "application/x-www-form-urlencoded": schema.PushFormSerializer,
+            "application/json": schema.PushJsonSerializer,
+        },
+        responses=schema.push_responses(),
+    )
+    def post(self, request: Request) -> JsonResponse:
+        address = client_address(request.META, trusted_proxies=settings.TRUSTED_PROXIES)
+        if throttling.push_refusals_exceeded(address):
+            # Not logged row by row: that is the point (a flood must not fill the push log).
+            logger.warning("push: refusals from %s over PUSH_REFUSAL_RATE, answering 429", address)
+            throttled = throttling.THROTTLED
+            return JsonResponse(throttled.as_json(), status=throttled.status)
+        stream = request.stream
+        # One byte past the limit is enough to tell a too-large body; the rest is not read.
+        body = stream.read(decoding.MAX_BODY_BYTES + 1) if stream is not None else b""
+        result = services.receive_push(
+            request=services.PushRequest(
+                body=body,
+                # parkingops.wsgi keeps a header Django could not parse here, for the log row.
+                content_type=request.META.get(
+                    RAW_CONTENT_TYPE, request.META.get("CONTENT_TYPE", "")
+                ),
+                authorization=request.META.get("HTTP_AUTHORIZATION", ""),
+                remote_addr=address,
+            )
+        )
+        throttling.count_push_refusal(address, result.outcome)
+        return JsonResponse(result.as_json(), status=result.status)
