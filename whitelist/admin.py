@@ -17,10 +17,12 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from whitelist import plates, selectors, services
+from whitelist import plates, selectors
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import COLUMNS, EXPORT_ONLY, ExcelCSV, WhitelistEntryResource
+from whitelist.services import entries
+from whitelist.services import sync as platform_sync
 
 # Colours of the status column, from Django admin's own palette.
 STATUS_COLOURS = {
@@ -234,15 +236,9 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service, which also syncs the plate after the transaction commits.
-        services.save_entry(entry=obj, user=request.user)
-        if not obj.is_active:
-            return
-        overlaps = list(selectors.overlapping_entries(entry=obj).order_by("valid_from")[:6])
-        if overlaps:
-            windows = "; ".join(
-                f"{_china_time(other.valid_from)} – {_china_time(other.valid_until)}"
-                for other in overlaps[:5]
-            )
+        entries.save_entry(entry=obj, user=request.user)
+        windows = selectors.describe_overlaps(entry=obj)
+        if windows:
             messages.warning(
                 request,
                 _(
@@ -250,20 +246,20 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
                     "whose validity overlaps this one: %(windows)s. Check whether one of them "
                     "should be changed or disabled."
                 )
-                % {"plate": obj.plate, "windows": windows + (" …" if len(overlaps) > 5 else "")},
+                % {"plate": obj.plate, "windows": windows},
             )
 
     def delete_model(self, request, obj):
-        services.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
+        entries.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        services.delete_entries(entries=queryset)
+        entries.delete_entries(entries=queryset)
 
     # --- bulk actions ------------------------------------------------------------------------
 
     @admin.action(description=gettext_lazy("Enable selected entries"), permissions=["change"])
     def enable_entries(self, request, queryset):
-        result = services.set_entries_active(entries=queryset, active=True, user=request.user)
+        result = entries.set_entries_active(entries=queryset, active=True, user=request.user)
         self.message_user(
             request,
             ngettext(
@@ -277,7 +273,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Disable selected entries"), permissions=["change"])
     def disable_entries(self, request, queryset):
-        result = services.set_entries_active(entries=queryset, active=False, user=request.user)
+        result = entries.set_entries_active(entries=queryset, active=False, user=request.user)
         self.message_user(
             request,
             ngettext(
@@ -300,7 +296,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
             try:
                 if form.cleaned_data["valid_until"] is not None:
                     valid_until = form.cleaned_data["valid_until"]
-                    result = services.set_valid_until(
+                    result = entries.set_valid_until(
                         entries=queryset, valid_until=valid_until, user=request.user
                     )
                     message = ngettext(
@@ -310,7 +306,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
                     ) % {"changed": result.changed, "until": _china_time(valid_until)}
                 else:
                     days = form.cleaned_data["extend_days"]
-                    result = services.extend_valid_until(
+                    result = entries.extend_valid_until(
                         entries=queryset, days=days, user=request.user
                     )
                     message = ngettext(
@@ -353,8 +349,8 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
         """Send the selected entries' plates to the platform now."""
         plates = queryset.order_by().values_list("plate", flat=True).distinct()
         try:
-            report = services.sync_now(plates=plates)
-        except services.PlatformNotConfigured:
+            report = platform_sync.sync_now(plates=plates)
+        except platform_sync.PlatformNotConfigured:
             self.message_user(
                 request,
                 _(

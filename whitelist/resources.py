@@ -19,8 +19,9 @@ from import_export.formats import base_formats
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from parkingops.tabular import FORMULA_PREFIXES, escape_formula
-from whitelist import plates, selectors, services
+from whitelist import plates, selectors
 from whitelist.models import WhitelistEntry
+from whitelist.services import sync as services
 
 # column: (Chinese header, other accepted headers). Exports head the columns with the Chinese
 # name for Chinese users and the column name otherwise; imports accept any of them, whatever
