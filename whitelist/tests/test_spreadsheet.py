@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from whitelist.spreadsheet import (
     FileRefused,
@@ -15,6 +15,12 @@ from whitelist.spreadsheet import (
     read_text,
     read_yes_no,
 )
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 def china(text: str) -> datetime:
