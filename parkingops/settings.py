@@ -1,48 +1,31 @@
 """Settings for ParkingOps, read from the environment (docs/deployment.md lists each one)."""
 
-from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.env import (
+    env_bool,
+    env_cache,
+    env_database,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_secret,
+    env_str,
+    read_dotenv,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 # A local .env is a developer convenience; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+read_dotenv(BASE_DIR / ".env")
 
+DEBUG = env_bool("DEBUG", default=False)
 
-def _env_bool(name: str, default: bool) -> bool:
-    """Read a boolean, refusing anything that is not clearly yes or no."""
-    raw = env.str(name, default="").strip().lower()
-    if raw == "":
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}.")
-
-
-def _env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    """Read a non-negative integer, refusing anything else."""
-    raw = env.str(name, default="").strip()
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}.") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be ≥ {minimum}, got {value}.")
-    return value
-
-
-DEBUG = _env_bool("DEBUG", default=False)
-
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -50,7 +33,7 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 # A checkout has templates/ and locale/ at its top; a wheel carries them inside the package
 # (setup.py's build step copies them to parkingops/bundled/).
@@ -109,7 +92,7 @@ TEMPLATES = [
 
 # The embedded default is a SQLite file beside manage.py; production sets DATABASE_URL.
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent pushes must not fail with "database is locked": WAL lets readers run beside
@@ -126,18 +109,23 @@ else:
     # Persistent connections: opening one per request cost most of the push's throughput.
     # The health check replaces a connection that died (a database restart) at the start of
     # the next request; a request that loses it midway answers 1503.
-    DATABASES["default"].setdefault("CONN_MAX_AGE", _env_int("CONN_MAX_AGE", 60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # An optional read replica for the heavy reads (exports, summaries, reconciliation lists):
 # parkingops.db_routers sends only reads marked with heavy_reads() there.
 READ_REPLICA = None
-if env.str("DATABASE_REPLICA_URL", default=""):
+_replica = env_database("DATABASE_REPLICA_URL")
+if _replica is not None:
     READ_REPLICA = "replica"
-    DATABASES[READ_REPLICA] = env.db_url("DATABASE_REPLICA_URL")
-    DATABASES[READ_REPLICA].setdefault("CONN_MAX_AGE", _env_int("CONN_MAX_AGE", 60))
+    DATABASES[READ_REPLICA] = _replica
+    DATABASES[READ_REPLICA].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60))
     DATABASES[READ_REPLICA]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ["parkingops.db_routers.HeavyReadRouter"]
+
+# The cache: this process's memory by default; Redis (redis://host:6379/0) shares it between
+# the workers and servers.
+CACHES = {"default": env_cache("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,32 +165,21 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Production: HTTPS, behind a TLS proxy or not (docs/deployment.md) ---------------------
 # Secure by default when DEBUG is off; each can be switched off by the environment, e.g. for
 # a plain-HTTP deployment on a private network.
-SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # The load balancer's health probe speaks plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # Joining the browsers' preload list binds the whole domain for months: the operator's call,
 # so off by default and its deploy-check reminder silenced.
-SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # Opt-in, and only behind a proxy that sets the header itself (otherwise clients could).
-if _env_bool("SECURE_PROXY_SSL_HEADER", default=False):
+if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-
-
-def _env_rate(name: str, default: str) -> str:
-    """Read a DRF throttle rate such as ``600/min``: a count, a slash, s/min/hour/day."""
-    raw = env.str(name, default="").strip() or default
-    count, _slash, period = raw.partition("/")
-    if not (count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}):
-        raise ImproperlyConfigured(
-            f"{name} must be requests per period such as 600/min or 10/s, got {raw!r}."
-        )
-    return raw
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 
 # --- The integration API (docs/api.md) ----------------------------------------------------
@@ -221,7 +198,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.
-API_THROTTLE_RATE = _env_rate("API_THROTTLE_RATE", "600/min")
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "600/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ParkingOps API",
@@ -242,38 +219,24 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- The platform (P云) -------------------------------------------------------------------
-PLATFORM_APP_ID = env.str("PLATFORM_APP_ID", default="")
+PLATFORM_APP_ID = env_str("PLATFORM_APP_ID")
 # Several secrets may be valid at once while a secret is rotated; the first one signs.
-PLATFORM_APP_SECRET = [s.strip() for s in env.str("PLATFORM_APP_SECRET", default="").split(",")]
-PLATFORM_APP_SECRET = [s for s in PLATFORM_APP_SECRET if s]
-PUSH_TIMESTAMP_TOLERANCE = _env_int("PUSH_TIMESTAMP_TOLERANCE", 0)
-
-
-def _env_networks(name: str) -> list[IPv4Network | IPv6Network]:
-    """Read a comma-separated list of addresses or CIDR networks, refusing a bad one."""
-    networks = []
-    for item in env.list(name, default=[]):
-        try:
-            networks.append(ip_network(item.strip(), strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name} must list IP addresses or CIDR networks, got {item!r}."
-            ) from None
-    return networks
+PLATFORM_APP_SECRET = env_list("PLATFORM_APP_SECRET", secret=True)
+PUSH_TIMESTAMP_TOLERANCE = env_int("PUSH_TIMESTAMP_TOLERANCE", 0)
 
 
 # Only these source addresses may push (empty: any). The platform publishes its egress IPs.
-PUSH_ALLOWED_IPS = _env_networks("PUSH_ALLOWED_IPS")
+PUSH_ALLOWED_IPS = env_networks("PUSH_ALLOWED_IPS")
 # Proxies whose X-Forwarded-For is believed (empty: none; the socket's address is the client).
-TRUSTED_PROXIES = _env_networks("TRUSTED_PROXIES")
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 # Pushes refused for their body, app id, signature or timestamp, per source address: past
 # this rate the address gets 429 without a log row, so a flood cannot fill the push log.
-PUSH_REFUSAL_RATE = _env_rate("PUSH_REFUSAL_RATE", "60/min")
+PUSH_REFUSAL_RATE = env_rate("PUSH_REFUSAL_RATE", "60/min")
 # The platform's open API (whitelist sync, payment list). No default: nothing reaches the
 # internet unless a deployment says so; the demo points it at the local fake platform.
-PLATFORM_API_BASE = env.str("PLATFORM_API_BASE", default="")
-PLATFORM_API_TIMEOUT = _env_int("PLATFORM_API_TIMEOUT", 10, minimum=1)
-PLATFORM_API_RETRIES = _env_int("PLATFORM_API_RETRIES", 3)
+PLATFORM_API_BASE = env_str("PLATFORM_API_BASE")
+PLATFORM_API_TIMEOUT = env_int("PLATFORM_API_TIMEOUT", 10, minimum=1)
+PLATFORM_API_RETRIES = env_int("PLATFORM_API_RETRIES", 3)
 
 LOGGING = {
     "version": 1,
@@ -295,7 +258,12 @@ LOGGING = {
             "stream": "ext://sys.stdout",
         },
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_str(
+            "LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "parkingops.push": {"handlers": ["json_lines"], "propagate": False},

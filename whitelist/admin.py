@@ -1,27 +1,28 @@
-"""The operations staff's whitelist: list, search, filters, bulk actions, import/export, history,
-and each plate's sync with the platform."""
+"""The operations staff's whitelist: list, search, filters, bulk actions, import (pages in
+``admin_import``) and export, history, and each plate's sync with the platform."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportMixin
 from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
-from whitelist import plates, selectors, services
+from whitelist import plates, selectors
+from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
-from whitelist.resources import COLUMNS, EXPORT_ONLY, ExcelCSV, WhitelistEntryResource
+from whitelist.resources import ExcelCSV, WhitelistEntryResource
+from whitelist.services import entries
+from whitelist.services import sync as platform_sync
 
 # Colours of the status column, from Django admin's own palette.
 STATUS_COLOURS = {
@@ -109,7 +110,7 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
     form = WhitelistEntryForm
     list_display = [
         "plate",
@@ -139,12 +140,12 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
     ]
     readonly_fields = ["created_at", "updated_at", "sync_detail"]
 
-    # django-import-export
+    # The export (django-import-export); the import is WhitelistImportMixin's.
     resource_classes = [WhitelistEntryResource]
-    import_formats = [ExcelCSV, XLSX]
     export_formats = [ExcelCSV, XLSX]
     export_form_class = ExportForm
-    import_template_name = "admin/whitelist/whitelistentry/import.html"
+    # The changelist's buttons: Import (ours) and Export.
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
 
     # --- list --------------------------------------------------------------------------------
 
@@ -235,15 +236,9 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the service, which also syncs the plate after the transaction commits.
-        services.save_entry(entry=obj, user=request.user)
-        if not obj.is_active:
-            return
-        overlaps = list(selectors.overlapping_entries(entry=obj).order_by("valid_from")[:6])
-        if overlaps:
-            windows = "; ".join(
-                f"{_china_time(other.valid_from)} – {_china_time(other.valid_until)}"
-                for other in overlaps[:5]
-            )
+        entries.save_entry(entry=obj, user=request.user)
+        windows = selectors.describe_overlaps(entry=obj)
+        if windows:
             messages.warning(
                 request,
                 _(
@@ -251,20 +246,20 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
                     "whose validity overlaps this one: %(windows)s. Check whether one of them "
                     "should be changed or disabled."
                 )
-                % {"plate": obj.plate, "windows": windows + (" …" if len(overlaps) > 5 else "")},
+                % {"plate": obj.plate, "windows": windows},
             )
 
     def delete_model(self, request, obj):
-        services.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
+        entries.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        services.delete_entries(entries=queryset)
+        entries.delete_entries(entries=queryset)
 
     # --- bulk actions ------------------------------------------------------------------------
 
     @admin.action(description=gettext_lazy("Enable selected entries"), permissions=["change"])
     def enable_entries(self, request, queryset):
-        result = services.set_entries_active(entries=queryset, active=True, user=request.user)
+        result = entries.set_entries_active(entries=queryset, active=True, user=request.user)
         self.message_user(
             request,
             ngettext(
@@ -278,7 +273,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     @admin.action(description=gettext_lazy("Disable selected entries"), permissions=["change"])
     def disable_entries(self, request, queryset):
-        result = services.set_entries_active(entries=queryset, active=False, user=request.user)
+        result = entries.set_entries_active(entries=queryset, active=False, user=request.user)
         self.message_user(
             request,
             ngettext(
@@ -301,7 +296,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
             try:
                 if form.cleaned_data["valid_until"] is not None:
                     valid_until = form.cleaned_data["valid_until"]
-                    result = services.set_valid_until(
+                    result = entries.set_valid_until(
                         entries=queryset, valid_until=valid_until, user=request.user
                     )
                     message = ngettext(
@@ -311,7 +306,7 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
                     ) % {"changed": result.changed, "until": _china_time(valid_until)}
                 else:
                     days = form.cleaned_data["extend_days"]
-                    result = services.extend_valid_until(
+                    result = entries.extend_valid_until(
                         entries=queryset, days=days, user=request.user
                     )
                     message = ngettext(
@@ -354,8 +349,8 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
         """Send the selected entries' plates to the platform now."""
         plates = queryset.order_by().values_list("plate", flat=True).distinct()
         try:
-            report = services.sync_now(plates=plates)
-        except services.PlatformNotConfigured:
+            report = platform_sync.sync_now(plates=plates)
+        except platform_sync.PlatformNotConfigured:
             self.message_user(
                 request,
                 _(
@@ -406,43 +401,8 @@ class WhitelistEntryAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     # --- import / export ---------------------------------------------------------------------
 
-    def has_import_permission(self, request):
-        # Importing adds and changes entries; without this override any staff user who can
-        # open the admin could import (IMPORT_EXPORT_IMPORT_PERMISSION_CODE is unset).
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
     def has_export_permission(self, request):
         return self.has_view_permission(request)
-
-    def get_import_data_kwargs(self, **kwargs):
-        # Nothing is written while any row is invalid, even if the data changed between the
-        # preview and the confirmation.
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
-
-    def get_import_context_data(self, **kwargs):
-        context = super().get_import_context_data(**kwargs)
-        context["column_labels"] = WhitelistEntryResource().get_column_labels()
-        context["columns"] = [
-            (column, chinese)
-            for column, (chinese, _others) in COLUMNS.items()
-            if column not in EXPORT_ONLY
-        ]
-        return context
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            # Only reachable when the data changed after the preview; it was rolled back.
-            messages.error(
-                request,
-                _(
-                    "Nothing was imported: some rows are no longer valid. Upload the file again "
-                    "to see which."
-                ),
-            )
-            return HttpResponseRedirect(
-                reverse("admin:whitelist_whitelistentry_import", current_app=self.admin_site.name)
-            )
-        return super().process_result(result, request)
 
     def get_export_filename(self, request, queryset, file_format):
         return f"whitelist-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from whitelist import plates, selectors
 from whitelist.models import WhitelistEntry
-from whitelist.services import MAX_EXTENSION_DAYS
+from whitelist.services.entries import MAX_EXTENSION_DAYS
 
 
 class ParkWidget(forms.MultiWidget):

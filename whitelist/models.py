@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from parkingops.pcloud.client import STATUS_DELETE, STATUS_DISABLE, STATUS_ENABLE
 from whitelist import plates
 
 
@@ -22,11 +23,17 @@ class Status(models.TextChoices):
     DISABLED = "disabled", _("Disabled")
 
 
+# The whitelist's validity rule, written here once in its two forms: ``status_q`` for SQL
+# and ``WhitelistEntry.status_at`` for an entry in hand (tests check they agree). The push's
+# check (``selectors.valid_entries``) and the platform's wanted status both filter on
+# ``status_q(Status.ACTIVE, ...)``.
+
+
 def status_q(status: str, *, at: datetime) -> Q:
     """Return the filter selecting entries in ``status`` at ``at``, for use in SQL.
 
-    The conditions mirror ``WhitelistEntry.status_at`` and ``find_valid_entry``: "active" is
-    exactly what the push would accept at ``at`` (ignoring the park).
+    The conditions mirror ``WhitelistEntry.status_at``: "active" is exactly what the push
+    would accept at ``at`` (ignoring the park).
     """
     if status == Status.DISABLED:
         return Q(is_active=False)
@@ -178,9 +185,11 @@ class PlateSync(models.Model):
         FAILED = "failed", _("Sync failed")
 
     class PlatformStatus(models.IntegerChoices):
-        ENABLED = 1, _("Enabled")
-        DISABLED = 0, _("Disabled")
-        REMOVED = -1, _("Removed")
+        """The platform's whitelist statuses (its codes live in ``pcloud.client``), labelled."""
+
+        ENABLED = STATUS_ENABLE, _("Enabled")
+        DISABLED = STATUS_DISABLE, _("Disabled")
+        REMOVED = STATUS_DELETE, _("Removed")
 
     plate = models.CharField(_("plate"), max_length=plates.MAX_LENGTH, unique=True)
     wanted_status = models.SmallIntegerField(

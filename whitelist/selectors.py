@@ -5,23 +5,25 @@ from datetime import datetime
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from parkingops.iterables import chunked
+from parkingops.pcloud.client import STATUS_DISABLE, STATUS_ENABLE
 from whitelist.models import Park, PlateSync, Status, WhitelistEntry, status_q
 
 
 def valid_entries(*, plate: str, park_uuid: str, at: datetime) -> QuerySet[WhitelistEntry]:
     """Return the entries that let ``plate`` pay at ``park_uuid`` at ``at``, best first.
 
-    The protocol's whitelist rule, in one place. ``plate`` must already be normalised. An
+    The protocol's whitelist rule: an active entry (``status_q``) for the plate, scoped to the
+    park or to all parks. ``plate`` must already be normalised. An
     entry scoped to the park comes before an all-parks entry, so an order records the most
     specific reason it was let in.
     """
     return WhitelistEntry.objects.filter(
         Q(park_uuid="") | Q(park_uuid=park_uuid),
-        Q(valid_until__isnull=True) | Q(valid_until__gt=at),
+        status_q(Status.ACTIVE, at=at),
         plate=plate,
-        is_active=True,
-        valid_from__lte=at,
     ).order_by("-park_uuid", "valid_from", "pk")
 
 
@@ -85,6 +87,26 @@ def overlapping_entries(*, entry: WhitelistEntry) -> QuerySet[WhitelistEntry]:
     return overlaps.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=entry.valid_from))
 
 
+def describe_overlaps(*, entry: WhitelistEntry, limit: int = 5) -> str:
+    """Return the windows of ``entry``'s overlapping entries for a warning, or "" when none.
+
+    The admin's and the API's overlap warnings both show this: the first ``limit`` windows,
+    China time, ``…`` when there are more. A disabled entry overlaps nothing.
+    """
+    if not entry.is_active:
+        return ""
+    overlaps = list(overlapping_entries(entry=entry).order_by("valid_from")[: limit + 1])
+    windows = "; ".join(
+        f"{_china_minute(other.valid_from)} – {_china_minute(other.valid_until)}"
+        for other in overlaps[:limit]
+    )
+    return windows + (" …" if len(overlaps) > limit else "")
+
+
+def _china_minute(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "–"
+
+
 # --- the platform sync ---------------------------------------------------------------------------
 
 
@@ -114,10 +136,6 @@ def in_sync_state(queryset: QuerySet[WhitelistEntry], *, state: str) -> QuerySet
     return queryset.filter(plate__in=PlateSync.objects.filter(state=state).values("plate"))
 
 
-ENABLED = PlateSync.PlatformStatus.ENABLED.value
-DISABLED = PlateSync.PlatformStatus.DISABLED.value
-
-
 def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dict[str, int]:
     """Return ``{plate: 1 or 0}``: 1 while the plate has an active entry at ``at``, else 0.
 
@@ -128,7 +146,7 @@ def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dic
         chunks: list[list[str] | None] = [None]
     else:
         wanted = sorted(set(plates))
-        chunks = [wanted[start : start + 500] for start in range(0, len(wanted), 500)]
+        chunks = list(chunked(wanted))
     statuses: dict[str, int] = {}
     for chunk in chunks:
         entries = WhitelistEntry.objects.order_by()  # no ordering: it would join the GROUP BY
@@ -137,7 +155,9 @@ def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dic
         rows = entries.values("plate").annotate(
             active=Count("pk", filter=status_q(Status.ACTIVE, at=at))
         )
-        statuses.update((row["plate"], ENABLED if row["active"] else DISABLED) for row in rows)
+        statuses.update(
+            (row["plate"], STATUS_ENABLE if row["active"] else STATUS_DISABLE) for row in rows
+        )
     return statuses
 
 

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from whitelist.models import PlateSync, Status, WhitelistEntry
-from whitelist.services import MAX_UPSERT_ROWS
+from whitelist.services.upsert import MAX_UPSERT_ROWS
 
 
 def drf_errors(error: DjangoValidationError) -> dict[str, list[str]]:

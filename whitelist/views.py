@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from parkingops.api import CsvListMixin, KeysetPagination
 from parkingops.models import ApiKey
-from whitelist import selectors, services
+from whitelist import selectors
 from whitelist.admin import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
@@ -31,6 +31,7 @@ from whitelist.serializers import (
     WhitelistEntrySerializer,
     WhitelistRowSerializer,
 )
+from whitelist.services import entries, upsert
 
 
 class WhitelistFilter(django_filters.FilterSet):
@@ -82,25 +83,15 @@ def _change_reason(request: Request) -> str:
 def _with_warnings(entry: WhitelistEntry) -> WhitelistEntry:
     """Attach the admin's overlap warning to a saved entry (shown as ``warnings``)."""
     entry.warnings = []
-    if entry.is_active:
-        overlaps = list(selectors.overlapping_entries(entry=entry).order_by("valid_from")[:6])
-        if overlaps:
-            windows = "; ".join(
-                f"{timezone.localtime(other.valid_from):%Y-%m-%d %H:%M} – "
-                + (
-                    f"{timezone.localtime(other.valid_until):%Y-%m-%d %H:%M}"
-                    if other.valid_until
-                    else "–"
-                )
-                for other in overlaps[:5]
+    windows = selectors.describe_overlaps(entry=entry)
+    if windows:
+        entry.warnings.append(
+            gettext(
+                "%(plate)s already has another enabled entry for the same park whose "
+                "validity overlaps this one: %(windows)s."
             )
-            entry.warnings.append(
-                gettext(
-                    "%(plate)s already has another enabled entry for the same park whose "
-                    "validity overlaps this one: %(windows)s."
-                )
-                % {"plate": entry.plate, "windows": windows + (" …" if len(overlaps) > 5 else "")}
-            )
+            % {"plate": entry.plate, "windows": windows}
+        )
     return entry
 
 
@@ -150,7 +141,7 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
     def perform_create(self, serializer):
         entry = WhitelistEntry(**serializer.validated_data)
         entry._change_reason = _change_reason(self.request)
-        services.save_entry(entry=entry, user=self.request.user)
+        entries.save_entry(entry=entry, user=self.request.user)
         serializer.instance = self.reread(entry)
 
     def csv_response(self, queryset):
@@ -182,12 +173,12 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
         for name, value in serializer.validated_data.items():
             setattr(entry, name, value)
         entry._change_reason = _change_reason(self.request)
-        services.save_entry(entry=entry, user=self.request.user)
+        entries.save_entry(entry=entry, user=self.request.user)
         serializer.instance = self.reread(entry)
 
     def perform_destroy(self, instance):
         # The history's "deleted" record takes the user from the request (the key's user).
-        services.delete_entries(entries=WhitelistEntry.objects.filter(pk=instance.pk))
+        entries.delete_entries(entries=WhitelistEntry.objects.filter(pk=instance.pk))
 
 
 @extend_schema(
@@ -222,22 +213,22 @@ class WhitelistBulkView(APIView):
         try:
             # With rows that could not be read, the others are still checked (and nothing
             # written), so one answer lists every problem.
-            result = services.upsert_entries(
+            result = upsert.upsert_entries(
                 rows=parsed,
                 user=request.user,
                 reason=_change_reason(request),
                 dry_run=bool(errors),
             )
-        except services.UpsertRejected as rejected:
+        except upsert.UpsertRejected as rejected:
             errors += [_drf_row(error) for error in rejected.errors]
         if errors:
             errors.sort(key=lambda error: error["row"])
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {
-                "created": result.count(services.CREATED),
-                "updated": result.count(services.UPDATED),
-                "unchanged": result.count(services.UNCHANGED),
+                "created": result.count(upsert.CREATED),
+                "updated": result.count(upsert.UPDATED),
+                "unchanged": result.count(upsert.UNCHANGED),
                 "rows": [
                     {"row": row.number, "id": row.entry.pk, "result": row.result}
                     for row in result.rows

@@ -16,7 +16,7 @@ from django.utils import timezone
 from parkingops import api_keys
 from parkingops.roles import FINANCE, OPERATIONS, apply_roles
 from whitelist.models import WhitelistEntry
-from whitelist.services import MAX_UPSERT_ROWS
+from whitelist.services.upsert import MAX_UPSERT_ROWS
 from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 LIST = "/api/v1/whitelist/"

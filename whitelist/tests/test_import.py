@@ -337,3 +337,54 @@ def test_view_only_staff_may_export_but_not_import(viewer_en):
 
     assert viewer_en.post(EXPORT, {"format": CSV_FORMAT, "resource": "0"}).status_code == 200
     assert viewer_en.post(PROCESS, {}).status_code == 403
+
+
+def test_confirm_imports_only_the_file_previewed_in_this_session(admin_en, superuser):
+    content = (CHINESE_HEADER + "川A660P1,,2026-01-01,,1,,\r\n").encode()
+    previewed = preview(admin_en, content)
+    other = Client()  # another session of the same user knows no pending import
+    other.force_login(superuser)
+
+    forged = other.post(PROCESS, {"token": previewed.context["confirm_form"].initial["token"]})
+    wrong = admin_en.post(PROCESS, {"token": "not-the-token", "import_file_name": "/etc/passwd"})
+
+    assert forged.status_code == wrong.status_code == 302
+    assert not WhitelistEntry.objects.exists()
+    confirm(admin_en, previewed)
+    assert WhitelistEntry.objects.count() == 1
+
+
+def test_a_confirmed_import_cannot_be_confirmed_twice(admin_en):
+    previewed = preview(admin_en, (CHINESE_HEADER + "川A660P1,,2026-01-01,,1,,\r\n").encode())
+    confirm(admin_en, previewed)
+
+    again = confirm(admin_en, previewed)
+
+    assert again.redirect_chain[-1][0] == IMPORT
+    assert any("no longer waiting" in str(m) for m in again.context["messages"])
+    assert WhitelistEntry.objects.count() == 1
+
+
+def test_two_rows_naming_the_same_entry_are_refused(admin_en):
+    content = (
+        CHINESE_HEADER + "川A660P1,,2026-01-01,,1,,\r\n" + "川a660p1,,2026/1/1,,0,,\r\n"
+    ).encode()
+
+    previewed = preview(admin_en, content)
+
+    invalid = previewed.context["result"].invalid_rows
+    assert [row.number for row in invalid] == [2]
+    assert invalid[0].error_dict == {"__all__": ["This row names the same entry as row 1."]}
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_on_the_form(admin_en):
+    previewed = preview(admin_en, b"PK\x03\x04 broken", "whitelist.xlsx", XLSX_FORMAT)
+
+    assert "The file is not an Excel workbook" in previewed.content.decode()
+    assert previewed.context.get("result") is None
+
+
+def test_changelist_offers_import_to_whom_may_import(admin_en, viewer_en):
+    assert 'class="import_link"' in admin_en.get(CHANGELIST).content.decode()
+    assert 'class="import_link"' not in viewer_en.get(CHANGELIST).content.decode()
+    assert viewer_en.get(IMPORT).status_code == 403

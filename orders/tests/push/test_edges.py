@@ -9,15 +9,15 @@ from django.db import connection
 
 from conftest import PUSH_URL, answer
 from orders.models import PayOrder, PushLog
+from parkingops.env import env_networks
 from parkingops.netaddr import client_address, in_networks
-from parkingops.settings import _env_networks
 
 
 @pytest.fixture
 def networks(monkeypatch):
     def parse(value: str):
         monkeypatch.setenv("X_NETWORKS", value)
-        return _env_networks("X_NETWORKS")
+        return env_networks("X_NETWORKS")
 
     return parse
 

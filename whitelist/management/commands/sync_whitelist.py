@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from parkingops.pcloud.client import PlatformClient
-from whitelist import services
+from whitelist.services import sync
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             client = PlatformClient.from_settings()
         except ImproperlyConfigured as exc:
             raise CommandError(f"Cannot reach the platform: {exc}") from None
-        report = services.sync_due(client=client, everything=everything)
+        report = sync.sync_due(client=client, everything=everything)
 
         tried = len(report.synced) + len(report.failed)
         self.stdout.write(

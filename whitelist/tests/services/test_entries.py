@@ -1,12 +1,12 @@
-"""whitelist.services: bulk writes that keep the history and updated_at."""
+"""whitelist.services.entries: bulk writes that keep the history and updated_at."""
 
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from whitelist import services
 from whitelist.models import WhitelistEntry
+from whitelist.services import entries as entry_services
 from whitelist.tests.factories import WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,11 +16,11 @@ def test_disabling_records_one_history_row_per_changed_entry(superuser):
     active = WhitelistEntryFactory()
     already = WhitelistEntryFactory(is_active=False)
 
-    result = services.set_entries_active(
+    result = entry_services.set_entries_active(
         entries=WhitelistEntry.objects.all(), active=False, user=superuser
     )
 
-    assert result == services.BulkResult(changed=1, unchanged=1)
+    assert result == entry_services.BulkResult(changed=1, unchanged=1)
     assert active.history.count() == 2
     record = active.history.latest()
     assert (record.history_type, record.is_active, record.history_user) == ("~", False, superuser)
@@ -31,7 +31,9 @@ def test_enabling_sets_updated_at(superuser):
     entry = WhitelistEntryFactory(is_active=False)
     before = entry.updated_at
 
-    services.set_entries_active(entries=WhitelistEntry.objects.all(), active=True, user=superuser)
+    entry_services.set_entries_active(
+        entries=WhitelistEntry.objects.all(), active=True, user=superuser
+    )
 
     entry.refresh_from_db()
     assert entry.is_active
@@ -44,7 +46,7 @@ def test_set_valid_until_accepts_an_annotated_queryset(superuser, now):
     entry = WhitelistEntryFactory(valid_from=now - timedelta(days=1))
     until = now + timedelta(days=7)
 
-    result = services.set_valid_until(
+    result = entry_services.set_valid_until(
         entries=with_park_name(WhitelistEntry.objects.all()), valid_until=until, user=superuser
     )
 
@@ -57,7 +59,7 @@ def test_set_valid_until_accepts_an_annotated_queryset(superuser, now):
 def test_set_valid_until_none_removes_the_end(now):
     entry = WhitelistEntryFactory(valid_until=now + timedelta(days=1))
 
-    result = services.set_valid_until(entries=WhitelistEntry.objects.all(), valid_until=None)
+    result = entry_services.set_valid_until(entries=WhitelistEntry.objects.all(), valid_until=None)
 
     assert result.changed == 1
     entry.refresh_from_db()
@@ -69,7 +71,7 @@ def test_set_valid_until_is_all_or_nothing(now):
     WhitelistEntryFactory(plate="川A00002", valid_from=now + timedelta(days=30))
 
     with pytest.raises(ValidationError) as raised:
-        services.set_valid_until(
+        entry_services.set_valid_until(
             entries=WhitelistEntry.objects.all(), valid_until=now + timedelta(days=1)
         )
 
@@ -84,19 +86,19 @@ def test_extend_adds_days_to_the_current_end_even_when_expired(now):
         valid_from=now - timedelta(days=100), valid_until=now - timedelta(days=40)
     )
 
-    services.extend_valid_until(entries=WhitelistEntry.objects.all(), days=30)
+    entry_services.extend_valid_until(entries=WhitelistEntry.objects.all(), days=30)
 
     expired.refresh_from_db()
     assert expired.valid_until == now - timedelta(days=10)
     assert expired.status == "expired"
 
 
-@pytest.mark.parametrize("days", [0, -5, services.MAX_EXTENSION_DAYS + 1])
+@pytest.mark.parametrize("days", [0, -5, entry_services.MAX_EXTENSION_DAYS + 1])
 def test_extend_refuses_a_nonsensical_number_of_days(days, now):
     entry = WhitelistEntryFactory(valid_until=now + timedelta(days=1))
 
     with pytest.raises(ValidationError):
-        services.extend_valid_until(entries=WhitelistEntry.objects.all(), days=days)
+        entry_services.extend_valid_until(entries=WhitelistEntry.objects.all(), days=days)
 
     entry.refresh_from_db()
     assert entry.valid_until == now + timedelta(days=1)
@@ -105,6 +107,6 @@ def test_extend_refuses_a_nonsensical_number_of_days(days, now):
 def test_history_user_defaults_to_none_outside_a_request():
     WhitelistEntryFactory()
 
-    services.set_entries_active(entries=WhitelistEntry.objects.all(), active=False)
+    entry_services.set_entries_active(entries=WhitelistEntry.objects.all(), active=False)
 
     assert WhitelistEntry.history.latest().history_user is None

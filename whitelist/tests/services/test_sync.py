@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 
 from parkingops.pcloud.client import PlatformClient
-from whitelist import services
 from whitelist.models import PlateSync, WhitelistEntry
+from whitelist.services import sync as sync_services
 from whitelist.tests.conftest import CHANGELIST
 from whitelist.tests.factories import WhitelistEntryFactory
 from whitelist.tests.test_admin import ADD, action, china, entry_form, messages_of
@@ -40,7 +40,7 @@ def synced_entry(fake_platform):
 
     def create(**fields) -> WhitelistEntry:
         entry = WhitelistEntryFactory(**fields)
-        assert services.sync_now(plates=[entry.plate]).synced == [entry.plate]
+        assert sync_services.sync_now(plates=[entry.plate]).synced == [entry.plate]
         return entry
 
     return create
@@ -303,7 +303,7 @@ def test_without_a_platform_address_changes_stay_pending_with_a_warning(
 ):
     settings.PLATFORM_API_BASE = ""
 
-    with caplog.at_level(logging.WARNING, logger="whitelist.services"), committed():
+    with caplog.at_level(logging.WARNING, logger="whitelist.services.sync"), committed():
         response = admin_en.post(ADD, entry_form())
 
     assert response.status_code == 302
@@ -346,12 +346,12 @@ def test_sync_due_enables_a_plate_when_its_window_begins(fake_platform, now):
     WhitelistEntryFactory(plate=PLATE, valid_from=now + timedelta(hours=1))
     client = PlatformClient.from_settings()
 
-    services.sync_due(client=client, now=now)
+    sync_services.sync_due(client=client, now=now)
     assert fake_platform.status_of(PLATE) == 0
-    services.sync_due(client=client, now=now + timedelta(minutes=30))
+    sync_services.sync_due(client=client, now=now + timedelta(minutes=30))
     assert len(fake_platform.calls) == 1  # nothing changed: nothing sent
 
-    report = services.sync_due(client=client, now=now + timedelta(hours=2))
+    report = sync_services.sync_due(client=client, now=now + timedelta(hours=2))
 
     assert report.synced == [PLATE]
     assert fake_platform.status_of(PLATE) == 1
@@ -363,10 +363,10 @@ def test_sync_due_disables_a_plate_when_its_window_ends(fake_platform, now):
         plate=PLATE, valid_from=now - timedelta(days=1), valid_until=now + timedelta(hours=1)
     )
     client = PlatformClient.from_settings()
-    services.sync_due(client=client, now=now)
+    sync_services.sync_due(client=client, now=now)
     assert fake_platform.status_of(PLATE) == 1
 
-    services.sync_due(client=client, now=now + timedelta(hours=2))
+    sync_services.sync_due(client=client, now=now + timedelta(hours=2))
 
     assert fake_platform.status_of(PLATE) == 0
     assert sync_of(PLATE).confirmed_status == 0
@@ -473,12 +473,12 @@ def test_sync_due_finds_the_plates_in_a_fixed_number_of_queries(
     for index in range(20):
         WhitelistEntryFactory(plate=f"川A{index:05d}")
     client = PlatformClient.from_settings()
-    services.sync_due(client=client)
+    sync_services.sync_due(client=client)
     assert len(fake_platform.calls) == 20
 
     # All in step: the plates without a row, the rows, the wanted statuses; nothing sent.
     with django_assert_num_queries(3):
-        report = services.sync_due(client=client)
+        report = sync_services.sync_due(client=client)
 
     assert (report.checked, report.synced, report.failed) == (20, [], {})
 
@@ -610,7 +610,7 @@ def test_sync_now_tries_a_limited_number_of_plates_and_leaves_the_rest_pending(f
     for plate in ("川A00001", "川A00002", "川A00003"):
         WhitelistEntryFactory(plate=plate)
 
-    report = services.sync_now(plates=["川A00001", "川A00002", "川A00003"], limit=2)
+    report = sync_services.sync_now(plates=["川A00001", "川A00002", "川A00003"], limit=2)
 
     assert (report.synced, report.left) == (["川A00001", "川A00002"], ["川A00003"])
     assert sync_of("川A00003").state == "pending"

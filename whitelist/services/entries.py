@@ -1,0 +1,173 @@
+"""The whitelist's single and bulk writes from the admin and the API.
+
+Bulk changes go through ``bulk_update_with_history`` so django-simple-history records who
+changed which entry, and ``updated_at`` is set by hand because ``bulk_update`` skips
+``auto_now``. Every write marks the plates it touches pending inside its transaction and syncs
+them once it has committed (``sync.request_sync``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
+
+from whitelist.models import WhitelistEntry
+from whitelist.services.sync import request_sync
+
+# The longest extension accepted in one go: ten years, against typos such as 3650 for 365.
+MAX_EXTENSION_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk change did: ``changed`` entries written, ``unchanged`` left as they were."""
+
+    changed: int
+    unchanged: int
+
+
+def _locked(entries: QuerySet[WhitelistEntry]) -> list[WhitelistEntry]:
+    """Re-read ``entries`` locked for update, in pk order (a fixed order avoids deadlocks).
+
+    The lock makes two staff members' simultaneous "extend by 30 days" add 60 days rather than
+    one overwriting the other (SQLite serialises writers anyway). The re-read also drops any
+    annotations the caller's queryset carries, which FOR UPDATE may not accept.
+    """
+    return list(
+        WhitelistEntry.objects.select_for_update()
+        .filter(pk__in=entries.values("pk"))
+        .order_by("pk")
+    )
+
+
+def _save(
+    entries: list[WhitelistEntry],
+    *,
+    fields: list[str],
+    user: AbstractBaseUser | None,
+    reason: str,
+) -> None:
+    """Write ``fields`` of ``entries`` with one history record each."""
+    if not entries:
+        return
+    now = timezone.now()
+    for entry in entries:
+        entry.updated_at = now
+    bulk_update_with_history(
+        entries,
+        WhitelistEntry,
+        fields=[*fields, "updated_at"],
+        batch_size=500,
+        default_user=user,
+        default_change_reason=reason[:100],
+    )
+    request_sync(plates={entry.plate for entry in entries})
+
+
+def set_entries_active(
+    *, entries: QuerySet[WhitelistEntry], active: bool, user: AbstractBaseUser | None = None
+) -> BulkResult:
+    """Enable (``active=True``) or disable the ``entries``; those already so are left alone."""
+    with transaction.atomic():
+        locked = _locked(entries)
+        changing = [entry for entry in locked if entry.is_active != active]
+        for entry in changing:
+            entry.is_active = active
+        reason = _("Bulk enable") if active else _("Bulk disable")
+        _save(changing, fields=["is_active"], user=user, reason=reason)
+    return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
+
+
+def set_valid_until(
+    *,
+    entries: QuerySet[WhitelistEntry],
+    valid_until: datetime | None,
+    user: AbstractBaseUser | None = None,
+) -> BulkResult:
+    """Set the end of the ``entries``' windows to ``valid_until`` (None: no end).
+
+    All or nothing: when ``valid_until`` is not later than some entry's ``valid_from``, raise
+    ValidationError naming those entries and change none.
+    """
+    with transaction.atomic():
+        locked = _locked(entries)
+        if valid_until is not None:
+            too_early = [entry for entry in locked if valid_until <= entry.valid_from]
+            if too_early:
+                raise ValidationError(
+                    ngettext(
+                        "Nothing was changed: the new end is not later than the start of %(count)d "
+                        "entry (%(plates)s).",
+                        "Nothing was changed: the new end is not later than the start of %(count)d "
+                        "entries (%(plates)s).",
+                        len(too_early),
+                    ),
+                    code="empty_window",
+                    params={"count": len(too_early), "plates": _describe(too_early)},
+                )
+        changing = [entry for entry in locked if entry.valid_until != valid_until]
+        for entry in changing:
+            entry.valid_until = valid_until
+        _save(changing, fields=["valid_until"], user=user, reason=_("Bulk set valid until"))
+    return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
+
+
+def extend_valid_until(
+    *, entries: QuerySet[WhitelistEntry], days: int, user: AbstractBaseUser | None = None
+) -> BulkResult:
+    """Move the end of the ``entries``' windows ``days`` days later.
+
+    The days are added to each entry's current end, so an entry that expired long ago may stay
+    expired (set the end instead). Entries without an end are valid indefinitely already and
+    are left alone (counted as unchanged).
+    """
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationError(
+            _("Extend by 1 to %(max)d days."), code="days", params={"max": MAX_EXTENSION_DAYS}
+        )
+    with transaction.atomic():
+        locked = _locked(entries)
+        changing = [entry for entry in locked if entry.valid_until is not None]
+        for entry in changing:
+            entry.valid_until += timedelta(days=days)
+        reason = _("Bulk extend by %(days)d days") % {"days": days}
+        _save(changing, fields=["valid_until"], user=user, reason=reason)
+    return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
+
+
+def _describe(entries: list[WhitelistEntry], limit: int = 5) -> str:
+    """Return the first few entries' plates for a message, with a count of the rest."""
+    shown = ", ".join(entry.plate for entry in entries[:limit])
+    if len(entries) > limit:
+        shown += " " + _("and %(count)d more") % {"count": len(entries) - limit}
+    return shown
+
+
+def save_entry(*, entry: WhitelistEntry, user: AbstractBaseUser | None = None) -> None:
+    """Save an added or changed entry and sync its plate (and its former plate, if changed)."""
+    with transaction.atomic():
+        previous = None
+        if entry.pk is not None:
+            previous = (
+                WhitelistEntry.objects.filter(pk=entry.pk).values_list("plate", flat=True).first()
+            )
+        if user is not None:
+            entry._history_user = user  # read by django-simple-history
+        entry.save()
+        request_sync(plates={entry.plate, previous})
+
+
+def delete_entries(*, entries: QuerySet[WhitelistEntry]) -> int:
+    """Delete the ``entries`` (history records each) and sync their plates; return how many."""
+    with transaction.atomic():
+        locked = _locked(entries)
+        WhitelistEntry.objects.filter(pk__in=[entry.pk for entry in locked]).delete()
+        request_sync(plates={entry.plate for entry in locked})
+    return len(locked)

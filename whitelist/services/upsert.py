@@ -1,0 +1,238 @@
+"""Adding or updating many entries at once, by id or by their identity.
+
+The API's ``whitelist/bulk/`` and the admin's file import both go through ``upsert_entries``;
+the import's preview asks ``plan_upsert`` what the rows would do.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from parkingops.iterables import chunked
+from whitelist import plates as plate_rules
+from whitelist.models import WhitelistEntry
+from whitelist.services.sync import request_sync
+
+MAX_UPSERT_ROWS = 1000
+UPSERT_FIELDS = ("plate", "park_uuid", "valid_from", "valid_until", "is_active", "holder", "note")
+# A row without an id names the entry with the same plate (normalised), park and start.
+IDENTITY = ("plate", "park_uuid", "valid_from")
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def identity(entry: WhitelistEntry) -> tuple:
+    """Return the ``IDENTITY`` of ``entry``: what a row without an id is matched on."""
+    return tuple(getattr(entry, name) for name in IDENTITY)
+
+
+@dataclass(frozen=True)
+class UpsertedRow:
+    """What one row did: ``result`` is created, updated or unchanged."""
+
+    number: int
+    entry: WhitelistEntry
+    result: str
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    rows: list[UpsertedRow]
+
+    def count(self, result: str) -> int:
+        return sum(1 for row in self.rows if row.result == result)
+
+
+@dataclass
+class UpsertPlan:
+    """What the rows would do: the valid ``rows`` and, per invalid row, its ``errors``
+    (``{"row": number, field: [messages], ...}``, ``__all__`` for the row as a whole)."""
+
+    rows: list[UpsertedRow] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    # Plates that rows change away from: the platform must hear of them too.
+    previous_plates: set[str] = field(default_factory=set)
+
+
+class UpsertRejected(Exception):
+    """Some rows are not valid; nothing was written. ``errors``: one dict per row,
+    ``{"row": number, field: [messages], ...}`` (``__all__`` for the row as a whole)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} row(s) refused")
+
+
+def plan_upsert(*, rows: Mapping[int, Mapping[str, Any]]) -> UpsertPlan:
+    """Return what ``upsert_entries`` would do with ``rows``, writing nothing.
+
+    Call inside a transaction: the entries the rows name are read locked (in pk order, a fixed
+    order avoiding deadlocks, as the bulk actions do), so they cannot change before the write.
+    """
+    ids = sorted({row["id"] for row in rows.values() if row.get("id") is not None})
+    by_id = {
+        entry.pk: entry
+        for entry in WhitelistEntry.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    by_identity = _entries_by_identity(rows)
+    plan = UpsertPlan()
+    claimed: dict[Any, int] = {}
+    for number in sorted(rows):
+        try:
+            entry, result, previous = _plan_row(rows[number], by_id, by_identity)
+            key = entry.pk or identity(entry)
+            if key in claimed:
+                raise ValidationError(
+                    _("This row names the same entry as row %(row)d.") % {"row": claimed[key]}
+                )
+            claimed[key] = number
+        except ValidationError as error:
+            messages = error.update_error_dict({})
+            plan.errors.append(
+                {
+                    "row": number,
+                    **{name: ValidationError(items).messages for name, items in messages.items()},
+                }
+            )
+            continue
+        plan.rows.append(UpsertedRow(number=number, entry=entry, result=result))
+        if previous:
+            plan.previous_plates.add(previous)
+    return plan
+
+
+def upsert_entries(
+    *,
+    rows: Mapping[int, Mapping[str, Any]],
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
+    dry_run: bool = False,
+) -> UpsertResult:
+    """Add or update many entries at once, all or nothing; sync their plates after commit.
+
+    ``rows`` maps a row number (the caller's, e.g. the position from 1) to the fields given:
+    those of ``UPSERT_FIELDS`` and optionally ``id``. A row updates the entry with that ``id``,
+    else the entry with the same ``IDENTITY`` (plate normalised), else adds one (which needs a
+    plate and ``valid_from``). Fields left out keep the entry's value (a new entry's default).
+    Each entry is checked as the admin checks it (``clean_fields``). A row equal to its entry
+    is left alone (``unchanged``).
+
+    Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, is
+    ambiguous, or names the same entry as an earlier row. With ``dry_run`` only check.
+    History records each change with ``user`` and ``reason``.
+    """
+    with transaction.atomic():
+        plan = plan_upsert(rows=rows)
+        if plan.errors:
+            raise UpsertRejected(plan.errors)
+        if dry_run:
+            return UpsertResult(rows=plan.rows)
+        reason = reason[:100]
+        new = [row.entry for row in plan.rows if row.result == CREATED]
+        changed = [row.entry for row in plan.rows if row.result == UPDATED]
+        if new:
+            bulk_create_with_history(
+                new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
+            )
+        if changed:
+            now = timezone.now()
+            for entry in changed:
+                entry.updated_at = now
+            bulk_update_with_history(
+                changed,
+                WhitelistEntry,
+                fields=[*UPSERT_FIELDS, "updated_at"],
+                batch_size=500,
+                default_user=user,
+                default_change_reason=reason,
+            )
+        request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
+    return UpsertResult(rows=plan.rows)
+
+
+def _entries_by_identity(
+    rows: Mapping[int, Mapping[str, Any]],
+) -> dict[tuple, list[WhitelistEntry]]:
+    """Return the entries the rows without an id may name, locked, by ``identity``.
+
+    Read by plate a chunk at a time, so a large import costs a few queries, not one a row.
+    """
+    wanted = {
+        plate_rules.normalise(str(row.get("plate") or ""))
+        for row in rows.values()
+        if row.get("id") is None
+    }
+    wanted.discard("")
+    found: dict[tuple, list[WhitelistEntry]] = {}
+    for chunk in chunked(sorted(wanted)):
+        for entry in (
+            WhitelistEntry.objects.select_for_update().filter(plate__in=chunk).order_by("pk")
+        ):
+            found.setdefault(identity(entry), []).append(entry)
+    return found
+
+
+def _plan_row(
+    row: Mapping[str, Any],
+    by_id: dict[int, WhitelistEntry],
+    by_identity: dict[tuple, list[WhitelistEntry]],
+) -> tuple[WhitelistEntry, str, str | None]:
+    """Return the row's entry with the row applied, what saving it does, and its former plate
+    when the row changes it; raise ValidationError (a dict) when the row cannot be applied."""
+    data = {name: row[name] for name in UPSERT_FIELDS if name in row}
+    if "park_uuid" in data:
+        data["park_uuid"] = (data["park_uuid"] or "").strip()
+    if row.get("id") is not None:
+        entry = by_id.get(row["id"])
+        if entry is None:
+            raise ValidationError(
+                {"id": _("No whitelist entry has the id %(id)s.") % {"id": row["id"]}}
+            )
+    else:
+        entry = _entry_by_identity(data, by_identity)
+    before = None if entry.pk is None else {name: getattr(entry, name) for name in UPSERT_FIELDS}
+    for name, value in data.items():
+        setattr(entry, name, value)
+    entry.full_clean(validate_unique=False, validate_constraints=False)
+    if before is None:
+        return entry, CREATED, None
+    if all(getattr(entry, name) == value for name, value in before.items()):
+        return entry, UNCHANGED, None
+    return entry, UPDATED, before["plate"] if before["plate"] != entry.plate else None
+
+
+def _entry_by_identity(
+    data: Mapping[str, Any], by_identity: dict[tuple, list[WhitelistEntry]]
+) -> WhitelistEntry:
+    """Return the entry with the row's ``IDENTITY`` (read by ``_entries_by_identity``), or a
+    new one."""
+    errors: dict[str, list[str]] = {}
+    plate = None
+    try:
+        plate = plate_rules.validate(data.get("plate") or "")
+    except ValidationError as error:
+        errors["plate"] = error.messages
+    if data.get("valid_from") is None:
+        errors["valid_from"] = [
+            _(
+                "Enter “valid from” (or the entry's id): with the plate and park it identifies "
+                "the entry."
+            )
+        ]
+    if errors:
+        raise ValidationError(errors)
+    matches = by_identity.get((plate, data.get("park_uuid", ""), data["valid_from"]), [])
+    if len(matches) > 1:
+        raise ValidationError(
+            _(
+                "Several entries have this plate, park and “valid from”; give the id of the "
+                "one to update."
+            )
+        )
+    return matches[0] if matches else WhitelistEntry()

@@ -1,0 +1,292 @@
+"""The whitelist's spreadsheet: its columns, and reading a CSV or XLSX file into rows.
+
+Columns may be headed by their field name or their Chinese name (see ``COLUMNS``). CSV files
+may be UTF-8 (with or without BOM) or GB18030, which Excel on Chinese Windows writes; the
+encoding is detected, as is XLSX. Each cell is read into the value ``upsert_entries`` takes, or
+an error naming the cell's problem; what a row means (which entry it updates) is the upsert's.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+import openpyxl
+from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parkingops.tabular import FORMULA_PREFIXES
+from whitelist import plates
+from whitelist.models import WhitelistEntry
+
+# column: (Chinese header, other accepted headers). Exports head the columns with the Chinese
+# name for Chinese users and the column name otherwise; imports accept any of them, whatever
+# the language. They are a file format, so fixed here rather than translated.
+COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "id": ("编号", ("ID",)),
+    "plate": ("车牌", ("车牌号", "车牌号码")),
+    "park_uuid": ("车场编号", ("park", "车场UUID")),
+    "park_name": ("车场名称", ()),
+    "valid_from": ("生效时间", ("valid from", "开始时间", "生效日期")),
+    "valid_until": ("失效时间", ("valid until", "结束时间", "到期时间", "失效日期", "到期日期")),
+    "is_active": ("启用", ("active", "是否启用")),
+    "status": ("状态", ()),
+    "holder": ("持有人", ("车主",)),
+    "note": ("备注", ()),
+}
+# Written on export for information, ignored on import.
+EXPORT_ONLY = ("park_name", "status")
+IMPORT_COLUMNS = tuple(column for column in COLUMNS if column not in EXPORT_ONLY)
+# Every header an import accepts, folded, mapped onto its column.
+_HEADERS = {
+    header.strip().casefold(): column
+    for column, (chinese, others) in COLUMNS.items()
+    for header in (column, chinese, *others)
+}
+
+# The park column's spellings of "all parks", besides a blank cell.
+ALL_PARKS = {"*", "全部车场", "全部", "all", "all parks"}
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+)
+TRUE_VALUES = {"1", "true", "yes", "y", "是", "启用", "有效", "√"}
+FALSE_VALUES = {"0", "false", "no", "n", "否", "停用", "禁用", "无效", "×"}
+
+
+class FileRefused(ValueError):
+    """The file as a whole cannot be read: its message says why, for the user."""
+
+
+@dataclass
+class Row:
+    """One data row: its ``number`` (from 1, the header not counted), its ``cells`` by column,
+    the ``values`` read from them for ``upsert_entries``, and the cells' ``errors``."""
+
+    number: int
+    cells: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def column_label(column: str) -> str:
+    """Return how a column is named to the user: the field's verbose name, or the column."""
+    try:
+        return str(WhitelistEntry._meta.get_field(column).verbose_name)
+    except FieldDoesNotExist:  # the export-only columns, and "__all__"
+        return column
+
+
+def unescape_formula(value: str) -> str:
+    """Undo ``parkingops.tabular.escape_formula``, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def decode_csv(data: bytes) -> str:
+    """Return the text of a CSV file saved as UTF-8 (BOM or not) or GB18030.
+
+    UTF-8 is tried first: GB18030 would decode most UTF-8 bytes too, but into nonsense, while
+    Chinese GB18030 text is almost never valid UTF-8.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRefused(
+            _("The file is neither UTF-8 nor GB18030 text. Save it as CSV or as an Excel workbook.")
+        ) from None
+
+
+def read_file(data: bytes) -> list[Row]:
+    """Return the rows of a CSV or XLSX file (told apart by content), each read.
+
+    Blank rows are skipped (their numbers too). Raise FileRefused when the file cannot be
+    read, a header appears twice or the plate column is missing; unknown columns (and
+    export-only ones such as 车场名称) are ignored.
+    """
+    table = _xlsx_table(data) if data.startswith(b"PK\x03\x04") else _csv_table(data)
+    header, *lines = table or [[]]
+    columns = _columns(header)
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if all(_blank(cell) for cell in line):
+            continue
+        cells = {
+            column: line[index] if index < len(line) else None for index, column in columns.items()
+        }
+        rows.append(read_row(number, cells))
+    return rows
+
+
+def read_row(number: int, cells: dict[str, Any]) -> Row:
+    """Read one row's cells into the fields ``upsert_entries`` takes.
+
+    A blank "valid from" or "active" keeps the entry's value, a blank "valid until" means no
+    end, a blank park all parks; a column the file lacks keeps the entry's value.
+    """
+    row = Row(number=number, cells=cells)
+    for column, read in _READERS.items():
+        if column not in cells:
+            continue
+        try:
+            value = read(cells[column])
+        except ValueError as error:
+            row.errors[column] = [str(error)]
+            continue
+        if value is not None or column == "valid_until":
+            row.values[column] = value
+    # Without an id a row is matched on its "valid from" too (``upsert.IDENTITY``), so a row
+    # with neither can only be a new entry.
+    if not ({"id", "valid_from"} & (set(row.values) | set(row.errors))):
+        row.errors["valid_from"] = [_("Enter “valid from” for a new entry.")]
+    return row
+
+
+def _columns(header: list) -> dict[int, str]:
+    """Map the header's positions onto columns; raise FileRefused as ``read_file`` says."""
+    columns: dict[int, str] = {}
+    for index, title in enumerate(header):
+        column = _HEADERS.get(str(title or "").strip().casefold())
+        if column is None or column in EXPORT_ONLY:
+            continue
+        if column in columns.values():
+            raise FileRefused(
+                _("Two columns of the file mean “%(column)s”; keep one.")
+                % {"column": column_label(column)}
+            )
+        columns[index] = column
+    if "plate" not in columns.values():
+        raise FileRefused(
+            _("The file has no plate column: head it “车牌” or “plate”. Columns found: %(found)s")
+            % {"found": ", ".join(str(title) for title in header if title is not None) or "-"}
+        )
+    return columns
+
+
+def _csv_table(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(decode_csv(data), newline="")))
+
+
+def _xlsx_table(data: bytes) -> list[list[Any]]:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise FileRefused(
+            _("The file is not an Excel workbook (.xlsx) that can be read.")
+        ) from None
+    try:
+        return [list(line) for line in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_text(value: Any) -> str:
+    """Trimmed text, formula-escaping undone; a whole number typed into Excel as its digits."""
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # e.g. a holder's staff number
+    return unescape_formula(str(value).strip())
+
+
+def read_plate(value: Any) -> str:
+    """A plate, normalised; whether it is valid is the model's check, reported per row."""
+    return plates.normalise(read_text(value))
+
+
+def read_park(value: Any) -> str:
+    """A park uuid; blank (or ``*``, ``全部车场``) means all parks."""
+    text = read_text(value)
+    return "" if text.casefold() in ALL_PARKS else text
+
+
+def read_datetime(value: Any) -> datetime | None:
+    """A time in China: ``2026-01-31 08:00``, ``2026/1/31 8:00``, a date (00:00) or a cell."""
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        parsed = _parse_datetime(str(value).strip())
+    if timezone.is_naive(parsed):
+        return timezone.make_aware(parsed, timezone.get_default_timezone())
+    return parsed
+
+
+def _parse_datetime(text: str) -> datetime:
+    for fmt in DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            _("“%(value)s” is not a date and time such as 2026-01-31 08:00.") % {"value": text}
+        ) from None
+
+
+def read_yes_no(value: Any) -> bool | None:
+    """1/0, true/false, yes/no, 是/否, 启用/停用; blank (None) keeps the entry's state."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(int(value) if isinstance(value, float) else value).strip().casefold()
+    if text in TRUE_VALUES:
+        return True
+    if text in FALSE_VALUES:
+        return False
+    raise ValueError(_("“%(value)s” is not yes or no; write 1 or 0.") % {"value": value})
+
+
+def read_id(value: Any) -> int | None:
+    """An entry's id, as exported; blank (None) for none."""
+    if _blank(value):
+        return None
+    try:
+        number = float(value) if isinstance(value, float) else int(str(value).strip())
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not an id.") % {"value": value}) from None
+    if number != int(number) or number < 1:
+        raise ValueError(_("“%(value)s” is not an id.") % {"value": value})
+    return int(number)
+
+
+_READERS = {
+    "id": read_id,
+    "plate": read_plate,
+    "park_uuid": read_park,
+    "valid_from": read_datetime,
+    "valid_until": read_datetime,
+    "is_active": read_yes_no,
+    "holder": read_text,
+    "note": read_text,
+}
