@@ -24,7 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import admin_views, exports, reconciliation, selectors, services
+from orders import admin_views, selectors, services
+from orders.exports.coupons import coupons_csv
+from orders.exports.orders import orders_csv
 from orders.filters import (
     CallCodeFilter,
     CallDateRangeFilter,
@@ -55,9 +57,11 @@ from orders.models import (
     MerchantCoupon,
     PayOrder,
     PushLog,
-    ReconciliationItem,
-    ReconciliationRun,
 )
+from orders.reconciliation.exports import items_csv, runs_csv
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
+from orders.reconciliation.selectors import category_totals, with_category_counts
+from orders.reconciliation.services import NotResolvable, create_missing_order
 from parkingops import tabular
 from parkingops.formatting import china_time, mask_mobile, pretty_push_body, yuan
 from parkingops.models import PlatformCall
@@ -193,7 +197,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
         days = next(
             (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
         )
-        filename = exports.export_filename(
+        filename = tabular.export_filename(
             self.export_kind, days and days.date_from, days and days.date_to
         )
         return tabular.csv_response(self.export_csv(request, changelist.queryset), filename)
@@ -375,7 +379,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_csv(self, request, queryset):
-        return exports.orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
+        return orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
 
     @admin.display(description=_("pay time"), ordering="pay_time")
     def pay_time_display(self, obj):
@@ -499,7 +503,7 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
         return queryset.filter(Q(store_code=term) | Q(order__in=orders.values("pk"))), False
 
     def export_csv(self, request, queryset):
-        return exports.coupons_csv(queryset)
+        return coupons_csv(queryset)
 
     @admin.display(description=_("pay time"))
     def pay_time(self, obj):
@@ -764,7 +768,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return [run, *super().get_urls()]
 
     def get_queryset(self, request):
-        return reconciliation.with_category_counts(super().get_queryset(request))
+        return with_category_counts(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -797,7 +801,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return admin_views.run_reconciliation(request, model_admin=self)
 
     def export_csv(self, request, queryset):
-        return exports.runs_csv(queryset)
+        return runs_csv(queryset)
 
     @admin.display(description=_("paid at the platform"))
     def platform_amount(self, obj):
@@ -850,7 +854,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
                     "—" if total.platform_value is None else yuan(total.platform_value),
                     "—" if total.our_value is None else yuan(total.our_value),
                 )
-                for total in reconciliation.category_totals(run=obj)
+                for total in category_totals(run=obj)
             ),
         )
         return format_html(
@@ -947,7 +951,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_csv(self, request, queryset):
-        return exports.items_csv(queryset)
+        return items_csv(queryset)
 
     @admin.action(description=_("Create the missing orders"), permissions=["resolve"])
     def create_orders(self, request, queryset):
@@ -982,8 +986,8 @@ class ReconciliationItemAdmin(CsvExportAdmin):
             if item.category != missing:
                 continue
             try:
-                result = reconciliation.create_missing_order(item_id=item.pk, user=request.user)
-            except reconciliation.NotResolvable as exc:
+                result = create_missing_order(item_id=item.pk, user=request.user)
+            except NotResolvable as exc:
                 self.message_user(
                     request,
                     gettext("%(serial)s: %(reason)s") % {"serial": item.pay_serial, "reason": exc},

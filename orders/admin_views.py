@@ -21,7 +21,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, reconciliation, selectors
+from orders import selectors
+from orders.exports.summary import summary_csv
+from orders.reconciliation.services import reconcile_day
 from parkingops import tabular
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
@@ -128,8 +130,8 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
     summary = selectors.daily_summary(
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
-    filename = exports.export_filename("daily_summary", query.date_from, query.date_to)
-    return tabular.csv_response(exports.summary_csv(summary), filename)
+    filename = tabular.export_filename("daily_summary", query.date_from, query.date_to)
+    return tabular.csv_response(summary_csv(summary), filename)
 
 
 # --- Running a reconciliation (ReconciliationRunAdmin's "run/" page) -------------------------
@@ -167,7 +169,7 @@ def run_reconciliation(request: HttpRequest, *, model_admin) -> HttpResponse:
         if form.is_valid():
             day, park = form.cleaned_data["date"], form.cleaned_data["park"]
             try:
-                runs = reconciliation.reconcile_day(
+                runs = reconcile_day(
                     day=day, park_uuid=park.park_uuid if park else "", created_by=request.user
                 )
             except ImproperlyConfigured as exc:

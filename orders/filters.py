@@ -21,9 +21,8 @@ from orders.models import (
     MerchantCoupon,
     PayOrder,
     PushLog,
-    ReconciliationItem,
-    ReconciliationRun,
 )
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from parkingops.formatting import parse_day
 from parkingops.models import PlatformCall
 from whitelist.models import Park

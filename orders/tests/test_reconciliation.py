@@ -10,8 +10,9 @@ from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orders import reconciliation
-from orders.models import PayOrder, ReconciliationItem, ReconciliationRun
+from orders.models import PayOrder
+from orders.reconciliation import services
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.tests.conftest import csv_rows
 from orders.tests.factories import PayOrderFactory
 from parkingops.formatting import CHINA
@@ -93,7 +94,7 @@ def order(park, pay_serial: str, **fields) -> PayOrder:
 
 def run_day(park, **options) -> ReconciliationRun:
     options.setdefault("client", PlatformClient.from_settings())
-    return reconciliation.reconcile(day=DAY, park=park, **options)
+    return services.reconcile(day=DAY, park=park, **options)
 
 
 def items_of(run) -> dict[str, tuple[str, int | None, int | None]]:
@@ -237,10 +238,10 @@ def test_a_serial_listed_twice_counts_once(park, pay):
 
 def test_rerunning_a_day_replaces_the_previous_run_of_that_park(park, pay, whitelisted_plate):
     other_park = ParkFactory(park_uuid="park-west")
-    kept_other_park = reconciliation.reconcile(
+    kept_other_park = services.reconcile(
         day=DAY, park=other_park, client=PlatformClient.from_settings()
     )
-    kept_other_day = reconciliation.reconcile(
+    kept_other_day = services.reconcile(
         day=DAY - timedelta(days=1), park=park, client=PlatformClient.from_settings()
     )
     pay("FIRST")
@@ -343,7 +344,7 @@ def test_reconcile_day_runs_every_known_park_and_a_failure_does_not_stop_the_oth
     pay("WEST-1", park_uuid="park-west")
     fake_platform.fail_next("401")
 
-    runs = reconciliation.reconcile_day(day=DAY)
+    runs = services.reconcile_day(day=DAY)
 
     # The first park asked fails; the second is still reconciled.
     assert [run.status for run in runs] == [
@@ -379,7 +380,7 @@ def missing_item(park, pay, whitelisted_plate):
 def test_create_missing_order_builds_the_order_from_the_listed_payment(
     missing_item, whitelisted_plate, park
 ):
-    result = reconciliation.create_missing_order(item_id=missing_item.pk)
+    result = services.create_missing_order(item_id=missing_item.pk)
 
     assert result.created
     created = PayOrder.objects.get(pay_serial="NEVER-PUSHED")
@@ -401,8 +402,8 @@ def test_create_missing_order_builds_the_order_from_the_listed_payment(
 
 
 def test_create_missing_order_twice_creates_one_order(missing_item):
-    first = reconciliation.create_missing_order(item_id=missing_item.pk)
-    again = reconciliation.create_missing_order(item_id=missing_item.pk)
+    first = services.create_missing_order(item_id=missing_item.pk)
+    again = services.create_missing_order(item_id=missing_item.pk)
 
     assert first.created and not again.created
     assert again.order == first.order
@@ -412,7 +413,7 @@ def test_create_missing_order_twice_creates_one_order(missing_item):
 def test_create_missing_order_links_an_order_pushed_since_the_run(missing_item, park):
     pushed = order(park, "NEVER-PUSHED", pay_value=1500)
 
-    result = reconciliation.create_missing_order(item_id=missing_item.pk)
+    result = services.create_missing_order(item_id=missing_item.pk)
 
     assert not result.created
     assert result.order == pushed
@@ -424,8 +425,8 @@ def test_create_missing_order_links_an_order_pushed_since_the_run(missing_item, 
 def test_create_missing_order_refuses_other_categories(missing_item):
     other = ReconciliationItem.objects.get(category=Category.MISSING_AT_PLATFORM)
 
-    with pytest.raises(reconciliation.NotResolvable):
-        reconciliation.create_missing_order(item_id=other.pk)
+    with pytest.raises(services.NotResolvable):
+        services.create_missing_order(item_id=other.pk)
 
 
 # --- The command -------------------------------------------------------------------------------
@@ -621,8 +622,8 @@ def test_runs_are_searchable_by_a_differences_serial_or_plate_and_filterable(
     west = ParkFactory(park_uuid="park-west")
     pay("EAST-1")
     east_run = run_day(park)
-    west_run = reconciliation.reconcile(day=DAY, park=west, client=PlatformClient.from_settings())
-    old_run = reconciliation.reconcile(
+    west_run = services.reconcile(day=DAY, park=west, client=PlatformClient.from_settings())
+    old_run = services.reconcile(
         day=date(2026, 10, 1), park=west, client=PlatformClient.from_settings()
     )
     client = staff_client(VIEW, language="en")
@@ -651,7 +652,7 @@ def two_runs(park, pay, whitelisted_plate):
     pay("WEST-MISSING", park_uuid="park-west", pay_time=china(2026, 10, 31, 9, 0))
     return [
         run_day(park),
-        reconciliation.reconcile(
+        services.reconcile(
             day=date(2026, 10, 31), park=west, client=PlatformClient.from_settings()
         ),
     ]
