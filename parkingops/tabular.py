@@ -1,7 +1,7 @@
 """What every spreadsheet-bound file shares: columns described once, formula-safe text cells, the
 streamed CSV text and its download.
 
-Every CSV here is written the same way:
+The exports' CSVs (``csv_text``) are all written the same way:
 
 - UTF-8 with a BOM, so Excel opens the Chinese correctly; the header row in the active
   language (the msgid of a header is the column's English name, the Chinese comes from the
@@ -106,7 +106,7 @@ def header(columns: Sequence[Column]) -> list[str]:
 
 
 def csv_head(names: Sequence[str]) -> str:
-    """Return the BOM and the header row, as every CSV here starts."""
+    """Return the BOM and the header row, as every export's CSV starts."""
     buffer = io.StringIO()
     buffer.write(BOM)
     csv.writer(buffer).writerow(escape_formula(name) for name in names)
