@@ -1,6 +1,9 @@
-"""Pay orders pushed by the platform, with their discounts, merchant coupons and the push log."""
+"""Pay orders pushed by the platform, with their discounts, merchant coupons and the push log.
 
-from django.conf import settings
+The reconciliation's models live in ``orders.reconciliation.models``; imported here so Django
+finds them.
+"""
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -8,6 +11,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from orders.push.outcomes import LOGGED_CHOICES
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun  # noqa: F401
 from whitelist import plates
 from whitelist.models import Park
 
@@ -208,138 +212,3 @@ class PushLog(models.Model):
 
     def __str__(self) -> str:
         return f"{localtime(self.received_at):%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
-
-
-class ReconciliationRun(models.Model):
-    """One park's China-time day compared with the platform's payment list.
-
-    Only the newest run of a day and park is kept: running again replaces it (and its items).
-    Money in fen; "matched" is a listed payment we hold with the same amount.
-    """
-
-    class Status(models.TextChoices):
-        OK = "ok", _("completed")
-        FAILED = "failed", _("failed")
-
-    date = models.DateField(_("date"))
-    park = models.ForeignKey(
-        Park,
-        on_delete=models.CASCADE,
-        related_name="reconciliation_runs",
-        verbose_name=_("park"),
-    )
-    started_at = models.DateTimeField(_("started at"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
-    message = models.CharField(_("message"), max_length=500, blank=True)
-    platform_count = models.PositiveIntegerField(_("payments at the platform"), default=0)
-    platform_value = models.BigIntegerField(_("paid at the platform (fen)"), default=0)
-    ours_count = models.PositiveIntegerField(_("orders here"), default=0)
-    ours_value = models.BigIntegerField(_("paid in orders here (fen)"), default=0)
-    matched_count = models.PositiveIntegerField(_("matched payments"), default=0)
-    matched_value = models.BigIntegerField(_("matched amount (fen)"), default=0)
-    not_whitelisted_count = models.PositiveIntegerField(
-        _("payments of plates not whitelisted"), default=0
-    )
-    not_whitelisted_value = models.BigIntegerField(
-        _("paid by plates not whitelisted (fen)"), default=0
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("run by"),
-    )
-
-    class Meta:
-        verbose_name = _("reconciliation run")
-        verbose_name_plural = _("reconciliation runs")
-        ordering = ["-date", "-pk"]
-        constraints = [
-            # One run per day and park (a re-run replaces it); also the index of the date filter.
-            models.UniqueConstraint(fields=["date", "park"], name="reconciliationrun_date_park"),
-        ]
-        indexes = [
-            models.Index(fields=["status"], name="reconciliationrun_status"),
-        ]
-        permissions = [
-            ("run_reconciliation", _("Can run a reconciliation against the platform")),
-            (
-                "resolve_reconciliation",
-                _("Can create orders from payments missing here in a reconciliation"),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.park}"
-
-
-class ReconciliationItem(models.Model):
-    """One difference found by a run: a payment missing here or there, or another amount."""
-
-    class Category(models.TextChoices):
-        MISSING_HERE = "missing_here", _("missing here")
-        MISSING_AT_PLATFORM = "missing_at_platform", _("missing at the platform")
-        AMOUNT_DIFFERS = "amount_differs", _("amount differs")
-
-    run = models.ForeignKey(
-        ReconciliationRun,
-        on_delete=models.CASCADE,
-        related_name="items",
-        verbose_name=_("reconciliation run"),
-        db_index=False,  # the (run, category) index serves the foreign key too
-    )
-    category = models.CharField(_("category"), max_length=24, choices=Category.choices)
-    pay_serial = models.CharField(_("pay serial"), max_length=64)
-    plate = models.CharField(_("plate"), max_length=64, blank=True)
-    pay_time = models.DateTimeField(_("pay time"), null=True, blank=True)
-    platform_value = models.BigIntegerField(_("paid at the platform (fen)"), null=True, blank=True)
-    our_value = models.BigIntegerField(_("paid in our order (fen)"), null=True, blank=True)
-    order = models.ForeignKey(
-        PayOrder,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("our order"),
-    )
-    payment = models.JSONField(
-        _("listed payment"),
-        default=dict,
-        blank=True,
-        help_text=_("The row of the platform's payment list, as listed."),
-    )
-    resolved_order = models.ForeignKey(
-        PayOrder,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("order created"),
-    )
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("resolved by"),
-    )
-
-    class Meta:
-        verbose_name = _("reconciliation difference")
-        verbose_name_plural = _("reconciliation differences")
-        ordering = ["pk"]
-        indexes = [
-            # The admin filters by category (within a run) and searches by serial and plate.
-            models.Index(fields=["run", "category"], name="reconitem_run_category"),
-            models.Index(fields=["category"], name="reconitem_category"),
-            models.Index(fields=["pay_serial"], name="reconitem_pay_serial"),
-            models.Index(fields=["plate"], name="reconitem_plate"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_category_display()} {self.pay_serial}"

@@ -2,9 +2,11 @@
 
 Everything here is read-only for everyone, superusers included: orders come only from the
 platform. Importing the modules registers their admins (Django's autodiscovery imports this
-package); the daily summary's pages are routed by ``parkingops/urls.py``.
+package; the reconciliation's admin lives in its own package and is imported here); the daily
+summary's pages are routed by ``parkingops/urls.py``.
 """
 
-from orders.admin import coupons, orders, pushlog, reconciliation, summary
+from orders.admin import coupons, orders, pushlog, summary
+from orders.reconciliation import admin as reconciliation
 
 __all__ = ["coupons", "orders", "pushlog", "reconciliation", "summary"]

@@ -12,7 +12,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports
 from parkingops import tabular
 from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, filter_errors, pretty_json
 
@@ -94,7 +93,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
         days = next(
             (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
         )
-        filename = exports.export_filename(
+        filename = tabular.export_filename(
             self.export_kind, days and days.date_from, days and days.date_to
         )
         return tabular.csv_response(self.export_csv(request, changelist.queryset), filename)

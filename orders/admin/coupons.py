@@ -9,9 +9,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, selectors
+from orders import selectors
 from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.filters import CouponParkFilter, CouponPayDateRangeFilter, StoreFilter
+from orders.exports.coupons import coupons_csv
 from orders.models import MerchantCoupon, PayOrder
 from parkingops.formatting import china_time, yuan
 
@@ -107,7 +108,7 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
         return queryset.filter(Q(store_code=term) | Q(order__in=orders.values("pk"))), False
 
     def export_csv(self, request, queryset):
-        return exports.coupons_csv(queryset)
+        return coupons_csv(queryset)
 
     @admin.display(description=_("plate"))
     def plate(self, obj):

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, selectors
+from orders import selectors
 from orders.admin.base import VIEW_PERSONAL_DATA, CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.coupons import CouponDisplayMixin
 from orders.admin.filters import (
@@ -26,6 +26,7 @@ from orders.admin.filters import (
     PayDateRangeFilter,
     SourceFilter,
 )
+from orders.exports.orders import orders_csv
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from parkingops.formatting import mask_mobile, yuan
 
@@ -161,7 +162,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_csv(self, request, queryset):
-        return exports.orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
+        return orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
 
     @admin.display(description=_("pay serial"))
     def pay_serial_display(self, obj):

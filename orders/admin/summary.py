@@ -18,7 +18,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, selectors
+from orders import selectors
+from orders.exports.summary import summary_csv
 from parkingops import tabular
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
@@ -123,8 +124,8 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
     summary = selectors.daily_summary(
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
-    filename = exports.export_filename("daily_summary", query.date_from, query.date_to)
-    return tabular.csv_response(exports.summary_csv(summary), filename)
+    filename = tabular.export_filename("daily_summary", query.date_from, query.date_to)
+    return tabular.csv_response(summary_csv(summary), filename)
 
 
 urlpatterns = [

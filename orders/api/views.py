@@ -13,8 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import exports, selectors
+from orders import selectors
 from orders.api import filters, serializers
+from orders.exports.coupons import coupons_csv
+from orders.exports.orders import orders_csv
+from orders.exports.summary import summary_csv
 from orders.models import MerchantCoupon, PayOrder
 from parkingops import tabular
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
@@ -78,8 +81,8 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
         return tabular.csv_response(
-            exports.orders_csv(queryset, unmask=_unmask(self.request)),
-            exports.export_filename("orders", first, last),
+            orders_csv(queryset, unmask=_unmask(self.request)),
+            tabular.export_filename("orders", first, last),
         )
 
 
@@ -122,7 +125,7 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
         return tabular.csv_response(
-            exports.coupons_csv(queryset), exports.export_filename("coupons", first, last)
+            coupons_csv(queryset), tabular.export_filename("coupons", first, last)
         )
 
 
@@ -174,6 +177,6 @@ class DailySummaryView(CsvFormatMixin, APIView):
         query.is_valid(raise_exception=True)
         summary = selectors.daily_summary(**query.validated_data)
         if self.wants_csv():
-            filename = exports.export_filename("daily_summary", summary.date_from, summary.date_to)
-            return tabular.csv_response(exports.summary_csv(summary), filename)
+            filename = tabular.export_filename("daily_summary", summary.date_from, summary.date_to)
+            return tabular.csv_response(summary_csv(summary), filename)
         return Response(serializers.DailySummarySerializer(summary).data)

@@ -17,7 +17,10 @@ from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from orders import exports, selectors
+from orders import selectors
+from orders.exports import copy
+from orders.exports.columns import ORDER_COLUMNS
+from orders.exports.orders import orders_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.conftest import FINANCE
 from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
@@ -162,15 +165,15 @@ def admin_queryset():
 def python_csv(orders, *, unmask: bool, monkeypatch) -> str:
     """The reference: the Python writer's CSV of ``orders``."""
     with monkeypatch.context() as patch:
-        patch.setattr(exports, "COPY_ON_POSTGRESQL", False)
-        return "".join(exports.orders_csv(orders, unmask=unmask))
+        patch.setattr(copy, "COPY_ON_POSTGRESQL", False)
+        return "".join(orders_csv(orders, unmask=unmask))
 
 
 def copy_csv(orders, *, unmask: bool) -> str:
     """The CSV of ``orders`` written by COPY, checking that COPY, not the ORM, read the rows."""
-    assert exports.order_copy_sql(orders, unmask=unmask) is not None
+    assert copy.order_copy_sql(orders, unmask=unmask) is not None
     with CaptureQueriesContext(connection) as context:
-        text = "".join(exports.orders_csv(orders, unmask=unmask))
+        text = "".join(orders_csv(orders, unmask=unmask))
     assert not [query for query in context.captured_queries if "orders_payorder" in query["sql"]]
     return text
 
@@ -285,8 +288,8 @@ def test_the_unmasked_mobiles_are_joined_whole_in_discount_order(awkward_orders,
 def test_a_row_ends_crlf_and_a_line_feed_inside_a_quoted_cell_stays():
     copied = b'a,"x\ny"\nb,"say ""\n"" twice"\n"\n",""\n'
 
-    assert exports._crlf(copied) == b'a,"x\ny"\r\nb,"say ""\n"" twice"\r\n"\n",""\r\n'
-    assert exports._crlf(b"a,b\nc,d\n") == b"a,b\r\nc,d\r\n"
+    assert copy._crlf(copied) == b'a,"x\ny"\r\nb,"say ""\n"" twice"\r\n"\n",""\r\n'
+    assert copy._crlf(b"a,b\nc,d\n") == b"a,b\r\nc,d\r\n"
 
 
 # --- COPY: the same bytes, whatever drives it (PostgreSQL) ------------------------------------
@@ -354,7 +357,7 @@ def test_the_admin_export_drives_copy_with_the_lists_filters_search_and_order(
     finance = staff_client(*FINANCE, language="en")
 
     ours = export(finance, params)
-    monkeypatch.setattr(exports, "COPY_ON_POSTGRESQL", False)
+    monkeypatch.setattr(copy, "COPY_ON_POSTGRESQL", False)
     theirs = export(finance, params)
 
     assert ours == theirs
@@ -377,7 +380,7 @@ def test_the_api_csv_drives_copy_with_its_filters_and_order(awkward_orders, monk
     }
 
     ours = api.get("/api/v1/orders/", params)
-    monkeypatch.setattr(exports, "COPY_ON_POSTGRESQL", False)
+    monkeypatch.setattr(copy, "COPY_ON_POSTGRESQL", False)
     theirs = api.get("/api/v1/orders/", params)
 
     assert ours.status_code == 200
@@ -391,7 +394,7 @@ def test_the_export_command_drives_copy_with_its_dates(awkward_orders, monkeypat
     args = ["export_orders", "--from", "2026-10-03", "--to", "2026-10-15", "--language", "en"]
 
     call_command(*args, "--output", str(tmp_path / "copy.csv"))
-    monkeypatch.setattr(exports, "COPY_ON_POSTGRESQL", False)
+    monkeypatch.setattr(copy, "COPY_ON_POSTGRESQL", False)
     call_command(*args, "--output", str(tmp_path / "python.csv"))
 
     ours = (tmp_path / "copy.csv").read_bytes()
@@ -417,18 +420,18 @@ def test_copy_export_runs_the_same_queries_for_few_rows_and_many(staff_client):
 
 @postgresql_only
 def test_copy_export_streams_in_pieces_and_stops_cleanly_when_abandoned(monkeypatch):
-    monkeypatch.setattr(exports, "FLUSH_CHARS", 500)
+    monkeypatch.setattr(tabular, "FLUSH_CHARS", 500)
     for order in PayOrderFactory.create_batch(40):
         DiscountFactory(order=order)
 
-    pieces = exports.orders_csv(admin_queryset())
+    pieces = orders_csv(admin_queryset())
     first, second = next(pieces), next(pieces)
     pieces.close()  # the client went away: the COPY is cancelled
 
     assert first.startswith(tabular.BOM) and len(second.encode()) >= 500
     assert not connection.needs_rollback
     assert PayOrder.objects.count() == 40  # the connection still answers
-    assert len(rows_of("".join(exports.orders_csv(admin_queryset())))) == 41
+    assert len(rows_of("".join(orders_csv(admin_queryset())))) == 41
 
 
 @postgresql_only
@@ -439,7 +442,7 @@ def test_a_finished_copy_export_leaves_the_sessions_settings_as_they_were():
         cursor.execute("SHOW TimeZone")
         zone = cursor.fetchone()[0]
 
-    "".join(exports.orders_csv(admin_queryset()))  # inside the test's transaction, too
+    "".join(orders_csv(admin_queryset()))  # inside the test's transaction, too
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW TimeZone")
@@ -453,14 +456,14 @@ def test_querysets_copy_cannot_reproduce_are_written_by_the_python_writer(awkwar
     by_annotation = admin_queryset().order_by("-relief_total", "pk")
     sliced = admin_queryset()[:3]
 
-    assert exports.order_copy_sql(by_park_name) is None
-    assert exports.order_copy_sql(by_annotation) is None
-    assert exports.order_copy_sql(sliced) is None
-    assert exports.order_copy_sql(PayOrder.objects.none()) is None
-    uuids = [row[2] for row in rows_of("".join(exports.orders_csv(by_park_name)))[1:]]
+    assert copy.order_copy_sql(by_park_name) is None
+    assert copy.order_copy_sql(by_annotation) is None
+    assert copy.order_copy_sql(sliced) is None
+    assert copy.order_copy_sql(PayOrder.objects.none()) is None
+    uuids = [row[2] for row in rows_of("".join(orders_csv(by_park_name)))[1:]]
     in_park_name_order = by_park_name.values_list("park__park_uuid", flat=True)
     assert uuids == [tabular.escape_formula(uuid) for uuid in in_park_name_order]
-    assert len(rows_of("".join(exports.orders_csv(sliced)))) == 1 + 3
-    assert rows_of("".join(exports.orders_csv(PayOrder.objects.none()))) == [
-        [str(column.label) for column in exports.ORDER_COLUMNS]
+    assert len(rows_of("".join(orders_csv(sliced)))) == 1 + 3
+    assert rows_of("".join(orders_csv(PayOrder.objects.none()))) == [
+        [str(column.label) for column in ORDER_COLUMNS]
     ]

@@ -4,7 +4,8 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from orders import exports, selectors
+from orders import selectors
+from orders.exports.orders import orders_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.factories import DiscountFactory, PayOrderFactory
 from parkingops.db_routers import HeavyReadRouter, heavy_reads
@@ -56,7 +57,7 @@ def test_the_order_export_reads_from_the_replica(replica):
     DiscountFactory(order=order)
 
     with CaptureQueriesContext(connections["replica"]) as on_replica:
-        text = "".join(exports.orders_csv(PayOrder.objects.order_by("-pay_time")))
+        text = "".join(orders_csv(PayOrder.objects.order_by("-pay_time")))
 
     assert order.pay_serial in text
     assert on_replica.captured_queries

@@ -1,14 +1,15 @@
 """``manage.py export_orders --from YYYY-MM-DD --to YYYY-MM-DD [--park UUID] [--output FILE]``
 
-Writes the same CSV as the admin's "Export CSV" (orders.exports): both days inclusive in China
-time, oldest first, discount mobiles always masked (a command has no user to hold the
+Writes the same CSV as the admin's "Export CSV" (``orders.exports.orders``): both days inclusive
+in China time, oldest first, discount mobiles always masked (a command has no user to hold the
 personal-data permission). Without ``--output`` the CSV goes to standard output.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from orders import exports, selectors
+from orders import selectors
+from orders.exports.orders import orders_csv
 from parkingops.formatting import parse_day
 from whitelist.models import Park
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             "pay_time", "pk"
         )
         with translation.override(language):
-            pieces = exports.orders_csv(orders, unmask=False)
+            pieces = orders_csv(orders, unmask=False)
         if output:
             # newline="": the csv module already ends rows with CRLF.
             with open(output, "w", encoding="utf-8", newline="") as file:

@@ -1,16 +1,17 @@
 """``manage.py reconcile --date YYYY-MM-DD [--park UUID]``: reconcile a China-time day.
 
-Runs the same reconciliation as the admin's "Run a reconciliation" page (orders.reconciliation)
-for every known park, or the one given, and prints one line per park. Exits non-zero when any
-park failed (the platform refused or could not be reached), after trying every park.
+Runs the same reconciliation as the admin's "Run a reconciliation" page
+(``orders.reconciliation.services``) for every known park, or the one given, and prints one line
+per park. Exits non-zero when any park failed (the platform refused or could not be reached),
+after trying every park.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from orders import reconciliation
-from orders.models import ReconciliationRun
+from orders.reconciliation import selectors, services
+from orders.reconciliation.models import ReconciliationRun
 from parkingops.formatting import CHINA, parse_day, yuan
 from whitelist.models import Park
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--page-size",
             type=int,
-            default=reconciliation.DEFAULT_PAGE_SIZE,
+            default=services.DEFAULT_PAGE_SIZE,
             help="Payments asked per page of the platform's list (default: %(default)s).",
         )
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         if park and not Park.objects.filter(park_uuid=park).exists():
             raise CommandError(f"No park has the uuid {park!r}.")
         try:
-            runs = reconciliation.reconcile_day(day=day, park_uuid=park, page_size=page_size)
+            runs = services.reconcile_day(day=day, park_uuid=park, page_size=page_size)
         except ImproperlyConfigured as exc:
             raise CommandError(f"The platform client is not configured: {exc}") from None
         if not runs:
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(self.style.ERROR(f"{label}: failed: {run.message}"))
                 continue
-            totals = {total.category: total for total in reconciliation.category_totals(run=run)}
+            totals = {total.category: total for total in selectors.category_totals(run=run)}
             self.stdout.write(
                 f"{label}: platform {run.platform_count} ({yuan(run.platform_value)}), "
                 f"ours {run.ours_count} ({yuan(run.ours_value)}), "

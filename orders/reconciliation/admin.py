@@ -1,4 +1,4 @@
-"""Reconciliation in the admin: the runs (the page that runs one is ``reconciliation_run``),
+"""Reconciliation in the admin: the runs (the page that runs one is ``admin_run``),
 their differences, and the action that turns "missing here" payments into orders."""
 
 from django.contrib import admin, messages
@@ -12,11 +12,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import exports, reconciliation
 from orders.admin.base import CsvExportAdmin
 from orders.admin.filters import ParkFilter
-from orders.admin.reconciliation_run import run_reconciliation
 from orders.models import ReconciliationItem, ReconciliationRun
+from orders.reconciliation.admin_run import run_reconciliation
+from orders.reconciliation.exports import items_csv, runs_csv
+from orders.reconciliation.selectors import category_totals, with_category_counts
+from orders.reconciliation.services import NotResolvable, create_missing_order
 from parkingops.adminkit import (
     ChoiceFilter,
     DayRangeFilter,
@@ -142,7 +144,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return [run, *super().get_urls()]
 
     def get_queryset(self, request):
-        return reconciliation.with_category_counts(super().get_queryset(request))
+        return with_category_counts(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -175,7 +177,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return run_reconciliation(request, model_admin=self)
 
     def export_csv(self, request, queryset):
-        return exports.runs_csv(queryset)
+        return runs_csv(queryset)
 
     @admin.display(description=_("paid at the platform"))
     def platform_amount(self, obj):
@@ -203,7 +205,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
             "admin/orders/reconciliationrun/categories.html",
             {
                 "run": obj,
-                "totals": reconciliation.category_totals(run=obj),
+                "totals": category_totals(run=obj),
                 "items_url": reverse("admin:orders_reconciliationitem_changelist"),
             },
         )
@@ -285,7 +287,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_csv(self, request, queryset):
-        return exports.items_csv(queryset)
+        return items_csv(queryset)
 
     @admin.action(description=_("Create the missing orders"), permissions=["resolve"])
     def create_orders(self, request, queryset):
@@ -320,8 +322,8 @@ class ReconciliationItemAdmin(CsvExportAdmin):
             if item.category != missing:
                 continue
             try:
-                result = reconciliation.create_missing_order(item_id=item.pk, user=request.user)
-            except reconciliation.NotResolvable as exc:
+                result = create_missing_order(item_id=item.pk, user=request.user)
+            except NotResolvable as exc:
                 self.message_user(
                     request,
                     gettext("%(serial)s: %(reason)s") % {"serial": item.pay_serial, "reason": exc},

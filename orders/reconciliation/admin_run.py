@@ -14,8 +14,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import reconciliation
 from orders.models import ReconciliationRun
+from orders.reconciliation.services import reconcile_day
 from parkingops.formatting import CHINA
 from whitelist.models import Park
 
@@ -52,7 +52,7 @@ def run_reconciliation(request: HttpRequest, *, model_admin) -> HttpResponse:
         if form.is_valid():
             day, park = form.cleaned_data["date"], form.cleaned_data["park"]
             try:
-                runs = reconciliation.reconcile_day(
+                runs = reconcile_day(
                     day=day, park_uuid=park.park_uuid if park else "", created_by=request.user
                 )
             except ImproperlyConfigured as exc:

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders import reconciliation
 from orders.demo.management.commands.fake_platform import CHINA, load_demo_payments
-from orders.models import PayOrder, ReconciliationItem
+from orders.models import PayOrder
+from orders.reconciliation import services
+from orders.reconciliation.models import ReconciliationItem
 
 
 @pytest.mark.django_db
@@ -23,13 +24,13 @@ def test_the_demo_payment_never_pushed_is_found_missing_here_and_becomes_an_orde
     missing_serial = f"DEMO{yesterday:%Y%m%d}000000000000000001"
     assert missing_serial in message
 
-    runs = reconciliation.reconcile_day(day=yesterday)
+    runs = services.reconcile_day(day=yesterday)
 
     items = ReconciliationItem.objects.filter(run__in=runs)
     (missing,) = items.filter(category=ReconciliationItem.Category.MISSING_HERE)
     assert missing.pay_serial == missing_serial
     assert not items.exclude(pk=missing.pk).exists()  # every pushed demo order matched
-    resolution = reconciliation.create_missing_order(item_id=missing.pk)
+    resolution = services.create_missing_order(item_id=missing.pk)
     order = PayOrder.objects.get(pay_serial=missing_serial)
     assert resolution.created and order.source == PayOrder.Source.RECONCILIATION
     assert order.pay_value == 1800

@@ -1,0 +1,59 @@
+"""The order CSV: one row per order with its discount and coupon totals (``orders_csv``).
+
+Written by the database on PostgreSQL (``orders.exports.copy``), by the Python writer here
+elsewhere; both write the columns of ``orders.exports.columns``, the same bytes. Rows come from
+a server-side cursor in chunks, and the discounts and coupons are read once per chunk.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+from orders import selectors
+from orders.exports import copy
+from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
+from orders.models import PayOrder
+from parkingops import tabular
+from parkingops.db_routers import on_replica
+from parkingops.formatting import mask_mobile
+
+
+def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[str]:
+    """Return the order CSV of ``orders`` (in their order) as an iterator of text pieces.
+
+    The header is translated now, in the caller's active language, not when streamed.
+    ``unmask`` shows discount mobiles whole: only for holders of ``orders.view_personal_data``.
+    On PostgreSQL the rows come from one COPY (see ``copy.order_copy_sql``), elsewhere from
+    the Python writer; both give the same bytes.
+    """
+    return _order_pieces(orders, tabular.header(ORDER_COLUMNS), unmask=unmask)
+
+
+@on_replica
+def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool) -> Iterator[str]:
+    # Decided while streaming, not when the response is built: the database a read goes to
+    # (a replica, for heavy reads) is chosen when the read happens.
+    statement = copy.order_copy_sql(orders, unmask=unmask)
+    if statement is None:
+        rows = _order_rows(orders, unmask=unmask)
+        yield from tabular.csv_text(ORDER_COLUMNS, rows, names=header)
+    else:
+        yield tabular.csv_head(header)
+        yield from copy.copy_text(connections[orders.db], statement)
+
+
+def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[str, Any]]:
+    """Yield each order's fields with its totals, as the columns read them."""
+    rows = orders.values("pk", *ORDER_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS)
+    for batch in tabular.batched(rows, tabular.CHUNK_ROWS):
+        extras = selectors.order_extras(order_ids=[row["pk"] for row in batch])
+        for row in batch:
+            extra = extras[row["pk"]]
+            mobiles = extra.mobiles if unmask else [mask_mobile(m) for m in extra.mobiles]
+            row["relief"] = extra.relief
+            row["mobiles"] = ";".join(mobiles)
+            row["coupons"] = extra.coupons
+            row["coupon_value"] = extra.coupon_value
+            yield row

@@ -1,0 +1,118 @@
+"""The reconciliation's CSVs: the runs (``runs_csv``) and their differences (``items_csv``)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import pgettext_lazy
+
+from orders.reconciliation import selectors
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
+from parkingops import tabular
+from parkingops.db_routers import on_replica
+from parkingops.tabular import Column, Kind
+
+RUN_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "date"), Kind.TEXT, "date"),
+    Column(pgettext_lazy("CSV header", "park_uuid"), Kind.TEXT, "park__park_uuid"),
+    Column(pgettext_lazy("CSV header", "park_name"), Kind.TEXT, "park__name"),
+    Column(pgettext_lazy("CSV header", "status"), Kind.TEXT, "status"),
+    Column(pgettext_lazy("CSV header", "message"), Kind.TEXT, "message"),
+    Column(pgettext_lazy("CSV header", "platform_count"), Kind.NUMBER, "platform_count"),
+    Column(pgettext_lazy("CSV header", "platform_value_yuan"), Kind.YUAN, "platform_value"),
+    Column(pgettext_lazy("CSV header", "platform_value_fen"), Kind.FEN, "platform_value"),
+    Column(pgettext_lazy("CSV header", "our_count"), Kind.NUMBER, "ours_count"),
+    Column(pgettext_lazy("CSV header", "our_value_yuan"), Kind.YUAN, "ours_value"),
+    Column(pgettext_lazy("CSV header", "our_value_fen"), Kind.FEN, "ours_value"),
+    Column(pgettext_lazy("CSV header", "matched_count"), Kind.NUMBER, "matched_count"),
+    Column(pgettext_lazy("CSV header", "matched_value_yuan"), Kind.YUAN, "matched_value"),
+    Column(pgettext_lazy("CSV header", "matched_value_fen"), Kind.FEN, "matched_value"),
+    Column(pgettext_lazy("CSV header", "missing_here_count"), Kind.NUMBER, "missing_here"),
+    Column(
+        pgettext_lazy("CSV header", "missing_at_platform_count"),
+        Kind.NUMBER,
+        "missing_at_platform",
+    ),
+    Column(pgettext_lazy("CSV header", "amount_differs_count"), Kind.NUMBER, "amount_differs"),
+    Column(
+        pgettext_lazy("CSV header", "not_whitelisted_count"), Kind.NUMBER, "not_whitelisted_count"
+    ),
+    Column(
+        pgettext_lazy("CSV header", "not_whitelisted_value_yuan"),
+        Kind.YUAN,
+        "not_whitelisted_value",
+    ),
+    Column(
+        pgettext_lazy("CSV header", "not_whitelisted_value_fen"),
+        Kind.FEN,
+        "not_whitelisted_value",
+    ),
+    Column(pgettext_lazy("CSV header", "started_at"), Kind.TIME, "started_at"),
+    Column(pgettext_lazy("CSV header", "finished_at"), Kind.TIME, "finished_at"),
+)
+
+# A value that does not apply to a difference (None) stays empty, not 0.
+ITEM_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "date"), Kind.TEXT, "run__date"),
+    Column(pgettext_lazy("CSV header", "park_uuid"), Kind.TEXT, "run__park__park_uuid"),
+    Column(pgettext_lazy("CSV header", "park_name"), Kind.TEXT, "run__park__name"),
+    Column(pgettext_lazy("CSV header", "category"), Kind.TEXT, "category"),
+    Column(pgettext_lazy("CSV header", "pay_serial"), Kind.TEXT, "pay_serial"),
+    Column(pgettext_lazy("CSV header", "plate"), Kind.TEXT, "plate"),
+    Column(pgettext_lazy("CSV header", "pay_time"), Kind.TIME, "pay_time"),
+    Column(pgettext_lazy("CSV header", "platform_value_yuan"), Kind.YUAN, "platform_value"),
+    Column(pgettext_lazy("CSV header", "platform_value_fen"), Kind.FEN, "platform_value"),
+    Column(pgettext_lazy("CSV header", "our_value_yuan"), Kind.YUAN, "our_value"),
+    Column(pgettext_lazy("CSV header", "our_value_fen"), Kind.FEN, "our_value"),
+    # The listed payment's parking serial and channel, or our order's when not listed.
+    Column(pgettext_lazy("CSV header", "parking_serial"), Kind.TEXT, "parking_serial"),
+    Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
+    Column(pgettext_lazy("CSV header", "resolved_at"), Kind.TIME, "resolved_at"),
+)
+
+
+def _fields(columns: tuple[Column, ...], computed: set[str]) -> list[str]:
+    """Return the queryset fields the columns read, each once, leaving out ``computed``."""
+    return list(dict.fromkeys(c.source for c in columns if c.source not in computed))
+
+
+def _choice_labels(choices: Any) -> dict[str, str]:
+    """Translate a TextChoices' labels now, in the caller's language, not while streaming."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def runs_csv(runs: QuerySet[ReconciliationRun]) -> Iterator[str]:
+    """Return the reconciliation-run CSV of ``runs``: one row per park and day, with the
+    counts and amounts of each category."""
+    statuses = _choice_labels(ReconciliationRun.Status)
+    return tabular.csv_text(RUN_COLUMNS, _run_rows(runs, statuses))
+
+
+@on_replica
+def _run_rows(
+    runs: QuerySet[ReconciliationRun], statuses: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    rows = selectors.with_category_counts(runs).values(*_fields(RUN_COLUMNS, set()))
+    for row in rows.iterator(chunk_size=tabular.CHUNK_ROWS):
+        row["status"] = statuses.get(row["status"], row["status"])
+        yield row
+
+
+def items_csv(items: QuerySet[ReconciliationItem]) -> Iterator[str]:
+    """Return the reconciliation-difference CSV of ``items``: one row per difference."""
+    categories = _choice_labels(ReconciliationItem.Category)
+    return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, categories))
+
+
+@on_replica
+def _item_rows(
+    items: QuerySet[ReconciliationItem], categories: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    fields = _fields(ITEM_COLUMNS, {"parking_serial", "channel"})
+    rows = items.values(*fields, "payment", "order__parking_serial", "order__channel")
+    for row in rows.iterator(chunk_size=tabular.CHUNK_ROWS):
+        listed = row["payment"] if isinstance(row["payment"], dict) else {}
+        row["category"] = categories.get(row["category"], row["category"])
+        row["parking_serial"] = listed.get("parking_serial", row["order__parking_serial"])
+        row["channel"] = listed.get("channel", row["order__channel"])
+        yield row

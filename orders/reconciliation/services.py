@@ -1,0 +1,237 @@
+"""Running a reconciliation (``reconcile``, ``reconcile_day``) and creating an order missing
+here from its listed payment (``create_missing_order``).
+
+``reconcile()`` pages through one park's payments of one China-time day at the platform,
+compares them with our orders (``selectors.compare``) and stores a ``ReconciliationRun`` with one
+``ReconciliationItem`` per difference. Runs read orders and never change them; only
+``create_missing_order()`` (an admin action, after confirmation) writes one.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from orders.models import PayOrder
+from orders.push.storing import create_order
+from orders.push.validation import PushData
+from orders.reconciliation import selectors
+from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
+from orders.reconciliation.payments import BadPaymentList, day_window, read_payment
+from parkingops.pcloud.client import PlatformClient, PlatformError
+from whitelist import plates
+from whitelist.models import Park
+from whitelist.selectors import find_valid_entry
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 100
+
+Category = ReconciliationItem.Category
+
+# Listed fields that become the order's own columns; the others are kept in ``extra``.
+_ORDER_FIELDS = frozenset(
+    {
+        "park_uuid",
+        "park_name",
+        "plate",
+        "parking_serial",
+        "pay_serial",
+        "pay_value",
+        "pay_time",
+        "channel",
+        "identity",
+    }
+)
+
+
+class NotResolvable(Exception):
+    """An item cannot be turned into an order; the message says why."""
+
+
+# --- Running ---------------------------------------------------------------------------------
+
+
+def reconcile(
+    *,
+    day: date,
+    park: Park,
+    client: PlatformClient,
+    created_by: Any = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ReconciliationRun:
+    """Reconcile one park's China-time ``day`` and store the run, replacing the previous one.
+
+    The platform is read first, outside any transaction (each call is recorded as it is
+    made); when it fails, or lists a row that cannot be read, the run is stored as failed with
+    the message and no items: nothing half-compared is kept.
+    """
+    started_at = timezone.now()
+    start, end = day_window(day)
+    try:
+        rows = list(
+            client.iter_payments(
+                park_uuid=park.park_uuid, start=start, end=end, page_size=page_size
+            )
+        )
+        run, items = selectors.compare(
+            park=park, day=day, listed=[read_payment(row) for row in rows]
+        )
+    except (PlatformError, BadPaymentList) as exc:
+        logger.warning("reconcile %s %s failed: %s", day, park.park_uuid, exc)
+        run = ReconciliationRun(
+            date=day, park=park, status=ReconciliationRun.Status.FAILED, message=str(exc)[:500]
+        )
+        items = []
+    run.started_at = started_at
+    run.created_by = created_by
+    run.finished_at = timezone.now()
+    return _store(run, items)
+
+
+def _store(run: ReconciliationRun, items: list[ReconciliationItem]) -> ReconciliationRun:
+    with transaction.atomic():
+        # Two runs of one park and day (cron and a click at once) take turns on the park's
+        # row, so the later one replaces the earlier instead of failing on the unique
+        # (date, park) constraint. SQLite serialises writers anyway.
+        list(Park.objects.select_for_update().filter(pk=run.park_id).values_list("pk"))
+        ReconciliationRun.objects.filter(date=run.date, park_id=run.park_id).delete()
+        run.save(force_insert=True)
+        for item in items:
+            item.run = run
+        ReconciliationItem.objects.bulk_create(items, batch_size=selectors.CHUNK)
+    return run
+
+
+def reconcile_day(
+    *,
+    day: date,
+    park_uuid: str = "",
+    client: PlatformClient | None = None,
+    created_by: Any = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> list[ReconciliationRun]:
+    """Reconcile ``day`` for the park given, or every known park; return the runs.
+
+    A park that fails does not stop the others. Raise ``Park.DoesNotExist`` for an unknown
+    uuid and ``ImproperlyConfigured`` when the platform client is not configured.
+    """
+    parks = Park.objects.order_by("name", "park_uuid")
+    if park_uuid:
+        parks = [Park.objects.get(park_uuid=park_uuid)]
+    client = client or PlatformClient.from_settings()
+    return [
+        reconcile(day=day, park=park, client=client, created_by=created_by, page_size=page_size)
+        for park in parks
+    ]
+
+
+# --- Resolving "missing here" ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What ``create_missing_order`` did: ``created`` False means it linked an existing order."""
+
+    item: ReconciliationItem
+    order: PayOrder
+    created: bool
+
+
+def _text(row: dict[str, Any], key: str, max_length: int) -> str:
+    value = row.get(key)
+    text = "" if value is None else str(value)
+    if len(text) > max_length:
+        raise NotResolvable(
+            gettext("The listed %(field)s is longer than %(max)d characters.")
+            % {"field": key, "max": max_length}
+        )
+    return text
+
+
+def _push_data(item: ReconciliationItem) -> PushData:
+    """Build the order's content from the listed payment, as a push would carry it."""
+    try:
+        payment = read_payment(item.payment)
+    except BadPaymentList as exc:
+        raise NotResolvable(str(exc)) from None
+    if not payment.plate or len(payment.plate) > plates.MAX_LENGTH:
+        raise NotResolvable(gettext("The listed plate is empty or too long."))
+    row = payment.row
+    park = item.run.park
+    return PushData(
+        app_id=settings.PLATFORM_APP_ID,
+        park_uuid=park.park_uuid,
+        park_name=park.name,
+        parking_serial=_text(row, "parking_serial", 64),
+        pay_serial=payment.pay_serial,
+        pay_value=payment.pay_value,
+        pay_time_ms=round(payment.pay_time.timestamp() * 1000),
+        plate=payment.plate,
+        plate_raw=_text(row, "plate", 64),
+        channel=_text(row, "channel", 64),
+        identity=_text(row, "identity", 255),
+        discounts=[],
+        mcoupons=[],
+        extra={key: value for key, value in row.items() if key not in _ORDER_FIELDS},
+    )
+
+
+def create_missing_order(
+    *, item_id: int, user: Any = None, now: datetime | None = None
+) -> Resolution:
+    """Create the order of a "missing here" item from its listed payment, or link the order
+    that already holds its serial; record it on the item. Running it again changes nothing.
+
+    The order is marked ``source=reconciliation``; its whitelist entry is the one valid for
+    the plate, park and pay time now (``find_valid_entry``), if any. Raise NotResolvable for
+    another category or an unusable listed payment.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Locking the item: two clicks on the same item create one order.
+        item = (
+            ReconciliationItem.objects.select_for_update()
+            .select_related("run__park")
+            .get(pk=item_id)
+        )
+        if item.category != Category.MISSING_HERE:
+            raise NotResolvable(
+                gettext("Only payments missing here can become orders; %(serial)s is “%(cat)s”.")
+                % {"serial": item.pay_serial, "cat": item.get_category_display()}
+            )
+        if item.resolved_order_id is not None:
+            return Resolution(item=item, order=item.resolved_order, created=False)
+        order = PayOrder.objects.filter(pay_serial=item.pay_serial).first()
+        created = False
+        if order is None:
+            data = _push_data(item)
+            entry = find_valid_entry(
+                plate=data.plate, park_uuid=item.run.park.park_uuid, at=data.pay_time
+            )
+            try:
+                order = PayOrder.objects.get(
+                    pk=create_order(
+                        data,
+                        entry_id=entry.pk if entry else None,
+                        now=now,
+                        source=PayOrder.Source.RECONCILIATION,
+                    )
+                )
+                created = True
+            except IntegrityError:
+                # The push of this serial committed between our read and our insert: the
+                # unique pay_serial decided; link to that order.
+                order = PayOrder.objects.filter(pay_serial=item.pay_serial).first()
+                if order is None:
+                    raise
+        item.resolved_order = order
+        item.resolved_at = now
+        item.resolved_by = user
+        item.save(update_fields=["resolved_order", "resolved_at", "resolved_by"])
+    return Resolution(item=item, order=order, created=created)
