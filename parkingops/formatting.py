@@ -8,11 +8,13 @@ import json
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
-CHINA = ZoneInfo("Asia/Shanghai")
+# China time, the one zone of the whole product: Django's default time zone (TIME_ZONE, fixed at
+# Asia/Shanghai in the settings), which is also the zone of every time the platform sends.
+CHINA = timezone.get_default_timezone()
 DATE_FORMAT = "%Y-%m-%d"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 

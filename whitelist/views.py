@@ -23,6 +23,7 @@ from whitelist import selectors
 from whitelist.admin import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
+from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY
 from whitelist.resources import ExcelCSV, WhitelistEntryResource
 from whitelist.serializers import (
     BulkErrorSerializer,
@@ -252,7 +253,5 @@ class BulkPermission(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(
-            user is not None
-            and user.is_authenticated
-            and user.has_perms(["whitelist.add_whitelistentry", "whitelist.change_whitelistentry"])
+            user is not None and user.is_authenticated and user.has_perms([ADD_ENTRY, CHANGE_ENTRY])
         )

@@ -12,11 +12,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.permissions import EXPORT_ORDERS
 from parkingops import tabular
 from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, filter_errors, pretty_json
-
-VIEW_PERSONAL_DATA = "orders.view_personal_data"
-EXPORT_ORDERS = "orders.export_orders"
 
 
 class ExportChangeList(ChangeList):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.admin.base import VIEW_PERSONAL_DATA, CsvExportAdmin, ExtraFieldsMixin
+from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.coupons import CouponDisplayMixin
 from orders.admin.filters import (
     ChannelFilter,
@@ -28,6 +28,7 @@ from orders.admin.filters import (
 )
 from orders.exports.orders import orders_csv
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
 from parkingops.formatting import mask_mobile, yuan
 
 
@@ -51,7 +52,7 @@ class OrderPartInline(ExtraFieldsMixin, admin.TabularInline):
     show_change_link = False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("orders.view_payorder")
+        return request.user.has_perm(VIEW_ORDERS)
 
     def has_add_permission(self, request, obj=None):
         return False

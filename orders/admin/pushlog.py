@@ -8,15 +8,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin.base import VIEW_PERSONAL_DATA
 from orders.admin.filters import PushCodeFilter, PushLogDateRangeFilter, PushReasonFilter
 from orders.models import PushLog
+from orders.permissions import REPLAY_PUSHLOG, VIEW_PERSONAL_DATA
 from orders.push.services import replay_push
 from parkingops.adminkit import EstimatedCountPaginator, ReadOnlyAdmin
 from parkingops.formatting import pretty_push_body
 from whitelist import plates
 
-REPLAY_PUSHLOG = "orders.replay_pushlog"
 MAX_REPLAY = 100
 
 

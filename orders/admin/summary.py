@@ -20,12 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
 from orders.exports.summary import summary_csv
+from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
 from parkingops import tabular
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
-
-VIEW_ORDERS = "orders.view_payorder"
-EXPORT_ORDERS = "orders.export_orders"
 
 
 @dataclass

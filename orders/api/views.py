@@ -19,11 +19,9 @@ from orders.exports.coupons import coupons_csv
 from orders.exports.orders import orders_csv
 from orders.exports.summary import summary_csv
 from orders.models import MerchantCoupon, PayOrder
+from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops import tabular
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
-
-VIEW_PERSONAL_DATA = "orders.view_personal_data"
-EXPORT_ORDERS = "orders.export_orders"
 
 
 def _unmask(request) -> bool:

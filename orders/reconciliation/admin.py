@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.admin.base import CsvExportAdmin
 from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem, ReconciliationRun
+from orders.permissions import RESOLVE_RECONCILIATION, RUN_RECONCILIATION, VIEW_RECONCILIATION
 from orders.reconciliation.admin_run import run_reconciliation
 from orders.reconciliation.exports import items_csv, runs_csv
 from orders.reconciliation.selectors import category_totals, with_category_counts
@@ -29,9 +30,6 @@ from parkingops.adminkit import (
 from parkingops.formatting import yuan
 from whitelist import plates
 
-VIEW_RECONCILIATION = "orders.view_reconciliationrun"
-RUN_RECONCILIATION = "orders.run_reconciliation"
-RESOLVE_RECONCILIATION = "orders.resolve_reconciliation"
 MAX_RESOLVE = 100
 
 

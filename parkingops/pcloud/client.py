@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from parkingops.formatting import CHINA
 from parkingops.pcloud import signing
 
 logger = logging.getLogger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 WHITELIST_ENDPOINT = "gate/1.0/parking/whitelist"
 PAYMENT_LIST_ENDPOINT = "gate/1.0/parking/payment/list"
 

@@ -17,12 +17,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
+from parkingops.formatting import CHINA
 from parkingops.pcloud import signing
 from parkingops.pcloud.client import PAYMENT_LIST_ENDPOINT, WHITELIST_ENDPOINT
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def _parse_china_time(text: str) -> datetime:

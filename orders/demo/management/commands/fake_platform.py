@@ -2,7 +2,6 @@
 
 import threading
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -10,9 +9,8 @@ from django.utils import timezone
 
 from orders.demo import simulator
 from orders.models import PayOrder
+from parkingops.formatting import CHINA
 from parkingops.pcloud.fake import FakePlatform
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Command(BaseCommand):

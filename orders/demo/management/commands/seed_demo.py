@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -28,12 +27,12 @@ from django.utils.translation import gettext as _g
 from orders.demo import simulator
 from orders.models import PayOrder
 from orders.push.services import PushRequest, push_logger, receive_push
+from parkingops.formatting import CHINA
 from whitelist.models import Park, WhitelistEntry
 
 SEED = 20210421
 ORDER_COUNT = 300
 DAYS = 30
-CHINA = ZoneInfo("Asia/Shanghai")
 # Marks the demo's whitelist entries, so a second run finds them instead of adding more.
 DEMO_NOTE = "演示数据"
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,9 +20,9 @@ from django.utils.translation import gettext as _g
 
 from orders.demo import simulator
 from orders.push.outcomes import Outcome
+from parkingops.formatting import CHINA
 
 PUSH_PATH = "/api/v1/push/pay-orders/"
-CHINA = ZoneInfo("Asia/Shanghai")
 _DIGITS = re.compile(r"[0-9]+")
 # Failures listed after a --count summary; the rest are only counted.
 MAX_LISTED_FAILURES = 20
