@@ -27,8 +27,23 @@ from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS, FileRefused, column_l
 SESSION_KEY = "whitelist_import"
 
 
+# The file is kept in the session between the preview and the confirmation: a whitelist of
+# 100,000 rows is a few MB, so anything far larger is a mistake, refused before it is read.
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
 class ImportForm(forms.Form):
     import_file = forms.FileField(label=gettext_lazy("File to import"))
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                gettext_lazy("The file is larger than %(max)d MB: split it into several files."),
+                params={"max": MAX_IMPORT_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload
 
 
 class ConfirmImportForm(forms.Form):

@@ -388,3 +388,18 @@ def test_changelist_offers_import_to_whom_may_import(admin_en, viewer_en):
     assert 'class="import_link"' in admin_en.get(CHANGELIST).content.decode()
     assert 'class="import_link"' not in viewer_en.get(CHANGELIST).content.decode()
     assert viewer_en.get(IMPORT).status_code == 403
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(admin_en, monkeypatch):
+    from whitelist import admin_import
+
+    monkeypatch.setattr(admin_import, "MAX_IMPORT_BYTES", 1024)
+    content = (CHINESE_HEADER + "川A00001,,2026-01-01 00:00:00,,1,张三,\r\n" * 40).encode()
+    assert len(content) > 1024
+
+    previewed = preview(admin_en, content)
+
+    assert previewed.status_code == 200
+    assert previewed.context.get("confirm_form") is None
+    assert "The file is larger than 0 MB" in previewed.content.decode()
+    assert not WhitelistEntry.objects.exists()
