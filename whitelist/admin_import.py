@@ -1,12 +1,12 @@
 """The whitelist admin's import pages: upload and preview a file, then confirm it.
 
 Extra admin URLs (``get_urls``, as ``contrib.auth``'s password page): ``import/`` previews the
-uploaded file through ``services.importing``; ``process_import/`` imports it. Between the two
-the file stays in the user's session under a random token, so the confirmation names nothing
-on the server (no temporary file name to trust).
+uploaded file through ``services.importing`` (its counts and a page of rows; ``?page=N`` shows
+another page of the same file); ``process_import/`` imports it. Between the two the file is
+kept on the server (``parkingops.uploads``) and the user's session holds its key beside a
+random token: the confirmation posts only the token, names no file, and works once.
 """
 
-import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,18 +18,21 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from parkingops.uploads import discard_upload, keep_upload, read_upload
+from whitelist import tables
 from whitelist.services import importing, upsert
 from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS, FileRefused, column_label
 
 SESSION_KEY = "whitelist_import"
-
-
-# The file is kept in the session between the preview and the confirmation: a whitelist of
-# 100,000 rows is a few MB, so anything far larger is a mistake, refused before it is read.
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+NOT_PENDING = gettext_lazy(
+    "This import is no longer waiting for confirmation: upload the file again."
+)
+# A shown cell is cut to this many characters: the preview is a page to read, not the file.
+SHOWN_CELL_CHARS = 60
 
 
 class ImportForm(forms.Form):
@@ -37,10 +40,10 @@ class ImportForm(forms.Form):
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
-        if upload.size > MAX_IMPORT_BYTES:
+        if upload.size > tables.MAX_FILE_BYTES:
             raise forms.ValidationError(
                 gettext_lazy("The file is larger than %(max)d MB: split it into several files."),
-                params={"max": MAX_IMPORT_BYTES // (1024 * 1024)},
+                params={"max": tables.MAX_FILE_BYTES // (1024 * 1024)},
                 code="too_large",
             )
         return upload
@@ -72,23 +75,25 @@ IMPORT_TYPES = {upsert.CREATED: "new", upsert.UPDATED: "update", upsert.UNCHANGE
 
 
 class ShownPreview:
-    """The preview as the template shows it: totals, the invalid rows, the valid rows."""
+    """The preview as the template shows it: totals, then one page of rows (``rows``): the
+    invalid ones while there are any, else those that add or change an entry."""
 
     def __init__(self, preview: importing.Preview) -> None:
-        rows = [_shown(row) for row in preview.rows]
-        self.invalid_rows = [row for row in rows if row.import_type == "invalid"]
-        self.valid_rows = [row for row in rows if row.import_type != "invalid"]
+        self.rows = [_shown(row) for row in preview.rows]
         self.totals = {
-            kind: sum(1 for row in rows if row.import_type == kind)
-            for kind in ("new", "update", "skip", "invalid")
+            IMPORT_TYPES.get(kind, kind): preview.count(kind) for kind in importing.RESULTS
         }
+        self.valid = preview.valid
+        self.page, self.pages = preview.page, preview.pages
+        self.previous_page = preview.page - 1 if preview.page > 1 else None
+        self.next_page = preview.page + 1 if preview.page < preview.pages else None
 
 
 def _shown(previewed: importing.PreviewRow) -> ShownRow:
     if previewed.result == importing.INVALID:
         cells = previewed.row.cells
         return ShownRow(
-            number=previewed.row.number,
+            number=previewed.number,
             import_type="invalid",
             values=[_cell(cells.get(column)) for column in IMPORT_COLUMNS],
             error_dict={
@@ -98,19 +103,19 @@ def _shown(previewed: importing.PreviewRow) -> ShownRow:
         )
     entry = previewed.entry
     values = {
-        "id": "" if entry.pk is None else str(entry.pk),
+        "id": entry.pk,
         "plate": entry.plate,
         "park_uuid": entry.park_uuid or _("All parks"),
-        "valid_from": _cell(entry.valid_from),
-        "valid_until": _cell(entry.valid_until) if entry.valid_until else _("No end"),
+        "valid_from": entry.valid_from,
+        "valid_until": entry.valid_until or _("No end"),
         "is_active": _("Yes") if entry.is_active else _("No"),
         "holder": entry.holder,
         "note": entry.note,
     }
     return ShownRow(
-        number=previewed.row.number,
+        number=previewed.number,
         import_type=IMPORT_TYPES[previewed.result],
-        values=[values[column] for column in IMPORT_COLUMNS],
+        values=[_cell(values[column]) for column in IMPORT_COLUMNS],
         error_dict={},
     )
 
@@ -122,7 +127,7 @@ def _cell(value: Any) -> str:
         if timezone.is_aware(value):
             value = timezone.localtime(value)
         return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    return Truncator(str(value)).chars(SHOWN_CELL_CHARS)
 
 
 class WhitelistImportMixin:
@@ -155,7 +160,8 @@ class WhitelistImportMixin:
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):
-        """Show the form; with a file, preview it and offer the confirmation when all is valid."""
+        """Show the form; with a file, preview it (``?page=N``: another page of the same file)
+        and offer the confirmation when every row is valid."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
@@ -163,21 +169,41 @@ class WhitelistImportMixin:
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["import_file"]
             data = upload.read()
-            try:
-                preview = importing.preview_import(data=data)
-            except FileRefused as error:
-                form.add_error("import_file", str(error))
+            self._forget_pending(request)
+            context = self._preview(request, form, data, upload.name, page=1)
+            if "result" in context:  # readable: kept for its other pages and the confirmation
+                request.session[SESSION_KEY] = {
+                    "token": context["token"],
+                    "upload": keep_upload(data),
+                    "name": upload.name,
+                }
+        elif request.method == "GET" and "page" in request.GET:
+            pending = request.session.get(SESSION_KEY) or {}
+            data = read_upload(pending["upload"]) if pending.get("upload") else None
+            if data is None:
+                self._forget_pending(request)
+                self.message_user(request, NOT_PENDING, level="error")
             else:
-                context["result"] = ShownPreview(preview)
-                if preview.valid:
-                    token = secrets.token_urlsafe(16)
-                    request.session[SESSION_KEY] = {
-                        "token": token,
-                        "file_name": upload.name,
-                        "data": base64.b64encode(data).decode("ascii"),
-                    }
-                    context["confirm_form"] = ConfirmImportForm(initial={"token": token})
+                page = request.GET["page"]
+                page = int(page) if page.isdigit() and len(page) < 10 else 1
+                context = self._preview(request, form, data, pending["name"], page=page)
+                context["token"] = pending["token"]
+        if context.get("result") and context["result"].valid:
+            context["confirm_form"] = ConfirmImportForm(initial={"token": context["token"]})
         return self._render(request, form, context)
+
+    def _preview(self, request, form, data: bytes, name: str, *, page: int) -> dict[str, Any]:
+        try:
+            preview = importing.preview_import(data=data, name=name, page=page)
+        except FileRefused as error:
+            form.add_error("import_file" if form.is_bound else None, str(error))
+            return {}
+        return {"result": ShownPreview(preview), "token": secrets.token_urlsafe(16)}
+
+    def _forget_pending(self, request) -> None:
+        pending = request.session.pop(SESSION_KEY, None) or {}
+        if pending.get("upload"):
+            discard_upload(pending["upload"])
 
     def process_import_view(self, request):
         """Import the file previewed in this session, if its token is the one posted."""
@@ -195,19 +221,16 @@ class WhitelistImportMixin:
             and pending.get("token")
             and secrets.compare_digest(form.cleaned_data["token"], pending["token"])
         ):
-            self.message_user(
-                request,
-                _("This import is no longer waiting for confirmation: upload the file again."),
-                level="error",
-            )
+            self.message_user(request, NOT_PENDING, level="error")
             return HttpResponseRedirect(import_url)
-        del request.session[SESSION_KEY]
+        # Once: the import is forgotten before it runs, whatever its outcome.
+        data = read_upload(pending["upload"])
+        self._forget_pending(request)
+        if data is None:  # expired
+            self.message_user(request, NOT_PENDING, level="error")
+            return HttpResponseRedirect(import_url)
         try:
-            result = importing.import_file(
-                data=base64.b64decode(pending["data"]),
-                file_name=pending["file_name"],
-                user=request.user,
-            )
+            result = importing.import_file(data=data, file_name=pending["name"], user=request.user)
         except (upsert.UpsertRejected, FileRefused):
             # The data changed after the preview (an entry deleted, another one added).
             self.message_user(
@@ -223,7 +246,7 @@ class WhitelistImportMixin:
             request,
             _("Imported %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.")
             % {
-                "file": pending["file_name"],
+                "file": pending["name"],
                 "new": result.count(upsert.CREATED),
                 "updated": result.count(upsert.UPDATED),
                 "unchanged": result.count(upsert.UNCHANGED),
@@ -244,6 +267,7 @@ class WhitelistImportMixin:
                 "form": form,
                 "columns": [(column, COLUMNS[column][0]) for column in IMPORT_COLUMNS],
                 "column_labels": [column_label(column) for column in IMPORT_COLUMNS],
+                "max_mb": tables.MAX_FILE_BYTES // (1024 * 1024),
                 **context,
             },
         )

@@ -1,19 +1,16 @@
 """The whitelist's spreadsheet: its columns, and reading a CSV or XLSX file into rows.
 
-Columns may be headed by their field name or their Chinese name (see ``COLUMNS``). CSV files
-may be UTF-8 (with or without BOM) or GB18030, which Excel on Chinese Windows writes; the
-encoding is detected, as is XLSX. Each cell is read into the value ``upsert_entries`` takes, or
+Columns may be headed by their field name or their Chinese name (see ``COLUMNS``). The file
+itself (CSV in UTF-8, UTF-16 or GB18030, or XLSX; its limits) is read by ``tables``, a line at
+a time. Each cell is read into the value ``upsert_entries`` takes, or
 an error naming the cell's problem; what a row means (which entry it updates) is the upsert's.
 """
 
-import csv
-import io
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +18,9 @@ from django.utils.translation import gettext as _
 from parkingops.tabular import FORMULA_PREFIXES
 from whitelist import plates
 from whitelist.models import WhitelistEntry
+from whitelist.tables import MAX_CELL_CHARS, FileRefused, LongCell, Table
+
+__all__ = ["FileRefused"]  # re-exported: the readers' callers catch it from here
 
 # column: (Chinese header, other accepted headers). Exports head the columns with the Chinese
 # name for Chinese users and the column name otherwise; imports accept any of them, whatever
@@ -66,10 +66,6 @@ TRUE_VALUES = {"1", "true", "yes", "y", "是", "启用", "有效", "√"}
 FALSE_VALUES = {"0", "false", "no", "n", "否", "停用", "禁用", "无效", "×"}
 
 
-class FileRefused(ValueError):
-    """The file as a whole cannot be read: its message says why, for the user."""
-
-
 @dataclass
 class Row:
     """One data row: its ``number`` (from 1, the header not counted), its ``cells`` by column,
@@ -96,43 +92,26 @@ def unescape_formula(value: str) -> str:
     return value
 
 
-def decode_csv(data: bytes) -> str:
-    """Return the text of a CSV file saved as UTF-8 (BOM or not) or GB18030.
+def iter_cells(data: bytes, *, name: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield the number (from 1, the header not counted) and the cells by column of each
+    non-blank row of a CSV or XLSX file, streaming (``tables.Table``).
 
-    UTF-8 is tried first: GB18030 would decode most UTF-8 bytes too, but into nonsense, while
-    Chinese GB18030 text is almost never valid UTF-8.
+    Raise FileRefused when the file cannot be read, a header appears twice or the plate column
+    is missing; unknown columns (and export-only ones such as 车场名称) are ignored.
     """
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileRefused(
-            _("The file is neither UTF-8 nor GB18030 text. Save it as CSV or as an Excel workbook.")
-        ) from None
-
-
-def read_file(data: bytes) -> list[Row]:
-    """Return the rows of a CSV or XLSX file (told apart by content), each read.
-
-    Blank rows are skipped (their numbers too). Raise FileRefused when the file cannot be
-    read, a header appears twice or the plate column is missing; unknown columns (and
-    export-only ones such as 车场名称) are ignored.
-    """
-    table = _xlsx_table(data) if data.startswith(b"PK\x03\x04") else _csv_table(data)
-    header, *lines = table or [[]]
-    columns = _columns(header)
-    rows = []
-    for number, line in enumerate(lines, start=1):
+    table = Table(data, name=name)
+    columns = _columns(table.header)
+    width = max(columns) + 1
+    for number, line in enumerate(table.lines(width), start=1):
         if all(_blank(cell) for cell in line):
             continue
-        cells = {
-            column: line[index] if index < len(line) else None for index, column in columns.items()
-        }
-        rows.append(read_row(number, cells))
-    return rows
+        yield number, {column: line[index] for index, column in columns.items()}
+
+
+def iter_rows(data: bytes, *, name: str = "") -> Iterator[Row]:
+    """Yield each non-blank row of the file (``iter_cells``), read (``read_row``)."""
+    for number, cells in iter_cells(data, name=name):
+        yield read_row(number, cells)
 
 
 def read_row(number: int, cells: dict[str, Any]) -> Row:
@@ -144,6 +123,12 @@ def read_row(number: int, cells: dict[str, Any]) -> Row:
     row = Row(number=number, cells=cells)
     for column, read in _READERS.items():
         if column not in cells:
+            continue
+        if isinstance(cells[column], LongCell):
+            row.errors[column] = [
+                _("The cell has %(length)s characters; at most %(max)s are allowed.")
+                % {"length": cells[column].length, "max": MAX_CELL_CHARS}
+            ]
             continue
         try:
             value = read(cells[column])
@@ -160,7 +145,7 @@ def read_row(number: int, cells: dict[str, Any]) -> Row:
 
 
 def _columns(header: list) -> dict[int, str]:
-    """Map the header's positions onto columns; raise FileRefused as ``read_file`` says."""
+    """Map the header's positions onto columns; raise FileRefused as ``iter_cells`` says."""
     columns: dict[int, str] = {}
     for index, title in enumerate(header):
         column = _HEADERS.get(str(title or "").strip().casefold())
@@ -173,28 +158,12 @@ def _columns(header: list) -> dict[int, str]:
             )
         columns[index] = column
     if "plate" not in columns.values():
+        found = [str(title) for title in header if not _blank(title)]
         raise FileRefused(
             _("The file has no plate column: head it “车牌” or “plate”. Columns found: %(found)s")
-            % {"found": ", ".join(str(title) for title in header if title is not None) or "-"}
+            % {"found": ", ".join(found[:20]) + (" …" if len(found) > 20 else "") or "-"}
         )
     return columns
-
-
-def _csv_table(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(decode_csv(data), newline="")))
-
-
-def _xlsx_table(data: bytes) -> list[list[Any]]:
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise FileRefused(
-            _("The file is not an Excel workbook (.xlsx) that can be read.")
-        ) from None
-    try:
-        return [list(line) for line in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
 # --- cells ----------------------------------------------------------------------------------

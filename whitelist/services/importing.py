@@ -1,8 +1,11 @@
 """Importing a spreadsheet of whitelist entries: a preview, then the import itself.
 
-Both read the file with ``whitelist.spreadsheet`` and go through the upsert the API's bulk
-endpoint uses: the preview asks ``upsert.plan_upsert`` what each row would do (and writes
-nothing), the import calls ``upsert.upsert_entries``, all or nothing.
+Both read the file with ``whitelist.spreadsheet``, a row at a time, and go through the upsert
+the API's bulk endpoint uses: the preview asks ``upsert.plan_upsert`` what the rows would do
+(and writes nothing), the import calls ``upsert.upsert_entries``, all or nothing.
+
+The preview returns counts and one page of rows, never every row: of a 100,000-row file it
+keeps each row's values only while the upsert plans them, then a page of results.
 """
 
 from dataclasses import dataclass, field
@@ -13,59 +16,83 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from whitelist.services import upsert
-from whitelist.spreadsheet import Row, read_file
+from whitelist.spreadsheet import FileRefused, Row, iter_cells, iter_rows, read_row
+
+INVALID = "invalid"
+RESULTS = (upsert.CREATED, upsert.UPDATED, upsert.UNCHANGED, INVALID)
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class PreviewRow:
     """A row as the preview shows it: ``result`` (created, updated, unchanged or invalid),
-    the ``entry`` it would write (valid rows), its ``errors`` by column (invalid rows)."""
+    its ``row`` as read (invalid rows: the cells to show), the ``entry`` it would write (valid
+    rows), its ``errors`` by column (invalid rows)."""
 
-    row: Row
+    number: int
     result: str
+    row: Row | None = None
     entry: Any = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-INVALID = "invalid"
-
-
 @dataclass(frozen=True)
 class Preview:
+    """What importing a file would do: ``counts`` by result, and one ``page`` of ``rows``:
+    the invalid rows when there are any (nothing is imported then), else the rows that add or
+    change an entry. ``pages`` is how many pages there are of those."""
+
+    counts: dict[str, int]
     rows: list[PreviewRow]
+    page: int
+    pages: int
 
     def count(self, result: str) -> int:
-        return sum(1 for row in self.rows if row.result == result)
+        return self.counts[result]
 
     @property
     def valid(self) -> bool:
-        return self.count(INVALID) == 0
+        return self.counts[INVALID] == 0
 
 
-def preview_import(*, data: bytes) -> Preview:
-    """Return what importing the file ``data`` would do, row by row; write nothing.
+def preview_import(
+    *, data: bytes, name: str = "", page: int = 1, per_page: int = PAGE_SIZE
+) -> Preview:
+    """Return what importing the file ``data`` would do, with the ``page``-th ``per_page``
+    rows to show (a page past the last shows the last); write nothing.
 
     Raise ``spreadsheet.FileRefused`` when the file cannot be read at all. A row whose cells
     cannot be read is invalid; it is still checked as far as its readable cells go, so one
     preview lists each of its problems.
     """
-    rows = read_file(data)
+    values, unreadable = _read(data, name)
     with transaction.atomic():
-        plan = upsert.plan_upsert(rows={row.number: row.values for row in rows})
-    planned = {item.number: item for item in plan.rows}
-    plan_errors = {error["row"]: error for error in plan.errors}
-    previewed = []
-    for row in rows:
-        errors = dict(row.errors)
-        for name, messages in plan_errors.get(row.number, {}).items():
-            if name != "row" and name not in errors:
-                errors[name] = messages
-        if errors:
-            previewed.append(PreviewRow(row=row, result=INVALID, errors=errors))
-        else:
-            item = planned[row.number]
-            previewed.append(PreviewRow(row=row, result=item.result, entry=item.entry))
-    return Preview(rows=previewed)
+        plan = upsert.plan_upsert(rows=values)
+    del values
+    plan_errors = {error.pop("row"): error for error in plan.errors}
+    invalid = sorted(unreadable.keys() | plan_errors.keys())
+    counts = dict.fromkeys(RESULTS, 0)
+    counts[INVALID] = len(invalid)
+    changed = []
+    for item in plan.rows:
+        if item.number not in unreadable:
+            counts[item.result] += 1
+            if item.result != upsert.UNCHANGED:
+                changed.append(item.number)
+    shown = invalid or changed
+    pages = max(1, -(-len(shown) // per_page))
+    page = min(max(page, 1), pages)
+    wanted = shown[(page - 1) * per_page : page * per_page]
+    if not invalid:
+        picked = set(wanted)
+        planned = {item.number: item for item in plan.rows if item.number in picked}
+        rows = [
+            PreviewRow(number=n, result=planned[n].result, entry=planned[n].entry) for n in wanted
+        ]
+    else:
+        del plan  # the page's rows are read again from the file, below
+        rows = _invalid_rows(data, name, wanted, plan_errors)
+    return Preview(counts=counts, rows=rows, page=page, pages=pages)
 
 
 def import_file(
@@ -76,12 +103,48 @@ def import_file(
     Raise ``spreadsheet.FileRefused`` for a file that cannot be read and
     ``upsert.UpsertRejected`` when any row is invalid (nothing is written).
     """
-    rows = read_file(data)
-    unreadable = [{"row": row.number, **row.errors} for row in rows if row.errors]
+    values, unreadable = _read(data, file_name)
     if unreadable:
-        raise upsert.UpsertRejected(unreadable)
+        raise upsert.UpsertRejected(
+            [{"row": number, **errors} for number, errors in sorted(unreadable.items())]
+        )
     return upsert.upsert_entries(
-        rows={row.number: row.values for row in rows},
+        rows=values,
         user=user,
         reason=_("Imported from %(file)s") % {"file": file_name},
     )
+
+
+def _read(
+    data: bytes, name: str
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, list[str]]]]:
+    """Return the values of each row of the file by number, and the errors of the rows with a
+    cell that cannot be read; raise FileRefused for a file without rows."""
+    values: dict[int, dict[str, Any]] = {}
+    unreadable: dict[int, dict[str, list[str]]] = {}
+    for row in iter_rows(data, name=name):
+        values[row.number] = row.values
+        if row.errors:
+            unreadable[row.number] = row.errors
+    if not values:
+        raise FileRefused(_("The file has a header row but no entries below it."))
+    return values, unreadable
+
+
+def _invalid_rows(
+    data: bytes, name: str, numbers: list[int], plan_errors: dict[int, dict[str, list[str]]]
+) -> list[PreviewRow]:
+    """Return the rows ``numbers`` of the file with their errors: the cells' own, then the
+    upsert's for the fields whose cells were readable."""
+    wanted = set(numbers)
+    rows = []
+    for number, cells in iter_cells(data, name=name):
+        if number in wanted:
+            row = read_row(number, cells)
+            errors = dict(row.errors)
+            for column, messages in plan_errors.get(number, {}).items():
+                errors.setdefault(column, messages)
+            rows.append(PreviewRow(number=number, result=INVALID, row=row, errors=errors))
+            if len(rows) == len(wanted):
+                break
+    return rows

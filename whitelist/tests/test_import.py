@@ -147,7 +147,7 @@ def test_one_invalid_row_writes_nothing_and_shows_each_rows_error(admin_en):
 
     assert previewed.context.get("confirm_form") is None
     result = previewed.context["result"]
-    invalid = {row.number: row.error_dict for row in result.invalid_rows}
+    invalid = {row.number: row.error_dict for row in result.rows}
     assert sorted(invalid) == [2, 3, 4, 5]
     assert invalid[2]["plate"] == [
         "“XA12345” does not start with a province abbreviation such as 京, 沪 or 粤."
@@ -162,7 +162,7 @@ def test_one_invalid_row_writes_nothing_and_shows_each_rows_error(admin_en):
     assert "1 new, 0 updated, 0 unchanged, 4 invalid." in html
     assert "Nothing will be imported until every row is valid." in html
     assert "<td>XA12345</td>" in html  # the invalid row's cells, beside its errors
-    assert "川A660P1" in html  # the valid row is still listed
+    assert "川A660P1" not in html  # while rows are invalid, only they are listed
     assert not WhitelistEntry.objects.exists()
 
 
@@ -220,7 +220,7 @@ def test_unknown_id_is_an_invalid_row(admin_en):
 
     previewed = preview(admin_en, content)
 
-    invalid = previewed.context["result"].invalid_rows
+    invalid = previewed.context["result"].rows
     assert invalid[0].error_dict == {"ID": ["No whitelist entry has the id 999999."]}
 
 
@@ -372,7 +372,7 @@ def test_two_rows_naming_the_same_entry_are_refused(admin_en):
 
     previewed = preview(admin_en, content)
 
-    invalid = previewed.context["result"].invalid_rows
+    invalid = previewed.context["result"].rows
     assert [row.number for row in invalid] == [2]
     assert invalid[0].error_dict == {"__all__": ["This row names the same entry as row 1."]}
 
@@ -391,9 +391,9 @@ def test_changelist_offers_import_to_whom_may_import(admin_en, viewer_en):
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(admin_en, monkeypatch):
-    from whitelist import admin_import
+    from whitelist import tables
 
-    monkeypatch.setattr(admin_import, "MAX_IMPORT_BYTES", 1024)
+    monkeypatch.setattr(tables, "MAX_FILE_BYTES", 1024)
     content = (CHINESE_HEADER + "川A00001,,2026-01-01 00:00:00,,1,张三,\r\n" * 40).encode()
     assert len(content) > 1024
 

@@ -7,9 +7,8 @@ from django.utils import timezone, translation
 
 from whitelist.spreadsheet import (
     FileRefused,
-    decode_csv,
+    iter_rows,
     read_datetime,
-    read_file,
     read_id,
     read_park,
     read_text,
@@ -55,10 +54,8 @@ def test_yes_no_ids_parks_and_text():
     assert (read_text("'=1+1"), read_text(1234.0)) == ("=1+1", "1234")
 
 
-def test_decode_csv_reads_gb18030_and_refuses_other_bytes():
-    assert decode_csv("车牌".encode("gb18030")) == "车牌"
-    with pytest.raises(FileRefused):
-        decode_csv(b"\xff\xfe\xfa\xfb\x81")
+def read_file(data: bytes, name: str = "whitelist.csv"):
+    return list(iter_rows(data, name=name))
 
 
 def test_read_file_maps_headers_keeps_row_numbers_and_skips_blank_rows():
@@ -72,3 +69,13 @@ def test_read_file_maps_headers_keeps_row_numbers_and_skips_blank_rows():
 def test_read_file_refuses_a_column_given_twice():
     with pytest.raises(FileRefused, match="Two columns of the file mean"):
         read_file("车牌,plate\r\n川A660P1,川A660P1\r\n".encode())
+
+
+def test_a_cell_over_the_limit_is_an_error_of_its_row_and_column_and_is_not_kept():
+    huge = "x" * (5 * 1024 * 1024)
+    rows = read_file(f"车牌,备注\r\n川A660P1,ok\r\n川A660P2,{huge}\r\n".encode())
+
+    assert rows[1].number == 2
+    assert rows[1].errors["note"] == ["The cell has 5242880 characters; at most 1000 are allowed."]
+    assert "note" not in rows[1].values
+    assert len(str(rows[1].cells["note"])) < 100  # only its beginning is kept
