@@ -380,6 +380,7 @@ def bench_whitelist(count: int) -> None:
     for plate in plates:
         writer.writerow([plate, "", "2026-01-01 00:00:00", "", "1", "压测", ""])
     data = buffer.getvalue().encode()
+    bench_import_preview(data, count)
     started = time.perf_counter()
     result = importing.import_file(data=data, file_name="bench.csv")
     import_seconds = time.perf_counter() - started
@@ -433,6 +434,77 @@ def bench_whitelist(count: int) -> None:
             f"{import_seconds:.1f} s",
             f"bulk_create {bulk_seconds:.1f} s; target 60 s",
             ratio(import_seconds, bulk_seconds),
+        )
+    )
+
+
+def worker_rss_mb(pids: list[int]) -> list[float]:
+    sizes = []
+    for pid in pids:
+        text = Path(f"/proc/{pid}/status").read_text()
+        kb = next(line.split()[1] for line in text.splitlines() if line.startswith("VmRSS"))
+        sizes.append(int(kb) / 1024)
+    return sizes
+
+
+def bench_import_preview(data: bytes, count: int) -> None:
+    """The admin's import preview of the file over HTTP: the page's size, the time, the
+    workers' memory at the peak and after, against an idle worker."""
+    url = BASE + "/admin/whitelist/whitelistentry/import/"
+    cookie = session_cookie()
+    with Server() as server:
+        pids = server.worker_pids()
+        form = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})
+        with urllib.request.urlopen(form, timeout=60) as response:
+            response.read()
+            cookies = "; ".join(response.headers.get_all("Set-Cookie") or [])
+            csrf = cookies.split("csrftoken=")[1].split(";")[0]
+        idle = max(worker_rss_mb(pids))
+        boundary = "bench-import-boundary"
+        boundary_line = f"--{boundary}\r\nContent-Disposition: form-data; "
+        body = (
+            (
+                f'{boundary_line}name="csrfmiddlewaretoken"\r\n\r\n{csrf}\r\n'
+                f'{boundary_line}name="import_file"; filename="bench.csv"\r\n'
+                "Content-Type: text/csv\r\n\r\n"
+            ).encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {
+            "Cookie": f"sessionid={cookie}; csrftoken={csrf}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        stop, peak = threading.Event(), [0.0]
+        watcher = threading.Thread(target=peak_rss_mb, args=(pids, stop, peak))
+        watcher.start()
+        started = time.perf_counter()
+        request = urllib.request.Request(url, data=body, headers=headers)
+        with urllib.request.urlopen(request, timeout=900) as response:
+            page = response.read()
+        seconds = time.perf_counter() - started
+        stop.set()
+        watcher.join()
+        after = max(worker_rss_mb(pids))
+        second = urllib.request.Request(url + "?page=2", headers={"Cookie": f"sessionid={cookie}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(second, timeout=900) as response:
+            response.read()
+        page_seconds = time.perf_counter() - started
+    if f"新增 {count} 条".encode() not in page:  # the server speaks Chinese by default
+        raise RuntimeError("the preview does not show the file's count:\n" + page.decode()[-2000:])
+    say(
+        f"  preview {count} rows: {seconds:.1f} s, page {len(page) / 1024:.0f} KB, page 2 "
+        f"{page_seconds:.1f} s; worker RSS idle {idle:.0f} MB, peak {peak[0]:.0f} MB, "
+        f"after {after:.0f} MB"
+    )
+    rows.append(
+        (
+            f"whitelist import preview, {count:,} rows",
+            f"{seconds:.1f} s, page {len(page) / 1024:.0f} KB; worker peak {peak[0]:.0f} MB, "
+            f"{after:.0f} MB after",
+            f"idle worker {idle:.0f} MB; target page < 200 KB",
+            ratio(peak[0], idle),
         )
     )
 

@@ -31,6 +31,26 @@ def read_upload(key: str) -> bytes | None:
     return None if stored is None else base64.b64decode(stored)
 
 
+def take_upload(key: str) -> bytes | None:
+    """Return the file stored under ``key`` and forget it, or None when there is none.
+
+    Once: of two simultaneous calls (a double-clicked confirmation) only one gets the file.
+    The database's DELETE decides, as its unique constraint decides elsewhere; a store
+    without rows (cache, cookies) is only as exact as its own delete.
+    """
+    store = _store(key)
+    stored = store.get("upload")
+    if stored is None:
+        return None
+    model = getattr(store, "model", None)  # the database-backed session engines
+    if model is not None:
+        if not model.objects.filter(session_key=key).delete()[0]:
+            return None  # the other call took it
+    else:
+        store.delete(key)
+    return base64.b64decode(stored)
+
+
 def discard_upload(key: str) -> None:
     """Forget the file stored under ``key`` (nothing happens when there is none)."""
     _store().delete(key)

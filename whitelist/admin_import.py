@@ -1,14 +1,15 @@
 """The whitelist admin's import pages: upload and preview a file, then confirm it.
 
 Extra admin URLs (``get_urls``, as ``contrib.auth``'s password page): ``import/`` previews the
-uploaded file through ``services.importing`` (its counts and a page of rows; ``?page=N`` shows
-another page of the same file); ``process_import/`` imports it. Between the two the file is
-kept on the server (``parkingops.uploads``) and the user's session holds its key beside a
-random token: the confirmation posts only the token, names no file, and works once.
+uploaded file through ``services.importing``: its counts and its first rows worth showing, a
+page at a time (``?page=N``); ``process_import/`` imports it. Between the two the file and the
+preview are kept on the server (``parkingops.uploads``) and the user's session holds only their
+keys beside a random token: the confirmation posts only the token, names no file, works once.
 """
 
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from parkingops.uploads import discard_upload, keep_upload, read_upload
+from parkingops.uploads import discard_upload, keep_upload, read_upload, take_upload
 from whitelist import tables
 from whitelist.services import importing, upsert
 from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS, FileRefused, column_label
@@ -31,6 +32,7 @@ SESSION_KEY = "whitelist_import"
 NOT_PENDING = gettext_lazy(
     "This import is no longer waiting for confirmation: upload the file again."
 )
+PAGE_SIZE = 50
 # A shown cell is cut to this many characters: the preview is a page to read, not the file.
 SHOWN_CELL_CHARS = 60
 
@@ -75,18 +77,36 @@ IMPORT_TYPES = {upsert.CREATED: "new", upsert.UPDATED: "update", upsert.UNCHANGE
 
 
 class ShownPreview:
-    """The preview as the template shows it: totals, then one page of rows (``rows``): the
-    invalid ones while there are any, else those that add or change an entry."""
+    """The preview as the template shows it: the totals, then its rows a page at a time (the
+    invalid ones while there are any, else those that add or change an entry).
 
-    def __init__(self, preview: importing.Preview) -> None:
-        self.rows = [_shown(row) for row in preview.rows]
-        self.totals = {
-            IMPORT_TYPES.get(kind, kind): preview.count(kind) for kind in importing.RESULTS
-        }
-        self.valid = preview.valid
-        self.page, self.pages = preview.page, preview.pages
-        self.previous_page = preview.page - 1 if preview.page > 1 else None
-        self.next_page = preview.page + 1 if preview.page < preview.pages else None
+    ``state`` is plain data (``of`` makes it from a ``Preview``): it is kept as JSON beside
+    the file, so another page is shown without reading and checking the file again.
+    """
+
+    def __init__(self, state: dict[str, Any], page: int = 1) -> None:
+        self.state = state
+        self.totals, self.valid = state["totals"], state["valid"]
+        self.listed, self.shown_total = len(state["rows"]), state["shown_total"]
+        self.pages = max(1, -(-self.listed // PAGE_SIZE))
+        self.page = min(max(page, 1), self.pages)
+        self.previous_page = self.page - 1 if self.page > 1 else None
+        self.next_page = self.page + 1 if self.page < self.pages else None
+        start = (self.page - 1) * PAGE_SIZE
+        self.rows = [ShownRow(**row) for row in state["rows"][start : start + PAGE_SIZE]]
+
+    @classmethod
+    def of(cls, preview: importing.Preview) -> "ShownPreview":
+        return cls(
+            {
+                "totals": {
+                    IMPORT_TYPES.get(kind, kind): preview.count(kind) for kind in importing.RESULTS
+                },
+                "valid": preview.valid,
+                "shown_total": preview.shown_total,
+                "rows": [asdict(_shown(row)) for row in preview.rows],
+            }
+        )
 
 
 def _shown(previewed: importing.PreviewRow) -> ShownRow:
@@ -170,40 +190,40 @@ class WhitelistImportMixin:
             upload = form.cleaned_data["import_file"]
             data = upload.read()
             self._forget_pending(request)
-            context = self._preview(request, form, data, upload.name, page=1)
-            if "result" in context:  # readable: kept for its other pages and the confirmation
+            try:
+                preview = importing.preview_import(data=data, name=upload.name)
+            except FileRefused as error:
+                form.add_error("import_file", str(error))
+            else:
+                result = ShownPreview.of(preview)
+                # Kept for the confirmation, and the preview for its other pages.
                 request.session[SESSION_KEY] = {
-                    "token": context["token"],
+                    "token": secrets.token_urlsafe(16),
                     "upload": keep_upload(data),
+                    "preview": keep_upload(json.dumps(result.state).encode()),
                     "name": upload.name,
                 }
+                context["result"] = result
         elif request.method == "GET" and "page" in request.GET:
             pending = request.session.get(SESSION_KEY) or {}
-            data = read_upload(pending["upload"]) if pending.get("upload") else None
-            if data is None:
+            state = read_upload(pending["preview"]) if pending.get("preview") else None
+            if state is None:
                 self._forget_pending(request)
                 self.message_user(request, NOT_PENDING, level="error")
             else:
                 page = request.GET["page"]
                 page = int(page) if page.isdigit() and len(page) < 10 else 1
-                context = self._preview(request, form, data, pending["name"], page=page)
-                context["token"] = pending["token"]
+                context["result"] = ShownPreview(json.loads(state), page)
         if context.get("result") and context["result"].valid:
-            context["confirm_form"] = ConfirmImportForm(initial={"token": context["token"]})
+            token = request.session[SESSION_KEY]["token"]
+            context["confirm_form"] = ConfirmImportForm(initial={"token": token})
         return self._render(request, form, context)
-
-    def _preview(self, request, form, data: bytes, name: str, *, page: int) -> dict[str, Any]:
-        try:
-            preview = importing.preview_import(data=data, name=name, page=page)
-        except FileRefused as error:
-            form.add_error("import_file" if form.is_bound else None, str(error))
-            return {}
-        return {"result": ShownPreview(preview), "token": secrets.token_urlsafe(16)}
 
     def _forget_pending(self, request) -> None:
         pending = request.session.pop(SESSION_KEY, None) or {}
-        if pending.get("upload"):
-            discard_upload(pending["upload"])
+        for key in (pending.get("upload"), pending.get("preview")):
+            if key:
+                discard_upload(key)
 
     def process_import_view(self, request):
         """Import the file previewed in this session, if its token is the one posted."""
@@ -219,14 +239,20 @@ class WhitelistImportMixin:
         if not (
             form.is_valid()
             and pending.get("token")
-            and secrets.compare_digest(form.cleaned_data["token"], pending["token"])
+            and pending.get("upload")
+            # Bytes: compare_digest refuses str with non-ASCII characters.
+            and secrets.compare_digest(
+                form.cleaned_data["token"].encode(), pending["token"].encode()
+            )
         ):
             self.message_user(request, NOT_PENDING, level="error")
             return HttpResponseRedirect(import_url)
         # Once: the import is forgotten before it runs, whatever its outcome.
-        data = read_upload(pending["upload"])
-        self._forget_pending(request)
-        if data is None:  # expired
+        request.session.pop(SESSION_KEY)
+        if pending.get("preview"):
+            discard_upload(pending["preview"])
+        data = take_upload(pending["upload"])
+        if data is None:  # expired, or taken by a simultaneous confirmation
             self.message_user(request, NOT_PENDING, level="error")
             return HttpResponseRedirect(import_url)
         try:

@@ -4,8 +4,8 @@ Both read the file with ``whitelist.spreadsheet``, a row at a time, and go throu
 the API's bulk endpoint uses: the preview asks ``upsert.plan_upsert`` what the rows would do
 (and writes nothing), the import calls ``upsert.upsert_entries``, all or nothing.
 
-The preview returns counts and one page of rows, never every row: of a 100,000-row file it
-keeps each row's values only while the upsert plans them, then a page of results.
+The preview returns counts and the first rows worth showing, never every row: of a
+100,000-row file it keeps each row's values only while the upsert plans them.
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +20,8 @@ from whitelist.spreadsheet import FileRefused, Row, iter_cells, iter_rows, read_
 
 INVALID = "invalid"
 RESULTS = (upsert.CREATED, upsert.UPDATED, upsert.UNCHANGED, INVALID)
-PAGE_SIZE = 50
+# A preview lists at most this many rows: enough to fix a file by, small enough to show.
+MAX_SHOWN_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,12 @@ class PreviewRow:
 
 @dataclass(frozen=True)
 class Preview:
-    """What importing a file would do: ``counts`` by result, and one ``page`` of ``rows``:
-    the invalid rows when there are any (nothing is imported then), else the rows that add or
-    change an entry. ``pages`` is how many pages there are of those."""
+    """What importing a file would do: ``counts`` by result, and the first ``rows`` to show:
+    the invalid ones when there are any (nothing is imported then), else those that add or
+    change an entry; ``shown_total`` is how many such rows there are in all."""
 
     counts: dict[str, int]
     rows: list[PreviewRow]
-    page: int
-    pages: int
 
     def count(self, result: str) -> int:
         return self.counts[result]
@@ -54,17 +53,22 @@ class Preview:
     def valid(self) -> bool:
         return self.counts[INVALID] == 0
 
+    @property
+    def shown_total(self) -> int:
+        if not self.valid:
+            return self.counts[INVALID]
+        return self.counts[upsert.CREATED] + self.counts[upsert.UPDATED]
 
-def preview_import(
-    *, data: bytes, name: str = "", page: int = 1, per_page: int = PAGE_SIZE
-) -> Preview:
-    """Return what importing the file ``data`` would do, with the ``page``-th ``per_page``
-    rows to show (a page past the last shows the last); write nothing.
+
+def preview_import(*, data: bytes, name: str = "", limit: int | None = None) -> Preview:
+    """Return what importing the file ``data`` would do: the counts, and the first ``limit``
+    (``MAX_SHOWN_ROWS``) rows to show (``Preview``); write nothing.
 
     Raise ``spreadsheet.FileRefused`` when the file cannot be read at all. A row whose cells
     cannot be read is invalid; it is still checked as far as its readable cells go, so one
     preview lists each of its problems.
     """
+    limit = MAX_SHOWN_ROWS if limit is None else limit
     values, unreadable = _read(data, name)
     with transaction.atomic():
         plan = upsert.plan_upsert(rows=values)
@@ -77,22 +81,16 @@ def preview_import(
     for item in plan.rows:
         if item.number not in unreadable:
             counts[item.result] += 1
-            if item.result != upsert.UNCHANGED:
-                changed.append(item.number)
-    shown = invalid or changed
-    pages = max(1, -(-len(shown) // per_page))
-    page = min(max(page, 1), pages)
-    wanted = shown[(page - 1) * per_page : page * per_page]
-    if not invalid:
-        picked = set(wanted)
-        planned = {item.number: item for item in plan.rows if item.number in picked}
-        rows = [
-            PreviewRow(number=n, result=planned[n].result, entry=planned[n].entry) for n in wanted
-        ]
+            if item.result != upsert.UNCHANGED and len(changed) < limit:
+                changed.append(item)
+    if invalid:
+        del plan, changed  # the rows to show are read again from the file, below
+        rows = _invalid_rows(data, name, invalid[:limit], plan_errors)
     else:
-        del plan  # the page's rows are read again from the file, below
-        rows = _invalid_rows(data, name, wanted, plan_errors)
-    return Preview(counts=counts, rows=rows, page=page, pages=pages)
+        rows = [
+            PreviewRow(number=item.number, result=item.result, entry=item.entry) for item in changed
+        ]
+    return Preview(counts=counts, rows=rows)
 
 
 def import_file(

@@ -17,6 +17,7 @@ from django.test import Client
 from whitelist import tables
 from whitelist.admin_import import SESSION_KEY
 from whitelist.models import WhitelistEntry
+from whitelist.services import importing
 from whitelist.tests.conftest import CHANGELIST
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,7 @@ def assert_untouched(victim) -> None:
         str(Path(tempfile.gettempdir()) / "victim.txt"),
         "..%2F..%2Fvictim.txt",
         "....//victim.txt",
+        "川../victim.txt",
     ],
 )
 def test_a_confirmation_naming_a_file_neither_reads_nor_deletes_it(admin_zh, victim, name):
@@ -168,7 +170,7 @@ def test_the_session_holds_a_key_to_the_file_never_the_file(admin_zh):
     preview(admin_zh, content)
 
     pending = admin_zh.session[SESSION_KEY]
-    assert set(pending) == {"token", "upload", "name"}
+    assert set(pending) == {"token", "upload", "preview", "name"}
     assert len(json.dumps(pending)) < 200
     assert len(admin_zh.session.encode(dict(admin_zh.session))) < 1000
 
@@ -293,13 +295,16 @@ def test_a_100000_row_preview_is_one_small_page_of_counts_and_errors(admin_zh):
     assert not WhitelistEntry.objects.exists()
 
 
-def test_a_valid_files_pages_list_its_changes_and_keep_the_confirmation(admin_zh):
+def test_a_valid_files_pages_list_its_changes_and_keep_the_confirmation(
+    admin_zh, django_assert_max_num_queries
+):
     rows = "".join(f"川A{n:05d},,2026-01-01,,1,,\r\n" for n in range(1, 121))
     previewed = preview(admin_zh, (HEADER + rows).encode())
     token = token_of(previewed)
     assert [row.number for row in previewed.context["result"].rows] == list(range(1, 51))
 
-    second = admin_zh.get(IMPORT, {"page": "2"})
+    with django_assert_max_num_queries(6):  # the kept preview: the file is not checked again
+        second = admin_zh.get(IMPORT, {"page": "2"})
     beyond = admin_zh.get(IMPORT, {"page": "99"})
     nonsense = admin_zh.get(IMPORT, {"page": "-1x"})
 
@@ -317,3 +322,16 @@ def test_a_page_without_a_pending_import_says_so(admin_zh):
     assert response.status_code == 200
     assert messages(response) == [NOT_PENDING_ZH]
     assert response.context.get("result") is None
+
+
+def test_only_the_first_rows_are_listed_of_a_file_with_many_errors(admin_zh, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_SHOWN_ROWS", 60)
+    rows = "".join(f"川A{n:05d},,someday,,1,,\r\n" for n in range(1, 131))
+
+    previewed = preview(admin_zh, (HEADER + rows).encode())
+
+    result = previewed.context["result"]
+    assert (result.totals["invalid"], result.listed, result.pages) == (130, 60, 2)
+    assert "这 130 行中只列出前 60 行。" in previewed.content.decode()
+    last = admin_zh.get(IMPORT, {"page": "2"}).context["result"]
+    assert [row.number for row in last.rows] == list(range(51, 61))
