@@ -17,7 +17,7 @@ from whitelist.spreadsheet import COLUMNS
 
 class ExcelCSV(base_formats.CSV):
     """CSV as Excel reads it: UTF-8 with BOM (without the BOM Excel shows the Chinese as
-    mojibake). Imports read UTF-8 or GB18030 (``spreadsheet.decode_csv``)."""
+    mojibake). Imports read UTF-8, UTF-16 or GB18030 (``tables.Table``)."""
 
     def export_data(self, dataset, **kwargs):
         return BOM + dataset.export("csv", **kwargs)

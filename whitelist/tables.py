@@ -152,7 +152,7 @@ class Table:
                 yield from sheet.iter_rows(max_col=width, values_only=True)
             finally:
                 book.close()
-        except Exception:  # noqa: BLE001 (see above)
+        except Exception:  # see above
             raise FileRefused(
                 _("The file is not an Excel workbook (.xlsx) that can be read.")
             ) from None
