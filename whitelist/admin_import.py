@@ -212,7 +212,7 @@ class WhitelistImportMixin:
                 self.message_user(request, NOT_PENDING, level="error")
             else:
                 page = request.GET["page"]
-                page = int(page) if page.isdigit() and len(page) < 10 else 1
+                page = int(page) if page.isascii() and page.isdigit() and len(page) < 10 else 1
                 context["result"] = ShownPreview(json.loads(state), page)
         if context.get("result") and context["result"].valid:
             token = request.session[SESSION_KEY]["token"]

@@ -306,11 +306,11 @@ def test_a_valid_files_pages_list_its_changes_and_keep_the_confirmation(
     with django_assert_max_num_queries(6):  # the kept preview: the file is not checked again
         second = admin_zh.get(IMPORT, {"page": "2"})
     beyond = admin_zh.get(IMPORT, {"page": "99"})
-    nonsense = admin_zh.get(IMPORT, {"page": "-1x"})
+    nonsense = [admin_zh.get(IMPORT, {"page": page}) for page in ("-1x", "²", "9" * 40, "")]
 
     assert [row.number for row in second.context["result"].rows] == list(range(51, 101))
     assert [row.number for row in beyond.context["result"].rows] == list(range(101, 121))
-    assert nonsense.context["result"].page == 1
+    assert [response.context["result"].page for response in nonsense] == [1, 1, 1, 1]
     assert token_of(second) == token
     admin_zh.post(PROCESS, {"token": token})
     assert WhitelistEntry.objects.count() == 120
