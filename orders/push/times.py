@@ -7,7 +7,7 @@ is read here and nowhere else. Pure functions, no ORM.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parkingops import timerange
@@ -16,9 +16,12 @@ from parkingops.formatting import CHINA
 _DIGITS = re.compile(r"[0-9]{1,15}")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def ms(moment: datetime) -> int:
-    """Return an aware time as ms since epoch."""
-    return round(moment.timestamp() * 1000)
+    """Return an aware time as whole ms since epoch, rounded down (exact: no float)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 EARLIEST_MS = ms(timerange.EARLIEST)
