@@ -125,6 +125,10 @@ class PushLogAdmin(ReadOnlyAdmin):
             return
         accepted = 0
         unmask = request.user.has_perm(VIEW_PERSONAL_DATA)
+
+        def shown(text: str) -> str:
+            return text if unmask else mask_mobiles_in_text(text)
+
         for log in logs:
             result = replay_push(log=log)
             ok = result.acknowledged
@@ -137,11 +141,10 @@ class PushLogAdmin(ReadOnlyAdmin):
                 )
                 % {
                     "id": log.pk,
-                    "pay_serial": (log.pay_serial if unmask else self.pay_serial_masked(log))
-                    or "—",
+                    "pay_serial": shown(log.pay_serial) or "—",
                     "code": result.code,
                     "reason": result.reason,
-                    "message": result.message if unmask else mask_mobiles_in_text(result.message),
+                    "message": shown(result.message),
                 },
                 messages.SUCCESS if ok else messages.WARNING,
             )

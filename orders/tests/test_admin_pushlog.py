@@ -7,6 +7,7 @@ Pushes go through the real endpoint, so the log rows are what the platform (or a
 import json
 
 import pytest
+from django.contrib.messages import get_messages
 
 from conftest import JSON
 from orders.models import PushLog
@@ -77,3 +78,19 @@ def test_the_order_page_masks_its_push_logs_messages(staff_client):
     assert MOBILE not in masked
     assert "key &#x27;138****8000&#x27; is given twice" in masked
     assert MOBILE in whole
+
+
+def test_replay_messages_mask_mobiles_for_operations(staff_client, post):
+    post(BODIES["mobile-named-in-the-message"], JSON)
+    log = PushLog.objects.get()
+    operations = staff_client("orders.view_pushlog", "orders.replay_pushlog")
+
+    response = operations.post(
+        PUSH_LOG,
+        {"action": "replay_selected", "_selected_action": [log.pk], "index": "0"},
+        follow=True,
+    )
+
+    shown = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("138****8000" in text for text in shown)
+    assert not any(MOBILE in text for text in shown)
