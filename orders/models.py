@@ -12,8 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.push.outcomes import LOGGED_CHOICES
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun  # noqa: F401
+from parkingops import timerange
 from whitelist import plates
 from whitelist.models import Park
+
+
+def in_timerange(field: str, model: str, *, nullable: bool = False) -> models.CheckConstraint:
+    """Keep a time column inside the product's span (``parkingops.timerange``; NULL allowed
+    when ``nullable``): outside it no page, export or API answer can show the value.
+    """
+    inside = Q(**{f"{field}__gte": timerange.EARLIEST, f"{field}__lte": timerange.LATEST})
+    if nullable:
+        inside |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=inside, name=f"{model}_{field}_in_timerange")
 
 
 class PayOrder(models.Model):
@@ -79,6 +90,8 @@ class PayOrder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["pay_serial"], name="payorder_pay_serial_unique"),
             models.CheckConstraint(condition=Q(pay_value__gte=0), name="payorder_pay_value_gte_0"),
+            in_timerange("pay_time", "payorder"),
+            in_timerange("received_at", "payorder"),
         ]
         permissions = [
             ("view_personal_data", _("Can see personal data (mobile numbers) unmasked")),
@@ -153,6 +166,7 @@ class MerchantCoupon(models.Model):
             models.CheckConstraint(
                 condition=Q(coupon_value__gte=0), name="mcoupon_coupon_value_gte_0"
             ),
+            in_timerange("grant_time", "mcoupon", nullable=True),
         ]
 
     def __str__(self) -> str:
@@ -208,6 +222,7 @@ class PushLog(models.Model):
             # The push-log admin searches by plate (operations: "why was this car refused?").
             models.Index(fields=["plate"], name="pushlog_plate"),
         ]
+        constraints = [in_timerange("received_at", "pushlog")]
         permissions = [("replay_pushlog", _("Can replay a logged push"))]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ Pure functions, no ORM. Money is integer fen everywhere else; it becomes yuan te
 """
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -83,17 +84,60 @@ def parse_day(text: str) -> date:
     return day
 
 
-def _mask_mobiles(value: Any) -> Any:
-    """Return ``value`` (decoded JSON) with every ``mobile`` entry masked, at any depth."""
+# A mobile number inside any text: 11 digits 13x … 19x, maybe after +86 or 86 and grouped 3-4-4
+# by spaces or hyphens, never part of a longer run of digits (a serial, a time in ms). Digits
+# may follow a percent escape directly (``%2213800138000`` in a raw form body).
+_MOBILE_NUMBER = re.compile(
+    r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9]))"
+    r"(?:(?:\+|%2B)?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
+    r"(?![0-9])"
+)
+# Whatever stands under a ``mobile`` key, in any shape the push log holds text: JSON
+# (``"mobile": "…"``), JSON inside a JSON string (``\"mobile\":\"…\"``), a form or its shown
+# lines (``mobile=…``, ``mobile = …``), percent-encoded (``mobile%22%3A%22…``).
+_QUOTE = r"(?:\\*[\"']|%22|%27|[ \t+])*"
+_MOBILE_ENTRY = re.compile(
+    rf"(?<![A-Za-z_])(?P<key>mobile{_QUOTE}(?:[:=]|%3A|%3D){_QUOTE})"
+    r"(?P<value>(?:(?!%2[267Cc]|%5[CcDd]|%7[Dd])[^\"'\\&,}\]\r\n])*)",
+    re.IGNORECASE,
+)
+_NOT_A_NUMBER = {"", "null", "true", "false"}
+
+
+def _mask_entry(match: re.Match) -> str:
+    value = match["value"]
+    if value.strip().lower() in _NOT_A_NUMBER:
+        return match[0]
+    return match["key"] + mask_mobile(value)
+
+
+def mask_mobiles_in_text(text: str) -> str:
+    """Return ``text`` with every mobile number masked, whatever its shape: the value under
+    any ``mobile`` key, and every mobile-number-like run of digits. Works on text that no
+    longer parses (a body cut at 64 KiB), so it is the last pass over anything shown.
+    """
+    text = _MOBILE_ENTRY.sub(_mask_entry, text)
+    return _MOBILE_NUMBER.sub(lambda match: mask_mobile(match[0]), text)
+
+
+def mask_mobiles(value: Any) -> Any:
+    """Return ``value`` (decoded JSON) with every mobile number masked, at any depth: every
+    ``mobile`` entry, and mobile numbers inside any other text or number.
+    """
     if isinstance(value, dict):
         return {
-            key: mask_mobile(item)
-            if key == "mobile" and isinstance(item, str | int)
-            else _mask_mobiles(item)
+            key: mask_mobile(str(item))
+            if str(key).lower() == "mobile" and isinstance(item, str | int)
+            else mask_mobiles(item)
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [_mask_mobiles(item) for item in value]
+        return [mask_mobiles(item) for item in value]
+    if isinstance(value, str):
+        return mask_mobiles_in_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        return mask_mobile(text) if _MOBILE_NUMBER.fullmatch(text) else value
     return value
 
 
@@ -101,29 +145,49 @@ def _pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def pretty_push_body(body: str, content_type: str, *, mask: bool = True) -> str:
-    """Return a logged push body for people to read, mobile numbers masked unless ``mask`` is
-    False: a JSON body indented; a form body as ``key = value`` lines, URL-decoded, with the
-    JSON inside ``discounts``/``mcoupons`` indented too. Anything unreadable is returned as is.
-    """
-    media_type = content_type.split(";", 1)[0].strip().lower()
+def _embedded_json(text: str) -> Any:
+    """Return the array or object a JSON-encoded string holds (``"[{…}]"``), else None."""
+    if text.strip()[:1] not in ("[", "{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _unfold(value: Any) -> Any:
+    """Return decoded JSON with JSON-encoded strings inside it decoded too, for reading."""
+    if isinstance(value, dict):
+        return {key: _unfold(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unfold(item) for item in value]
+    if isinstance(value, str) and (inner := _embedded_json(value)) is not None:
+        return _unfold(inner)
+    return value
+
+
+def _readable_body(body: str, media_type: str) -> str:
     if media_type == "application/json":
         try:
-            data = json.loads(body)
+            return _pretty_json(_unfold(json.loads(body)))
         except ValueError:
             return body
-        return _pretty_json(_mask_mobiles(data) if mask else data)
     if media_type == "application/x-www-form-urlencoded":
         lines = []
         for key, value in parse_qsl(body, keep_blank_values=True):
-            shown = mask_mobile(value) if mask and key == "mobile" else value
-            if value[:1] in ("[", "{"):
-                try:
-                    data = json.loads(value)
-                except ValueError:
-                    pass
-                else:
-                    shown = _pretty_json(_mask_mobiles(data) if mask else data)
-            lines.append(f"{key} = {shown}")
+            inner = _embedded_json(value)
+            lines.append(f"{key} = {value if inner is None else _pretty_json(_unfold(inner))}")
         return "\n".join(lines)
     return body
+
+
+def pretty_push_body(body: str, content_type: str, *, mask: bool = True) -> str:
+    """Return a logged push body for people to read, mobile numbers masked unless ``mask`` is
+    False: a JSON body indented; a form body as ``key = value`` lines, URL-decoded; JSON
+    inside values (``discounts``, ``mcoupons``) decoded and indented too. Anything unreadable
+    (another content type, a body cut at 64 KiB) is shown as is. Masking goes by content, over
+    the final text, so no shape of body shows a mobile number whole.
+    """
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    shown = _readable_body(body, media_type)
+    return mask_mobiles_in_text(shown) if mask else shown

@@ -29,7 +29,7 @@ from orders.admin.filters import (
 from orders.exports.orders import orders_csv
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
-from parkingops.formatting import mask_mobile, yuan
+from parkingops.formatting import mask_mobile, mask_mobiles_in_text, yuan
 
 
 class OrderTotalsPaginator(Paginator):
@@ -86,6 +86,10 @@ class MerchantCouponInline(CouponDisplayMixin, OrderPartInline):
     model = MerchantCoupon
     fields = CouponDisplayMixin.coupon_fields
     readonly_fields = fields
+
+
+# The order page's fields shown through a masked twin to users without VIEW_PERSONAL_DATA.
+_MASKED = {"push_log_display": "push_log_masked"}
 
 
 @admin.register(PayOrder)
@@ -147,7 +151,13 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         (_("Extra fields"), {"fields": ["extra_display"]}),
         (_("Push log"), {"fields": ["push_log_display"]}),
     ]
-    readonly_fields = ["park_display", "amount_detail", "extra_display", "push_log_display"]
+    readonly_fields = [
+        "park_display",
+        "amount_detail",
+        "extra_display",
+        "push_log_display",
+        "push_log_masked",
+    ]
 
     def get_queryset(self, request):
         return selectors.with_row_totals(super().get_queryset(request).select_related("park"))
@@ -203,7 +213,26 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     def coupon_count(self, obj):
         return obj.coupon_count
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(VIEW_PERSONAL_DATA):
+            return fieldsets
+        # The push log's messages are text as received: masked like the push log's own pages.
+        return [
+            (title, {**options, "fields": [_MASKED.get(f, f) for f in options["fields"]]})
+            for title, options in fieldsets
+        ]
+
     @admin.display(description=_("push log of this pay serial"))
-    def push_log_display(self, obj):
-        logs = PushLog.objects.filter(pay_serial=obj.pay_serial).order_by("-received_at", "-pk")
-        return render_to_string("admin/orders/payorder/push_log.html", {"logs": logs[:50]})
+    def push_log_display(self, obj, *, mask: bool = False):
+        logs = list(
+            PushLog.objects.filter(pay_serial=obj.pay_serial).order_by("-received_at", "-pk")[:50]
+        )
+        if mask:
+            for log in logs:  # shown only, never saved
+                log.message = mask_mobiles_in_text(log.message)
+        return render_to_string("admin/orders/payorder/push_log.html", {"logs": logs})
+
+    @admin.display(description=_("push log of this pay serial"))
+    def push_log_masked(self, obj):
+        return self.push_log_display(obj, mask=True)

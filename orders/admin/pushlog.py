@@ -13,10 +13,33 @@ from orders.models import PushLog
 from orders.permissions import REPLAY_PUSHLOG, VIEW_PERSONAL_DATA
 from orders.push.services import replay_push
 from parkingops.adminkit import EstimatedCountPaginator, ReadOnlyAdmin
-from parkingops.formatting import pretty_push_body
+from parkingops.formatting import mask_mobiles_in_text, pretty_push_body
 from whitelist import plates
 
 MAX_REPLAY = 100
+# The text columns a push log row shows as it arrived: for users without VIEW_PERSONAL_DATA
+# each is shown through its "<name>_masked" twin (anything can arrive in them: a mobile number
+# as a pay serial, or in a key that a refusal's message names).
+TEXT_FIELDS = (
+    "message",
+    "pay_serial",
+    "plate",
+    "app_id",
+    "remote_addr",
+    "content_type",
+    "authorization",
+)
+
+
+def _masked_display(name: str):
+    """Return an admin display method showing the text field ``name`` with mobiles masked."""
+
+    @admin.display(description=PushLog._meta.get_field(name).verbose_name)
+    def masked(self, obj):
+        return mask_mobiles_in_text(getattr(obj, name))
+
+    masked.__name__ = f"{name}_masked"
+    return masked
 
 
 @admin.register(PushLog)
@@ -31,11 +54,18 @@ class PushLogAdmin(ReadOnlyAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ["replay_selected"]
-    readonly_fields = ["order_link", "body_masked", "body_unmasked"]
+    readonly_fields = [
+        "order_link",
+        "body_masked",
+        "body_unmasked",
+        *(f"{name}_masked" for name in TEXT_FIELDS),
+    ]
+
+    def get_list_display(self, request):
+        return self._shown(request, super().get_list_display(request))
 
     def get_fields(self, request, obj=None):
-        body = "body_unmasked" if request.user.has_perm(VIEW_PERSONAL_DATA) else "body_masked"
-        return [
+        fields = [
             "received_at",
             "code",
             "reason",
@@ -48,8 +78,17 @@ class PushLogAdmin(ReadOnlyAdmin):
             "content_type",
             "authorization",
             "duration_ms",
-            body,
+            "body_unmasked",
         ]
+        return self._shown(request, fields)
+
+    @staticmethod
+    def _shown(request, fields):
+        """Swap each text field for its masked twin when the user may not see personal data."""
+        if request.user.has_perm(VIEW_PERSONAL_DATA):
+            return fields
+        twins = {name: f"{name}_masked" for name in TEXT_FIELDS} | {"body_unmasked": "body_masked"}
+        return [twins.get(name, name) for name in fields]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -85,6 +124,11 @@ class PushLogAdmin(ReadOnlyAdmin):
             )
             return
         accepted = 0
+        unmask = request.user.has_perm(VIEW_PERSONAL_DATA)
+
+        def shown(text: str) -> str:
+            return text if unmask else mask_mobiles_in_text(text)
+
         for log in logs:
             result = replay_push(log=log)
             ok = result.acknowledged
@@ -97,10 +141,10 @@ class PushLogAdmin(ReadOnlyAdmin):
                 )
                 % {
                     "id": log.pk,
-                    "pay_serial": log.pay_serial or "—",
+                    "pay_serial": shown(log.pay_serial) or "—",
                     "code": result.code,
                     "reason": result.reason,
-                    "message": result.message,
+                    "message": shown(result.message),
                 },
                 messages.SUCCESS if ok else messages.WARNING,
             )
@@ -121,6 +165,14 @@ class PushLogAdmin(ReadOnlyAdmin):
             return "—"
         url = reverse("admin:orders_payorder_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.pay_serial or obj.order_id)
+
+    message_masked = _masked_display("message")
+    pay_serial_masked = _masked_display("pay_serial")
+    plate_masked = _masked_display("plate")
+    app_id_masked = _masked_display("app_id")
+    remote_addr_masked = _masked_display("remote_addr")
+    content_type_masked = _masked_display("content_type")
+    authorization_masked = _masked_display("authorization")
 
     @admin.display(description=_("raw body"))
     def body_masked(self, obj):

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from orders import selectors
 from orders.models import Discount, MerchantCoupon, PayOrder
-from parkingops.formatting import CHINA, _mask_mobiles, mask_mobile
+from parkingops.formatting import CHINA, mask_mobile, mask_mobiles
 from whitelist.models import Park
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ class DiscountSerializer(UnmaskMixin, serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_extra(self, discount: Discount):
-        return discount.extra if self.unmask else _mask_mobiles(discount.extra)
+        return discount.extra if self.unmask else mask_mobiles(discount.extra)
 
 
 class CouponSerializer(UnmaskMixin, serializers.ModelSerializer):
@@ -73,7 +73,7 @@ class CouponSerializer(UnmaskMixin, serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_extra(self, coupon: MerchantCoupon):
-        return coupon.extra if self.unmask else _mask_mobiles(coupon.extra)
+        return coupon.extra if self.unmask else mask_mobiles(coupon.extra)
 
 
 class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
@@ -104,7 +104,7 @@ class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_extra(self, order: PayOrder):
-        return order.extra if self.unmask else _mask_mobiles(order.extra)
+        return order.extra if self.unmask else mask_mobiles(order.extra)
 
 
 # --- Merchant coupons ------------------------------------------------------------------------

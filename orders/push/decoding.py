@@ -1,5 +1,6 @@
-"""Reading a push body (PUSH_PROTOCOL.md, step 1): the content type, UTF-8, a form or a JSON
-object, at most 1 MiB, no repeated key, no text a database cannot store.
+"""Reading a push body (PUSH_PROTOCOL.md, step 1): the bytes off the request (with a length or
+chunked), the content type, UTF-8, a form or a JSON object, at most 1 MiB, no repeated key, no
+text a database cannot store.
 
 Plain functions raising ``BadBody``; validating the fields is ``orders.push.validation``'s job.
 """
@@ -8,8 +9,10 @@ import json
 import math
 from email.message import Message
 from email.utils import collapse_rfc2231_value
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
+
+from django.http import HttpRequest
 
 MAX_BODY_BYTES = 1024 * 1024
 # A push is three levels deep (body, list, object); anything far deeper is junk, and refusing
@@ -23,6 +26,39 @@ class BadBody(ValueError):
     def __init__(self, message: str, *, too_large: bool = False) -> None:
         super().__init__(message)
         self.too_large = too_large
+
+
+def _read_up_to(stream: BinaryIO | HttpRequest, size: int) -> bytes:
+    """Read ``size`` bytes or up to the end: one ``read`` may return less than asked."""
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
+        part = stream.read(left)
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """Read a push's body off the request: at most one byte past the limit, which is enough to
+    tell a too-large body (the rest is never read). Raise BadBody when it cannot be read.
+
+    A chunked body (``Transfer-Encoding: chunked``) has no ``Content-Length``, and Django then
+    reads it as empty. A server that de-chunks the body and ends the stream where the body
+    ends says so with ``wsgi.input_terminated`` (gunicorn does); the body is read from its
+    stream. A server that does neither (Django's runserver) cannot give the body at all: that
+    is refused, never taken for an empty push.
+    """
+    meta = request.META
+    if meta.get("CONTENT_LENGTH"):
+        return _read_up_to(request, MAX_BODY_BYTES + 1)
+    if meta.get("wsgi.input_terminated"):
+        return _read_up_to(meta["wsgi.input"], MAX_BODY_BYTES + 1)
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise BadBody("a chunked body cannot be read by this server; send a Content-Length")
+    return b""
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class Outcome(models.TextChoices):
 
     ACCEPTED = "accepted", "1001", 200, _("accepted")
     DUPLICATE = "duplicate", "1001", 200, _("duplicate (a retry)")
+    BAD_METHOD = "bad_method", "1400", 405, _("method not allowed (only POST)")
     BAD_BODY = "bad_body", "1400", 400, _("unreadable body")
     UNKNOWN_APP = "unknown_app", "1401", 401, _("unknown app")
     BAD_SIGNATURE = "bad_signature", "1401", 401, _("bad signature")
@@ -55,6 +56,7 @@ class Outcome(models.TextChoices):
         signed pushes (invalid_field, not_whitelisted) are not, so the real platform is never
         slowed for pushes it will retry anyway."""
         return self in {
+            Outcome.BAD_METHOD,
             Outcome.BAD_BODY,
             Outcome.UNKNOWN_APP,
             Outcome.BAD_SIGNATURE,

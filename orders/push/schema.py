@@ -91,9 +91,11 @@ PUSH_CHECKS = [
         "fewer unauthenticated refusals from the address than PUSH_REFUSAL_RATE; not logged",
         Outcome.THROTTLED,
     ),
+    ("0", "the method is POST (any other is logged)", Outcome.BAD_METHOD),
     (
         "1",
-        "body readable (content type, UTF-8, JSON object, at most 1 MiB, no repeated key)",
+        "body readable (content type, UTF-8, JSON object, at most 1 MiB, no repeated key; a "
+        "chunked body is read whole)",
         Outcome.BAD_BODY,
     ),
     ("2", "`app_id` present and ours", Outcome.UNKNOWN_APP),

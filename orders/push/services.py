@@ -19,7 +19,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone, translation
 
 from orders.models import PushLog
-from orders.push import decoding, storing, validation
+from orders.push import decoding, storing, times, validation
 from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
 from orders.push.validation import PushData
 from parkingops.netaddr import in_networks
@@ -39,6 +39,9 @@ class PushRequest:
     """What arrived over HTTP, before anything is trusted."""
 
     body: bytes
+    method: str = "POST"
+    # Why the body could not be read off the request (decoding.read_body), if it could not.
+    unreadable: str = ""
     content_type: str = ""
     authorization: str = ""
     remote_addr: str = ""
@@ -85,12 +88,9 @@ def _authenticate(payload: Mapping[str, Any], request: PushRequest, now: datetim
 
     tolerance = settings.PUSH_TIMESTAMP_TOLERANCE
     if tolerance > 0 and not request.is_replay:
-        stamp = payload.get("timestamp")
-        try:
-            sent = int(stamp) if not isinstance(stamp, bool) else None
-        except (TypeError, ValueError):
-            sent = None
-        if sent is None or abs(now.timestamp() * 1000 - sent) > tolerance * 1000:
+        # Read inside the product's span: a 400-digit timestamp is stale, not an overflow.
+        sent = times.moment_from_ms(payload.get("timestamp"))
+        if sent is None or abs((now - sent).total_seconds()) > tolerance:
             raise Refusal(
                 Outcome.STALE_TIMESTAMP,
                 f"timestamp is missing or more than {tolerance} s away from now",
@@ -145,6 +145,10 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
         allowed = settings.PUSH_ALLOWED_IPS
         if allowed and not request.is_replay and not in_networks(request.remote_addr, allowed):
             raise Refusal(Outcome.ADDRESS_NOT_ALLOWED, "source address not allowed")
+        if request.method != "POST":
+            raise Refusal(Outcome.BAD_METHOD, f"method {request.method} is not allowed; use POST")
+        if request.unreadable:
+            raise Refusal(Outcome.BAD_BODY, request.unreadable)
         try:
             payload = decoding.decode_body(request.body, request.content_type)
         except decoding.BadBody as exc:

@@ -15,15 +15,15 @@ from typing import Any
 
 from rest_framework import serializers
 
+from orders.push import times
 from orders.push.decoding import BadBody, check_text, loads_json
-from parkingops.formatting import CHINA
+from parkingops import timerange
+from parkingops.pcloud import signing
 from whitelist import plates
 
 MAX_FEN = 10**10
 # Fields the protocol itself uses; every other top-level key is kept verbatim with the order.
 PROTOCOL_FIELDS = frozenset({"app_id", "sign", "sign_type", "timestamp"})
-# 2000-01-01 00:00 China time: the earliest pay_time accepted.
-EARLIEST_PAY_TIME = datetime(2000, 1, 1, tzinfo=CHINA)
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -130,22 +130,6 @@ class CouponTypeField(serializers.Field):
         return value
 
 
-def parse_grant_time(raw: str) -> datetime | None:
-    """Read a coupon's grant time when it is ms since epoch or China-time text, else None."""
-    if _DIGITS.fullmatch(raw) and len(raw) <= 15:
-        try:
-            return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    try:
-        parsed = datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
-        # Year 1 in China time is year 0 in UTC, which the database cannot store (a 500).
-        parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-    return parsed
-
-
 class KeepExtraMixin:
     """Keep keys the serializer does not know under ``extra``, verbatim."""
 
@@ -177,7 +161,9 @@ class MerchantCouponSerializer(KeepExtraMixin, serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value = super().to_internal_value(data)
         value["grant_time_raw"] = value.pop("grant_time")
-        value["grant_time"] = parse_grant_time(value["grant_time_raw"])
+        # Kept as given; parsed only when readable and inside the product's span (a coupon's
+        # time never refuses a paid order: PUSH_PROTOCOL.md, "may be missing or empty").
+        value["grant_time"] = times.parse_grant_time(value["grant_time_raw"])
         return value
 
 
@@ -238,13 +224,20 @@ class PayOrderPushSerializer(serializers.Serializer):
 
     def validate_pay_time(self, value: int) -> int:
         now: datetime = self.context["now"]
-        earliest = int(EARLIEST_PAY_TIME.timestamp() * 1000)
-        latest = int((now + timedelta(days=1)).timestamp() * 1000)
-        if not earliest <= value <= latest:
+        latest = min(times.ms(now + timedelta(days=1)), times.LATEST_MS)
+        if not times.EARLIEST_MS <= value <= latest:
             raise serializers.ValidationError(
-                "must be ms since epoch between 2000-01-01 and one day after now"
+                f"must be ms since epoch between {timerange.FIRST_DAY} and one day after now"
             )
         return value
+
+
+# Every field name the push documents: the protocol's own and the business fields. A value
+# holding "&<one of these>=" would sign exactly like two fields (see _refuse_fields_inside).
+PUSH_FIELD_NAMES = PROTOCOL_FIELDS | frozenset(PayOrderPushSerializer().fields)
+_FIELD_INSIDE = re.compile(
+    "&(" + "|".join(re.escape(name) for name in sorted(PUSH_FIELD_NAMES)) + ")="
+)
 
 
 # --- The validated push -------------------------------------------------------------------
@@ -322,6 +315,24 @@ class InvalidField(ValueError):
         self.field = field
 
 
+def _refuse_fields_inside(payload: Mapping[str, Any]) -> None:
+    """Refuse a push whose names or values hold another field (PUSH_PROTOCOL.md, Hardening).
+
+    The signed text joins the fields as ``key=value&...``: a value holding
+    ``&channel=200102`` signs exactly like a separate ``channel`` field, so a captured push
+    could be re-sent with its fields moved inside one another and still verify. Values are
+    checked as they are signed (arrays and objects as compact JSON), so a string nested in
+    ``discounts`` counts too; ordinary ``&`` (``A&B停车场``) is fine.
+    """
+    for key, value in payload.items():
+        # The name too: a key "x&channel" with the value 200102 signs as "x&channel=200102".
+        found = _FIELD_INSIDE.search(f"{key}={signing.render_value(value)}")
+        if found:
+            raise InvalidField(
+                key, f'holds "{found.group()}", which would sign as another field; refused'
+            )
+
+
 _per_thread = threading.local()
 
 
@@ -342,6 +353,7 @@ def _push_serializer(*, now: datetime) -> PayOrderPushSerializer:
 
 def validate_push(payload: Mapping[str, Any], *, now: datetime) -> PushData:
     """Validate the business fields of a decoded push, or raise InvalidField."""
+    _refuse_fields_inside(payload)
     serializer = _push_serializer(now=now)
     try:
         data = serializer.run_validation(payload)

@@ -30,6 +30,9 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 class PayOrderPushView(APIView):
     """Receive the platform's pay-order push (PUSH_PROTOCOL.md)."""
 
+    # Every other method (GET, OPTIONS, HEAD, ...) goes to http_method_not_allowed: answered
+    # 405 bad_method by the service and logged like any other request.
+    http_method_names = ["post"]
     authentication_classes = ()
     permission_classes = ()
     throttle_classes = ()  # the platform is never rate-limited: a refused push is retried
@@ -49,18 +52,27 @@ class PayOrderPushView(APIView):
         responses=schema.push_responses(),
     )
     def post(self, request: Request) -> JsonResponse:
+        return self._receive(request)
+
+    def http_method_not_allowed(self, request: Request, *args, **kwargs) -> JsonResponse:
+        return self._receive(request)
+
+    def _receive(self, request: Request) -> JsonResponse:
         address = client_address(request.META, trusted_proxies=settings.TRUSTED_PROXIES)
         if throttling.push_refusals_exceeded(address):
             # Not logged row by row: that is the point (a flood must not fill the push log).
             logger.warning("push: refusals from %s over PUSH_REFUSAL_RATE, answering 429", address)
             throttled = throttling.THROTTLED
             return JsonResponse(throttled.as_json(), status=throttled.status)
-        stream = request.stream
-        # One byte past the limit is enough to tell a too-large body; the rest is not read.
-        body = stream.read(decoding.MAX_BODY_BYTES + 1) if stream is not None else b""
+        try:
+            body, unreadable = decoding.read_body(request), ""
+        except decoding.BadBody as exc:
+            body, unreadable = b"", str(exc)
         result = services.receive_push(
             request=services.PushRequest(
                 body=body,
+                method=request.method,
+                unreadable=unreadable,
                 # parkingops.wsgi keeps a header Django could not parse here, for the log row.
                 content_type=request.META.get(
                     RAW_CONTENT_TYPE, request.META.get("CONTENT_TYPE", "")

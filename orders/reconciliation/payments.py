@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from parkingops import timerange
 from parkingops.queries import day_start
 from whitelist import plates
 
@@ -41,7 +42,9 @@ def _pay_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    # Outside the product's span a time cannot be shown (year 9999 UTC is 10000 in China).
+    return moment if timerange.moment_in_range(moment) else None
 
 
 def _fen(value: Any) -> int | None:

@@ -24,7 +24,7 @@ from orders.exports.orders import orders_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.conftest import FINANCE
 from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
-from parkingops import api_keys, tabular
+from parkingops import api_keys, tabular, timerange
 from parkingops.formatting import CHINA
 from parkingops.roles import FINANCE as FINANCE_GROUP
 from parkingops.roles import apply_roles
@@ -119,8 +119,8 @@ def awkward_orders(db) -> list[PayOrder]:
         pay_time = china(2026, 10, 1 + n, n % 24, n, n)
         if n == 1:
             pay_time = datetime(2026, 11, 1, 15, 59, 59, 999999, tzinfo=UTC)
-        elif n == 2:  # China kept summer time in 1988: both time-zone databases must know
-            pay_time = datetime(1988, 7, 1, 12, 0, 0, tzinfo=UTC)
+        elif n == 2:  # the first instant of the product's span, 16:00 UTC the day before
+            pay_time = timerange.EARLIEST
         order = PayOrderFactory(
             pay_serial=text,
             parking_serial=AWKWARD_TEXTS[(n + 1) % texts],
@@ -240,7 +240,7 @@ def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_cli
         "'＠park",
         "'＝SUM(A1)",
         "ends with LF\n",
-        "1988-07-01 21:00:00",  # summer time (UTC+9) in 1988
+        "2000-01-01 00:00:00",  # timerange.EARLIEST, shown on its China-time day
         "0.05",
         "5",
         '"',
@@ -399,7 +399,7 @@ def test_the_export_command_drives_copy_with_its_dates(awkward_orders, monkeypat
 
     ours = (tmp_path / "copy.csv").read_bytes()
     assert ours == (tmp_path / "python.csv").read_bytes()
-    assert len(rows_of(ours.decode())) == 1 + 12  # 3 to 15 October, but not 1988
+    assert len(rows_of(ours.decode())) == 1 + 12  # 3 to 15 October, but not 2000
 
 
 @postgresql_only

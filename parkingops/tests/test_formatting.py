@@ -10,6 +10,8 @@ from parkingops.formatting import (
     china_time,
     fen_to_yuan,
     mask_mobile,
+    mask_mobiles,
+    mask_mobiles_in_text,
     parse_day,
     pretty_push_body,
     yuan,
@@ -119,3 +121,75 @@ def test_admin_pages_answer_extreme_dates_with_a_message_not_a_500(admin_client,
 
     assert response.status_code in (200, 400)  # the list shows it, the summary refuses it
     assert "out of range" in response.content.decode()
+
+
+# --- Masking by content: whatever the shape of the text ---------------------------------------
+
+MOBILE = "13800138000"
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        # discounts as a JSON-encoded string inside a JSON body
+        ('{"discounts":"[{\\"mobile\\":\\"13800138000\\"}]"}', "application/json"),
+        # leading spaces, in the body and inside the embedded JSON
+        ('   {"discounts": "  [{\\"mobile\\": \\"13800138000\\"}]"}', "application/json"),
+        (
+            urlencode({"discounts": '  [{"mobile":"13800138000"}]'}),
+            "application/x-www-form-urlencoded",
+        ),
+        # a body cut at 64 KiB that no longer parses, in both encodings
+        ('{"discounts":[{"mobile":"13800138000","relief_value":1', "application/json"),
+        ('{"discounts":"[{\\"mobile\\":\\"13800138000', "application/json"),
+        (
+            "discounts=%5B%7B%22mobile%22%3A%2213800138000%22%2C%22",
+            "application/x-www-form-urlencoded",
+        ),
+        ("discounts=%5B%7B%22mobile%22%3A%2213800138000%22", "text/plain"),
+        # a mobile number under any other key, or in free text, with +86 and separators
+        ('{"x_note":"call +86 138-0013-8000"}', "application/json"),
+        ('{"x_contact":13800138000}', "application/json"),
+        ("remark=8613800138000", "application/x-www-form-urlencoded"),
+        ("mobile=13800138000&plate=x", "application/weird"),
+    ],
+)
+def test_a_mobile_number_is_masked_whatever_the_shape_of_the_body(body, content_type):
+    shown = pretty_push_body(body, content_type)
+
+    assert "0013" not in shown.replace("-", "").replace(" ", "")
+    assert "****" in shown
+
+
+def test_any_value_under_a_mobile_key_is_masked_even_when_not_a_mobile_number():
+    assert mask_mobiles_in_text('{"mobile": "12345"}') == '{"mobile": "1***5"}'
+    assert mask_mobiles_in_text("mobile = 0871-6543210") == "mobile = 087****3210"
+    assert mask_mobiles_in_text('{"Mobile":"13800138000"}') == '{"Mobile":"138****8000"}'
+    assert mask_mobiles_in_text('{"mobile": null}') == '{"mobile": null}'
+
+
+def test_serials_times_and_amounts_are_not_mistaken_for_mobile_numbers():
+    text = (
+        "pay_serial = 20210421164242075523115813\nparking_serial = 591668151763415041\n"
+        "pay_time = 1618994563000\npay_value = 13800138000000\nautomobile = 1\n"
+    )
+
+    assert mask_mobiles_in_text(text) == text
+
+
+def test_a_json_encoded_string_in_a_json_body_is_shown_decoded_and_indented():
+    body = '{"discounts":"[{\\"mobile\\":\\"13800138000\\",\\"relief_value\\":\\"1\\"}]"}'
+
+    shown = pretty_push_body(body, "application/json")
+
+    assert '      "mobile": "138****8000",' in shown
+    assert '"mobile": "13800138000"' in pretty_push_body(body, "application/json", mask=False)
+
+
+def test_structures_are_masked_in_mobile_entries_numbers_and_text():
+    value = {"mobile": 13800138000, "x": ["tel 13912345678", 13700000000, 1618994563000, True]}
+
+    assert mask_mobiles(value) == {
+        "mobile": "138****8000",
+        "x": ["tel 139****5678", "137****0000", 1618994563000, True],
+    }

@@ -42,12 +42,24 @@ def test_schema_documents_the_api_key_header(schema):
 def test_schema_documents_the_push_with_its_codes_and_reasons(schema):
     push = schema["paths"][PUSH]["post"]
 
-    assert set(push["responses"]) == {"200", "400", "401", "403", "409", "413", "429", "500", "503"}
+    assert set(push["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "405",
+        "409",
+        "413",
+        "429",
+        "500",
+        "503",
+    }
     assert set(push["requestBody"]["content"]) == {
         "application/x-www-form-urlencoded",
         "application/json",
     }
     for reason in (
+        "bad_method",
         "bad_body",
         "unknown_app",
         "bad_signature",

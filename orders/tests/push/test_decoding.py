@@ -1,9 +1,11 @@
 """Reading a push body: orders.push.decoding, with no database."""
 
+import io
 import json
 from urllib.parse import urlencode
 
 import pytest
+from django.core.handlers.wsgi import WSGIRequest
 
 from orders.push import decoding
 from orders.push.decoding import BadBody, decode_body
@@ -126,3 +128,60 @@ def test_surrogate_pairs_and_other_unicode_are_fine():
     body = '{"plate": "\\ud83d\\ude97", "x": "\u200f\u2028e\u0301"}'.encode()
 
     assert decode_body(body, JSON) == {"plate": "🚗", "x": "\u200f\u2028e\u0301"}
+
+
+# --- Reading the body off the request (decoding.read_body) -----------------------------------
+
+
+def _request(body: bytes, **environ) -> WSGIRequest:
+    return WSGIRequest(
+        {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/api/v1/push/pay-orders/",
+            "CONTENT_TYPE": FORM,
+            "wsgi.input": io.BytesIO(body),
+            **environ,
+        }
+    )
+
+
+def test_a_body_with_a_content_length_is_read_up_to_one_byte_past_the_limit():
+    body = b"a" * (decoding.MAX_BODY_BYTES + 10)
+
+    request = _request(body, CONTENT_LENGTH=str(len(body)))
+
+    assert decoding.read_body(request) == body[: decoding.MAX_BODY_BYTES + 1]
+
+
+def test_a_chunked_body_a_server_has_terminated_is_read_whole():
+    # gunicorn de-chunks the body, gives no CONTENT_LENGTH and sets wsgi.input_terminated;
+    # Django alone would read it as empty.
+    request = _request(b"pay_serial=S1&plate=x", HTTP_TRANSFER_ENCODING="chunked")
+    request.META["wsgi.input_terminated"] = True
+
+    assert request.body == b""  # what Django's own request gives: the defect
+    fresh = _request(b"pay_serial=S1&plate=x", HTTP_TRANSFER_ENCODING="chunked")
+    fresh.META["wsgi.input_terminated"] = True
+    assert decoding.read_body(fresh) == b"pay_serial=S1&plate=x"
+
+
+def test_a_terminated_chunked_body_over_the_limit_is_cut_one_byte_past_it():
+    request = _request(b"a" * (decoding.MAX_BODY_BYTES * 2), **{"wsgi.input_terminated": True})
+
+    body = decoding.read_body(request)
+
+    assert len(body) == decoding.MAX_BODY_BYTES + 1
+    with pytest.raises(BadBody) as excinfo:
+        decode_body(body, FORM)
+    assert excinfo.value.too_large
+
+
+def test_a_chunked_body_no_server_can_hand_over_is_refused_not_taken_as_empty():
+    request = _request(b"5\r\nhello\r\n0\r\n\r\n", HTTP_TRANSFER_ENCODING="chunked")
+
+    with pytest.raises(BadBody, match="chunked"):
+        decoding.read_body(request)
+
+
+def test_a_request_without_a_body_reads_as_empty():
+    assert decoding.read_body(_request(b"")) == b""

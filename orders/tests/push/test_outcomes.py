@@ -10,6 +10,7 @@ def test_each_reason_has_the_protocols_code_and_status():
     assert {outcome.value: (outcome.code, outcome.status) for outcome in Outcome} == {
         "accepted": ("1001", 200),
         "duplicate": ("1001", 200),
+        "bad_method": ("1400", 405),
         "bad_body": ("1400", 400),
         "unknown_app": ("1401", 401),
         "bad_signature": ("1401", 401),
@@ -46,6 +47,7 @@ def test_only_stored_orders_are_acknowledged():
 
 def test_only_refusals_without_a_valid_signature_count_against_an_address():
     assert {outcome for outcome in Outcome if outcome.unauthenticated} == {
+        Outcome.BAD_METHOD,
         Outcome.BAD_BODY,
         Outcome.UNKNOWN_APP,
         Outcome.BAD_SIGNATURE,

@@ -215,7 +215,9 @@ def test_a_timestamp_outside_the_tolerance_either_way_is_stale(entry, receive, s
     assert nothing_stored()
 
 
-@pytest.mark.parametrize("timestamp", [None, "", "soon", "1.5e12"])
+@pytest.mark.parametrize(
+    "timestamp", [None, "", "soon", "1.5e12", "253402300799999", "1" + "0" * 400]
+)
 def test_a_missing_or_unreadable_timestamp_is_stale_when_checked(
     entry, receive, settings, timestamp
 ):

@@ -116,6 +116,15 @@ def test_pay_time_edges_are_2000_01_01_china_time_and_one_day_after_now():
     assert invalid(base(pay_time=str(latest + 1))).field == "pay_time"
 
 
+@pytest.mark.parametrize("value", ["253402300799999", 253402300799999, "4102415999999" + "0"])
+def test_pay_time_past_the_products_span_is_refused_naming_the_field(value):
+    later = NOW.replace(year=2099, month=12, day=31)
+
+    assert invalid(base(pay_time=value)).field == "pay_time"
+    with pytest.raises(InvalidField, match="^pay_time: .*2000-01-01"):
+        validate_push(base(pay_time=value), now=later)
+
+
 @pytest.mark.parametrize("value", ["0", "1618994563", "1618994563000.0", "-1", 1.6e12, "x"])
 def test_pay_time_refuses_seconds_floats_and_text(value):
     assert invalid(base(pay_time=value)).field == "pay_time"
@@ -293,6 +302,14 @@ def test_unknown_nested_keys_are_kept_in_extra():
         ("0001-01-01 00:00:00", None),  # year 0 in UTC: no database stores it
         ("9" * 15, None),
         ("9" * 16, None),
+        # Outside the product's span (parkingops.timerange): kept raw, never parsed.
+        ("253402300799999", None),  # year 9999 in UTC, year 10000 in China time
+        ("9999-12-31 23:59:59", None),
+        ("1999-12-31 23:59:59", None),
+        ("946655999999", None),  # 1 ms before 2000-01-01 China time
+        ("946656000000", datetime(2000, 1, 1, tzinfo=CHINA)),
+        ("2099-12-31 23:59:59", datetime(2099, 12, 31, 23, 59, 59, tzinfo=CHINA)),
+        ("2100-01-01 00:00:00", None),
     ],
 )
 def test_grant_time_is_kept_raw_and_parsed_when_it_can_be(raw, expected):
@@ -338,3 +355,41 @@ def test_other_business_content_has_another_fingerprint(change):
     assert validate_push(base(**change), now=NOW).fingerprint() != (
         validate_push(base(), now=NOW).fingerprint()
     )
+
+
+# --- No field inside another (PUSH_PROTOCOL.md, Hardening) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        # The probe: a captured push re-sent with the other fields moved into one value.
+        ({"park_name": "P云&channel=200102&discounts=[]&identity=x"}, "park_name"),
+        ({"identity": "x&pay_value=1"}, "identity"),
+        ({"plate": "川A660P1&sign_type=MD5"}, "plate"),
+        ({"x_note": "a&timestamp=1"}, "x_note"),
+        ({"discounts": json.dumps([{**SAMPLE_DISCOUNT, "type": "1&plate=B"}])}, "discounts"),
+        ({"discounts": [{**SAMPLE_DISCOUNT, "token": "t&app_id=op"}]}, "discounts"),
+        ({"x&channel": "200102"}, "x&channel"),
+    ],
+)
+def test_a_value_holding_another_documented_field_is_refused_naming_it(changes, field):
+    error = invalid(base(**changes))
+
+    assert error.field == field
+    assert "would sign as another field" in str(error)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"park_name": "A&B停车场"},
+        {"park_name": "A & B"},
+        {"identity": "a=b&c"},
+        {"x_note": "&unknown=1"},  # not a field of the push
+        {"x_note": "&Channel=1"},  # names are case-sensitive: not the field channel
+        {"x=y": "1"},
+    ],
+)
+def test_ordinary_ampersands_and_equals_signs_are_fine(changes):
+    assert validate_push(base(**changes), now=NOW).pay_serial

@@ -470,11 +470,31 @@ def test_the_url_without_trailing_slash_is_the_same_endpoint(whitelisted, client
     assert outcome(response) == (200, "1001", "accepted")
 
 
-@pytest.mark.parametrize("method", ["get", "put", "patch", "delete", "options", "head"])
-def test_other_methods_are_not_a_server_error(db, client, method):
-    response = getattr(client, method)(PUSH_URL)
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "FOO"])
+def test_other_methods_get_405_bad_method_as_json_and_are_logged(db, client, method):
+    response = client.generic(method, PUSH_URL, "pay_serial=S1", content_type=FORM)
 
-    assert response.status_code < 500
+    assert outcome(response) == (405, "1400", "bad_method")
+    assert response["Allow"] == "POST"
+    assert method in answer(response)["message"]
+    log = PushLog.objects.get()
+    assert (log.code, log.reason, log.body) == ("1400", "bad_method", "pay_serial=S1")
+    assert not PayOrder.objects.exists()
+
+
+def test_head_gets_405_and_is_logged(db, client):
+    response = client.head(PUSH_URL)
+
+    assert response.status_code == 405
+    assert PushLog.objects.get().reason == "bad_method"
+
+
+def test_a_signed_push_for_a_whitelisted_plate_is_still_refused_by_get(
+    whitelisted, client, params, secret
+):
+    response = client.generic("GET", PUSH_URL, form_body(params, secret), content_type=FORM)
+
+    assert outcome(response) == (405, "1400", "bad_method")
     assert not PayOrder.objects.exists()
 
 
@@ -623,3 +643,52 @@ def answer_of(content: bytes) -> str:
     body = json.loads(content)
     assert set(body) == {"code", "reason", "message"}
     return body["reason"]
+
+
+# --- Fields inside fields (PUSH_PROTOCOL.md, Hardening) ----------------------------------------
+
+
+def test_a_captured_push_re_sent_with_fields_inside_a_value_is_refused(
+    whitelisted, post, params, secret
+):
+    original = signed(params, secret)
+    forged = {key: value for key, value in original.items() if key not in {"discounts", "identity"}}
+    forged["channel"] = f"{original['channel']}&discounts=[]&identity={original['identity']}"
+    # The forgery is real: it signs exactly like the captured push.
+    assert signing.sign_params(forged, secret) == original["sign"]
+
+    response = post(urlencode(forged))
+
+    assert outcome(response) == (400, "1400", "invalid_field")
+    assert answer(response)["message"].startswith("channel: ")
+    assert not PayOrder.objects.exists()
+    assert PushLog.objects.get().reason == "invalid_field"
+
+
+def test_an_ampersand_in_a_park_name_is_fine(whitelisted, push):
+    assert outcome(push(park_name="A&B停车场")) == (200, "1001", "accepted")
+    assert PayOrder.objects.get().park.name == "A&B停车场"
+
+
+# --- Times inside the product's span (parkingops.timerange) ------------------------------------
+
+
+def test_a_coupon_granted_in_year_10000_china_time_is_stored_without_its_time(
+    whitelisted, push, superuser_client
+):
+    coupon = {"coupon_code": "C1", "coupon_value": "100", "grant_time": "253402300799999"}
+
+    assert outcome(push(mcoupons=[coupon])) == (200, "1001", "accepted")
+
+    stored = MerchantCoupon.objects.get()
+    assert (stored.grant_time, stored.grant_time_raw) == (None, "253402300799999")
+    for url in ("/admin/orders/merchantcoupon/", "/admin/orders/merchantcoupon/export/"):
+        assert superuser_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("pay_time", ["253402300799999", "946655999999"])
+def test_a_pay_time_outside_the_span_is_refused_naming_it(whitelisted, push, pay_time):
+    response = push(pay_time_ms=int(pay_time))
+
+    assert outcome(response) == (400, "1400", "invalid_field")
+    assert answer(response)["message"].startswith("pay_time: ")

@@ -1,0 +1,134 @@
+"""A chunked push (``Transfer-Encoding: chunked``, no ``Content-Length``) over real HTTP.
+
+gunicorn (``make serve``, production) de-chunks the body and marks its end with
+``wsgi.input_terminated``: the push is read whole, within the 1 MiB limit. Django's own server
+(runserver, ``live_server``) cannot hand the body over at all: it is refused as unreadable,
+never taken for an empty push. Both are started for real here, against the test database.
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+
+from conftest import FORM, PUSH_URL, form_body
+from orders.models import PayOrder, PushLog
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _chunks(body: bytes, size: int = 1000) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def send_chunked(host: str, port: int, body: bytes) -> tuple[int, dict]:
+    """POST ``body`` as a chunked form, without Content-Length; return status and answer."""
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        conn.request(
+            "POST",
+            PUSH_URL,
+            body=_chunks(body),
+            headers={"Content-Type": FORM, "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
+        )
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def gunicorn(transactional_db) -> Iterator[tuple[str, int]]:
+    """Serve the project with gunicorn and its configuration (parkingops.gunicorn), on a free
+    port, against this test's database (committed rows: a transactional test)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "parkingops.settings_test",
+        "DATABASE_URL": _database_url(),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_ACCESSLOG": "",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    message = server.stderr.read().decode() if server.stderr else ""
+                    raise RuntimeError(f"gunicorn did not start: {message}") from None
+                time.sleep(0.1)
+        yield "127.0.0.1", port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_gunicorn_reads_a_chunked_push_whole_and_refuses_one_over_1_mib(
+    gunicorn, whitelisted, params, secret
+):
+    host, port = gunicorn
+
+    status, answer = send_chunked(host, port, form_body(params, secret).encode())
+
+    assert (status, answer["code"], answer["reason"]) == (200, "1001", "accepted")
+    assert PayOrder.objects.get().pay_serial == params["pay_serial"]
+
+    padded = {**params, "pay_serial": "S-LARGE", "x_pad": "a" * (1024 * 1024)}
+    status, answer = send_chunked(host, port, form_body(padded, secret).encode())
+
+    assert (status, answer["code"], answer["reason"]) == (413, "1400", "bad_body")
+    assert list(PushLog.objects.order_by("pk").values_list("reason", flat=True)) == [
+        "accepted",
+        "bad_body",
+    ]
+
+
+def test_djangos_own_server_refuses_a_chunked_push_it_cannot_read(
+    live_server, whitelisted, params, secret
+):
+    address = urlsplit(live_server.url)
+    body = form_body(params, secret).encode()
+
+    status, answer = send_chunked(address.hostname, address.port, body)
+
+    assert (status, answer["code"], answer["reason"]) == (400, "1400", "bad_body")
+    assert "chunked" in answer["message"]
+    assert not PayOrder.objects.exists()
+    assert PushLog.objects.get().reason == "bad_body"
