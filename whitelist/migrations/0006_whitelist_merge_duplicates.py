@@ -19,9 +19,7 @@ def merge_duplicates(apps, schema_editor):
     # Every foreign key to an entry that the project's state knows, whichever app holds it
     # (an order records the entry that let it in); none is named here, so none is imported.
     references = [
-        relation
-        for relation in entries.model._meta.related_objects
-        if relation.many_to_one or relation.one_to_one
+        relation for relation in entries.model._meta.related_objects if not relation.many_to_many
     ]
     groups = (
         entries.order_by()
