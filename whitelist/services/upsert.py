@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -25,8 +25,6 @@ UPSERT_FIELDS = ("plate", "park_uuid", "valid_from", "valid_until", "is_active",
 # A row without an id names the entry with the same plate (normalised), park and start: the
 # model's IDENTITY, which its unique constraint holds in the database.
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-# How often an upsert is planned again after a simultaneous one took an identity it meant to add.
-ATTEMPTS = 3
 
 
 def identity(entry: WhitelistEntry) -> tuple:
@@ -150,9 +148,11 @@ def upsert_entries(
     Simultaneous upserts of the same rows leave one entry per identity: the later ones find it
     and report it updated or unchanged.
     """
-    for attempt in range(1, ATTEMPTS + 1):
+    for serialised in (False, True):
         try:
             with transaction.atomic():
+                if serialised:
+                    _lock_out_other_writers()
                 plan = plan_upsert(rows=rows)
                 if plan.errors:
                     raise UpsertRejected(plan.errors)
@@ -163,19 +163,34 @@ def upsert_entries(
             # The race of simultaneous upserts (the same file posted five times at once, two
             # confirmations of one import): no row can be locked before it exists, so each
             # planned to add the same entries. The unique IDENTITY let the first insert them
-            # and refused the others, whose transactions rolled back whole; planned again, they
-            # find those entries and update them or leave them unchanged.
-            if attempt == ATTEMPTS:
-                busy = ValidationError(
+            # and refused the others, whose transactions rolled back whole; planned again,
+            # alone, they find those entries and update them or leave them unchanged.
+            if serialised:
+                # Alone, only the rows themselves can clash: entries trading identities.
+                swapped = ValidationError(
                     _(
-                        "Another change to this entry was saved at the same moment; nothing was "
-                        "written: send the rows again."
+                        "Nothing was written: these rows give entries each other's plate, park "
+                        "and “valid from”. Change them in two steps."
                     )
                 )
                 raise UpsertRejected(
-                    [_row_errors(row.number, busy) for row in plan.rows if row.result != UNCHANGED]
+                    [_row_errors(row.number, swapped) for row in plan.rows if row.result == UPDATED]
                 ) from None
     raise AssertionError("unreachable")
+
+
+def _lock_out_other_writers() -> None:
+    """Keep every other write of entries waiting until this transaction ends.
+
+    For an upsert that lost the race above: with no writer beside it, what it plans is what it
+    finds when it writes. PostgreSQL's SHARE ROW EXCLUSIVE lock waits for the writers already
+    running and holds off new ones (readers and the row locks of a plan go on); SQLite needs
+    nothing, its writers already take turns (``transaction_mode=IMMEDIATE``).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(WhitelistEntry._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> None:
