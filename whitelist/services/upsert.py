@@ -167,15 +167,16 @@ def upsert_entries(
             # alone, they find those entries and update them or leave them unchanged.
             if serialised:
                 # Alone, only the rows themselves can clash: entries trading identities.
+                moved = [row.number for row in plan.rows if row.result == UPDATED]
+                if not moved:
+                    raise
                 swapped = ValidationError(
                     _(
                         "Nothing was written: these rows give entries each other's plate, park "
                         "and “valid from”. Change them in two steps."
                     )
                 )
-                raise UpsertRejected(
-                    [_row_errors(row.number, swapped) for row in plan.rows if row.result == UPDATED]
-                ) from None
+                raise UpsertRejected([_row_errors(number, swapped) for number in moved]) from None
     raise AssertionError("unreachable")
 
 
@@ -197,10 +198,7 @@ def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> N
     """Write the planned changes with their history; sync the plates after commit."""
     # Inserted in identity order, whoever sends them: two upserts adding the same entries
     # then wait for each other in the same order, never in a cycle (a deadlock).
-    new = sorted(
-        (row.entry for row in plan.rows if row.result == CREATED),
-        key=lambda entry: (entry.plate, entry.park_uuid, entry.valid_from),
-    )
+    new = sorted((row.entry for row in plan.rows if row.result == CREATED), key=identity)
     changed = [row.entry for row in plan.rows if row.result == UPDATED]
     if new:
         bulk_create_with_history(
