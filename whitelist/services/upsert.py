@@ -223,16 +223,19 @@ def _entries_by_identity(
     rows: Mapping[int, Mapping[str, Any]], by_id: Mapping[int, WhitelistEntry]
 ) -> dict[tuple, WhitelistEntry]:
     """Return, locked and by ``identity``, the entries whose identity a row may name or take:
-    every entry of a plate that a row gives or, by its id, keeps.
+    every entry of the plate of a row without an id, or of a row that may move its entry.
 
-    Read by plate a chunk at a time, so a large import costs a few queries, not one a row.
+    Read by plate a chunk at a time, so a large import costs a few queries, not one a row (and
+    an exported file imported back, its ids and identities unchanged, reads none).
     """
     wanted = set()
     for row in rows.values():
-        plate = row.get("plate")
-        if not plate and row.get("id") in by_id:
-            plate = by_id[row["id"]].plate
-        wanted.add(plate_rules.normalise(str(plate or "")))
+        entry = by_id.get(row.get("id"))
+        plate = plate_rules.normalise(str(row.get("plate") or ""))
+        if row.get("id") is None:
+            wanted.add(plate)
+        elif entry is not None and _may_move(row, entry, plate):
+            wanted.add(plate or entry.plate)
     wanted.discard("")
     found: dict[tuple, WhitelistEntry] = {}
     for chunk in chunked(sorted(wanted)):
@@ -241,6 +244,15 @@ def _entries_by_identity(
         ):
             found[identity(entry)] = entry
     return found
+
+
+def _may_move(row: Mapping[str, Any], entry: WhitelistEntry, plate: str) -> bool:
+    """Return whether ``row`` may give ``entry`` another ``IDENTITY`` (``plate``: normalised)."""
+    return (
+        bool(plate and plate != entry.plate)
+        or ("park_uuid" in row and (row["park_uuid"] or "").strip() != entry.park_uuid)
+        or (row.get("valid_from") is not None and row["valid_from"] != entry.valid_from)
+    )
 
 
 def _plan_row(
