@@ -40,16 +40,36 @@ def test_a_row_without_id_updates_the_entry_with_its_identity():
     assert WhitelistEntry.objects.get().holder == "李四"
 
 
-def test_moving_an_entry_onto_another_entrys_identity_is_refused():
+@pytest.mark.parametrize(
+    ("moving", "change"),
+    [
+        ({"valid_from": LATER}, {"valid_from": START}),
+        ({"plate": "川B12345"}, {"plate": "川a 660p1"}),
+        ({"park_uuid": "P1"}, {"park_uuid": " "}),
+    ],
+    ids=["start", "plate", "park"],
+)
+def test_moving_an_entry_onto_another_entrys_identity_is_refused(moving, change):
     WhitelistEntryFactory(plate="川A660P1", valid_from=START)
-    moving = WhitelistEntryFactory(plate="川A660P1", valid_from=LATER)
+    entry = WhitelistEntryFactory(**{"plate": "川A660P1", "valid_from": START, **moving})
 
     with pytest.raises(upsert.UpsertRejected) as refused:
-        upsert.upsert_entries(rows={1: {"id": moving.pk, "valid_from": START}})
+        upsert.upsert_entries(rows={1: {"id": entry.pk, **change}})
 
     assert refused.value.errors == [{"row": 1, "__all__": [str(IDENTITY_TAKEN)]}]
-    moving.refresh_from_db()
-    assert moving.valid_from == LATER
+    assert WhitelistEntry.objects.filter(**moving).get() == entry
+
+
+def test_an_exported_file_imported_back_leaves_its_entries_unchanged():
+    entries = [WhitelistEntryFactory(valid_from=START) for _ in range(3)]
+    rows = {
+        number: {name: getattr(entry, name) for name in ("id", *upsert.UPSERT_FIELDS)}
+        for number, entry in enumerate(entries, start=1)
+    }
+
+    result = upsert.upsert_entries(rows=rows)
+
+    assert [row.result for row in result.rows] == [upsert.UNCHANGED] * 3
 
 
 def test_two_rows_giving_entries_one_identity_are_refused():
