@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -233,6 +234,16 @@ class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin)
             _("Platform message"),
             sync.message or "–",
         )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except entries.IdentityTaken as taken:
+            # The form found the identity free, but a simultaneous save (the same form sent
+            # twice) took it before this one: nothing was saved (the page's transaction rolled
+            # back), and the page is shown again with the reason.
+            self.message_user(request, " ".join(taken.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         # Through the service, which also syncs the plate after the transaction commits.

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.admin import widgets as admin_widgets
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.timerange import validate_moment
 from whitelist import plates, selectors
 from whitelist.models import WhitelistEntry
 from whitelist.services.entries import MAX_EXTENSION_DAYS
@@ -73,9 +74,12 @@ class WhitelistEntryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["park_uuid"]
-        field.widget = ParkWidget(choices=park_choices(self.instance.park_uuid))
-        field.strip = True
+        # Absent when the admin shows the entry read-only (a user with the view permission
+        # only): the admin then leaves every field out of the form.
+        field = self.fields.get("park_uuid")
+        if field is not None:
+            field.widget = ParkWidget(choices=park_choices(self.instance.park_uuid))
+            field.strip = True
 
     def clean_plate(self) -> str:
         """Return the plate normalised, or raise the rule it breaks, naming the plate."""
@@ -89,6 +93,7 @@ class ValidUntilForm(forms.Form):
         label=_("New “valid until”"),
         required=False,
         widget=admin_widgets.AdminSplitDateTime,
+        validators=[validate_moment],
         help_text=_("China time, exclusive. Every selected entry gets this end."),
     )
     extend_days = forms.IntegerField(

@@ -11,7 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from parkingops.pcloud.client import STATUS_DELETE, STATUS_DISABLE, STATUS_ENABLE
+from parkingops.timerange import EARLIEST, LATEST, validate_moment
 from whitelist import plates
+
+# What names an entry when no id is given (the import, the API's bulk upsert): the plate
+# (normalised), the park ("" for all parks, never NULL) and the start (never NULL). The one home
+# of the rule: the unique constraint below holds it in the database and ``services.upsert``
+# matches rows on it. None of the three is nullable, so a plain unique constraint treats "all
+# parks" as one park and needs no NULL handling on any database (an open end is not part of it).
+IDENTITY = ("plate", "park_uuid", "valid_from")
+IDENTITY_TAKEN = _(
+    "Another entry for this plate and park already starts at this time: change that entry instead."
+)
 
 
 class Status(models.TextChoices):
@@ -69,11 +80,14 @@ class WhitelistEntry(models.Model):
         blank=True,
         help_text=_("The park's uuid; leave blank for all parks."),
     )
-    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_from = models.DateTimeField(
+        _("valid from"), default=timezone.now, validators=[validate_moment]
+    )
     valid_until = models.DateTimeField(
         _("valid until"),
         null=True,
         blank=True,
+        validators=[validate_moment],
         help_text=_("Exclusive end of the window; leave blank for no end."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -105,6 +119,25 @@ class WhitelistEntry(models.Model):
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
                 name="whitelist_window_not_empty",
                 violation_error_message=_("“Valid until” must be later than “valid from”."),
+            ),
+            # The span of ``parkingops.timerange``: outside it a stored time breaks every page
+            # that shows it. The fields' validator refuses such values with a clear message;
+            # these hold writes that skip validation (bulk updates, raw SQL), so they need no
+            # message of their own (a form checks the validator first and skips them).
+            models.CheckConstraint(
+                condition=Q(valid_from__gte=EARLIEST, valid_from__lte=LATEST),
+                name="whitelist_valid_from_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_until__gte=EARLIEST, valid_until__lte=LATEST),
+                name="whitelist_valid_until_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=IDENTITY,
+                name="whitelist_identity_unique",
+                violation_error_code="identity_taken",
+                violation_error_message=IDENTITY_TAKEN,
             ),
         ]
 

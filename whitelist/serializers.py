@@ -8,10 +8,12 @@ import copy
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from parkingops.timerange import out_of_range_message
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.services.upsert import MAX_UPSERT_ROWS
 
@@ -22,6 +24,24 @@ def drf_errors(error: DjangoValidationError) -> dict[str, list[str]]:
         (api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field): messages
         for field, messages in error.message_dict.items()
     }
+
+
+class MomentField(serializers.DateTimeField):
+    """DRF's date and time field, refusing a time it cannot convert with the span's message.
+
+    Near the ends of Python's calendar (year 1 read as China time is 1 BC in UTC; year 9999 in
+    UTC is year 10000 here) DRF's own conversion overflows: a 500 or a vague "out of range".
+    """
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            pass
+        except serializers.ValidationError as error:
+            if error.get_codes() != ["overflow"]:
+                raise
+        raise serializers.ValidationError(out_of_range_message(value), code="out_of_range")
 
 
 class WhitelistEntrySerializer(serializers.ModelSerializer):
@@ -40,6 +60,10 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("After a save: other enabled entries of the plate and park that overlap."),
     )
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentField,
+    }
 
     class Meta:
         model = WhitelistEntry
@@ -60,6 +84,10 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
             "warnings",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # The identity's uniqueness is checked by ``validate`` (the model's constraints, on the
+        # normalised plate), not by DRF's unique-together validator, which would see the plate
+        # as typed and make "park_uuid" required.
+        validators: list = []
         extra_kwargs = {"plate": {"help_text": _("Any spelling; stored normalised: 川A660P1.")}}
 
     def get_park_name(self, entry: WhitelistEntry) -> str | None:
@@ -72,13 +100,13 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
         return getattr(entry, "sync_state", PlateSync.State.PENDING.value)
 
     def validate(self, attrs):
-        """Check the entry as the admin form does (the model's ``clean_fields``); normalise
-        the plate."""
+        """Check the entry as the admin form does (the model's ``clean_fields`` and
+        constraints); normalise the plate."""
         entry = copy.copy(self.instance) if self.instance is not None else WhitelistEntry()
         for name, value in attrs.items():
             setattr(entry, name, value)
         try:
-            entry.full_clean(validate_unique=False, validate_constraints=False)
+            entry.full_clean(validate_unique=False)
         except DjangoValidationError as error:
             raise serializers.ValidationError(drf_errors(error)) from None
         return {**attrs, "plate": entry.plate}
@@ -100,8 +128,8 @@ class WhitelistRowSerializer(serializers.Serializer):
     park_uuid = serializers.CharField(
         required=False, allow_blank=True, max_length=WhitelistEntry.park_uuid.field.max_length
     )
-    valid_from = serializers.DateTimeField(required=False)
-    valid_until = serializers.DateTimeField(required=False, allow_null=True)
+    valid_from = MomentField(required=False)
+    valid_until = MomentField(required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
     holder = serializers.CharField(
         required=False, allow_blank=True, max_length=WhitelistEntry.holder.field.max_length

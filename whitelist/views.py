@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import generics, permissions, status
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -96,6 +96,16 @@ def _with_warnings(entry: WhitelistEntry) -> WhitelistEntry:
     return entry
 
 
+def _save(entry: WhitelistEntry, *, user) -> None:
+    """Save through the service; a simultaneous save that took the identity is a 400."""
+    try:
+        entries.save_entry(entry=entry, user=user)
+    except entries.IdentityTaken as taken:
+        raise serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: taken.messages}, code="identity_taken"
+        ) from None
+
+
 class WhitelistQuerysetMixin:
     def get_queryset(self):
         return selectors.with_sync_state(selectors.with_park_name(WhitelistEntry.objects.all()))
@@ -142,7 +152,7 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
     def perform_create(self, serializer):
         entry = WhitelistEntry(**serializer.validated_data)
         entry._change_reason = _change_reason(self.request)
-        entries.save_entry(entry=entry, user=self.request.user)
+        _save(entry, user=self.request.user)
         serializer.instance = self.reread(entry)
 
     def csv_response(self, queryset):
@@ -174,7 +184,7 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
         for name, value in serializer.validated_data.items():
             setattr(entry, name, value)
         entry._change_reason = _change_reason(self.request)
-        entries.save_entry(entry=entry, user=self.request.user)
+        _save(entry, user=self.request.user)
         serializer.instance = self.reread(entry)
 
     def perform_destroy(self, instance):

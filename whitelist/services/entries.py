@@ -11,18 +11,26 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
-from whitelist.models import WhitelistEntry
+from parkingops.timerange import LATEST, moment_in_range, out_of_range_message
+from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
 from whitelist.services.sync import request_sync
 
 # The longest extension accepted in one go: ten years, against typos such as 3650 for 365.
 MAX_EXTENSION_DAYS = 3660
+
+
+class IdentityTaken(ValidationError):
+    """Another entry already has this entry's plate, park and start (``IDENTITY``)."""
+
+    def __init__(self) -> None:
+        super().__init__(IDENTITY_TAKEN, code="identity_taken")
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,15 @@ def set_valid_until(
 ) -> BulkResult:
     """Set the end of the ``entries``' windows to ``valid_until`` (None: no end).
 
-    All or nothing: when ``valid_until`` is not later than some entry's ``valid_from``, raise
-    ValidationError naming those entries and change none.
+    All or nothing: when ``valid_until`` is outside ``parkingops.timerange``'s span or not later
+    than some entry's ``valid_from``, raise ValidationError (naming those entries) and change
+    none.
     """
+    if valid_until is not None and not moment_in_range(valid_until):
+        raise ValidationError(
+            _("“Valid until”: %(error)s") % {"error": out_of_range_message(_china(valid_until))},
+            code="out_of_range",
+        )
     with transaction.atomic():
         locked = _locked(entries)
         if valid_until is not None:
@@ -135,6 +149,26 @@ def extend_valid_until(
     with transaction.atomic():
         locked = _locked(entries)
         changing = [entry for entry in locked if entry.valid_until is not None]
+        too_late = [
+            entry for entry in changing if entry.valid_until + timedelta(days=days) > LATEST
+        ]
+        if too_late:
+            raise ValidationError(
+                ngettext(
+                    "Nothing was changed: %(days)d more days would take the end of %(count)d "
+                    "entry (%(plates)s) past %(last)s.",
+                    "Nothing was changed: %(days)d more days would take the end of %(count)d "
+                    "entries (%(plates)s) past %(last)s.",
+                    len(too_late),
+                ),
+                code="out_of_range",
+                params={
+                    "days": days,
+                    "count": len(too_late),
+                    "plates": _describe(too_late),
+                    "last": _china(LATEST),
+                },
+            )
         for entry in changing:
             entry.valid_until += timedelta(days=days)
         reason = _("Bulk extend by %(days)d days") % {"days": days}
@@ -150,18 +184,40 @@ def _describe(entries: list[WhitelistEntry], limit: int = 5) -> str:
     return shown
 
 
+def _china(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
 def save_entry(*, entry: WhitelistEntry, user: AbstractBaseUser | None = None) -> None:
-    """Save an added or changed entry and sync its plate (and its former plate, if changed)."""
-    with transaction.atomic():
-        previous = None
-        if entry.pk is not None:
-            previous = (
-                WhitelistEntry.objects.filter(pk=entry.pk).values_list("plate", flat=True).first()
-            )
-        if user is not None:
-            entry._history_user = user  # read by django-simple-history
-        entry.save()
-        request_sync(plates={entry.plate, previous})
+    """Save an added or changed entry and sync its plate (and its former plate, if changed).
+
+    Raise ``IdentityTaken``, saving nothing, when another entry has the same ``IDENTITY``.
+    """
+    adding = entry._state.adding
+    try:
+        with transaction.atomic():
+            previous = None
+            if entry.pk is not None:
+                previous = (
+                    WhitelistEntry.objects.filter(pk=entry.pk)
+                    .values_list("plate", flat=True)
+                    .first()
+                )
+            if user is not None:
+                entry._history_user = user  # read by django-simple-history
+            entry.save()
+            request_sync(plates={entry.plate, previous})
+    except IntegrityError:
+        # The race of two saves of the same entry (a form submitted twice, two staff adding
+        # the same plate at once): both passed the form's check that the identity is free, and
+        # the unique constraint let only the first one in. Re-read to tell that from any other
+        # refusal, which is not ours to explain.
+        if adding:
+            entry.pk = None
+        others = WhitelistEntry.objects.filter(**{name: getattr(entry, name) for name in IDENTITY})
+        if not others.exclude(pk=entry.pk).exists():
+            raise
+        raise IdentityTaken from None
 
 
 def delete_entries(*, entries: QuerySet[WhitelistEntry]) -> int:

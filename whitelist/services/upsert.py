@@ -10,20 +10,20 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from parkingops.iterables import chunked
 from whitelist import plates as plate_rules
-from whitelist.models import WhitelistEntry
+from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
 from whitelist.services.sync import request_sync
 
 MAX_UPSERT_ROWS = 1000
 UPSERT_FIELDS = ("plate", "park_uuid", "valid_from", "valid_until", "is_active", "holder", "note")
-# A row without an id names the entry with the same plate (normalised), park and start.
-IDENTITY = ("plate", "park_uuid", "valid_from")
+# A row without an id names the entry with the same plate (normalised), park and start: the
+# model's IDENTITY, which its unique constraint holds in the database.
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
@@ -80,31 +80,50 @@ def plan_upsert(*, rows: Mapping[int, Mapping[str, Any]]) -> UpsertPlan:
         entry.pk: entry
         for entry in WhitelistEntry.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     }
-    by_identity = _entries_by_identity(rows)
+    by_identity = _entries_by_identity(rows, by_id)
     plan = UpsertPlan()
+    # Each entry, and each identity an entry ends up with, may be written by one row only.
     claimed: dict[Any, int] = {}
     for number in sorted(rows):
         try:
             entry, result, previous = _plan_row(rows[number], by_id, by_identity)
-            key = entry.pk or identity(entry)
-            if key in claimed:
+            keys = {identity(entry)} | ({entry.pk} if entry.pk else set())
+            for key in keys & claimed.keys():
                 raise ValidationError(
                     _("This row names the same entry as row %(row)d.") % {"row": claimed[key]}
                 )
-            claimed[key] = number
+            claimed.update(dict.fromkeys(keys, number))
         except ValidationError as error:
-            messages = error.update_error_dict({})
-            plan.errors.append(
-                {
-                    "row": number,
-                    **{name: ValidationError(items).messages for name, items in messages.items()},
-                }
-            )
+            plan.errors.append(_row_errors(number, error))
             continue
         plan.rows.append(UpsertedRow(number=number, entry=entry, result=result))
         if previous:
             plan.previous_plates.add(previous)
+    _refuse_taken_identities(plan, by_identity)
     return plan
+
+
+def _row_errors(number: int, error: ValidationError) -> dict[str, Any]:
+    messages = error.update_error_dict({})
+    return {
+        "row": number,
+        **{name: ValidationError(items).messages for name, items in messages.items()},
+    }
+
+
+def _refuse_taken_identities(plan: UpsertPlan, by_identity: dict[tuple, WhitelistEntry]) -> None:
+    """Move to ``plan.errors`` the rows that give an entry the identity of an entry they leave
+    alone (a row with an id changing its plate, park or start onto another entry's)."""
+    planned = {row.entry.pk for row in plan.rows if row.entry.pk}
+    kept = []
+    for row in plan.rows:
+        holder = by_identity.get(identity(row.entry))
+        if holder is not None and holder.pk != row.entry.pk and holder.pk not in planned:
+            plan.errors.append(_row_errors(row.number, ValidationError(IDENTITY_TAKEN)))
+        else:
+            kept.append(row)
+    plan.rows = kept
+    plan.errors.sort(key=lambda error: error["row"])
 
 
 def upsert_entries(
@@ -123,65 +142,123 @@ def upsert_entries(
     Each entry is checked as the admin checks it (``clean_fields``). A row equal to its entry
     is left alone (``unchanged``).
 
-    Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, is
-    ambiguous, or names the same entry as an earlier row. With ``dry_run`` only check.
-    History records each change with ``user`` and ``reason``.
+    Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, names
+    the same entry as an earlier row or gives an entry another entry's identity. With
+    ``dry_run`` only check. History records each change with ``user`` and ``reason``.
+    Simultaneous upserts of the same rows leave one entry per identity: the later ones find it
+    and report it updated or unchanged.
     """
-    with transaction.atomic():
-        plan = plan_upsert(rows=rows)
-        if plan.errors:
-            raise UpsertRejected(plan.errors)
-        if dry_run:
+    for serialised in (False, True):
+        try:
+            with transaction.atomic():
+                if serialised:
+                    _lock_out_other_writers()
+                plan = plan_upsert(rows=rows)
+                if plan.errors:
+                    raise UpsertRejected(plan.errors)
+                if not dry_run:
+                    _write(plan, user=user, reason=reason[:100])
             return UpsertResult(rows=plan.rows)
-        reason = reason[:100]
-        new = [row.entry for row in plan.rows if row.result == CREATED]
-        changed = [row.entry for row in plan.rows if row.result == UPDATED]
-        if new:
-            bulk_create_with_history(
-                new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
-            )
-        if changed:
-            now = timezone.now()
-            for entry in changed:
-                entry.updated_at = now
-            bulk_update_with_history(
-                changed,
-                WhitelistEntry,
-                fields=[*UPSERT_FIELDS, "updated_at"],
-                batch_size=500,
-                default_user=user,
-                default_change_reason=reason,
-            )
-        request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
-    return UpsertResult(rows=plan.rows)
+        except IntegrityError:
+            # The race of simultaneous upserts (the same file posted five times at once, two
+            # confirmations of one import): no row can be locked before it exists, so each
+            # planned to add the same entries. The unique IDENTITY let the first insert them
+            # and refused the others, whose transactions rolled back whole; planned again,
+            # alone, they find those entries and update them or leave them unchanged.
+            if serialised:
+                # Alone, only the rows themselves can clash: entries trading identities.
+                moved = [row.number for row in plan.rows if row.result == UPDATED]
+                if not moved:
+                    raise
+                swapped = ValidationError(
+                    _(
+                        "Nothing was written: these rows give entries each other's plate, park "
+                        "and “valid from”. Change them in two steps."
+                    )
+                )
+                raise UpsertRejected([_row_errors(number, swapped) for number in moved]) from None
+    raise AssertionError("unreachable")
+
+
+def _lock_out_other_writers() -> None:
+    """Keep every other write of entries waiting until this transaction ends.
+
+    For an upsert that lost the race above: with no writer beside it, what it plans is what it
+    finds when it writes. PostgreSQL's SHARE ROW EXCLUSIVE lock waits for the writers already
+    running and holds off new ones (readers and the row locks of a plan go on); SQLite needs
+    nothing, its writers already take turns (``transaction_mode=IMMEDIATE``).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(WhitelistEntry._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> None:
+    """Write the planned changes with their history; sync the plates after commit."""
+    # Inserted in identity order, whoever sends them: two upserts adding the same entries
+    # then wait for each other in the same order, never in a cycle (a deadlock).
+    new = sorted((row.entry for row in plan.rows if row.result == CREATED), key=identity)
+    changed = [row.entry for row in plan.rows if row.result == UPDATED]
+    if new:
+        bulk_create_with_history(
+            new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
+        )
+    if changed:
+        now = timezone.now()
+        for entry in changed:
+            entry.updated_at = now
+        bulk_update_with_history(
+            changed,
+            WhitelistEntry,
+            fields=[*UPSERT_FIELDS, "updated_at"],
+            batch_size=500,
+            default_user=user,
+            default_change_reason=reason,
+        )
+    request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
 
 
 def _entries_by_identity(
-    rows: Mapping[int, Mapping[str, Any]],
-) -> dict[tuple, list[WhitelistEntry]]:
-    """Return the entries the rows without an id may name, locked, by ``identity``.
+    rows: Mapping[int, Mapping[str, Any]], by_id: Mapping[int, WhitelistEntry]
+) -> dict[tuple, WhitelistEntry]:
+    """Return, locked and by ``identity``, the entries whose identity a row may name or take:
+    every entry of the plate of a row without an id, or of a row that may move its entry.
 
-    Read by plate a chunk at a time, so a large import costs a few queries, not one a row.
+    Read by plate a chunk at a time, so a large import costs a few queries, not one a row (and
+    an exported file imported back, its ids and identities unchanged, reads none).
     """
-    wanted = {
-        plate_rules.normalise(str(row.get("plate") or ""))
-        for row in rows.values()
-        if row.get("id") is None
-    }
+    wanted = set()
+    for row in rows.values():
+        entry = by_id.get(row.get("id"))
+        plate = plate_rules.normalise(str(row.get("plate") or ""))
+        if row.get("id") is None:
+            wanted.add(plate)
+        elif entry is not None and _may_move(row, entry, plate):
+            wanted.add(plate or entry.plate)
     wanted.discard("")
-    found: dict[tuple, list[WhitelistEntry]] = {}
+    found: dict[tuple, WhitelistEntry] = {}
     for chunk in chunked(sorted(wanted)):
         for entry in (
             WhitelistEntry.objects.select_for_update().filter(plate__in=chunk).order_by("pk")
         ):
-            found.setdefault(identity(entry), []).append(entry)
+            found[identity(entry)] = entry
     return found
+
+
+def _may_move(row: Mapping[str, Any], entry: WhitelistEntry, plate: str) -> bool:
+    """Return whether ``row`` may give ``entry`` another ``IDENTITY`` (``plate``: normalised)."""
+    return (
+        bool(plate and plate != entry.plate)
+        or ("park_uuid" in row and (row["park_uuid"] or "").strip() != entry.park_uuid)
+        or (row.get("valid_from") is not None and row["valid_from"] != entry.valid_from)
+    )
 
 
 def _plan_row(
     row: Mapping[str, Any],
     by_id: dict[int, WhitelistEntry],
-    by_identity: dict[tuple, list[WhitelistEntry]],
+    by_identity: dict[tuple, WhitelistEntry],
 ) -> tuple[WhitelistEntry, str, str | None]:
     """Return the row's entry with the row applied, what saving it does, and its former plate
     when the row changes it; raise ValidationError (a dict) when the row cannot be applied."""
@@ -208,7 +285,7 @@ def _plan_row(
 
 
 def _entry_by_identity(
-    data: Mapping[str, Any], by_identity: dict[tuple, list[WhitelistEntry]]
+    data: Mapping[str, Any], by_identity: dict[tuple, WhitelistEntry]
 ) -> WhitelistEntry:
     """Return the entry with the row's ``IDENTITY`` (read by ``_entries_by_identity``), or a
     new one."""
@@ -227,12 +304,5 @@ def _entry_by_identity(
         ]
     if errors:
         raise ValidationError(errors)
-    matches = by_identity.get((plate, data.get("park_uuid", ""), data["valid_from"]), [])
-    if len(matches) > 1:
-        raise ValidationError(
-            _(
-                "Several entries have this plate, park and “valid from”; give the id of the "
-                "one to update."
-            )
-        )
-    return matches[0] if matches else WhitelistEntry()
+    found = by_identity.get((plate, data.get("park_uuid", ""), data["valid_from"]))
+    return found or WhitelistEntry()

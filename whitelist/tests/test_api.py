@@ -108,11 +108,15 @@ def test_list_pages_by_cursor_without_repeats(finance):
     entries = [WhitelistEntryFactory(plate=f"川A{n:05d}") for n in range(5)]
 
     seen, url = [], f"{LIST}?page_size=2&ordering=id"
+    later = itertools.count(1)
     while url:
         body = finance.get(url).json()
         seen += [row["id"] for row in body["results"]]
         url = body["next"]
-        WhitelistEntryFactory(plate="川A00000")  # inserted between pages, after the cursor
+        # Inserted between pages, after the cursor (each its own start: its own identity).
+        WhitelistEntryFactory(
+            plate="川A00000", valid_from=datetime(2021, next(later), 1, tzinfo=UTC)
+        )
 
     assert seen[:5] == [entry.pk for entry in entries]
     assert len(seen) == len(set(seen))

@@ -6,7 +6,7 @@ callbacks (pytest-django's ``django_capture_on_commit_callbacks(execute=True)``)
 
 import functools
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -213,7 +213,7 @@ def test_deleting_the_only_active_entry_disables_a_plate_that_keeps_an_inactive_
     admin_en, synced_entry, fake_platform, committed
 ):
     active = synced_entry(plate=PLATE)
-    WhitelistEntryFactory(plate=PLATE, is_active=False)
+    WhitelistEntryFactory(plate=PLATE, is_active=False, valid_from=datetime(2021, 1, 1, tzinfo=UTC))
 
     with committed():
         action(admin_en, "delete_selected", [active], post="yes")
