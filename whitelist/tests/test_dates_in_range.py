@@ -117,7 +117,7 @@ def test_the_import_shows_a_day_outside_the_span_as_an_invalid_row(admin_en, day
 
     assert response.status_code == 200
     assert totals(response)["invalid"] == 1
-    [row] = response.context["result"].invalid_rows
+    [row] = response.context["result"].rows
     assert any(
         OUT_OF_RANGE in message for messages in row.error_dict.values() for message in messages
     )
