@@ -3,12 +3,14 @@
 - ``exception_handler`` (DRF's ``EXCEPTION_HANDLER``): a database that cannot be reached, or
   a cache that cannot (the rate limit's counts), is ``503 {"detail": …}`` instead of Django's
   HTML 500, wherever it happens in the request: the API key's lookup, the rate limit, the
-  view. Other errors are DRF's own answers.
+  view. A body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is ``413 {"detail": …}`` instead
+  of Django's HTML 400. Other errors are DRF's own answers.
 - ``not_found``: an address under ``/api/`` that does not exist is ``404 {"detail": …}``.
 """
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext
@@ -32,11 +34,20 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "unavailable"
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "too_large"
+
+
 def exception_handler(exc, context):
-    """Answer an unreachable database or cache 503 (JSON); anything else as DRF does."""
+    """Answer an unreachable database or cache 503 and a body too large 413 (JSON); anything
+    else as DRF does."""
     if isinstance(exc, UNAVAILABLE_ERRORS):
         logger.warning("api: database or cache unavailable", exc_info=exc)
         exc = ServiceUnavailable()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
     return drf_exception_handler(exc, context)
 
 

@@ -95,6 +95,7 @@ def _errors(operation: dict, has_path_parameters: bool) -> dict[str, dict]:
     if has_path_parameters:
         errors["404"] = _answer(_("No such object."), _DETAIL)
     if "requestBody" in operation:
+        errors["413"] = _answer(_("The request body is too large."), _DETAIL)
         errors["415"] = _answer(_("The body is not application/json."), _DETAIL)
     return errors
 

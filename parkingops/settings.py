@@ -232,8 +232,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Every answer the API can give is in the schema: its errors (400, 401, 403, 404, 406,
-    # 415, 429, 503) and the rule that a parameter is never empty.
+    # Every answer the API can give is in the schema: its errors (parkingops/schema.py) and
+    # the rule that a parameter is never empty.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "parkingops.schema.document_errors",
