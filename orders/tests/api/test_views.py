@@ -253,6 +253,59 @@ def test_bad_input_is_a_400_naming_the_parameter(finance, params):
     assert all(isinstance(message, str) for message in response.json()[next(iter(params))])
 
 
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        (ORDERS, name)
+        for name in [
+            "park",
+            "plate",
+            "channel",
+            "pay_time_after",
+            "pay_time_before",
+            "min_value",
+            "max_value",
+            "has_discounts",
+            "has_coupons",
+            "ordering",
+            "cursor",
+            "page_size",
+            "format",
+        ]
+    ]
+    + [(COUPONS, name) for name in ["store_code", "coupon_type", "park", "cursor", "format"]]
+    + [(TOTALS, name) for name in ["store_code", "park", "pay_time_after"]]
+    + [(SUMMARY, name) for name in ["from", "to", "park", "format"]],
+)
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_a_parameter_given_empty_is_a_400_naming_it_never_no_filter(finance, url, name, empty):
+    PayOrderFactory()
+
+    response = finance.get(url, {name: empty})
+
+    assert response.status_code == 400
+    assert response.json() == {name: ["This parameter must not be empty: leave it out instead."]}
+
+
+@pytest.mark.parametrize("url", [ORDERS, COUPONS, SUMMARY, ORDERS + "x/"])
+def test_an_unknown_format_is_a_400_naming_the_choices(finance, url):
+    response = finance.get(url, {"format": "xml"})
+
+    assert response.status_code == 400
+    [message] = response.json()["format"]
+    assert message.startswith("Choose one of: json")
+
+
+def test_the_csv_variant_checks_page_size_and_refuses_a_cursor(db):
+    client = key_client(make_user(groups=(FINANCE,), permissions=("orders.export_orders",)))
+
+    assert list(client.get(ORDERS, {"format": "csv", "page_size": "0"}).json()) == ["page_size"]
+    refused = client.get(ORDERS, {"format": "csv", "cursor": "abc"})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["cursor"]
+    assert client.get(ORDERS, {"format": "csv", "page_size": "10"}).status_code == 200
+
+
 def test_the_last_day_of_the_calendar_as_before_means_no_end(finance):
     order = PayOrderFactory()
 
