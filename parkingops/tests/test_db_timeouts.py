@@ -152,3 +152,13 @@ def test_a_heavy_read_that_fails_inside_a_transaction_leaves_the_limit_in_place(
         with test_connection.cursor() as cursor:
             cursor.execute("SHOW statement_timeout")
             assert cursor.fetchone()[0] == "1s"
+
+
+def test_migrate_is_the_project_command_that_lifts_the_statement_limit():
+    from django.core.management import get_commands, load_command_class
+
+    from parkingops.management.commands import migrate
+
+    command = load_command_class(get_commands()["migrate"], "migrate")
+
+    assert isinstance(command, migrate.Command)
