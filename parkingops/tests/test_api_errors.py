@@ -2,13 +2,15 @@
 address (404), a body too large (413), whatever step of the request meets them."""
 
 import json
+import time
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from parkingops import api_keys
-from parkingops.tests.database import closed_port, database_url, default_database
+from parkingops.env import env_cache
+from parkingops.tests.database import closed_port, database_url, default_database, silent_server
 
 ORDERS = "/api/v1/orders/"
 WHITELIST = "/api/v1/whitelist/"
@@ -85,6 +87,18 @@ def test_an_unreachable_cache_of_the_rate_limit_is_a_json_503(key, settings):
     response = Client(HTTP_AUTHORIZATION=f"Api-Key {key}").get(ORDERS)
 
     assert_unavailable(response)
+
+
+def test_a_cache_that_never_answers_is_a_json_503_within_seconds(key, settings, monkeypatch):
+    with silent_server() as port:
+        monkeypatch.setenv("HANGING_CACHE_URL", f"redis://127.0.0.1:{port}/0")
+        settings.CACHES = {"default": env_cache("HANGING_CACHE_URL", "", timeout=1)}
+        started = time.monotonic()
+        response = Client(HTTP_AUTHORIZATION=f"Api-Key {key}").get(ORDERS)
+        elapsed = time.monotonic() - started
+
+    assert_unavailable(response)
+    assert elapsed < 4
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
