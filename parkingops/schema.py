@@ -102,7 +102,7 @@ def _errors(operation: dict, has_path_parameters: bool) -> dict[str, dict]:
 
 def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the error answers to every call that takes an
-    API key, and say that a query parameter is never empty (``parkingops.api.refuse_empty``).
+    API key, and say that a query parameter is never empty (``parkingops.api_params.refuse_empty``).
 
     A call's own 400 (the bulk upsert's row errors) stays, as one more shape of its 400. The
     push (no API key) documents its own answers.

@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
     # An unreachable database (or cache) is a JSON 503, not Django's HTML 500.
     "EXCEPTION_HANDLER": "parkingops.api_errors.exception_handler",
     # An empty or unknown ?format= is a 400 naming the parameter.
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "parkingops.api.FormatNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "parkingops.api_params.FormatNegotiation",
     "UNAUTHENTICATED_USER": None,
     # Systems send "Authorization: Api-Key <key>"; staff may use their admin session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["parkingops.api.ModelPermissions"],
     "DEFAULT_THROTTLE_CLASSES": ["parkingops.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_FILTER_BACKENDS": ["parkingops.api.FilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["parkingops.api_params.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.

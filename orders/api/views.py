@@ -21,7 +21,8 @@ from orders.exports.summary import summary_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops import tabular
-from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination, refuse_empty
+from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
+from parkingops.api_params import refuse_empty
 
 
 def _unmask(request) -> bool:
