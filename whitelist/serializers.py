@@ -85,9 +85,7 @@ class SavedWhitelistEntrySerializer(WhitelistEntrySerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(),
         read_only=True,
-        help_text=_(
-            "Other enabled entries of the plate and park that overlap (as the admin warns)."
-        ),
+        help_text=_("After a save: other enabled entries of the plate and park that overlap."),
     )
 
     class Meta(WhitelistEntrySerializer.Meta):

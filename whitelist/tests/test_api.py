@@ -85,7 +85,7 @@ def test_list_shows_entries_by_plate_with_status_park_name_and_sync_state(financ
 
 
 @pytest.mark.parametrize(
-    "name", ["plate", "park", "status", "sync", "ordering", "cursor", "format"]
+    "name", ["plate", "park", "status", "sync", "ordering", "cursor", "page_size", "format"]
 )
 def test_a_list_parameter_given_empty_is_a_400_naming_it(finance, name):
     WhitelistEntryFactory()
