@@ -3,14 +3,16 @@
 - ``exception_handler`` (DRF's ``EXCEPTION_HANDLER``): a database that cannot be reached, or
   a cache that cannot (the rate limit's counts), is ``503 {"detail": …}`` instead of Django's
   HTML 500, wherever it happens in the request: the API key's lookup, the rate limit, the
-  view. A body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is ``413 {"detail": …}`` instead
-  of Django's HTML 400. Other errors are DRF's own answers.
+  view. A body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is ``413 {"detail": …}``, and
+  what else Django finds suspicious while reading the request (more parameters than
+  ``DATA_UPLOAD_MAX_NUMBER_FIELDS``) ``400 {"detail": …}``, instead of Django's HTML 400.
+  Other errors are DRF's own answers.
 - ``not_found``: an address under ``/api/`` that does not exist is ``404 {"detail": …}``.
 """
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext
@@ -48,6 +50,8 @@ def exception_handler(exc, context):
         exc = ServiceUnavailable()
     elif isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. more parameters than Django reads
+        exc = exceptions.ParseError(str(exc))
     return drf_exception_handler(exc, context)
 
 

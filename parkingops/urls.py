@@ -32,5 +32,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Any other API address is a JSON 404, as the API answers an unknown object. Only paths
     # ending in a slash: without one, APPEND_SLASH still redirects /api/v1/orders first.
-    re_path(r"^api/(?P<path>(?:.*/)?)$", api_errors.not_found),
+    re_path(r"^api/(?P<path>(?:[\s\S]*/)?)\Z", api_errors.not_found),  # a newline (%0A) too
 ]

@@ -102,7 +102,9 @@ def test_a_cache_that_never_answers_is_a_json_503_within_seconds(key, settings, 
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
-@pytest.mark.parametrize("path", ["/api/v1/nothing/", "/api/v1/whitelist/-1/", "/api/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing/", "/api/v1/whitelist/-1/", "/api/v1/whitelist/%0AK/", "/api/"]
+)
 def test_an_unknown_api_address_is_a_json_404(key, method, path):
     response = getattr(Client(HTTP_AUTHORIZATION=f"Api-Key {key}"), method)(path)
 
@@ -127,5 +129,16 @@ def test_a_body_over_the_upload_limit_is_a_json_413(key, settings):
     )
 
     assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail"}
+
+
+def test_more_parameters_than_django_reads_is_a_json_400(key, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    query = "&".join(f"p{number}=1" for number in range(20))
+
+    response = Client(HTTP_AUTHORIZATION=f"Api-Key {key}").get(f"{ORDERS}?{query}")
+
+    assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert set(response.json()) == {"detail"}
