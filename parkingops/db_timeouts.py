@@ -6,8 +6,8 @@ On PostgreSQL every connection gets (``with_timeouts``, from the settings):
   ``DATABASE_CONNECT_TIMEOUT`` seconds (psycopg's own default is 130 s). A server that accepts
   connections and never answers is an ``OperationalError`` after that: the push answers 1503,
   ``/healthz`` and the API 503;
-- ``tcp_user_timeout`` and TCP keepalives: a connection whose host or network went silent is
-  dropped after about as long, instead of waiting for an answer that never comes;
+- TCP keepalives and ``tcp_user_timeout``: a connection whose host or network went silent is
+  dropped after about twice as long, instead of waiting for an answer that never comes;
 - ``statement_timeout`` (``DATABASE_STATEMENT_TIMEOUT`` seconds, 0 for none): the server
   cancels a statement that runs longer, e.g. one waiting for a lock.
 
@@ -34,13 +34,14 @@ def with_timeouts(config: dict[str, Any], *, connect: int, statement: int) -> di
         return config
     options = dict(config.get("OPTIONS", {}))
     options.setdefault("connect_timeout", connect)
-    # Unacknowledged data (a host gone, a network cut) fails the connection after this long;
-    # keepalive probes notice a silent peer while we wait for an answer.
-    options.setdefault("tcp_user_timeout", connect * 1000)
+    # A host gone or a network cut: keepalive probes notice a silent peer while we wait for an
+    # answer (after about twice ``connect``), and data it never acknowledges fails the
+    # connection after as long (not so short that a busy server pausing its reads trips it).
     options.setdefault("keepalives", 1)
     options.setdefault("keepalives_idle", connect)
     options.setdefault("keepalives_interval", max(1, connect // 3))
     options.setdefault("keepalives_count", 3)
+    options.setdefault("tcp_user_timeout", 2 * connect * 1000)
     if statement and "statement_timeout" not in options.get("options", ""):
         limit = f"-c statement_timeout={statement * 1000}"
         options["options"] = f"{options.get('options', '')} {limit}".strip()

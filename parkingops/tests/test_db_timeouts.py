@@ -34,11 +34,11 @@ def test_postgresql_connections_get_connect_network_and_statement_limits():
 
     assert config["OPTIONS"] == {
         "connect_timeout": 5,
-        "tcp_user_timeout": 5000,
         "keepalives": 1,
         "keepalives_idle": 5,
         "keepalives_interval": 1,
         "keepalives_count": 3,
+        "tcp_user_timeout": 10_000,
         "options": "-c statement_timeout=30000",
     }
 
