@@ -231,6 +231,8 @@ def test_pay_time_times_are_iso_with_offset_after_inclusive_before_exclusive(fin
         {"pay_time_after": "0001-01-01"},  # year 0 in UTC: no database stores it
         {"min_value": "ten"},
         {"min_value": "10.5"},
+        {"min_value": "10.0"},  # Django's own integer field takes it as 10
+        {"max_value": "1e3"},
         {"max_value": "-1"},
         {"max_value": "1" * 30},
         {"has_discounts": "maybe"},
@@ -285,6 +287,15 @@ def test_a_parameter_given_empty_is_a_400_naming_it_never_no_filter(finance, url
 
     assert response.status_code == 400
     assert response.json() == {name: ["This parameter must not be empty: leave it out instead."]}
+
+
+@pytest.mark.parametrize("url", [COUPONS, TOTALS])
+@pytest.mark.parametrize("value", ["1.0", "1e0", "one"])
+def test_a_coupon_type_that_is_no_whole_number_is_a_400(finance, url, value):
+    response = finance.get(url, {"coupon_type": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["coupon_type"]
 
 
 @pytest.mark.parametrize("url", [ORDERS, COUPONS, SUMMARY, ORDERS + "x/"])
