@@ -53,7 +53,7 @@ def assert_unavailable(response) -> None:
         ("post", WHITELIST + "bulk/", {"entries": [{"plate": "川A660P1"}]}),
     ],
 )
-def test_an_unreachable_database_is_a_json_503_from_the_key_lookup_on(
+def test_an_unreachable_database_is_a_json_503_from_the_key_lookup_onwards(
     key, database, method, path, body
 ):
     client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
