@@ -19,6 +19,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from parkingops.api_params import refuse_empty
+
 # --- Permissions -----------------------------------------------------------------------------
 
 
@@ -121,12 +123,26 @@ class KeysetPagination(BasePagination):
     ordering_query_param = "ordering"
 
     def order(self, queryset: QuerySet, request, view) -> QuerySet:
-        """Return ``queryset`` in the order the request asks for (the CSV variant's order)."""
+        """Return ``queryset`` in the order the request asks for (the CSV variant's order).
+
+        The CSV is the whole list: a ``page_size`` is still checked, a ``cursor`` refused.
+        """
+        self._refuse_empty(request, view)
+        self._page_size(request)
+        if self.cursor_query_param in request.query_params:
+            raise exceptions.ValidationError(
+                {
+                    self.cursor_query_param: [
+                        gettext("The CSV is the whole list, not a page: leave the cursor out.")
+                    ]
+                }
+            )
         _name, columns = self._ordering(request, view)
         return queryset.order_by(*columns)
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
         self.request = request
+        self._refuse_empty(request, view)
         self.page_size_value = self._page_size(request)
         self.ordering_name, self.columns = self._ordering(request, view)
         self.model = queryset.model
@@ -206,9 +222,15 @@ class KeysetPagination(BasePagination):
 
     # --- reading the query string ------------------------------------------------------------
 
+    def _refuse_empty(self, request, view) -> None:
+        names = [self.cursor_query_param, self.page_size_query_param]
+        if len(getattr(view, "orderings", {})) > 1:
+            names.append(self.ordering_query_param)
+        refuse_empty(request.query_params, names)
+
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw.strip() == "":
+        if raw is None:
             return self.page_size
         try:
             size = int(raw.strip())
@@ -229,7 +251,7 @@ class KeysetPagination(BasePagination):
         orderings: dict[str, Sequence[str]] = view.orderings
         name = view.default_ordering
         raw = request.query_params.get(self.ordering_query_param)
-        if len(orderings) > 1 and raw is not None and raw.strip():
+        if len(orderings) > 1 and raw is not None:
             name = raw.strip()
             if name not in orderings:
                 raise exceptions.ValidationError(

@@ -2,7 +2,7 @@
 
 Only reads marked with ``heavy_reads()`` go there (exports, summaries, reconciliation lists):
 everything else, and every write, stays on the primary, so a page never reads its own write
-from a lagging replica.
+from a lagging replica. Heavy reads also run without the statement time limit.
 """
 
 import functools
@@ -13,6 +13,9 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+
+from parkingops.db_timeouts import without_statement_timeout
 
 _heavy = ContextVar("parkingops_heavy_reads", default=False)
 
@@ -21,10 +24,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @contextmanager
 def heavy_reads() -> Iterator[None]:
-    """Mark the reads made inside as heavy: they go to the replica when there is one."""
+    """Mark the reads made inside as heavy: they go to the replica when there is one, without
+    the statement time limit (an export may stream for minutes)."""
+    if _heavy.get():  # already inside: the outermost block set everything up
+        yield
+        return
     token = _heavy.set(True)
     try:
-        yield
+        with without_statement_timeout(settings.READ_REPLICA or DEFAULT_DB_ALIAS):
+            yield
     finally:
         _heavy.reset(token)
 

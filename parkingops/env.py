@@ -133,13 +133,14 @@ CACHE_BACKENDS: Mapping[str, str] = {
 }
 
 
-def env_cache(name: str, default: str) -> dict[str, Any]:
+def env_cache(name: str, default: str, *, timeout: int = 5) -> dict[str, Any]:
     """Read a cache URL into a ``CACHES`` entry. May be a secret (a Redis password).
 
     ``locmemcache://[name]`` (this process only), ``dummycache://``, ``filecache:///path``,
     ``dbcache://table``, or ``redis://[:password@]host:6379/0`` (``rediss://`` for TLS;
     several comma-separated URLs: the first is written, the others read), which Django's own
-    ``RedisCache`` takes as it is.
+    ``RedisCache`` takes as it is. A Redis that does not connect or answer within ``timeout``
+    seconds is an error rather than a wait without end (``?socket_timeout=`` in the URL wins).
     """
     url = env_secret(name, default)
     scheme = urlsplit(url).scheme
@@ -150,7 +151,11 @@ def env_cache(name: str, default: str) -> dict[str, Any]:
             f"got {url.split('://')[0]!r}."
         )
     if scheme.startswith("redis"):
-        return {"BACKEND": backend, "LOCATION": url.split(",") if "," in url else url}
+        return {
+            "BACKEND": backend,
+            "LOCATION": url.split(",") if "," in url else url,
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        }
     parts = urlsplit(url)
     location = unquote(parts.netloc + parts.path)
     if scheme in {"filecache", "dbcache"} and not location:

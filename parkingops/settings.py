@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.db_timeouts import with_timeouts
 from parkingops.env import (
     env_bool,
     env_cache,
@@ -121,6 +122,16 @@ if _replica is not None:
     DATABASES[READ_REPLICA] = _replica
     DATABASES[READ_REPLICA].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", 60))
     DATABASES[READ_REPLICA]["CONN_HEALTH_CHECKS"] = True
+
+# A database that hangs must not hang the workers (parkingops/db_timeouts.py): connecting
+# gives up after DATABASE_CONNECT_TIMEOUT seconds (psycopg's default is 130; at least 2), a
+# statement after DATABASE_STATEMENT_TIMEOUT (0: none; heavy reads and migrations lift it).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 30)
+for _alias, _config in DATABASES.items():
+    DATABASES[_alias] = with_timeouts(
+        _config, connect=DATABASE_CONNECT_TIMEOUT, statement=DATABASE_STATEMENT_TIMEOUT
+    )
 DATABASE_ROUTERS = ["parkingops.db_routers.HeavyReadRouter"]
 
 # The cache: this process's memory by default; Redis (redis://host:6379/0) shares it between
@@ -185,7 +196,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # --- The integration API (docs/api.md) ----------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's parser with the push's JSON rule: absurd nesting, repeated keys, NaN are a 400.
+    "DEFAULT_PARSER_CLASSES": ["parkingops.jsonparsing.JSONParser"],
+    # An unreachable database (or cache) is a JSON 503, not Django's HTML 500.
+    "EXCEPTION_HANDLER": "parkingops.api_errors.exception_handler",
+    # An empty or unknown ?format= is a 400 naming the parameter.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "parkingops.api_params.FormatNegotiation",
     "UNAUTHENTICATED_USER": None,
     # Systems send "Authorization: Api-Key <key>"; staff may use their admin session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -194,7 +210,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["parkingops.api.ModelPermissions"],
     "DEFAULT_THROTTLE_CLASSES": ["parkingops.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["parkingops.api_params.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.
@@ -216,6 +232,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every answer the API can give is in the schema: its errors (parkingops/schema.py) and
+    # the rule that a parameter is never empty.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "parkingops.schema.document_errors",
+    ],
 }
 
 # --- The platform (P云) -------------------------------------------------------------------

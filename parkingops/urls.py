@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.admin import summary as admin_summary
+from parkingops import api_errors
 from parkingops.health import healthz
 
 urlpatterns = [
@@ -29,4 +30,7 @@ urlpatterns = [
     # The OpenAPI 3 schema and its interactive page (Swagger UI, bundled: works offline).
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Any other API address is a JSON 404, as the API answers an unknown object. Only paths
+    # ending in a slash: without one, APPEND_SLASH still redirects /api/v1/orders first.
+    re_path(r"^api/(?P<path>(?:[\s\S]*/)?)\Z", api_errors.not_found),  # a newline (%0A) too
 ]

@@ -10,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -55,11 +56,6 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
     sync_state = serializers.SerializerMethodField(
         help_text=_("Where the plate stands at the platform.")
     )
-    warnings = serializers.ListField(
-        child=serializers.CharField(),
-        read_only=True,
-        help_text=_("After a save: other enabled entries of the plate and park that overlap."),
-    )
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: MomentField,
@@ -81,7 +77,6 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
             "sync_state",
             "created_at",
             "updated_at",
-            "warnings",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         # The identity's uniqueness is checked by ``validate`` (the model's constraints, on the
@@ -110,6 +105,19 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
         except DjangoValidationError as error:
             raise serializers.ValidationError(drf_errors(error)) from None
         return {**attrs, "plate": entry.plate}
+
+
+class SavedWhitelistEntrySerializer(WhitelistEntrySerializer):
+    """An entry as a write answers it: with the overlap ``warnings`` (reads leave them out)."""
+
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=_("After a save: other enabled entries of the plate and park that overlap."),
+    )
+
+    class Meta(WhitelistEntrySerializer.Meta):
+        fields = [*WhitelistEntrySerializer.Meta.fields, "warnings"]
 
 
 class WhitelistRowSerializer(serializers.Serializer):
@@ -161,9 +169,21 @@ class BulkResultSerializer(serializers.Serializer):
     rows = BulkRowResultSerializer(many=True)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {"row": {"type": "integer", "minimum": 1}},
+        "required": ["row"],
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    }
+)
+class RowErrorsField(serializers.DictField):
+    """One refused row: ``row`` and, per field, its messages."""
+
+
 class BulkErrorSerializer(serializers.Serializer):
     errors = serializers.ListField(
-        child=serializers.DictField(),
+        child=RowErrorsField(),
         help_text=_(
             "One object per refused row: its number and, per field, the messages, e.g. "
             '{"row": 3, "plate": ["…"]}. Nothing was written.'

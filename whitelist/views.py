@@ -28,6 +28,7 @@ from whitelist.resources import ExcelCSV, WhitelistEntryResource
 from whitelist.serializers import (
     BulkErrorSerializer,
     BulkResultSerializer,
+    SavedWhitelistEntrySerializer,
     WhitelistBulkSerializer,
     WhitelistEntrySerializer,
     WhitelistRowSerializer,
@@ -107,6 +108,12 @@ def _save(entry: WhitelistEntry, *, user) -> None:
 
 
 class WhitelistQuerysetMixin:
+    def get_serializer_class(self):
+        # A write answers the saved entry with its overlap warnings; a read has none.
+        if self.request is not None and self.request.method in {"POST", "PUT", "PATCH"}:
+            return SavedWhitelistEntrySerializer
+        return WhitelistEntrySerializer
+
     def get_queryset(self):
         return selectors.with_sync_state(selectors.with_park_name(WhitelistEntry.objects.all()))
 
@@ -131,6 +138,8 @@ class WhitelistQuerysetMixin:
         },
     ),
     post=extend_schema(
+        request=WhitelistEntrySerializer,
+        responses={201: SavedWhitelistEntrySerializer},
         summary=_("Add a whitelist entry"),
         description=_(
             "Checked as in the admin (plate format, “valid until” after “valid from”); the "
@@ -139,7 +148,6 @@ class WhitelistQuerysetMixin:
     ),
 )
 class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreateAPIView):
-    serializer_class = WhitelistEntrySerializer
     filterset_class = WhitelistFilter
     pagination_class = KeysetPagination
     orderings = {
@@ -167,13 +175,19 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
 
 @extend_schema_view(
     get=extend_schema(summary=_("One whitelist entry")),
-    put=extend_schema(summary=_("Change a whitelist entry")),
-    patch=extend_schema(summary=_("Change some fields of a whitelist entry")),
+    put=extend_schema(
+        summary=_("Change a whitelist entry"),
+        request=WhitelistEntrySerializer,
+        responses=SavedWhitelistEntrySerializer,
+    ),
+    patch=extend_schema(
+        summary=_("Change some fields of a whitelist entry"),
+        request=WhitelistEntrySerializer,
+        responses=SavedWhitelistEntrySerializer,
+    ),
     delete=extend_schema(summary=_("Delete a whitelist entry (synced to the platform)")),
 )
 class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
-    serializer_class = WhitelistEntrySerializer
-
     def get_object(self):
         if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
             raise Http404

@@ -21,6 +21,7 @@ from parkingops.queries import day_start
 from whitelist.filters import PlateFilter
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 # "+08:00" typed into a URL without encoding arrives as " 08:00": read it as the offset.
 _SPACED_OFFSET = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)"
@@ -119,6 +120,16 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
 
 
+class StrictIntegerField(forms.IntegerField):
+    """A whole number written as one: ``10``, not ``10.0`` (which Django's field accepts)."""
+
+    def to_python(self, value) -> int | None:
+        text = (value or "").strip() if isinstance(value, str) else value
+        if isinstance(text, str) and text and not _INTEGER.fullmatch(text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
+
+
 # --- Filters ---------------------------------------------------------------------------------
 
 
@@ -167,7 +178,7 @@ class HasRelatedFilter(django_filters.BooleanFilter):
 class FenFilter(django_filters.NumberFilter):
     """An amount in fen, 0 to 10^10."""
 
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)
@@ -176,7 +187,7 @@ class FenFilter(django_filters.NumberFilter):
 
 
 class Int32Filter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", -(2**31))

@@ -170,9 +170,7 @@ class SummaryQuerySerializer(serializers.Serializer):
                 input_formats=["%Y-%m-%d"],
                 help_text=_("The last day, YYYY-MM-DD (default: today, China time)."),
             ),
-            "park": serializers.CharField(
-                required=False, allow_blank=True, help_text=_("One park's uuid.")
-            ),
+            "park": serializers.CharField(required=False, help_text=_("One park's uuid.")),
         }
 
     def validate_park(self, value: str) -> str:

@@ -22,6 +22,7 @@ from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops import tabular
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
+from parkingops.api_params import refuse_empty
 
 
 def _unmask(request) -> bool:
@@ -171,6 +172,7 @@ class DailySummaryView(CsvFormatMixin, APIView):
     def get(self, request: Request):
         if self.wants_csv():
             self.check_csv_permission(request)
+        refuse_empty(request.query_params, ["from", "to", "park"])
         query = serializers.SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         summary = selectors.daily_summary(**query.validated_data)

@@ -5,14 +5,14 @@ text a database cannot store.
 Plain functions raising ``BadBody``; validating the fields is ``orders.push.validation``'s job.
 """
 
-import json
-import math
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
 
 from django.http import HttpRequest
+
+from parkingops import jsonparsing
 
 MAX_BODY_BYTES = 1024 * 1024
 # A push is three levels deep (body, list, object); anything far deeper is junk, and refusing
@@ -61,39 +61,15 @@ def read_body(request: HttpRequest) -> bytes:
     return b""
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise BadBody(f"key {key!r} is given twice")
-        seen[key] = value
-    return seen
-
-
-def _reject_constant(name: str) -> None:
-    raise BadBody(f"{name} is not a JSON number")
-
-
-def _parse_float(text: str) -> float:
-    # parse_constant only sees the words NaN/Infinity: 1e999 silently becomes inf, which
-    # PostgreSQL's jsonb refuses (a 500 on storing) and the platform cannot have meant.
-    value = float(text)
-    if not math.isfinite(value):
-        raise BadBody(f"{text} is out of range for a JSON number")
-    return value
-
-
 def loads_json(text: str) -> Any:
-    """Parse JSON refusing repeated keys, NaN/Infinity and overflowing numbers.
+    """Parse JSON by the project's rule (``parkingops.jsonparsing.loads_json``).
 
-    Raise BadBody or ValueError.
+    Raise BadBody for what the rule refuses, ValueError for text that is not JSON.
     """
-    return json.loads(
-        text,
-        object_pairs_hook=_reject_duplicate_keys,
-        parse_constant=_reject_constant,
-        parse_float=_parse_float,
-    )
+    try:
+        return jsonparsing.loads_json(text)
+    except jsonparsing.RefusedJson as exc:
+        raise BadBody(str(exc)) from None
 
 
 def check_text(value: Any) -> None:
@@ -132,7 +108,10 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
         text = body.decode("utf-8")
         if media_type == "application/x-www-form-urlencoded":
             pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-            payload: Any = _reject_duplicate_keys(pairs)
+            try:
+                payload: Any = jsonparsing.reject_duplicate_keys(pairs)
+            except jsonparsing.RefusedJson as exc:
+                raise BadBody(str(exc)) from None
         elif media_type == "application/json":
             payload = loads_json(text)
             if not isinstance(payload, dict):
@@ -147,8 +126,6 @@ def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
             raise BadBody(f"the body {exc}") from None
     except UnicodeError:
         raise BadBody("the body is not valid UTF-8") from None
-    except RecursionError:
-        raise BadBody("the JSON body is nested too deeply") from None
     except BadBody:
         raise
     except ValueError as exc:

@@ -417,7 +417,8 @@ def test_daily_summary_groups_by_china_day_park_and_channel_with_a_total(
     PayOrderFactory(park=south, pay_time=china(2026, 11, 2, 0, 10), pay_value=700)
     PayOrderFactory(park=south, pay_time=china(2026, 11, 3, 0, 0), pay_value=5)  # after "to"
 
-    with django_assert_max_num_queries(9):
+    # 9, and on PostgreSQL the heavy read's SET and RESET of the statement limit.
+    with django_assert_max_num_queries(11):
         response = finance_client.get(SUMMARY, {"from": "2026-11-01", "to": "2026-11-02"})
 
     assert response.status_code == 200

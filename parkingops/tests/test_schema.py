@@ -104,3 +104,47 @@ def test_schema_endpoint_and_offline_docs_page(client, db):
     html = docs.content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn." not in html and "https://" not in html
+
+
+def test_schema_documents_every_error_answer_of_the_api(schema):
+    paths = schema["paths"]
+    listed = paths["/api/v1/orders/"]["get"]["responses"]
+    detail = paths["/api/v1/whitelist/{id}/"]["put"]["responses"]
+
+    assert {"400", "401", "403", "406", "429", "503"} <= set(listed)
+    assert "404" not in listed  # no path parameter
+    assert {"404", "413", "415"} <= set(detail)
+    assert listed["429"]["headers"]["Retry-After"]["required"] is True
+    assert listed["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorDetail"
+    }
+
+
+def test_schema_says_the_bulk_400_is_row_errors_or_an_unusable_body(schema):
+    bad = schema["paths"]["/api/v1/whitelist/bulk/"]["post"]["responses"]["400"]
+    shapes = bad["content"]["application/json"]["schema"]["oneOf"]
+
+    assert shapes == [
+        {"$ref": "#/components/schemas/BulkError"},
+        {"$ref": "#/components/schemas/ValidationErrors"},
+        {"$ref": "#/components/schemas/ErrorDetail"},
+    ]
+    row = schema["components"]["schemas"]["BulkError"]["properties"]["errors"]["items"]
+    assert row["required"] == ["row"]
+
+
+def test_schema_says_query_parameters_are_never_empty(schema):
+    parameters = {
+        parameter["name"]: parameter["schema"]
+        for parameter in schema["paths"]["/api/v1/whitelist/"]["get"]["parameters"]
+    }
+
+    assert parameters["plate"]["pattern"] == parameters["cursor"]["pattern"] == r"\S"
+    assert "" not in parameters["status"]["enum"]
+
+
+def test_schema_requires_warnings_only_in_what_writes_answer(schema):
+    components = schema["components"]["schemas"]
+
+    assert "warnings" not in components["WhitelistEntry"]["properties"]
+    assert "warnings" in components["SavedWhitelistEntry"]["required"]

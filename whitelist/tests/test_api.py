@@ -84,6 +84,30 @@ def test_list_shows_entries_by_plate_with_status_park_name_and_sync_state(financ
     assert first["valid_from"].endswith("+08:00")
 
 
+@pytest.mark.parametrize(
+    "name", ["plate", "park", "status", "sync", "ordering", "cursor", "page_size", "format"]
+)
+def test_a_list_parameter_given_empty_is_a_400_naming_it(finance, name):
+    WhitelistEntryFactory()
+
+    response = finance.get(LIST, {name: ""})
+
+    assert response.status_code == 400
+    assert list(response.json()) == [name]
+
+
+def test_reads_leave_the_warnings_out_and_writes_give_them(hr):
+    created = post(hr, LIST, {"plate": "川A660P1"})
+    entry_id = created.json()["id"]
+
+    assert created.status_code == 201
+    assert created.json()["warnings"] == []
+    assert "warnings" not in hr.get(entry_url(WhitelistEntry(pk=entry_id))).json()
+    assert "warnings" not in hr.get(LIST).json()["results"][0]
+    changed = hr.patch(entry_url(WhitelistEntry(pk=entry_id)), {"note": "x"}, content_type=JSON)
+    assert changed.json()["warnings"] == []
+
+
 def test_list_filters_as_the_admin_does(finance):
     now = timezone.now()
     park = ParkFactory()

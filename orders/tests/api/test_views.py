@@ -190,11 +190,9 @@ def test_plate_filter_is_exact_or_a_prefix_with_a_star(finance):
 def test_a_plate_filter_that_is_no_plate_is_a_400(finance, plate):
     response = finance.get(ORDERS, {"plate": plate})
 
-    if plate.strip():
-        assert response.status_code == 400
-        assert list(response.json()) == ["plate"]
-    else:
-        assert response.status_code == 200  # blank: no filter
+    # Blank too: an empty filter is refused, never read as "no filter".
+    assert response.status_code == 400
+    assert list(response.json()) == ["plate"]
 
 
 def test_pay_time_dates_are_china_days_and_before_includes_the_whole_day(finance):
@@ -233,6 +231,8 @@ def test_pay_time_times_are_iso_with_offset_after_inclusive_before_exclusive(fin
         {"pay_time_after": "0001-01-01"},  # year 0 in UTC: no database stores it
         {"min_value": "ten"},
         {"min_value": "10.5"},
+        {"min_value": "10.0"},  # Django's own integer field takes it as 10
+        {"max_value": "1e3"},
         {"max_value": "-1"},
         {"max_value": "1" * 30},
         {"has_discounts": "maybe"},
@@ -253,6 +253,68 @@ def test_bad_input_is_a_400_naming_the_parameter(finance, params):
     assert response.status_code == 400
     assert list(response.json()) == list(params)
     assert all(isinstance(message, str) for message in response.json()[next(iter(params))])
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        (ORDERS, name)
+        for name in [
+            "park",
+            "plate",
+            "channel",
+            "pay_time_after",
+            "pay_time_before",
+            "min_value",
+            "max_value",
+            "has_discounts",
+            "has_coupons",
+            "ordering",
+            "cursor",
+            "page_size",
+            "format",
+        ]
+    ]
+    + [(COUPONS, name) for name in ["store_code", "coupon_type", "park", "cursor", "format"]]
+    + [(TOTALS, name) for name in ["store_code", "park", "pay_time_after"]]
+    + [(SUMMARY, name) for name in ["from", "to", "park", "format"]],
+)
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_a_parameter_given_empty_is_a_400_naming_it_never_no_filter(finance, url, name, empty):
+    PayOrderFactory()
+
+    response = finance.get(url, {name: empty})
+
+    assert response.status_code == 400
+    assert response.json() == {name: ["This parameter must not be empty: leave it out instead."]}
+
+
+@pytest.mark.parametrize("url", [COUPONS, TOTALS])
+@pytest.mark.parametrize("value", ["1.0", "1e0", "one"])
+def test_a_coupon_type_that_is_no_whole_number_is_a_400(finance, url, value):
+    response = finance.get(url, {"coupon_type": value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["coupon_type"]
+
+
+@pytest.mark.parametrize("url", [ORDERS, COUPONS, SUMMARY, ORDERS + "x/"])
+def test_an_unknown_format_is_a_400_naming_the_choices(finance, url):
+    response = finance.get(url, {"format": "xml"})
+
+    assert response.status_code == 400
+    [message] = response.json()["format"]
+    assert message.startswith("Choose one of: json")
+
+
+def test_the_csv_variant_checks_page_size_and_refuses_a_cursor(db):
+    client = key_client(make_user(groups=(FINANCE,), permissions=("orders.export_orders",)))
+
+    assert list(client.get(ORDERS, {"format": "csv", "page_size": "0"}).json()) == ["page_size"]
+    refused = client.get(ORDERS, {"format": "csv", "cursor": "abc"})
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["cursor"]
+    assert client.get(ORDERS, {"format": "csv", "page_size": "10"}).status_code == 200
 
 
 def test_the_last_day_of_the_calendar_as_before_means_no_end(finance):

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 
 from orders.models import Discount, MerchantCoupon, PayOrder
+from parkingops.db_timeouts import without_statement_timeout
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
 
@@ -47,7 +48,12 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--seed", type=int, default=20261126)
 
-    def handle(self, *args, orders: int, parks: int, plates: int, days: int, seed: int, **opts):
+    def handle(self, *args, **options):
+        # Loading and indexing a million rows takes longer than DATABASE_STATEMENT_TIMEOUT.
+        with without_statement_timeout(DEFAULT_DB_ALIAS):
+            self._seed(**options)
+
+    def _seed(self, *, orders: int, parks: int, plates: int, days: int, seed: int, **opts):
         if orders < 1 or parks < 1 or plates < 1 or days < 1:
             raise CommandError("--orders, --parks, --plates and --days must be positive.")
         if PayOrder.objects.filter(pay_serial__startswith=SERIAL_PREFIX).exists():
