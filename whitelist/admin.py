@@ -3,7 +3,8 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +17,13 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
+from parkingops.adminkit import ChoiceFilter
+from parkingops.adminquery import (
+    QueryStringMixin,
+    bad_query_response,
+    export_changelist,
+    query_string_messages,
+)
 from whitelist import plates, selectors
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
@@ -43,7 +51,7 @@ def _china_time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "–"
 
 
-class StatusFilter(admin.SimpleListFilter):
+class StatusFilter(ChoiceFilter):
     """Filter by the computed status, in SQL (see ``WhitelistEntryQuerySet.in_status``)."""
 
     title = gettext_lazy("status")
@@ -52,13 +60,11 @@ class StatusFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return Status.choices
 
-    def queryset(self, request, queryset):
-        if self.value() in Status.values:
-            return queryset.in_status(self.value())
-        return queryset
+    def filter(self, queryset, value):
+        return queryset.in_status(value)
 
 
-class ParkFilter(admin.SimpleListFilter):
+class ParkFilter(ChoiceFilter):
     """Filter by the entry's park, exactly: "All parks" lists the entries valid in every park."""
 
     title = gettext_lazy("park")
@@ -70,14 +76,11 @@ class ParkFilter(admin.SimpleListFilter):
             for uuid, name in selectors.whitelisted_parks()
         ]
 
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
+    def filter(self, queryset, value):
         return queryset.filter(park_uuid="" if value == ALL_PARKS_PARAM else value)
 
 
-class SyncStateFilter(admin.SimpleListFilter):
+class SyncStateFilter(ChoiceFilter):
     """Filter by the plate's platform sync state; a plate never synced counts as pending."""
 
     title = gettext_lazy("platform sync")
@@ -86,10 +89,8 @@ class SyncStateFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return PlateSync.State.choices
 
-    def queryset(self, request, queryset):
-        if self.value() in PlateSync.State.values:
-            return selectors.in_sync_state(queryset, state=self.value())
-        return queryset
+    def filter(self, queryset, value):
+        return selectors.in_sync_state(queryset, state=value)
 
 
 def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) -> str:
@@ -110,7 +111,7 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
+class WhitelistEntryAdmin(QueryStringMixin, WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
     form = WhitelistEntryForm
     list_display = [
         "plate",
@@ -404,12 +405,25 @@ class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin)
     def has_export_permission(self, request):
         return self.has_view_permission(request)
 
+    def export_action(self, request):
+        # The export reads the list's query string: one it cannot use is answered 400.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters as error:
+            return bad_query_response(query_string_messages(error))
+
+    def get_export_queryset(self, request):
+        """The list's own filters, search and ordering, checked as the list checks them."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        return export_changelist(self, request).queryset
+
     def get_export_filename(self, request, queryset, file_format):
         return f"whitelist-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
 
 @admin.register(PlateSync)
-class PlateSyncAdmin(admin.ModelAdmin):
+class PlateSyncAdmin(QueryStringMixin, admin.ModelAdmin):
     """Read-only: every plate's sync, including plates whose last entry was deleted."""
 
     list_display = [
