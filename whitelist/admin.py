@@ -17,7 +17,6 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
-from parkingops.adminkit import ChoiceFilter
 from parkingops.adminquery import (
     QueryStringMixin,
     bad_query_response,
@@ -25,6 +24,7 @@ from parkingops.adminquery import (
     query_string_messages,
 )
 from whitelist import plates, selectors
+from whitelist.admin_filters import ParkFilter, StatusFilter, SyncStateFilter
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
@@ -44,53 +44,10 @@ SYNC_COLOURS = {
     PlateSync.State.PENDING: "var(--message-warning-bg, #ffc)",
     PlateSync.State.FAILED: "var(--message-error-bg, #ffefef)",
 }
-ALL_PARKS_PARAM = "-"
 
 
 def _china_time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "–"
-
-
-class StatusFilter(ChoiceFilter):
-    """Filter by the computed status, in SQL (see ``WhitelistEntryQuerySet.in_status``)."""
-
-    title = gettext_lazy("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return Status.choices
-
-    def filter(self, queryset, value):
-        return queryset.in_status(value)
-
-
-class ParkFilter(ChoiceFilter):
-    """Filter by the entry's park, exactly: "All parks" lists the entries valid in every park."""
-
-    title = gettext_lazy("park")
-    parameter_name = "park"
-
-    def lookups(self, request, model_admin):
-        return [
-            (uuid or ALL_PARKS_PARAM, name or uuid or gettext_lazy("All parks"))
-            for uuid, name in selectors.whitelisted_parks()
-        ]
-
-    def filter(self, queryset, value):
-        return queryset.filter(park_uuid="" if value == ALL_PARKS_PARAM else value)
-
-
-class SyncStateFilter(ChoiceFilter):
-    """Filter by the plate's platform sync state; a plate never synced counts as pending."""
-
-    title = gettext_lazy("platform sync")
-    parameter_name = "sync"
-
-    def lookups(self, request, model_admin):
-        return PlateSync.State.choices
-
-    def filter(self, queryset, value):
-        return selectors.in_sync_state(queryset, state=value)
 
 
 def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) -> str:
