@@ -1,17 +1,22 @@
 """API keys in the admin: create one (its key shown once), revoke, see when each was last used.
 
-The platform's call log registers from ``parkingops.pcloud.admin``, imported here.
+The platform's call log registers from ``parkingops.pcloud.admin``, imported here. Django's own
+user and group admins are registered again with the query-string checks every list here has
+(``parkingops.adminquery``).
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 import parkingops.pcloud.admin  # noqa: F401 (registers PlatformCallAdmin)
 from parkingops import api_keys
+from parkingops.adminquery import QueryStringMixin
 from parkingops.models import ApiKey
 
 
@@ -22,7 +27,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(QueryStringMixin, admin.ModelAdmin):
     form = ApiKeyForm
     list_display = ["name", "user", "prefix_display", "created_at", "last_used_at", "state"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
@@ -85,3 +90,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
             ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class UserAdmin(QueryStringMixin, auth_admin.UserAdmin):
+    """Django's user admin; its list takes only the parameters it offers."""
+
+
+@admin.register(Group)
+class GroupAdmin(QueryStringMixin, auth_admin.GroupAdmin):
+    """Django's group admin; its list takes only the parameters it offers."""

@@ -3,14 +3,14 @@ filters that refuse a value they cannot use, and JSON shown for people to read.
 
 A filter given a value it cannot use (a date that is not ``YYYY-MM-DD``, ``has_coupons=2``) does
 not guess: it matches nothing and records an error, which the list shows as a message and an
-export turns into a 400 answer, so a typo never silently exports everything.
+export turns into a 400 answer, so a typo never silently exports everything. How the query
+string as a whole is checked is ``parkingops.adminquery``.
 """
 
 import json
 from datetime import date
-from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import QuerySet
@@ -18,6 +18,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from parkingops.adminquery import QueryStringMixin
 from parkingops.formatting import parse_day
 from parkingops.queries import distinct_values, estimate_count, in_days
 
@@ -37,12 +38,7 @@ class EstimatedCountPaginator(Paginator):
         return estimate_count(self.object_list)
 
 
-def filter_errors(changelist: Any) -> list[str]:
-    """Return the messages of every filter of ``changelist`` that was given a bad value."""
-    return [error for spec in changelist.filter_specs for error in getattr(spec, "errors", [])]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(QueryStringMixin, admin.ModelAdmin):
     """No add, change or delete for anyone (403); filter errors shown as messages."""
 
     show_full_result_count = False
@@ -56,12 +52,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        for error in filter_errors(changelist):
-            messages.error(request, error)
-        return changelist
 
 
 # --- Filters ---------------------------------------------------------------------------------

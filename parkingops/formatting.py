@@ -58,15 +58,15 @@ def mask_mobile(mobile: str | None) -> str:
     return "*" * len(text)
 
 
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(9998, 12, 31)
-
-
 def parse_day(text: str) -> date:
     """Read a ``YYYY-MM-DD`` day as typed in a query string or on the command line.
 
-    Raise ValueError whose message tells the user what was wrong and what is expected.
+    Raise ValueError whose message tells the user what was wrong and what is expected: a day
+    outside the product's span (``parkingops.timerange``) is refused like a typo.
     """
+    # Imported here: timerange reads CHINA from this module.
+    from parkingops.timerange import FIRST_DAY, LAST_DAY, day_in_range
+
     try:
         day = datetime.strptime(text.strip(), DATE_FORMAT).date()
     except ValueError:
@@ -74,9 +74,7 @@ def parse_day(text: str) -> date:
             gettext("“%(value)s” is not a date: use YYYY-MM-DD, for example 2026-11-01.")
             % {"value": text}
         ) from None
-    # A China-time day is turned into UTC instants and the next day's midnight: at the ends of
-    # the calendar (0001-01-01, 9999-12-31) that overflows. No order is that old or that new.
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not day_in_range(day):
         raise ValueError(
             gettext("“%(value)s” is out of range: use a day between %(first)s and %(last)s.")
             % {"value": text, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}

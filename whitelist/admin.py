@@ -3,7 +3,8 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,7 +18,14 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
+from parkingops.adminquery import (
+    QueryStringMixin,
+    bad_query_response,
+    export_changelist,
+    query_string_messages,
+)
 from whitelist import plates, selectors
+from whitelist.admin_filters import ParkFilter, StatusFilter, SyncStateFilter
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
@@ -37,60 +45,10 @@ SYNC_COLOURS = {
     PlateSync.State.PENDING: "var(--message-warning-bg, #ffc)",
     PlateSync.State.FAILED: "var(--message-error-bg, #ffefef)",
 }
-ALL_PARKS_PARAM = "-"
 
 
 def _china_time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "–"
-
-
-class StatusFilter(admin.SimpleListFilter):
-    """Filter by the computed status, in SQL (see ``WhitelistEntryQuerySet.in_status``)."""
-
-    title = gettext_lazy("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return Status.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in Status.values:
-            return queryset.in_status(self.value())
-        return queryset
-
-
-class ParkFilter(admin.SimpleListFilter):
-    """Filter by the entry's park, exactly: "All parks" lists the entries valid in every park."""
-
-    title = gettext_lazy("park")
-    parameter_name = "park"
-
-    def lookups(self, request, model_admin):
-        return [
-            (uuid or ALL_PARKS_PARAM, name or uuid or gettext_lazy("All parks"))
-            for uuid, name in selectors.whitelisted_parks()
-        ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        return queryset.filter(park_uuid="" if value == ALL_PARKS_PARAM else value)
-
-
-class SyncStateFilter(admin.SimpleListFilter):
-    """Filter by the plate's platform sync state; a plate never synced counts as pending."""
-
-    title = gettext_lazy("platform sync")
-    parameter_name = "sync"
-
-    def lookups(self, request, model_admin):
-        return PlateSync.State.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in PlateSync.State.values:
-            return selectors.in_sync_state(queryset, state=self.value())
-        return queryset
 
 
 def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) -> str:
@@ -111,7 +69,7 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
+class WhitelistEntryAdmin(QueryStringMixin, WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
     form = WhitelistEntryForm
     list_display = [
         "plate",
@@ -415,12 +373,25 @@ class WhitelistEntryAdmin(WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin)
     def has_export_permission(self, request):
         return self.has_view_permission(request)
 
+    def export_action(self, request):
+        # The export reads the list's query string: one it cannot use is answered 400.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters as error:
+            return bad_query_response(query_string_messages(error))
+
+    def get_export_queryset(self, request):
+        """The list's own filters, search and ordering, checked as the list checks them."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        return export_changelist(self, request).queryset
+
     def get_export_filename(self, request, queryset, file_format):
         return f"whitelist-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
 
 
 @admin.register(PlateSync)
-class PlateSyncAdmin(admin.ModelAdmin):
+class PlateSyncAdmin(QueryStringMixin, admin.ModelAdmin):
     """Read-only: every plate's sync, including plates whose last entry was deleted."""
 
     list_display = [

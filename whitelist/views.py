@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from parkingops.api import CsvListMixin, KeysetPagination
 from parkingops.models import ApiKey
 from whitelist import selectors
-from whitelist.admin import ALL_PARKS_PARAM
+from whitelist.admin_filters import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY

@@ -1,7 +1,8 @@
 """The daily summary page and its CSV export, inside the admin (its login, header, sidebar).
 
 ``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
-day × park × channel, with a total row; the last 7 days by default. Included by
+day × park × channel, with a total row; the last 7 days by default. Any other parameter is
+refused (400, the page with the reason), like a day that is not one. Included by
 ``parkingops/urls.py`` before the admin's own routes.
 """
 
@@ -10,7 +11,7 @@ from datetime import date
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from orders import selectors
 from orders.exports.summary import summary_csv
 from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
 from parkingops import tabular
+from parkingops.adminquery import bad_query_response, query_string_errors
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
 
@@ -35,9 +37,15 @@ class SummaryQuery:
     park_uuid: str
     errors: list[str] = field(default_factory=list)
 
+    PARAMETERS = ("from", "to", "park")
+
     @classmethod
     def from_request(cls, request: HttpRequest) -> "SummaryQuery":
-        errors: list[str] = []
+        # A parameter the page does not take, or a NUL the database cannot compare, is refused
+        # before anything is read.
+        errors = query_string_errors(request.GET, known=cls.PARAMETERS)
+        if errors:
+            return cls(None, None, "", errors)
 
         def read(raw: str) -> date | None:
             try:
@@ -116,9 +124,7 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
     _check(request, VIEW_ORDERS, EXPORT_ORDERS)
     query = SummaryQuery.from_request(request)
     if query.errors:
-        return HttpResponseBadRequest(
-            "\n".join(query.errors), content_type="text/plain; charset=utf-8"
-        )
+        return bad_query_response(query.errors)
     summary = selectors.daily_summary(
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )

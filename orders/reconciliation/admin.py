@@ -241,6 +241,8 @@ class ReconciliationItemAdmin(CsvExportAdmin):
     list_filter = [ItemDayRangeFilter, ItemParkFilter, CategoryFilter, ResolvedFilter]
     search_fields = ["pay_serial", "plate"]  # see get_search_results
     search_help_text = _("A pay serial or a plate (any spelling), exactly.")
+    # The run's page links to its differences by this lookup (items_link, categories.html).
+    extra_lookups = ("run__id__exact",)
     ordering = ["-run__date", "run__park__name", "pay_time", "pk"]
     paginator = EstimatedCountPaginator
     list_per_page = 100

@@ -16,6 +16,7 @@ from parkingops.formatting import (
     pretty_push_body,
     yuan,
 )
+from parkingops.timerange import FIRST_DAY, LAST_DAY
 
 
 @pytest.mark.parametrize(
@@ -101,10 +102,15 @@ def test_an_unreadable_body_is_shown_as_it_was_received():
     assert pretty_push_body("plain text", "text/plain") == "plain text"
 
 
-@pytest.mark.parametrize("text", ["0001-01-01", "1899-12-31", "9999-12-31"])
-def test_parse_day_refuses_days_at_the_ends_of_the_calendar(text):
-    with translation.override("en"), pytest.raises(ValueError, match="out of range"):
+@pytest.mark.parametrize("text", ["0001-01-01", "1999-12-31", "2100-01-01", "9999-12-31"])
+def test_parse_day_refuses_days_outside_the_products_span(text):
+    with translation.override("en"), pytest.raises(ValueError, match="2000-01-01 and 2099-12-31"):
         parse_day(text)
+
+
+@pytest.mark.parametrize("day", [FIRST_DAY, LAST_DAY])
+def test_parse_day_takes_the_first_and_last_day_of_the_products_span(day):
+    assert parse_day(day.isoformat()) == day
 
 
 @pytest.mark.parametrize(

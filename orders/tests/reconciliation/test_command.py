@@ -51,7 +51,8 @@ def test_command_with_park_reconciles_only_that_park(capsys, park, pay):
         (["--date", "2026-13-01"], "“2026-13-01”"),
         (["--date", "01/11/2026"], "YYYY-MM-DD"),
         (["--date", "2026-11-01", "--park", "nowhere"], "No park has the uuid 'nowhere'"),
-        (["--date", "2999-01-01"], "has not begun yet in China time"),
+        (["--date", "2099-01-01"], "has not begun yet in China time"),
+        (["--date", "2999-01-01"], "2000-01-01 至 2099-12-31"),
     ],
 )
 def test_command_refuses_bad_arguments_clearly(park, fake_platform, arguments, message):
