@@ -11,10 +11,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.permissions import EXPORT_ORDERS
+from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops import tabular
 from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, pretty_json
 from parkingops.adminquery import bad_query_response, export_changelist, query_string_messages
+from parkingops.formatting import mask_mobiles
 
 
 class CsvExportAdmin(ReadOnlyAdmin):
@@ -66,9 +67,39 @@ class CsvExportAdmin(ReadOnlyAdmin):
         raise NotImplementedError
 
 
-class ExtraFieldsMixin:
-    """The fields the platform sent that we do not model, pretty-printed."""
+class PersonalDataMixin:
+    """Fields shown through a masked twin to users without ``orders.view_personal_data``.
+
+    ``masked_twins`` maps a field of the page to the read-only field showing it masked; the
+    page's field lists (declared ``fields`` or ``fieldsets``, an inline's too) are rewritten
+    here, so a page never lists the unmasked field to someone who may not see it.
+    """
+
+    masked_twins: dict[str, str] = {}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(VIEW_PERSONAL_DATA):
+            return fieldsets
+        return [
+            (title, {**options, "fields": [self.masked_twins.get(f, f) for f in options["fields"]]})
+            for title, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.masked_twins.values()]
+
+
+class ExtraFieldsMixin(PersonalDataMixin):
+    """The fields the platform sent that we do not model, pretty-printed; their mobile numbers
+    masked (by content, as in the push log) for users without the permission."""
+
+    masked_twins = {"extra_display": "extra_masked"}
 
     @admin.display(description=_("extra fields"))
     def extra_display(self, obj):
         return pretty_json(obj.extra)
+
+    @admin.display(description=_("extra fields"))
+    def extra_masked(self, obj):
+        return pretty_json(mask_mobiles(obj.extra))

@@ -66,12 +66,17 @@ class OrderPartInline(ExtraFieldsMixin, admin.TabularInline):
 
 class DiscountInline(OrderPartInline):
     model = Discount
-    readonly_fields = ["mobile_masked", "relief_value_display", "extra_display"]
-
-    def get_fields(self, request, obj=None):
-        mobile = "mobile" if request.user.has_perm(VIEW_PERSONAL_DATA) else "mobile_masked"
-        fields = ["type", "token", "openid", mobile, "relief_amount", "relief_value_display"]
-        return [*fields, "extra_display"]
+    fields = [
+        "type",
+        "token",
+        "openid",
+        "mobile",
+        "relief_amount",
+        "relief_value_display",
+        "extra_display",
+    ]
+    readonly_fields = ["relief_value_display", "extra_display"]
+    masked_twins = {**OrderPartInline.masked_twins, "mobile": "mobile_masked"}
 
     @admin.display(description=_("mobile"))
     def mobile_masked(self, obj):
@@ -86,10 +91,6 @@ class MerchantCouponInline(CouponDisplayMixin, OrderPartInline):
     model = MerchantCoupon
     fields = CouponDisplayMixin.coupon_fields
     readonly_fields = fields
-
-
-# The order page's fields shown through a masked twin to users without VIEW_PERSONAL_DATA.
-_MASKED = {"push_log_display": "push_log_masked"}
 
 
 @admin.register(PayOrder)
@@ -151,13 +152,9 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         (_("Extra fields"), {"fields": ["extra_display"]}),
         (_("Push log"), {"fields": ["push_log_display"]}),
     ]
-    readonly_fields = [
-        "park_display",
-        "amount_detail",
-        "extra_display",
-        "push_log_display",
-        "push_log_masked",
-    ]
+    readonly_fields = ["park_display", "amount_detail", "extra_display", "push_log_display"]
+    # The push log's messages are text as received: masked like the push log's own pages.
+    masked_twins = {**ExtraFieldsMixin.masked_twins, "push_log_display": "push_log_masked"}
 
     def get_queryset(self, request):
         return selectors.with_row_totals(super().get_queryset(request).select_related("park"))
@@ -212,16 +209,6 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     @admin.display(description=_("merchant coupons"))
     def coupon_count(self, obj):
         return obj.coupon_count
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm(VIEW_PERSONAL_DATA):
-            return fieldsets
-        # The push log's messages are text as received: masked like the push log's own pages.
-        return [
-            (title, {**options, "fields": [_MASKED.get(f, f) for f in options["fields"]]})
-            for title, options in fieldsets
-        ]
 
     @admin.display(description=_("push log of this pay serial"))
     def push_log_display(self, obj, *, mask: bool = False):

@@ -327,6 +327,33 @@ def test_order_detail_masks_discount_mobiles_without_the_personal_data_permissio
     assert "13800138000" in unmasked.content.decode()
 
 
+@pytest.mark.parametrize("where", ["order", "discount", "coupon"])
+def test_extra_fields_mask_mobile_numbers_without_the_personal_data_permission(
+    staff_client, where
+):
+    """Whatever key the platform put a mobile number under, in the order's or a part's extra
+    fields, on the order page and the coupon page."""
+    extra = {"contact": {"phone": "13900139000"}, "mobile": "13800138000"}
+    order = PayOrderFactory(extra=extra if where == "order" else {})
+    DiscountFactory(order=order, mobile="", extra=extra if where == "discount" else {})
+    coupon = MerchantCouponFactory(order=order, extra=extra if where == "coupon" else {})
+    pages = [f"{ORDERS}{order.pk}/change/"]
+    if where == "coupon":
+        pages.append(f"/admin/orders/merchantcoupon/{coupon.pk}/change/")
+    viewer = staff_client("orders.view_payorder", "orders.view_merchantcoupon")
+    trusted = staff_client(
+        "orders.view_payorder", "orders.view_merchantcoupon", "orders.view_personal_data"
+    )
+
+    for url in pages:
+        masked = viewer.get(url).content.decode()
+        unmasked = trusted.get(url).content.decode()
+
+        assert "139****9000" in masked and "138****8000" in masked, url
+        assert "13900139000" not in masked and "13800138000" not in masked, url
+        assert "13900139000" in unmasked and "13800138000" in unmasked, url
+
+
 # --- Merchant coupons ------------------------------------------------------------------------
 
 
