@@ -328,9 +328,7 @@ def test_order_detail_masks_discount_mobiles_without_the_personal_data_permissio
 
 
 @pytest.mark.parametrize("where", ["order", "discount", "coupon"])
-def test_extra_fields_mask_mobile_numbers_without_the_personal_data_permission(
-    staff_client, where
-):
+def test_extra_fields_mask_mobile_numbers_without_the_personal_data_permission(staff_client, where):
     """Whatever key the platform put a mobile number under, in the order's or a part's extra
     fields, on the order page and the coupon page."""
     extra = {"contact": {"phone": "13900139000"}, "mobile": "13800138000"}
