@@ -55,7 +55,7 @@ def _locked(entries: QuerySet[WhitelistEntry]) -> list[WhitelistEntry]:
     )
 
 
-def _save(
+def save_with_history(
     entries: list[WhitelistEntry],
     *,
     fields: list[str],
@@ -89,7 +89,7 @@ def set_entries_active(
         for entry in changing:
             entry.is_active = active
         reason = _("Bulk enable") if active else _("Bulk disable")
-        _save(changing, fields=["is_active"], user=user, reason=reason)
+        save_with_history(changing, fields=["is_active"], user=user, reason=reason)
     return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
 
 
@@ -129,7 +129,9 @@ def set_valid_until(
         changing = [entry for entry in locked if entry.valid_until != valid_until]
         for entry in changing:
             entry.valid_until = valid_until
-        _save(changing, fields=["valid_until"], user=user, reason=_("Bulk set valid until"))
+        save_with_history(
+            changing, fields=["valid_until"], user=user, reason=_("Bulk set valid until")
+        )
     return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
 
 
@@ -172,7 +174,7 @@ def extend_valid_until(
         for entry in changing:
             entry.valid_until += timedelta(days=days)
         reason = _("Bulk extend by %(days)d days") % {"days": days}
-        _save(changing, fields=["valid_until"], user=user, reason=reason)
+        save_with_history(changing, fields=["valid_until"], user=user, reason=reason)
     return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
 
 

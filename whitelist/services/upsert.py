@@ -11,13 +11,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from parkingops.iterables import chunked
 from whitelist import plates as plate_rules
 from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
+from whitelist.services.entries import save_with_history
 from whitelist.services.sync import request_sync
 
 MAX_UPSERT_ROWS = 1000
@@ -204,18 +204,7 @@ def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> N
         bulk_create_with_history(
             new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
         )
-    if changed:
-        now = timezone.now()
-        for entry in changed:
-            entry.updated_at = now
-        bulk_update_with_history(
-            changed,
-            WhitelistEntry,
-            fields=[*UPSERT_FIELDS, "updated_at"],
-            batch_size=500,
-            default_user=user,
-            default_change_reason=reason,
-        )
+    save_with_history(changed, fields=UPSERT_FIELDS, user=user, reason=reason)
     request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
 
 
