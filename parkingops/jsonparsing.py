@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -66,4 +67,5 @@ class JSONParser(parsers.JSONParser):
         try:
             return loads_json(codecs.getreader(encoding)(stream).read())
         except ValueError as exc:  # also a body that is not valid in its charset
-            raise ParseError(f"JSON parse error - {exc}") from None
+            # DRF's wording, translated; the detail stays as the JSON reader says it.
+            raise ParseError(gettext("JSON parse error - %s") % exc) from None

@@ -94,3 +94,15 @@ def test_a_body_not_valid_in_its_charset_is_a_400(api):
 
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
+
+
+def test_a_chinese_client_reads_the_refusal_in_chinese(api):
+    response = api.post(
+        "/api/v1/whitelist/",
+        '{"plate": ' + DEEP + "}",
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON 解析错误 - ")
