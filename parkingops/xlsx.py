@@ -27,7 +27,9 @@ from datetime import date, datetime
 from typing import IO, Any
 
 import xlsxwriter
+from django.db.models import QuerySet
 from django.http import FileResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from xlsxwriter.worksheet import Worksheet
 
@@ -85,6 +87,15 @@ class About:
     user: str
     at: datetime
     filters: Sequence[tuple[str, str]] = field(default_factory=tuple)
+
+
+def queryset_table(
+    queryset: QuerySet, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]]
+) -> Table:
+    """Return the table of ``queryset``'s ``rows``: titled with its model's plural name,
+    counted by one COUNT of the query."""
+    title = capfirst(queryset.model._meta.verbose_name_plural)
+    return Table(title, columns, rows, queryset.count())
 
 
 def check_rows(count: int) -> None:

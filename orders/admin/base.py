@@ -1,99 +1,22 @@
 """What the orders admin areas share: the permissions they check, and "Export Excel" and "Export
-CSV" of a list.
-
-Exports reuse the list's own filtering: what you see is what you export.
+CSV" of a list (``parkingops.adminexport``).
 """
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
-from django.db import DataError, transaction
-from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
-from parkingops import tabular, xlsx
-from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, describe_changelist, pretty_json
-from parkingops.adminquery import bad_query_response, export_changelist, query_string_messages
+from parkingops.adminexport import FileExportMixin
+from parkingops.adminkit import ReadOnlyAdmin, pretty_json
 from parkingops.formatting import mask_mobiles
 
 
-class CsvExportAdmin(ReadOnlyAdmin):
-    """"Export Excel" and "Export CSV" of the whole filtered list, at
-    ``<changelist>/export/xlsx/?<its query>`` and ``<changelist>/export/?<its query>``."""
-
-    export_kind = ""
-
-    def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}_export"
-        view = self.admin_site.admin_view(self.export_view)
-        return [
-            path("export/", view, name=name),
-            path("export/xlsx/", view, {"file_format": "xlsx"}, name=f"{name}_xlsx"),
-            *super().get_urls(),
-        ]
+class CsvExportAdmin(FileExportMixin, ReadOnlyAdmin):
+    """The "Export Excel" and "Export CSV" of the whole filtered list (``FileExportMixin``), for
+    holders of ``orders.export_orders``."""
 
     def has_export_permission(self, request) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(EXPORT_ORDERS)
-
-    def changelist_view(self, request, extra_context=None):
-        if self.has_export_permission(request):
-            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_export"
-            extra_context = {
-                **(extra_context or {}),
-                "export_url": reverse(name),
-                "export_xlsx_url": reverse(f"{name}_xlsx"),
-            }
-        return super().changelist_view(request, extra_context)
-
-    def export_view(self, request, file_format: str = "csv"):
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        # The changelist itself reads the query string (filters, search ``q``, ordering
-        # ``o``), so the export cannot drift from the list.
-        try:
-            changelist = export_changelist(self, request)
-        except IncorrectLookupParameters as error:
-            return bad_query_response(query_string_messages(error))
-        days = next(
-            (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
-        )
-        filename = tabular.export_filename(
-            self.export_kind, days and days.date_from, days and days.date_to
-        )
-        queryset = changelist.queryset
-        try:
-            # Run the query once before the first byte: one the database refuses (PostgreSQL:
-            # a value it cannot compare) is answered 400 here, not by a 200 whose file stops
-            # short. (Starting the stream itself here would hold a COPY open on the connection
-            # until the response is read.) A savepoint, so a request in a transaction goes on.
-            # The XLSX is written whole before its response, its row count checked first.
-            with transaction.atomic(using=queryset.db):
-                if file_format == "xlsx":
-                    about = xlsx.About(
-                        user=request.user.get_username(),
-                        at=timezone.now(),
-                        filters=describe_changelist(changelist),
-                    )
-                    file = self.export_xlsx(request, queryset, about)
-                else:
-                    queryset.exists()
-        except DataError:
-            return bad_query_response([gettext("The export's filters are not valid.")])
-        except xlsx.TooManyRows as error:
-            return bad_query_response([error.message])
-        if file_format == "xlsx":
-            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        return tabular.csv_response(self.export_csv(request, queryset), filename)
-
-    def export_csv(self, request, queryset):
-        raise NotImplementedError
-
-    def export_xlsx(self, request, queryset, about: xlsx.About):
-        """Return the list's XLSX as an open file (``parkingops.xlsx.workbook``)."""
-        raise NotImplementedError
 
 
 class PersonalDataMixin:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from orders.models import MerchantCoupon
 from parkingops import tabular, xlsx
@@ -37,9 +37,7 @@ def coupons_csv(coupons: QuerySet[MerchantCoupon]) -> Iterator[str]:
 @on_replica
 def coupons_xlsx(coupons: QuerySet[MerchantCoupon], *, about: xlsx.About) -> IO[bytes]:
     """Return the XLSX twin of the coupon CSV of ``coupons`` (see ``xlsx.workbook``)."""
-    table = xlsx.Table(
-        gettext("Merchant coupons"), COUPON_COLUMNS, _coupon_rows(coupons), coupons.count()
-    )
+    table = xlsx.queryset_table(coupons, COUPON_COLUMNS, _coupon_rows(coupons))
     return xlsx.workbook([table], about)
 
 

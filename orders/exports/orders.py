@@ -11,7 +11,6 @@ from typing import IO, Any
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.utils.translation import gettext
 
 from orders import selectors
 from orders.exports import copy
@@ -52,9 +51,7 @@ def orders_xlsx(
 ) -> IO[bytes]:
     """Return the XLSX twin of the order CSV of ``orders`` (a temporary file, open at its
     start); raises ``xlsx.TooManyRows`` before writing when they do not fit in a sheet."""
-    table = xlsx.Table(
-        gettext("Pay orders"), ORDER_COLUMNS, _order_rows(orders, unmask=unmask), orders.count()
-    )
+    table = xlsx.queryset_table(orders, ORDER_COLUMNS, _order_rows(orders, unmask=unmask))
     return xlsx.workbook([table], about)
 
 

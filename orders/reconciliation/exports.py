@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from orders.reconciliation import selectors
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
@@ -94,7 +94,7 @@ def runs_xlsx(runs: QuerySet[ReconciliationRun], *, about: xlsx.About) -> IO[byt
     """Return the XLSX twin of the run CSV of ``runs`` (see ``xlsx.workbook``)."""
     statuses = _choice_labels(ReconciliationRun.Status)
     rows = _run_rows(runs, statuses)
-    table = xlsx.Table(gettext("Reconciliation runs"), RUN_COLUMNS, rows, runs.count())
+    table = xlsx.queryset_table(runs, RUN_COLUMNS, rows)
     return xlsx.workbook([table], about)
 
 
@@ -119,7 +119,7 @@ def items_xlsx(items: QuerySet[ReconciliationItem], *, about: xlsx.About) -> IO[
     """Return the XLSX twin of the difference CSV of ``items`` (see ``xlsx.workbook``)."""
     categories = _choice_labels(ReconciliationItem.Category)
     rows = _item_rows(items, categories)
-    table = xlsx.Table(gettext("Reconciliation differences"), ITEM_COLUMNS, rows, items.count())
+    table = xlsx.queryset_table(items, ITEM_COLUMNS, rows)
     return xlsx.workbook([table], about)
 
 
