@@ -4,8 +4,8 @@
 Writes the same CSV (or XLSX) as the admin's "Export CSV" ("Export Excel")
 (``orders.exports.orders``): both days inclusive in China time, oldest first, discount mobiles
 always masked (a command has no user to hold the personal-data permission). Without
-``--output`` the CSV goes to standard output (an XLSX needs ``--output``). An XLSX of more rows than a sheet holds is
-refused before anything is written.
+``--output`` the CSV goes to standard output (an XLSX needs ``--output``). An XLSX of more
+rows than a sheet holds is refused before anything is written.
 """
 
 import shutil
