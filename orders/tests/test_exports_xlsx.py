@@ -2,7 +2,10 @@
 from the same columns, the same filtered rows, masking, the filters sheet, the admin's buttons
 (Excel first) and the refusal of a list longer than a sheet."""
 
+import csv
 import io
+import shutil
+import subprocess
 from datetime import UTC, datetime
 
 import openpyxl
@@ -189,3 +192,33 @@ def test_summary_xlsx_has_the_total_row_and_typed_money(finance_en):
 def _records(sheet) -> list[dict]:
     header, *rows = values(sheet)
     return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_libreoffice_reads_every_digit_of_the_serial(finance_en, order, tmp_path):
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed (.ci/run installs it)")
+    source = tmp_path / "orders.xlsx"
+    source.write_bytes(finance_en.get(ORDERS + "export/xlsx/").getvalue())
+
+    subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",  # UTF-8
+            "--outdir",
+            str(tmp_path / "out"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+    header, row = csv.reader(io.StringIO((tmp_path / "out" / "orders.csv").read_text("utf-8")))
+    assert header == ORDER_HEADER_EN
+    assert row[0] == SERIAL  # all 26 digits, not 2.02611E+25
+    assert row[1] == "591668151763415041"
+    assert row[5] == "2026-11-01 09:02:03"
