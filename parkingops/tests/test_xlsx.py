@@ -33,6 +33,12 @@ def book(rows, about=ABOUT, columns=COLUMNS):
         return openpyxl.load_workbook(file)
 
 
+def test_every_kind_of_column_has_a_cell_writer_and_a_number_format():
+    # A kind added to parkingops.tabular.Kind must say here how Excel gets it.
+    assert set(xlsx._WRITERS) == set(Kind)
+    assert set(xlsx._FORMATS) == set(Kind)
+
+
 def test_each_kind_is_its_typed_cell_with_its_number_format():
     sheet = book([ROW])["Pay orders"]
 
