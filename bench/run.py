@@ -358,6 +358,117 @@ def bench_export() -> None:
     )
 
 
+# --- 4b. the order XLSX ----------------------------------------------------------------------
+
+
+def bare_xlsx(rows) -> int:
+    """Write ``rows`` (the order XLSX's rows, as its writer reads them) with XlsxWriter alone:
+    the same cells, types and formats in constant_memory mode, nothing else. The baseline."""
+    import xlsxwriter
+
+    from orders.exports.columns import ORDER_COLUMNS
+    from parkingops.formatting import CHINA
+
+    with tempfile.TemporaryFile() as file:
+        book = xlsxwriter.Workbook(file, {"constant_memory": True})
+        sheet = book.add_worksheet()
+        text = book.add_format({"num_format": "@"})
+        yuan = book.add_format({"num_format": "#,##0.00"})
+        whole = book.add_format({"num_format": "0"})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        for col, column in enumerate(ORDER_COLUMNS):
+            sheet.write_string(0, col, column.source)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            sheet.write_string(count, 0, row["pay_serial"], text)
+            sheet.write_string(count, 1, row["parking_serial"], text)
+            sheet.write_string(count, 2, row["park__park_uuid"], text)
+            sheet.write_string(count, 3, row["park__name"], text)
+            sheet.write_string(count, 4, row["plate"], text)
+            sheet.write_datetime(
+                count, 5, row["pay_time"].astimezone(CHINA).replace(tzinfo=None), when
+            )
+            sheet.write_number(count, 6, row["pay_value"] / 100, yuan)
+            sheet.write_number(count, 7, row["pay_value"], whole)
+            sheet.write_string(count, 8, row["channel"], text)
+            if row["identity"]:
+                sheet.write_string(count, 9, row["identity"], text)
+            sheet.write_number(count, 10, row["relief"] / 100, yuan)
+            if row["mobiles"]:
+                sheet.write_string(count, 11, row["mobiles"], text)
+            sheet.write_number(count, 12, row["coupons"], whole)
+            sheet.write_number(count, 13, row["coupon_value"], whole)
+            sheet.write_datetime(
+                count, 14, row["received_at"].astimezone(CHINA).replace(tzinfo=None), when
+            )
+        book.close()
+    return count
+
+
+def bench_xlsx() -> None:
+    """The order XLSX of every order: through the admin (gunicorn, its worker's peak memory)
+    and in this process, against the bare writer on the same rows read the same way."""
+    from django.utils import timezone
+
+    from orders.exports.orders import _order_rows, orders_xlsx
+    from orders.models import PayOrder
+    from parkingops import xlsx
+
+    orders = PayOrder.objects.order_by("-pay_time", "-pk")
+    count = orders.count()
+    if count + 1 > xlsx.MAX_ROWS:
+        say(f"  {count} orders do not fit in a sheet: the XLSX bench needs --orders < 1048576")
+        return
+    cookie = session_cookie()
+    with Server() as server:
+        stop, peak = threading.Event(), [0.0]
+        watcher = threading.Thread(target=peak_rss_mb, args=(server.worker_pids(), stop, peak))
+        watcher.start()
+        request = urllib.request.Request(
+            BASE + "/admin/orders/payorder/export/xlsx/", headers={"Cookie": f"sessionid={cookie}"}
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=1800) as response:
+            size = len(response.read())
+        http_seconds = time.perf_counter() - started
+        stop.set()
+        watcher.join()
+
+    started = time.perf_counter()
+    with orders_xlsx(orders, about=xlsx.About("bench", timezone.now())):
+        pass
+    ours_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    written = bare_xlsx(_order_rows(orders, unmask=False))
+    bare_seconds = time.perf_counter() - started
+    assert written == count
+    http_rate, ours_rate, bare_rate = (
+        count / http_seconds,
+        count / ours_seconds,
+        count / bare_seconds,
+    )
+    say(
+        f"  XLSX of {count} orders ({size / 1e6:.0f} MB): admin {http_seconds:.1f} s, peak worker"
+        f" RSS {peak[0]:.0f} MB; in process {ours_seconds:.1f} s; bare writer {bare_seconds:.1f} s"
+    )
+    rows.append(
+        (
+            f"order XLSX export, {count:,} rows (in process)",
+            f"{ours_rate:,.0f} rows/s",
+            f"bare XlsxWriter, same rows {bare_rate:,.0f} rows/s; target ≥ 80 %",
+            ratio(ours_rate, bare_rate),
+        )
+    )
+    rows.append(
+        (
+            f"order XLSX export, {count:,} rows (admin)",
+            f"{http_rate:,.0f} rows/s, peak {peak[0]:.0f} MB",
+            f"bare XlsxWriter {bare_rate:,.0f} rows/s; target < 150 MB",
+            ratio(http_rate, bare_rate),
+        )
+    )
+
+
 # --- 5. whitelist ------------------------------------------------------------------------------
 
 
@@ -525,12 +636,12 @@ def main() -> None:
     parser.add_argument("--whitelist", type=int, default=100_000)
     parser.add_argument(
         "--only",
-        choices=["push", "dataset", "admin", "export", "whitelist"],
+        choices=["push", "dataset", "admin", "export", "xlsx", "whitelist"],
         action="append",
         help="run only these sections (admin and export need dataset); default: all",
     )
     options = parser.parse_args()
-    wanted = set(options.only or ["push", "dataset", "admin", "export", "whitelist"])
+    wanted = set(options.only or ["push", "dataset", "admin", "export", "xlsx", "whitelist"])
     started = time.monotonic()
     say("== fresh database and migrations")
     fresh_database()
@@ -547,6 +658,9 @@ def main() -> None:
     say("== 4. export")
     if "export" in wanted:
         bench_export()
+    say("== 4b. order XLSX")
+    if "xlsx" in wanted:
+        bench_xlsx()
     say("== 5. whitelist")
     if "whitelist" in wanted:
         bench_whitelist(options.whitelist)

@@ -136,6 +136,29 @@ class DayRangeFilter(DateRangeFilter):
         return queryset
 
 
+def describe_changelist(changelist) -> list[tuple[str, str]]:
+    """Return a list's filters and search in words, as (what, value) pairs: what an export's
+    file says it was filtered by. Only the filters in use, each with the choice made."""
+    words = []
+    for spec in changelist.filter_specs:
+        if not spec.used_parameters:
+            continue
+        if isinstance(spec, DateRangeFilter):
+            first = spec.date_from.isoformat() if spec.date_from else "…"
+            last = spec.date_to.isoformat() if spec.date_to else "…"
+            value = f"{first} – {last}"
+        else:
+            value = "; ".join(
+                str(choice["display"])
+                for choice in spec.choices(changelist)
+                if choice.get("selected")
+            )
+        words.append((str(spec.title), value))
+    if changelist.query:
+        words.append((gettext("Search"), changelist.query))
+    return words
+
+
 class ChoiceFilter(admin.SimpleListFilter):
     """A SimpleListFilter that refuses a value outside its lookups instead of ignoring it."""
 

@@ -100,7 +100,7 @@ class ExportChangeList(CheckedChangeList):
 
     def get_filters_params(self, params=None):
         # Django adds the list's filters to the change pages' links under this name; an export
-        # link built from one (django-import-export's) carries it along.
+        # link built from a change page's address carries it along.
         params = super().get_filters_params(params)
         params.pop("_changelist_filters", None)
         return params

@@ -1,5 +1,5 @@
 """Building blocks shared by the integration API's views: permissions, keyset (cursor) paging,
-and the ``?format=csv`` variant of every list.
+and the ``?format=csv`` and ``?format=xlsx`` variants of every list.
 """
 
 import base64
@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions
@@ -19,6 +20,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from parkingops import xlsx
 from parkingops.api_params import refuse_empty
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -55,19 +57,56 @@ class CsvRenderer(BaseRenderer):
         return JSONRenderer().render(data, renderer_context=renderer_context)
 
 
-class CsvFormatMixin:
-    """The CSV variant of a view: ``?format=csv`` (or ``Accept: text/csv``).
+class XlsxRenderer(CsvRenderer):
+    """Selects the XLSX variant of a list (``?format=xlsx`` or ``Accept:`` its media type); like
+    ``CsvRenderer``, it never renders data itself."""
 
-    ``csv_permission`` is needed on top of the view permission (``orders.export_orders`` for
-    orders, coupons and summaries); refusals and 400s stay JSON.
+    media_type = xlsx.MEDIA_TYPE
+    format = "xlsx"
+    charset = None
+
+
+class CsvFormatMixin:
+    """The file variants of a view: ``?format=csv`` (or ``Accept: text/csv``) and
+    ``?format=xlsx`` (its twin in Excel, ``parkingops.xlsx``).
+
+    ``csv_permission`` is needed on top of the view permission for either (``orders.
+    export_orders`` for orders, coupons and summaries); refusals and 400s stay JSON.
     """
 
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, CsvRenderer, XlsxRenderer]
     csv_permission: str | None = None
 
-    def wants_csv(self) -> bool:
+    def _wants(self, file_format: str) -> bool:
         renderer = getattr(self.request, "accepted_renderer", None)
-        return renderer is not None and renderer.format == CsvRenderer.format
+        return renderer is not None and renderer.format == file_format
+
+    def wants_csv(self) -> bool:
+        return self._wants(CsvRenderer.format)
+
+    def wants_xlsx(self) -> bool:
+        return self._wants(XlsxRenderer.format)
+
+    def wants_file(self) -> bool:
+        return self.wants_csv() or self.wants_xlsx()
+
+    def xlsx_about(self) -> xlsx.About:
+        """Return what an XLSX's last sheet says: the user, now, and the query string."""
+        request = self.request
+        filters = [
+            (name, value)
+            for name, values in sorted(request.query_params.lists())
+            if name != "format"
+            for value in values
+        ]
+        return xlsx.About(request.user.get_username(), timezone.now(), filters)
+
+    def xlsx_file(self, make):
+        """Return ``make(about)``, the XLSX file, or answer 400 (JSON) when it does not fit."""
+        try:
+            return make(self.xlsx_about())
+        except xlsx.TooManyRows as error:
+            raise exceptions.ValidationError({"format": [error.message]}) from None
 
     def check_csv_permission(self, request) -> None:
         if self.csv_permission and not request.user.has_perm(self.csv_permission):
@@ -77,27 +116,35 @@ class CsvFormatMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response) and self.wants_csv():
-            # A refusal or a 400 of a CSV request is still JSON, in DRF's usual shape.
+        if isinstance(response, Response) and self.wants_file():
+            # A refusal or a 400 of a file request is still JSON, in DRF's usual shape.
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = JSONRenderer.media_type
         return response
 
 
 class CsvListMixin(CsvFormatMixin):
-    """``?format=csv`` on a list: the whole filtered list, as the admin's export writes it.
+    """``?format=csv`` or ``?format=xlsx`` on a list: the whole filtered list, as the admin's
+    exports write it.
 
-    No paging: the exporters stream from a server-side cursor, in the list's order.
+    No paging: the exporters read from a server-side cursor, in the list's order.
     """
 
     def list(self, request, *args, **kwargs):
-        if not self.wants_csv():
+        if not self.wants_file():
             return super().list(request, *args, **kwargs)
         self.check_csv_permission(request)
         queryset = self.filter_queryset(self.get_queryset())
-        return self.csv_response(KeysetPagination().order(queryset, request, self))
+        queryset = KeysetPagination().order(queryset, request, self)
+        if self.wants_xlsx():
+            return self.xlsx_response(queryset)
+        return self.csv_response(queryset)
 
     def csv_response(self, queryset):
+        raise NotImplementedError
+
+    def xlsx_response(self, queryset):
+        """Return the XLSX twin of ``csv_response`` (``xlsx_file`` makes it)."""
         raise NotImplementedError
 
 

@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
-    "import_export",
     "simple_history",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally: /api/docs/ works offline

@@ -1,5 +1,6 @@
 """What every spreadsheet-bound file shares: columns described once, formula-safe text cells, the
-streamed CSV text and its download.
+streamed CSV text and its download. The XLSX twin of each CSV is written from the same columns
+by ``parkingops.xlsx``, where each ``Kind`` is a cell type and number format.
 
 The exports' CSVs (``csv_text``) are all written the same way:
 
@@ -7,7 +8,8 @@ The exports' CSVs (``csv_text``) are all written the same way:
   language (the msgid of a header is the column's English name, the Chinese comes from the
   translation);
 - amounts in yuan with two decimals (plus the raw fen where the format has a fen column);
-  times ``YYYY-MM-DD HH:MM:SS`` in Asia/Shanghai;
+  times ``YYYY-MM-DD HH:MM:SS`` in Asia/Shanghai; a money column's header names its unit,
+  ``(元)`` or ``(分)``;
 - text cells that a spreadsheet would run as a formula (starting ``= + - @``, tab, CR, or
   their full-width forms) are prefixed with ``'``; number columns are never touched;
 - streamed: rows are read in chunks of CHUNK_ROWS and the text is handed on in pieces of about
@@ -50,7 +52,8 @@ class Kind(enum.Enum):
     """What a column holds, which decides how its cells are written (and their unit)."""
 
     TEXT = "text"  # text, formula-escaped; None is empty
-    TIME = "time"  # an aware time, ``YYYY-MM-DD HH:MM:SS`` in China time; None is empty
+    TIME = "time"  # an aware time, ``YYYY-MM-DD HH:MM:SS`` in China time (text: as it is);
+    # None is empty
     YUAN = "yuan"  # money held in fen, written in 元 with two decimals; None is empty, not 0
     FEN = "fen"  # money in 分, the integer as it is; None is empty
     NUMBER = "number"  # a count or another plain integer, no unit; None is empty
@@ -60,9 +63,10 @@ def _text_cell(value: Any) -> str:
     return "" if value is None else escape_formula(str(value))
 
 
-def _time_cell(value: datetime | None) -> str:
-    # A time is text to the spreadsheet; escaping leaves ``YYYY-…`` as it is.
-    return escape_formula(china_time(value))
+def _time_cell(value: datetime | str | None) -> str:
+    # A time is text to the spreadsheet; escaping leaves ``YYYY-…`` as it is. Text is a time
+    # the platform sent in a form we could not read, kept as sent.
+    return escape_formula(value if isinstance(value, str) else china_time(value))
 
 
 def _yuan_cell(value: int | None) -> str:

@@ -3,8 +3,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -12,24 +11,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import XLSX
-from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 import whitelist.park_admin  # noqa: F401 (registers ParkAdmin)
+from parkingops.adminexport import FileExportMixin
 from parkingops.adminquery import (
     QueryStringMixin,
-    bad_query_response,
-    export_changelist,
-    query_string_messages,
 )
 from whitelist import plates, selectors
 from whitelist.admin_filters import ParkFilter, StatusFilter, SyncStateFilter
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
-from whitelist.resources import ExcelCSV, WhitelistEntryResource
+from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
 from whitelist.services import entries
 from whitelist.services import sync as platform_sync
 
@@ -69,7 +63,9 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 
 
 @admin.register(WhitelistEntry)
-class WhitelistEntryAdmin(QueryStringMixin, WhitelistImportMixin, ExportMixin, SimpleHistoryAdmin):
+class WhitelistEntryAdmin(
+    QueryStringMixin, WhitelistImportMixin, FileExportMixin, SimpleHistoryAdmin
+):
     form = WhitelistEntryForm
     list_display = [
         "plate",
@@ -99,12 +95,8 @@ class WhitelistEntryAdmin(QueryStringMixin, WhitelistImportMixin, ExportMixin, S
     ]
     readonly_fields = ["created_at", "updated_at", "sync_detail"]
 
-    # The export (django-import-export); the import is WhitelistImportMixin's.
-    resource_classes = [WhitelistEntryResource]
-    export_formats = [ExcelCSV, XLSX]
-    export_form_class = ExportForm
-    # The changelist's buttons: Import (ours) and Export.
-    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+    # The changelist's buttons: Import (WhitelistImportMixin's), Export Excel and Export CSV
+    # (FileExportMixin's), in templates/admin/whitelist/whitelistentry/change_list.html.
 
     # --- list --------------------------------------------------------------------------------
 
@@ -370,24 +362,14 @@ class WhitelistEntryAdmin(QueryStringMixin, WhitelistImportMixin, ExportMixin, S
 
     # --- import / export ---------------------------------------------------------------------
 
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
+    def export_filename(self, request, changelist):
+        return whitelist_filename()
 
-    def export_action(self, request):
-        # The export reads the list's query string: one it cannot use is answered 400.
-        try:
-            return super().export_action(request)
-        except IncorrectLookupParameters as error:
-            return bad_query_response(query_string_messages(error))
+    def export_csv(self, request, queryset):
+        return whitelist_csv(queryset)
 
-    def get_export_queryset(self, request):
-        """The list's own filters, search and ordering, checked as the list checks them."""
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        return export_changelist(self, request).queryset
-
-    def get_export_filename(self, request, queryset, file_format):
-        return f"whitelist-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+    def export_xlsx(self, request, queryset, about):
+        return whitelist_xlsx(queryset, about=about)
 
 
 @admin.register(PlateSync)

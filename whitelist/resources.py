@@ -1,110 +1,91 @@
-"""The whitelist's export file (django-import-export), in the columns of ``spreadsheet``.
+"""The whitelist's export files: CSV (``whitelist_csv``) and its XLSX twin (``whitelist_xlsx``),
+in the columns of ``spreadsheet``, described once (``WHITELIST_COLUMNS``) for both writers.
 
-Only the export uses django-import-export; importing reads the file itself
-(``whitelist.spreadsheet``) and writes through the upsert service.
+The headers are the import's own (``spreadsheet.COLUMNS``: the Chinese name for Chinese users,
+the column name otherwise), so an exported file imports back unchanged; importing reads the
+file itself (``whitelist.spreadsheet``) and writes through the upsert service.
 """
 
-from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
-from import_export import fields, resources, widgets
-from import_export.formats import base_formats
+from collections.abc import Iterator
+from typing import IO, Any
 
-from parkingops.tabular import BOM, escape_formula
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+
+from parkingops import tabular, xlsx
+from parkingops.db_routers import on_replica
+from parkingops.tabular import Column, Kind
 from whitelist import selectors
-from whitelist.models import WhitelistEntry
+from whitelist.models import Status, WhitelistEntry
 from whitelist.spreadsheet import COLUMNS
 
 
-class ExcelCSV(base_formats.CSV):
-    """CSV as Excel reads it: UTF-8 with BOM (without the BOM Excel shows the Chinese as
-    mojibake). Imports read UTF-8, UTF-16 or GB18030 (``tables.Table``)."""
-
-    def export_data(self, dataset, **kwargs):
-        return BOM + dataset.export("csv", **kwargs)
-
-    def get_content_type(self):
-        return "text/csv; charset=utf-8"
+def _header(column: str) -> str:
+    # A file format, not a translation: fixed names, Chinese for Chinese users.
+    chinese = (translation.get_language() or "").startswith("zh")
+    return COLUMNS[column][0] if chinese else column
 
 
-class TextWidget(widgets.CharWidget):
-    """Text escaped when a spreadsheet would run it as a formula (the import undoes it)."""
+_label = lazy(_header, str)
 
-    def render(self, value, obj=None, **kwargs):
-        return escape_formula(value or "")
-
-
-class ChinaDateTimeWidget(widgets.Widget):
-    """``YYYY-MM-DD HH:MM:SS`` China time (a date cell in XLSX)."""
-
-    def render(self, value, obj=None, **kwargs):
-        if value is None:
-            return ""
-        local = timezone.localtime(value, timezone.get_default_timezone())
-        if kwargs.get("force_native_type"):
-            return local.replace(tzinfo=None)  # spreadsheets have no time zones
-        return local.strftime("%Y-%m-%d %H:%M:%S")
+_KINDS = {
+    "id": Kind.NUMBER,
+    "valid_from": Kind.TIME,
+    "valid_until": Kind.TIME,
+    "is_active": Kind.NUMBER,  # 1 or 0
+}
+WHITELIST_COLUMNS: tuple[Column, ...] = tuple(
+    Column(_label(column), _KINDS.get(column, Kind.TEXT), column) for column in COLUMNS
+)
 
 
-class YesNoWidget(widgets.Widget):
-    """1 or 0."""
-
-    def render(self, value, obj=None, **kwargs):
-        if kwargs.get("force_native_type"):
-            return int(bool(value))
-        return "1" if value else "0"
+def whitelist_csv(entries: QuerySet[WhitelistEntry]) -> Iterator[str]:
+    """Return the whitelist CSV of ``entries`` (in their order) as text pieces."""
+    return tabular.csv_text(WHITELIST_COLUMNS, _entry_rows(entries, **_words()))
 
 
-class IdWidget(widgets.Widget):
-    def render(self, value, obj=None, **kwargs):
-        if value is None:
-            return ""
-        return value if kwargs.get("force_native_type") else str(value)
+@on_replica
+def whitelist_xlsx(entries: QuerySet[WhitelistEntry], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the whitelist CSV of ``entries`` (see ``xlsx.workbook``)."""
+    rows = _entry_rows(entries, **_words())
+    return xlsx.workbook([xlsx.queryset_table(entries, WHITELIST_COLUMNS, rows)], about)
 
 
-class WhitelistEntryResource(resources.ModelResource):
-    """Whitelist entries as rows of a spreadsheet, for export."""
+def whitelist_filename(extension: str = "csv") -> str:
+    return f"whitelist-{timezone.localdate():%Y-%m-%d}.{extension}"
 
-    id = fields.Field(attribute="id", column_name="id", widget=IdWidget())
-    plate = fields.Field(attribute="plate", column_name="plate", widget=TextWidget())
-    park_uuid = fields.Field(attribute="park_uuid", column_name="park_uuid", widget=TextWidget())
-    park_name = fields.Field(column_name="park_name")
-    valid_from = fields.Field(
-        attribute="valid_from", column_name="valid_from", widget=ChinaDateTimeWidget()
-    )
-    valid_until = fields.Field(
-        attribute="valid_until", column_name="valid_until", widget=ChinaDateTimeWidget()
-    )
-    is_active = fields.Field(attribute="is_active", column_name="is_active", widget=YesNoWidget())
-    status = fields.Field(column_name="status")
-    holder = fields.Field(attribute="holder", column_name="holder", widget=TextWidget())
-    note = fields.Field(attribute="note", column_name="note", widget=TextWidget())
 
-    class Meta:
-        model = WhitelistEntry
-        name = gettext_lazy("Whitelist entries")
-        fields = tuple(COLUMNS)
-        export_order = tuple(COLUMNS)
+def _words() -> dict[str, Any]:
+    """Translate the rows' words now, in the caller's language, not while streaming."""
+    return {
+        "all_parks": gettext("All parks"),
+        "statuses": {value: str(label) for value, label in Status.choices},
+    }
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._park_names: dict[str, str] = {}
 
-    def before_export(self, queryset, **kwargs):
-        if queryset is not None:
-            uuids = queryset.order_by().values_list("park_uuid", flat=True).distinct()
-            self._park_names = selectors.park_names(park_uuids=uuids)
-
-    def get_export_headers(self, selected_fields=None):
-        chinese = (translation.get_language() or "").startswith("zh")
-        return [
-            COLUMNS[field.column_name][0] if chinese else field.column_name
-            for field in self.get_export_fields(selected_fields)
-        ]
-
-    def dehydrate_park_name(self, entry: WhitelistEntry) -> str:
-        if not entry.park_uuid:
-            return str(gettext_lazy("All parks"))
-        return getattr(entry, "park_name", None) or self._park_names.get(entry.park_uuid, "")
-
-    def dehydrate_status(self, entry: WhitelistEntry) -> str:
-        return str(entry.status.label)
+@on_replica
+def _entry_rows(
+    entries: QuerySet[WhitelistEntry], *, all_parks: str, statuses: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    uuids = entries.order_by().values_list("park_uuid", flat=True).distinct()
+    names = selectors.park_names(park_uuids=uuids)
+    now = timezone.now()
+    for entry in entries.iterator(chunk_size=tabular.CHUNK_ROWS):
+        if entry.park_uuid:
+            park_name = getattr(entry, "park_name", None) or names.get(entry.park_uuid, "")
+        else:
+            park_name = all_parks
+        yield {
+            "id": entry.pk,
+            "plate": entry.plate,
+            "park_uuid": entry.park_uuid,
+            "park_name": park_name,
+            "valid_from": entry.valid_from,
+            "valid_until": entry.valid_until,
+            "is_active": int(entry.is_active),
+            "status": statuses[entry.status_at(now)],
+            "holder": entry.holder,
+            "note": entry.note,
+        }

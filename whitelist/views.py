@@ -5,8 +5,7 @@ user and the platform is synced after commit, exactly as from the admin.
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import Http404, HttpResponse
-from django.utils import timezone
+from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from parkingops import tabular, xlsx
 from parkingops.api import CsvListMixin, KeysetPagination
 from parkingops.models import ApiKey
 from whitelist import selectors
@@ -24,7 +24,7 @@ from whitelist.admin_filters import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY
-from whitelist.resources import ExcelCSV, WhitelistEntryResource
+from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
 from whitelist.serializers import (
     BulkErrorSerializer,
     BulkResultSerializer,
@@ -135,6 +135,10 @@ class WhitelistQuerysetMixin:
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.BINARY, description=_("The admin's whitelist export (?format=csv).")
             ),
+            (200, xlsx.MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description=_("The admin's whitelist export as an Excel file (?format=xlsx)."),
+            ),
         },
     ),
     post=extend_schema(
@@ -164,13 +168,12 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
         serializer.instance = self.reread(entry)
 
     def csv_response(self, queryset):
-        # The admin's export: the same resource and file format, so the same bytes.
-        resource = WhitelistEntryResource()
-        data = ExcelCSV().export_data(resource.export(queryset=queryset))
-        response = HttpResponse(data, content_type=ExcelCSV().get_content_type())
-        filename = f"whitelist-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        # The admin's export: the same columns and writer, so the same bytes.
+        return tabular.csv_response(whitelist_csv(queryset), whitelist_filename())
+
+    def xlsx_response(self, queryset):
+        file = self.xlsx_file(lambda about: whitelist_xlsx(queryset, about=about))
+        return xlsx.xlsx_response(file, whitelist_filename("xlsx"))
 
 
 @extend_schema_view(

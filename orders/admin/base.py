@@ -1,70 +1,22 @@
-"""What the orders admin areas share: the permissions they check, and "Export CSV" of a list.
-
-Exports reuse the list's own filtering: what you see is what you export.
+"""What the orders admin areas share: the permissions they check, and "Export Excel" and "Export
+CSV" of a list (``parkingops.adminexport``).
 """
 
 from django.contrib import admin
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
-from django.db import DataError, transaction
-from django.urls import path, reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
-from parkingops import tabular
-from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, pretty_json
-from parkingops.adminquery import bad_query_response, export_changelist, query_string_messages
+from parkingops.adminexport import FileExportMixin
+from parkingops.adminkit import ReadOnlyAdmin, pretty_json
 from parkingops.formatting import mask_mobiles
 
 
-class CsvExportAdmin(ReadOnlyAdmin):
-    """An "Export CSV" of the whole filtered list at ``<changelist>/export/?<its query>``."""
-
-    export_kind = ""
-
-    def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}_export"
-        export = path("export/", self.admin_site.admin_view(self.export_view), name=name)
-        return [export, *super().get_urls()]
+class CsvExportAdmin(FileExportMixin, ReadOnlyAdmin):
+    """The "Export Excel" and "Export CSV" of the whole filtered list (``FileExportMixin``), for
+    holders of ``orders.export_orders``."""
 
     def has_export_permission(self, request) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(EXPORT_ORDERS)
-
-    def changelist_view(self, request, extra_context=None):
-        if self.has_export_permission(request):
-            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_export"
-            extra_context = {**(extra_context or {}), "export_url": reverse(name)}
-        return super().changelist_view(request, extra_context)
-
-    def export_view(self, request):
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        # The changelist itself reads the query string (filters, search ``q``, ordering
-        # ``o``), so the export cannot drift from the list.
-        try:
-            changelist = export_changelist(self, request)
-        except IncorrectLookupParameters as error:
-            return bad_query_response(query_string_messages(error))
-        days = next(
-            (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
-        )
-        filename = tabular.export_filename(
-            self.export_kind, days and days.date_from, days and days.date_to
-        )
-        try:
-            # Run the query once before the first byte: one the database refuses (PostgreSQL:
-            # a value it cannot compare) is answered 400 here, not by a 200 whose file stops
-            # short. (Starting the stream itself here would hold a COPY open on the connection
-            # until the response is read.) A savepoint, so a request in a transaction goes on.
-            with transaction.atomic(using=changelist.queryset.db):
-                changelist.queryset.exists()
-        except DataError:
-            return bad_query_response([gettext("The export's filters are not valid.")])
-        return tabular.csv_response(self.export_csv(request, changelist.queryset), filename)
-
-    def export_csv(self, request, queryset):
-        raise NotImplementedError
 
 
 class PersonalDataMixin:

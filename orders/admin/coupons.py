@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from orders import selectors
 from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.filters import CouponParkFilter, CouponPayDateRangeFilter, StoreFilter
-from orders.exports.coupons import coupons_csv
+from orders.exports.coupons import coupons_csv, coupons_xlsx
 from orders.models import MerchantCoupon, PayOrder
 from parkingops.formatting import china_time, yuan
 
@@ -109,6 +109,9 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
 
     def export_csv(self, request, queryset):
         return coupons_csv(queryset)
+
+    def export_xlsx(self, request, queryset, about):
+        return coupons_xlsx(queryset, about=about)
 
     @admin.display(description=_("plate"))
     def plate(self, obj):

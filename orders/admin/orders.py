@@ -26,7 +26,7 @@ from orders.admin.filters import (
     PayDateRangeFilter,
     SourceFilter,
 )
-from orders.exports.orders import orders_csv
+from orders.exports.orders import orders_csv, orders_xlsx
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
 from parkingops.formatting import mask_mobile, mask_mobiles_in_text, yuan
@@ -171,6 +171,10 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
 
     def export_csv(self, request, queryset):
         return orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
+
+    def export_xlsx(self, request, queryset, about):
+        unmask = request.user.has_perm(VIEW_PERSONAL_DATA)
+        return orders_xlsx(queryset, about=about, unmask=unmask)
 
     @admin.display(description=_("pay serial"))
     def pay_serial_display(self, obj):

@@ -1,4 +1,5 @@
-"""The daily summary page and its CSV export, inside the admin (its login, header, sidebar).
+"""The daily summary page and its Excel and CSV exports, inside the admin (its login, header,
+sidebar).
 
 ``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
 day × park × channel, with a total row; the last 7 days by default. Any other parameter is
@@ -20,9 +21,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.exports.summary import summary_csv
+from orders.exports.summary import summary_csv, summary_xlsx
 from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
-from parkingops import tabular
+from parkingops import tabular, xlsx
 from parkingops.adminquery import bad_query_response, query_string_errors
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
@@ -75,6 +76,16 @@ class SummaryQuery:
                 date_from, date_to = exc.date_from, exc.date_to
         return cls(date_from, date_to, park_uuid, errors)
 
+    def in_words(self) -> list[tuple[str, str]]:
+        """Return the filters as an export's last sheet says them."""
+        words = [
+            (gettext("From"), self.date_from.isoformat() if self.date_from else ""),
+            (gettext("To"), self.date_to.isoformat() if self.date_to else ""),
+        ]
+        if self.park_uuid:
+            words.append((gettext("park"), self.park_uuid))
+        return words
+
     def query_string(self) -> str:
         params = {
             "from": self.date_from.isoformat() if self.date_from else "",
@@ -99,9 +110,10 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
         summary = selectors.daily_summary(
             date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
         )
-    export_url = None
+    export_url = export_xlsx_url = None
     if request.user.has_perm(EXPORT_ORDERS) and not query.errors:
         export_url = f"{reverse('orders_daily_summary_export')}?{query.query_string()}"
+        export_xlsx_url = f"{reverse('orders_daily_summary_export_xlsx')}?{query.query_string()}"
     context = {
         **admin.site.each_context(request),
         "title": _("Daily summary"),
@@ -109,6 +121,7 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
         "summary": summary,
         "parks": Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"),
         "export_url": export_url,
+        "export_xlsx_url": export_xlsx_url,
         "orders_url": reverse("admin:orders_payorder_changelist"),
     }
     return TemplateResponse(
@@ -119,8 +132,8 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
     )
 
 
-def daily_summary_export(request: HttpRequest) -> HttpResponse:
-    """Download the same summary as CSV (needs ``orders.export_orders``)."""
+def daily_summary_export(request: HttpRequest, file_format: str = "csv") -> HttpResponse:
+    """Download the same summary as CSV or XLSX (needs ``orders.export_orders``)."""
     _check(request, VIEW_ORDERS, EXPORT_ORDERS)
     query = SummaryQuery.from_request(request)
     if query.errors:
@@ -129,6 +142,13 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
     filename = tabular.export_filename("daily_summary", query.date_from, query.date_to)
+    if file_format == "xlsx":
+        about = xlsx.About(request.user.get_username(), timezone.now(), query.in_words())
+        try:
+            file = summary_xlsx(summary, about=about)
+        except xlsx.TooManyRows as error:
+            return bad_query_response([error.message])
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
     return tabular.csv_response(summary_csv(summary), filename)
 
 
@@ -138,5 +158,11 @@ urlpatterns = [
         "daily/export/",
         admin.site.admin_view(daily_summary_export),
         name="orders_daily_summary_export",
+    ),
+    path(
+        "daily/export/xlsx/",
+        admin.site.admin_view(daily_summary_export),
+        {"file_format": "xlsx"},
+        name="orders_daily_summary_export_xlsx",
     ),
 ]

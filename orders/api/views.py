@@ -1,7 +1,7 @@
 """The integration API's reads: one thin view per endpoint, the work is in selectors.
 
 Orders, merchant coupons, their totals per store and the daily summary, each also as the
-admin's CSV (``?format=csv``).
+admin's CSV (``?format=csv``) and Excel file (``?format=xlsx``).
 """
 
 from django.http import Http404
@@ -15,12 +15,12 @@ from rest_framework.views import APIView
 
 from orders import selectors
 from orders.api import filters, serializers
-from orders.exports.coupons import coupons_csv
-from orders.exports.orders import orders_csv
-from orders.exports.summary import summary_csv
+from orders.exports.coupons import coupons_csv, coupons_xlsx
+from orders.exports.orders import orders_csv, orders_xlsx
+from orders.exports.summary import summary_csv, summary_xlsx
 from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
-from parkingops import tabular
+from parkingops import tabular, xlsx
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
 from parkingops.api_params import refuse_empty
 
@@ -35,6 +35,13 @@ CSV_RESPONSE = OpenApiResponse(
     description=_(
         "With ?format=csv: the admin's CSV export of the whole filtered list (UTF-8 with BOM), "
         "streamed; needs orders.export_orders."
+    ),
+)
+XLSX_RESPONSE = OpenApiResponse(
+    OpenApiTypes.BINARY,
+    description=_(
+        "With ?format=xlsx: the admin's Excel export of the whole filtered list (typed cells, "
+        "a sheet of the filters); needs orders.export_orders. Above 1,048,575 rows: 400."
     ),
 )
 
@@ -53,6 +60,7 @@ class UnmaskContextMixin:
     responses={
         (200, "application/json"): serializers.OrderSerializer(many=True),
         (200, "text/csv"): CSV_RESPONSE,
+        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
 class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
@@ -76,13 +84,20 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         return super().paginate_queryset(queryset)
 
     def csv_response(self, queryset):
+        return tabular.csv_response(
+            orders_csv(queryset, unmask=_unmask(self.request)), self.export_filename(queryset)
+        )
+
+    def xlsx_response(self, queryset):
+        unmask = _unmask(self.request)
+        file = self.xlsx_file(lambda about: orders_xlsx(queryset, about=about, unmask=unmask))
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
+
+    def export_filename(self, queryset) -> str:
         first, last = filters.export_days(
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
-        return tabular.csv_response(
-            orders_csv(queryset, unmask=_unmask(self.request)),
-            tabular.export_filename("orders", first, last),
-        )
+        return tabular.export_filename("orders", first, last)
 
 
 @extend_schema(summary=_("One pay order, by its pay serial"))
@@ -104,6 +119,7 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     responses={
         (200, "application/json"): serializers.CouponListSerializer(many=True),
         (200, "text/csv"): CSV_RESPONSE,
+        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
 class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
@@ -120,12 +136,17 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         return super().paginate_queryset(queryset.select_related("order__park"))
 
     def csv_response(self, queryset):
+        return tabular.csv_response(coupons_csv(queryset), self.export_filename(queryset))
+
+    def xlsx_response(self, queryset):
+        file = self.xlsx_file(lambda about: coupons_xlsx(queryset, about=about))
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
+
+    def export_filename(self, queryset) -> str:
         first, last = filters.export_days(
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
-        return tabular.csv_response(
-            coupons_csv(queryset), tabular.export_filename("coupons", first, last)
-        )
+        return tabular.export_filename("coupons", first, last)
 
 
 @extend_schema(
@@ -163,6 +184,13 @@ class CouponTotalsView(generics.GenericAPIView):
             OpenApiTypes.BINARY,
             description=_("With ?format=csv: the admin's summary CSV; needs orders.export_orders."),
         ),
+        (200, xlsx.MEDIA_TYPE): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description=_(
+                "With ?format=xlsx: the admin's summary as an Excel file; needs "
+                "orders.export_orders."
+            ),
+        ),
     },
 )
 class DailySummaryView(CsvFormatMixin, APIView):
@@ -170,13 +198,16 @@ class DailySummaryView(CsvFormatMixin, APIView):
     csv_permission = EXPORT_ORDERS
 
     def get(self, request: Request):
-        if self.wants_csv():
+        if self.wants_file():
             self.check_csv_permission(request)
         refuse_empty(request.query_params, ["from", "to", "park"])
         query = serializers.SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         summary = selectors.daily_summary(**query.validated_data)
+        filename = tabular.export_filename("daily_summary", summary.date_from, summary.date_to)
+        if self.wants_xlsx():
+            file = self.xlsx_file(lambda about: summary_xlsx(summary, about=about))
+            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
         if self.wants_csv():
-            filename = tabular.export_filename("daily_summary", summary.date_from, summary.date_to)
             return tabular.csv_response(summary_csv(summary), filename)
         return Response(serializers.DailySummarySerializer(summary).data)

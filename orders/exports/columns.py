@@ -36,7 +36,7 @@ ORDER_COLUMNS: tuple[Column, ...] = (
         sql="COALESCE(c.coupons, 0)",
     ),
     Column(
-        pgettext_lazy("CSV header", "coupon_value_total"),
+        pgettext_lazy("CSV header", "coupon_value_total_fen"),
         Kind.FEN,
         "coupon_value",
         sql="COALESCE(c.coupon_value, 0)",

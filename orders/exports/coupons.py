@@ -1,15 +1,15 @@
-"""The merchant-coupon CSV: one row per coupon granted, with its order (``coupons_csv``)."""
+"""The merchant-coupon CSV (``coupons_csv``) and its XLSX twin (``coupons_xlsx``): one row per
+coupon granted, with its order."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import pgettext_lazy
 
 from orders.models import MerchantCoupon
-from parkingops import tabular
+from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
-from parkingops.formatting import china_time
 from parkingops.tabular import Column, Kind
 
 COUPON_COLUMNS: tuple[Column, ...] = (
@@ -25,7 +25,7 @@ COUPON_COLUMNS: tuple[Column, ...] = (
     # Fen for an amount coupon; in the coupon type's own unit for the others.
     Column(pgettext_lazy("CSV header", "coupon_value"), Kind.NUMBER, "coupon_value"),
     Column(pgettext_lazy("CSV header", "grant_serial"), Kind.TEXT, "grant_serial"),
-    Column(pgettext_lazy("CSV header", "grant_time"), Kind.TEXT, "grant_time"),
+    Column(pgettext_lazy("CSV header", "grant_time"), Kind.TIME, "grant_time"),
 )
 
 
@@ -35,11 +35,18 @@ def coupons_csv(coupons: QuerySet[MerchantCoupon]) -> Iterator[str]:
 
 
 @on_replica
+def coupons_xlsx(coupons: QuerySet[MerchantCoupon], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the coupon CSV of ``coupons`` (see ``xlsx.workbook``)."""
+    table = xlsx.queryset_table(coupons, COUPON_COLUMNS, _coupon_rows(coupons))
+    return xlsx.workbook([table], about)
+
+
+@on_replica
 def _coupon_rows(coupons: QuerySet[MerchantCoupon]) -> Iterator[dict[str, Any]]:
     fields = [column.source for column in COUPON_COLUMNS]
     rows = coupons.values(*fields, "grant_time_raw").iterator(chunk_size=tabular.CHUNK_ROWS)
     for row in rows:
-        # A grant time the platform sent in a form we could not read is kept as sent.
-        grant_time = row["grant_time"]
-        row["grant_time"] = china_time(grant_time) if grant_time else row["grant_time_raw"]
+        # A grant time the platform sent in a form we could not read is kept as sent (text).
+        if row["grant_time"] is None:
+            row["grant_time"] = row["grant_time_raw"]
         yield row

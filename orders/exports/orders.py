@@ -1,4 +1,5 @@
-"""The order CSV: one row per order with its discount and coupon totals (``orders_csv``).
+"""The order CSV (``orders_csv``) and its XLSX twin (``orders_xlsx``): one row per order with its
+discount and coupon totals.
 
 Written by the database on PostgreSQL (``orders.exports.copy``), by the Python writer here
 elsewhere; both write the columns of ``orders.exports.columns``, the same bytes. Rows come from
@@ -6,7 +7,7 @@ a server-side cursor in chunks, and the discounts and coupons are read once per 
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -15,7 +16,7 @@ from orders import selectors
 from orders.exports import copy
 from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
 from orders.models import PayOrder
-from parkingops import tabular
+from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
 from parkingops.formatting import mask_mobile
 
@@ -42,6 +43,16 @@ def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool
     else:
         yield tabular.csv_head(header)
         yield from copy.copy_text(connections[orders.db], statement)
+
+
+@on_replica
+def orders_xlsx(
+    orders: QuerySet[PayOrder], *, about: xlsx.About, unmask: bool = False
+) -> IO[bytes]:
+    """Return the XLSX twin of the order CSV of ``orders`` (a temporary file, open at its
+    start); raises ``xlsx.TooManyRows`` before writing when they do not fit in a sheet."""
+    table = xlsx.queryset_table(orders, ORDER_COLUMNS, _order_rows(orders, unmask=unmask))
+    return xlsx.workbook([table], about)
 
 
 def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[str, Any]]:

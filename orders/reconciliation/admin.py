@@ -17,7 +17,7 @@ from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem, ReconciliationRun
 from orders.permissions import RESOLVE_RECONCILIATION, RUN_RECONCILIATION, VIEW_RECONCILIATION
 from orders.reconciliation.admin_run import run_reconciliation
-from orders.reconciliation.exports import items_csv, runs_csv
+from orders.reconciliation.exports import items_csv, items_xlsx, runs_csv, runs_xlsx
 from orders.reconciliation.selectors import category_totals, with_category_counts
 from orders.reconciliation.services import NotResolvable, create_missing_order
 from parkingops.adminkit import (
@@ -177,6 +177,9 @@ class ReconciliationRunAdmin(CsvExportAdmin):
     def export_csv(self, request, queryset):
         return runs_csv(queryset)
 
+    def export_xlsx(self, request, queryset, about):
+        return runs_xlsx(queryset, about=about)
+
     @admin.display(description=_("paid at the platform"))
     def platform_amount(self, obj):
         return yuan(obj.platform_value)
@@ -288,6 +291,9 @@ class ReconciliationItemAdmin(CsvExportAdmin):
 
     def export_csv(self, request, queryset):
         return items_csv(queryset)
+
+    def export_xlsx(self, request, queryset, about):
+        return items_xlsx(queryset, about=about)
 
     @admin.action(description=_("Create the missing orders"), permissions=["resolve"])
     def create_orders(self, request, queryset):

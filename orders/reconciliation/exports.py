@@ -1,14 +1,15 @@
-"""The reconciliation's CSVs: the runs (``runs_csv``) and their differences (``items_csv``)."""
+"""The reconciliation's CSVs and their XLSX twins: the runs (``runs_csv``, ``runs_xlsx``) and
+their differences (``items_csv``, ``items_xlsx``)."""
 
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import pgettext_lazy
 
 from orders.reconciliation import selectors
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
-from parkingops import tabular
+from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
 from parkingops.tabular import Column, Kind
 
@@ -89,6 +90,15 @@ def runs_csv(runs: QuerySet[ReconciliationRun]) -> Iterator[str]:
 
 
 @on_replica
+def runs_xlsx(runs: QuerySet[ReconciliationRun], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the run CSV of ``runs`` (see ``xlsx.workbook``)."""
+    statuses = _choice_labels(ReconciliationRun.Status)
+    rows = _run_rows(runs, statuses)
+    table = xlsx.queryset_table(runs, RUN_COLUMNS, rows)
+    return xlsx.workbook([table], about)
+
+
+@on_replica
 def _run_rows(
     runs: QuerySet[ReconciliationRun], statuses: dict[str, str]
 ) -> Iterator[dict[str, Any]]:
@@ -102,6 +112,15 @@ def items_csv(items: QuerySet[ReconciliationItem]) -> Iterator[str]:
     """Return the reconciliation-difference CSV of ``items``: one row per difference."""
     categories = _choice_labels(ReconciliationItem.Category)
     return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, categories))
+
+
+@on_replica
+def items_xlsx(items: QuerySet[ReconciliationItem], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the difference CSV of ``items`` (see ``xlsx.workbook``)."""
+    categories = _choice_labels(ReconciliationItem.Category)
+    rows = _item_rows(items, categories)
+    table = xlsx.queryset_table(items, ITEM_COLUMNS, rows)
+    return xlsx.workbook([table], about)
 
 
 @on_replica

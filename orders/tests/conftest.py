@@ -33,7 +33,7 @@ ORDER_HEADER_EN = [
     "discount_relief_yuan",
     "discount_mobiles",
     "coupon_count",
-    "coupon_value_total",
+    "coupon_value_total_fen",
     "received_at",
 ]
 ORDER_HEADER_ZH = [
@@ -50,7 +50,7 @@ ORDER_HEADER_ZH = [
     "优惠抵扣(元)",
     "优惠手机号",
     "商户券张数",
-    "商户券面额合计",
+    "商户券面额合计(分)",
     "接收时间",
 ]
 

@@ -4,11 +4,13 @@ import csv
 import io
 from datetime import datetime
 
+import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
 from orders.tests.conftest import ORDER_HEADER_EN, ORDER_HEADER_ZH
 from orders.tests.factories import DiscountFactory, PayOrderFactory
+from parkingops import xlsx
 from parkingops.formatting import CHINA
 from whitelist.tests.factories import ParkFactory
 
@@ -86,3 +88,53 @@ def test_export_orders_writes_to_stdout_and_narrows_to_one_park():
 def test_export_orders_refuses_bad_arguments_clearly(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("export_orders", *arguments, stdout=io.StringIO())
+
+
+# --- --format xlsx -----------------------------------------------------------------------------
+
+
+def test_export_orders_as_xlsx_writes_typed_cells_and_masks(tmp_path):
+    order = PayOrderFactory(
+        pay_serial="20261101000000000000000001", pay_time=china(2026, 11, 1, 8), pay_value=1250
+    )
+    DiscountFactory(order=order, mobile="13800138000")
+    output = tmp_path / "orders.xlsx"
+
+    call_command(
+        "export_orders",
+        "--from=2026-11-01",
+        "--to=2026-11-01",
+        "--format=xlsx",
+        f"--output={output}",
+        "--language=en",
+        stderr=io.StringIO(),
+    )
+
+    book = openpyxl.load_workbook(output)
+    header, row = ([cell.value for cell in line] for line in book["Pay orders"].iter_rows())
+    assert header == ORDER_HEADER_EN
+    assert row[0] == "20261101000000000000000001"
+    assert row[5] == datetime(2026, 11, 1, 8)
+    assert row[6] == 12.5
+    assert row[11] == "138****8000"
+    about = {line[0].value: line[1].value for line in book["Filters"].iter_rows()}
+    assert (about["from"], about["to"]) == ("2026-11-01", "2026-11-01")
+
+
+def test_export_orders_as_xlsx_over_the_sheet_limit_stops_with_a_message(tmp_path, monkeypatch):
+    PayOrderFactory.create_batch(2, pay_time=china(2026, 11, 1, 8))
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 2)
+    output = tmp_path / "orders.xlsx"
+
+    with pytest.raises(CommandError, match="按月"):
+        call_command(
+            "export_orders", "--from=2026-11-01", "--to=2026-11-01", "--format=xlsx",
+            f"--output={output}",
+        )  # fmt: skip
+
+    assert not output.exists()
+
+
+def test_export_orders_as_xlsx_needs_an_output_file():
+    with pytest.raises(CommandError, match="--output"):
+        call_command("export_orders", "--from=2026-11-01", "--to=2026-11-01", "--format=xlsx")

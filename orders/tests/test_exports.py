@@ -380,7 +380,7 @@ def test_summary_csv_has_a_row_per_day_park_channel_and_a_total(finance_en):
             "pay_value_fen",
             "discount_relief_yuan",
             "coupon_count",
-            "coupon_value_total",
+            "coupon_value_total_fen",
         ],
         ["2026-11-01", "p-1", "南门", "200102", "1", "10.00", "1000", "1.50", "1", "500"],
         ["2026-11-02", "p-1", "南门", "200102", "1", "2.50", "250", "0.00", "0", "0"],

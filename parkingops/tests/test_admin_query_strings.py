@@ -119,6 +119,7 @@ def _pages() -> list[tuple[str, admin.ModelAdmin | None]]:
     reports = [
         (reverse("orders_daily_summary"), None),
         (reverse("orders_daily_summary_export"), None),
+        (reverse("orders_daily_summary_export_xlsx"), None),
     ]
     return [*_changelists(), *_extra_admin_pages(), *reports]
 
@@ -396,7 +397,10 @@ def test_the_discovery_finds_every_kind_of_page():
     paths = [path for path, _ in PAGES]
     for expected in (
         "/admin/orders/payorder/export/",
+        "/admin/orders/payorder/export/xlsx/",
         f"{WHITELIST}export/",
+        f"{WHITELIST}export/xlsx/",
+        "/admin/orders/summary/daily/export/xlsx/",
         "/admin/orders/reconciliationrun/run/",
         "/admin/orders/summary/daily/export/",
         "/admin/auth/user/",

@@ -72,7 +72,10 @@ def test_schema_documents_the_push_with_its_codes_and_reasons(schema):
     assert push.get("security") in (None, [])  # no API key: the signature authenticates
 
 
-def test_schema_documents_filters_paging_and_the_csv_variant(schema):
+MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_schema_documents_filters_paging_and_the_csv_and_xlsx_variants(schema):
     get = schema["paths"]["/api/v1/orders/"]["get"]
     names = {parameter["name"] for parameter in get["parameters"]}
 
@@ -91,7 +94,14 @@ def test_schema_documents_filters_paging_and_the_csv_variant(schema):
         "page_size",
         "format",
     } <= names
-    assert set(get["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(get["responses"]["200"]["content"]) == {"application/json", "text/csv", MEDIA}
+    # Every path offering CSV offers XLSX, and its format parameter says so.
+    for path, operations in schema["paths"].items():
+        get = operations.get("get", {})
+        if "text/csv" in get.get("responses", {}).get("200", {}).get("content", {}):
+            assert MEDIA in get["responses"]["200"]["content"], path
+            (fmt,) = [p for p in get["parameters"] if p["name"] == "format"]
+            assert set(fmt["schema"]["enum"]) == {"json", "csv", "xlsx"}, path
 
 
 def test_schema_endpoint_and_offline_docs_page(client, db):

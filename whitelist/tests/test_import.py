@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 IMPORT = CHANGELIST + "import/"
 PROCESS = CHANGELIST + "process_import/"
 EXPORT = CHANGELIST + "export/"
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
+CSV_FORMAT, XLSX_FORMAT = "0", "1"  # the import form's choices
+EXPORTS = {CSV_FORMAT: EXPORT, XLSX_FORMAT: EXPORT + "xlsx/"}
 
 CHINESE_HEADER = "车牌,车场编号,生效时间,失效时间,启用,持有人,备注\r\n"
 
@@ -258,8 +259,9 @@ def test_import_page_lists_the_columns_in_both_languages(admin_en):
 
 
 def read_csv(response) -> list[list[str]]:
-    assert response.content.startswith("\ufeff".encode())
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = response.getvalue()
+    assert body.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_export_csv_has_bom_chinese_headers_and_only_the_filtered_entries(superuser, now):
@@ -276,7 +278,7 @@ def test_export_csv_has_bom_chinese_headers_and_only_the_filtered_entries(superu
     chinese = Client()
     chinese.force_login(superuser)
 
-    response = chinese.post(EXPORT + "?status=active", {"format": CSV_FORMAT, "resource": "0"})
+    response = chinese.get(EXPORT + "?status=active")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -298,7 +300,7 @@ def test_export_csv_has_bom_chinese_headers_and_only_the_filtered_entries(superu
 def test_export_uses_column_names_for_english_users(admin_en):
     WhitelistEntryFactory(plate="川A00001")
 
-    response = admin_en.post(EXPORT, {"format": CSV_FORMAT, "resource": "0"})
+    response = admin_en.get(EXPORT)
 
     header, row = read_csv(response)
     assert header[:3] == ["id", "plate", "park_uuid"]
@@ -309,9 +311,9 @@ def test_export_uses_column_names_for_english_users(admin_en):
 def test_export_xlsx_writes_times_as_china_time_cells(admin_en):
     WhitelistEntryFactory(plate="川A00001", valid_from=china("2026-01-01T08:00"))
 
-    response = admin_en.post(EXPORT, {"format": XLSX_FORMAT, "resource": "0"})
+    response = admin_en.get(EXPORTS[XLSX_FORMAT])
 
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).active
     header, row = ([cell.value for cell in line] for line in sheet.iter_rows())
     assert header[1] == "plate"
     assert row[1] == "川A00001"
@@ -323,9 +325,9 @@ def test_exported_file_imports_back_unchanged(admin_en, fmt):
     WhitelistEntryFactory(plate="川A00001", park_uuid="park-1", note="-5 车位", holder="张三")
     WhitelistEntryFactory(plate="川A00002", valid_until=china("2030-01-01"), is_active=False)
 
-    exported = admin_en.post(EXPORT, {"format": fmt, "resource": "0"})
+    exported = admin_en.get(EXPORTS[fmt])
     previewed = preview(
-        admin_en, exported.content, "back." + ("csv" if fmt == "0" else "xlsx"), fmt
+        admin_en, exported.getvalue(), "back." + ("csv" if fmt == "0" else "xlsx"), fmt
     )
 
     assert totals(previewed)["skip"] == 2
@@ -335,7 +337,7 @@ def test_exported_file_imports_back_unchanged(admin_en, fmt):
 def test_view_only_staff_may_export_but_not_import(viewer_en):
     WhitelistEntryFactory()
 
-    assert viewer_en.post(EXPORT, {"format": CSV_FORMAT, "resource": "0"}).status_code == 200
+    assert viewer_en.get(EXPORT).status_code == 200
     assert viewer_en.post(PROCESS, {}).status_code == 403
 
 

@@ -1,8 +1,11 @@
 """The reconciliation's CSVs (runs and differences), downloaded from the admin: columns, amounts,
 language, the export conventions and permission."""
 
+import io
 import re
+from datetime import datetime
 
+import openpyxl
 import pytest
 
 from orders.tests.conftest import csv_rows
@@ -117,3 +120,55 @@ def test_export_with_a_bad_filter_answers_400(staff_client, two_runs):
     response = staff_client(VIEW, EXPORT, language="en").get(ITEMS_EXPORT, {"date_from": "x"})
 
     assert response.status_code == 400
+
+
+# --- The XLSX twins ----------------------------------------------------------------------------
+
+
+def _xlsx_records(response, title: str) -> list[dict]:
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
+    header, *rows = ([cell.value for cell in row] for row in book[title].iter_rows())
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_difference_xlsx_has_the_csvs_rows_as_typed_cells(staff_client, two_runs, park):
+    order(park, "=HYPERLINK(1)", plate="@SUM(A1)", pay_value=5)
+    run_day(park)
+    client = staff_client(VIEW, EXPORT, language="en")
+
+    response = client.get(ITEMS_EXPORT + "xlsx/", {"park": "park-east"})
+
+    assert ".xlsx" in response["Content-Disposition"]
+    by_serial = {
+        row["pay_serial"]: row for row in _xlsx_records(response, "Reconciliation differences")
+    }
+    assert set(by_serial) == {"EAST-MISSING", "EAST-OURS", "EAST-AMOUNT", "=HYPERLINK(1)"}
+    missing = by_serial["EAST-MISSING"]
+    assert missing["category"] == "missing here"
+    assert missing["pay_time"] == datetime(2026, 11, 1, 9, 0)
+    assert missing["platform_value_yuan"] == 15
+    assert missing["platform_value_fen"] == 1500
+    assert missing["our_value_yuan"] is None  # does not apply: empty, not 0
+    assert missing["channel"] == "200102"
+    assert by_serial["=HYPERLINK(1)"]["plate"] == "@SUM(A1)"  # text, never a formula
+
+
+def test_run_xlsx_counts_are_integers(staff_client, two_runs):
+    client = staff_client(VIEW, EXPORT, language="en")
+
+    (row,) = _xlsx_records(
+        client.get(RUNS_EXPORT + "xlsx/", {"park": "park-east"}), "Reconciliation runs"
+    )
+
+    assert row["date"] == "2026-11-01"
+    assert (row["platform_count"], row["platform_value_fen"]) == (2, 2700)
+    assert row["platform_value_yuan"] == 27
+    assert isinstance(row["finished_at"], datetime)
+
+
+def test_xlsx_exports_need_the_export_permission(staff_client, two_runs):
+    viewer = staff_client(VIEW, language="en")
+
+    assert viewer.get(ITEMS_EXPORT + "xlsx/").status_code == 403
+    assert viewer.get(RUNS_EXPORT + "xlsx/").status_code == 403
