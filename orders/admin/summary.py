@@ -1,9 +1,11 @@
 """The daily summary page and its CSV export, inside the admin (its login, header, sidebar).
 
-``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
-day × park × channel, with a total row; the last 7 days by default. Any other parameter is
-refused (400, the page with the reason), like a day that is not one. Included by
-``parkingops/urls.py`` before the admin's own routes.
+``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID][&view=pivot]``: per
+China-time day × park × channel with each day's subtotal, the subtotals per park and the total
+(``view=rows``, the default), or the pivot (days × parks, amount paid); the last 7 days by
+default. Any other parameter or view is refused (400, the page with the reason), like a day that
+is not one. The export gives the same view's file. Included by ``parkingops/urls.py`` before the
+admin's own routes.
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.exports.summary import summary_csv
+from orders.exports.summary import VIEWS, summary_file, summary_table
 from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
 from parkingops import tabular
 from parkingops.adminquery import bad_query_response, query_string_errors
@@ -36,8 +38,9 @@ class SummaryQuery:
     date_to: date | None
     park_uuid: str
     errors: list[str] = field(default_factory=list)
+    view: str = VIEWS[0]
 
-    PARAMETERS = ("from", "to", "park")
+    PARAMETERS = ("from", "to", "park", "view")
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "SummaryQuery":
@@ -59,6 +62,12 @@ class SummaryQuery:
         date_from = read(raw_from) if raw_from else None
         date_to = read(raw_to) if raw_to else None
         days_read = not errors
+        view = request.GET.get("view", VIEWS[0]).strip()
+        if view not in VIEWS:
+            errors.append(
+                gettext("“%(view)s” is not a view of this page: choose %(views)s.")
+                % {"view": view, "views": ", ".join(VIEWS)}
+            )
         park_uuid = request.GET.get("park", "").strip()
         if park_uuid and not Park.objects.filter(park_uuid=park_uuid).exists():
             errors.append(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid})
@@ -73,16 +82,23 @@ class SummaryQuery:
             except selectors.SummaryRangeError as exc:
                 errors.extend(exc.messages)
                 date_from, date_to = exc.date_from, exc.date_to
-        return cls(date_from, date_to, park_uuid, errors)
+        return cls(date_from, date_to, park_uuid, errors, view if view in VIEWS else VIEWS[0])
 
-    def query_string(self) -> str:
+    def query_string(self, *, view: str | None = None) -> str:
+        view = view or self.view
         params = {
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
         }
         if self.park_uuid:
             params["park"] = self.park_uuid
+        if view != VIEWS[0]:
+            params["view"] = view
         return urlencode(params)
+
+    def view_urls(self) -> dict[str, str]:
+        """Return the page's address in each view, the other parameters kept."""
+        return {view: f"?{self.query_string(view=view)}" for view in VIEWS}
 
 
 def _check(request: HttpRequest, *permissions: str) -> None:
@@ -107,6 +123,8 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
         "title": _("Daily summary"),
         "query": query,
         "summary": summary,
+        "table": list(summary_table(summary)) if summary and query.view == "rows" else None,
+        "pivot": summary.pivot if summary and query.view == "pivot" else None,
         "parks": Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"),
         "export_url": export_url,
         "orders_url": reverse("admin:orders_payorder_changelist"),
@@ -120,7 +138,8 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
 
 
 def daily_summary_export(request: HttpRequest) -> HttpResponse:
-    """Download the same summary as CSV (needs ``orders.export_orders``)."""
+    """Download the same summary (its table or its pivot) as CSV (needs
+    ``orders.export_orders``)."""
     _check(request, VIEW_ORDERS, EXPORT_ORDERS)
     query = SummaryQuery.from_request(request)
     if query.errors:
@@ -128,8 +147,9 @@ def daily_summary_export(request: HttpRequest) -> HttpResponse:
     summary = selectors.daily_summary(
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
-    filename = tabular.export_filename("daily_summary", query.date_from, query.date_to)
-    return tabular.csv_response(summary_csv(summary), filename)
+    pieces, name = summary_file(summary, query.view)
+    filename = tabular.export_filename(name, query.date_from, query.date_to)
+    return tabular.csv_response(pieces, filename)
 
 
 urlpatterns = [
