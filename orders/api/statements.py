@@ -27,20 +27,21 @@ from parkingops.formatting import CHINA
 
 
 class StatementQuerySerializer(serializers.Serializer):
-    """The statement's parameters, documented; read by ``selectors.read_params``, the rules
-    the admin page follows too."""
+    """The statement's parameters, for the schema: the view reads them with
+    ``selectors.read_params``, the rules (and messages) of the admin page."""
 
     def get_fields(self):
         return {
-            "month": serializers.CharField(
+            "month": serializers.RegexField(
+                r"^[0-9]{4}-[0-9]{2}$",
                 required=False,
                 help_text=_("The month, YYYY-MM (default: this month, China time)."),
             ),
-            "from": serializers.CharField(
+            "from": serializers.DateField(
                 required=False,
                 help_text=_("Instead of a month: the first day, YYYY-MM-DD (with “to”)."),
             ),
-            "to": serializers.CharField(
+            "to": serializers.DateField(
                 required=False,
                 help_text=_("Instead of a month: the last day, YYYY-MM-DD (at most 366 days)."),
             ),
@@ -127,8 +128,6 @@ class StatementView(CsvFormatMixin, APIView):
         if self.wants_csv():
             self.check_csv_permission(request)
         refuse_empty(request.query_params, selectors.PARAMETERS)
-        fields = StatementQuerySerializer(data=request.query_params)
-        fields.is_valid(raise_exception=True)  # NUL and blank values, in DRF's words
         try:
             query = selectors.read_params(
                 request.query_params, today=timezone.now().astimezone(CHINA).date()

@@ -7,7 +7,6 @@ import io
 import pytest
 
 from orders.tests.api.test_views import key_client, make_user
-from orders.tests.statements.conftest import november  # noqa: F401 (a fixture)
 from parkingops.roles import FINANCE, OPERATIONS
 
 STATEMENTS = "/api/v1/statements/"
@@ -18,7 +17,7 @@ def finance(db):
     return key_client(make_user(groups=(FINANCE,)))
 
 
-def test_a_months_statement_per_holder_and_plate_in_fen(finance, november):  # noqa: F811
+def test_a_months_statement_per_holder_and_plate_in_fen(finance, november):
     response = finance.get(STATEMENTS, {"month": "2026-11"})
 
     assert response.status_code == 200
@@ -49,7 +48,7 @@ def test_a_months_statement_per_holder_and_plate_in_fen(finance, november):  # n
     assert body["total"]["pay_value"] == 2450
 
 
-def test_a_plates_orders_url_lists_exactly_the_plates_orders_of_the_period(finance, november):  # noqa: F811
+def test_a_plates_orders_url_lists_exactly_the_plates_orders_of_the_period(finance, november):
     body = finance.get(STATEMENTS, {"month": "2026-11", "holder": "张三"}).json()
 
     url = body["holders"][0]["plates"][1]["orders_url"]
@@ -58,7 +57,7 @@ def test_a_plates_orders_url_lists_exactly_the_plates_orders_of_the_period(finan
     assert sorted(order["pay_value"] for order in orders) == [500, 1000]
 
 
-def test_the_csv_is_the_admins_export(finance, november, staff_client):  # noqa: F811
+def test_the_csv_is_the_admins_export(finance, november, staff_client):
     query = {"from": "2026-11-01", "to": "2026-11-30"}
     api = finance.get(STATEMENTS, {**query, "format": "csv"})
     admin = staff_client("orders.view_payorder", "orders.export_orders", language="en").get(
@@ -90,14 +89,14 @@ def test_the_csv_is_the_admins_export(finance, november, staff_client):  # noqa:
         ({"holder": " "}, "holder"),
     ],
 )
-def test_hostile_parameters_answer_400_naming_the_parameter(finance, november, query, field):  # noqa: F811
+def test_hostile_parameters_answer_400_naming_the_parameter(finance, november, query, field):
     response = finance.get(STATEMENTS, query)
 
     assert response.status_code == 400
     assert list(response.json()) == [field]
 
 
-def test_the_json_needs_view_orders_and_the_csv_export_orders(db, november):  # noqa: F811
+def test_the_json_needs_view_orders_and_the_csv_export_orders(db, november):
     viewer = key_client(make_user(permissions=("orders.view_payorder",)))
     operations = key_client(make_user(groups=(OPERATIONS,)))
 
