@@ -50,6 +50,28 @@ def _query_string(query: selectors.StatementQuery) -> str:
     return urlencode(params)
 
 
+def _with_order_links(
+    statement: selectors.Statement,
+) -> list[tuple[selectors.HolderStatement, list[tuple[selectors.StatementLine, str]]]]:
+    """Return each holder with their lines, each line with the address of the order list
+    filtered by its plate and the statement's days."""
+    order_list = reverse("admin:orders_payorder_changelist")
+    days = {
+        "pay_date_from": statement.query.date_from.isoformat(),
+        "pay_date_to": statement.query.date_to.isoformat(),
+    }
+    return [
+        (
+            entry,
+            [
+                (line, f"{order_list}?{urlencode({'q': line.plate, **days})}")
+                for line in entry.plates
+            ],
+        )
+        for entry in statement.holders
+    ]
+
+
 def _check(request: HttpRequest, *permissions: str) -> None:
     if not all(request.user.has_perm(permission) for permission in permissions):
         raise PermissionDenied
@@ -70,24 +92,6 @@ def statement_page(request: HttpRequest) -> HttpResponse:
         extras = order_selectors.order_extras(order_ids=[order.pk for order in orders])
         for order in orders:
             order.extras = extras[order.pk]
-    order_list = reverse("admin:orders_payorder_changelist")
-    holders = []
-    if statement:
-        days = {
-            "pay_date_from": query.date_from.isoformat(),
-            "pay_date_to": query.date_to.isoformat(),
-        }
-        order_list = reverse("admin:orders_payorder_changelist")
-        holders = [
-            (
-                entry,
-                [
-                    (line, f"{order_list}?{urlencode({'q': line.plate, **days})}")
-                    for line in entry.plates
-                ],
-            )
-            for entry in statement.holders
-        ]
     context = {
         **admin.site.each_context(request),
         "title": _("Statements per holder"),
@@ -95,7 +99,7 @@ def statement_page(request: HttpRequest) -> HttpResponse:
         "params": request.GET,
         "errors": errors,
         "statement": statement,
-        "holders": holders,
+        "holders": _with_order_links(statement) if statement else [],
         "orders": orders,
         "orders_shown": ORDERS_SHOWN,
         "export_url": (

@@ -6,10 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from orders.models import PayOrder
 from orders.statements import admin as statement_admin
 from orders.tests.conftest import FINANCE, OPERATIONS, csv_rows
 from orders.tests.factories import PayOrderFactory
-from orders.tests.test_admin import cell_texts
+from orders.tests.test_admin import cell_texts, listed_serials
 
 STATEMENT = "/admin/orders/statement/"
 EXPORT = "/admin/orders/statement/export/"
@@ -187,3 +188,17 @@ def test_the_csv_reads_a_fixed_number_of_queries_whatever_the_number_of_orders(
             pay_time=november["zhang_a"].valid_from.replace(year=2026, month=11, day=day),
         )
     assert queries() == before
+
+
+def test_a_plates_link_opens_the_order_list_of_that_plate_and_the_statements_days(
+    finance, november
+):
+    page = finance.get(STATEMENT, {"month": "2026-11"}).content.decode()
+    link = re.search(r'<a href="(/admin/orders/payorder/\?q=%E6%B8%9D[^"]+)"', page)[1]
+
+    listed = finance.get(link.replace("&amp;", "&"))
+
+    assert listed.status_code == 200
+    assert listed_serials(listed) == {
+        order.pay_serial for order in PayOrder.objects.filter(plate="渝B5C8Q6", pay_value=700)
+    }
