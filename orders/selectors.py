@@ -212,12 +212,6 @@ def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTo
 
 # --- Daily summary ---------------------------------------------------------------------------
 
-# The summary's days, for the admin page and the API alike: the last 7 unless chosen, a year at
-# most per request.
-SUMMARY_DEFAULT_DAYS = 7
-SUMMARY_MAX_DAYS = 366
-
-
 # The daily summary's days (the admin page and the API): the last 7 by default, 366 at most.
 SUMMARY_DEFAULT_DAYS = 7
 SUMMARY_MAX_DAYS = 366
@@ -302,18 +296,75 @@ class SummaryRow:
 
 
 @dataclass
+class PivotDay:
+    """One day of the pivot: the amount paid (fen) at each of the pivot's parks, and in all."""
+
+    day: date
+    paid: list[int]
+    total: int
+
+
+@dataclass
+class Pivot:
+    """Days × parks, amount paid (fen): every day of the range (a row, even without orders),
+    every park with orders in it (a column, in the order of ``parks``), with totals."""
+
+    parks: list[SummaryRow]
+    days: list[PivotDay]
+    total: int
+
+
+@dataclass
 class DailySummary:
+    """The groups the database made (``rows``), with their subtotals per day (``days``, park
+    and channel blank) and per park (``parks``, day None), and the grand ``total``."""
+
     date_from: date
     date_to: date
     park_uuid: str
     rows: list[SummaryRow]
     total: SummaryRow
+    days: list[SummaryRow] = field(default_factory=list)
+    parks: list[SummaryRow] = field(default_factory=list)
+
+    @property
+    def pivot(self) -> Pivot:
+        paid = {(row.day, row.park_uuid): 0 for row in self.rows}
+        for row in self.rows:
+            paid[row.day, row.park_uuid] += row.paid
+        per_day = {row.day: row.paid for row in self.days}
+        days = []
+        day = self.date_from
+        while day <= self.date_to:
+            cells = [paid.get((day, park.park_uuid), 0) for park in self.parks]
+            days.append(PivotDay(day=day, paid=cells, total=per_day.get(day, 0)))
+            day += timedelta(days=1)
+        return Pivot(parks=self.parks, days=days, total=self.total.paid)
+
+
+def _subtotals(rows: list[SummaryRow], *, per_day: bool) -> list[SummaryRow]:
+    """Add up the database's groups per day (every park and channel) or per park (every day
+    and channel): sums of a few aggregate rows, never a loop over orders."""
+    subtotals: dict[object, SummaryRow] = {}
+    for row in rows:
+        key = row.day if per_day else row.park_uuid
+        if key not in subtotals:
+            subtotals[key] = SummaryRow(
+                day=row.day if per_day else None,
+                park_uuid="" if per_day else row.park_uuid,
+                park_name="" if per_day else row.park_name,
+                channel="",
+            )
+        subtotals[key].add(row)
+    if per_day:
+        return list(subtotals.values())  # the rows come by day
+    return sorted(subtotals.values(), key=lambda r: (r.park_name, r.park_uuid))
 
 
 @on_replica
 def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> DailySummary:
     """Return per day (China time) × park × channel: orders, amount paid, discount relief,
-    coupon count and coupon value, with a total row.
+    coupon count and coupon value, with subtotals per day and per park and a total row.
 
     Three grouped queries on the pay-time index (orders, discounts, coupons), merged here; the
     day is truncated in the database in Asia/Shanghai, so SQLite and PostgreSQL agree.
@@ -371,5 +422,11 @@ def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> Dai
     for row in ordered:
         total.add(row)
     return DailySummary(
-        date_from=date_from, date_to=date_to, park_uuid=park_uuid, rows=ordered, total=total
+        date_from=date_from,
+        date_to=date_to,
+        park_uuid=park_uuid,
+        rows=ordered,
+        total=total,
+        days=_subtotals(ordered, per_day=True),
+        parks=_subtotals(ordered, per_day=False),
     )

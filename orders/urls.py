@@ -4,6 +4,7 @@ API's reads."""
 from django.urls import path, re_path
 
 from orders.api import views as api
+from orders.api.statements import StatementView
 from orders.push.views import PayOrderPushView
 
 app_name = "orders"
@@ -17,4 +18,5 @@ urlpatterns = [
     path("coupons/", api.CouponListView.as_view(), name="api-coupons"),
     path("coupons/totals/", api.CouponTotalsView.as_view(), name="api-coupon-totals"),
     path("summary/daily/", api.DailySummaryView.as_view(), name="api-daily-summary"),
+    path("statements/", StatementView.as_view(), name="api-statements"),
 ]

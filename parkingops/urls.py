@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.admin import summary as admin_summary
+from orders.statements import admin as admin_statements
 from parkingops import api_errors
 from parkingops.health import healthz
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
     path("admin/orders/summary/", include(admin_summary.urlpatterns)),
+    path("admin/orders/statement/", include(admin_statements.urlpatterns)),
     # Parks moved to the whitelist app and the platform's call log beside its client: the old
     # addresses (bookmarks, links in mails) lead to the new pages.
     re_path(

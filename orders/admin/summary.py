@@ -1,10 +1,12 @@
 """The daily summary page and its Excel and CSV exports, inside the admin (its login, header,
 sidebar).
 
-``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID]``: per China-time
-day × park × channel, with a total row; the last 7 days by default. Any other parameter is
-refused (400, the page with the reason), like a day that is not one. Included by
-``parkingops/urls.py`` before the admin's own routes.
+``/admin/orders/summary/daily/?from=YYYY-MM-DD&to=YYYY-MM-DD[&park=UUID][&view=pivot]``: per
+China-time day × park × channel with each day's subtotal, the subtotals per park and the total
+(``view=rows``, the default), or the pivot (days × parks, amount paid); the last 7 days by
+default. Any other parameter or view is refused (400, the page with the reason), like a day that
+is not one. The export gives the same view's file. Included by ``parkingops/urls.py`` before the
+admin's own routes.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.exports.summary import summary_csv, summary_xlsx
+from orders.exports.summary import VIEWS, summary_file, summary_table, summary_xlsx
 from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
 from parkingops import tabular, xlsx
 from parkingops.adminquery import bad_query_response, query_string_errors
@@ -37,8 +39,9 @@ class SummaryQuery:
     date_to: date | None
     park_uuid: str
     errors: list[str] = field(default_factory=list)
+    view: str = VIEWS[0]
 
-    PARAMETERS = ("from", "to", "park")
+    PARAMETERS = ("from", "to", "park", "view")
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "SummaryQuery":
@@ -60,6 +63,12 @@ class SummaryQuery:
         date_from = read(raw_from) if raw_from else None
         date_to = read(raw_to) if raw_to else None
         days_read = not errors
+        view = request.GET.get("view", VIEWS[0]).strip()
+        if view not in VIEWS:
+            errors.append(
+                gettext("“%(view)s” is not a view of this page: choose %(views)s.")
+                % {"view": view, "views": ", ".join(VIEWS)}
+            )
         park_uuid = request.GET.get("park", "").strip()
         if park_uuid and not Park.objects.filter(park_uuid=park_uuid).exists():
             errors.append(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid})
@@ -74,7 +83,7 @@ class SummaryQuery:
             except selectors.SummaryRangeError as exc:
                 errors.extend(exc.messages)
                 date_from, date_to = exc.date_from, exc.date_to
-        return cls(date_from, date_to, park_uuid, errors)
+        return cls(date_from, date_to, park_uuid, errors, view if view in VIEWS else VIEWS[0])
 
     def in_words(self) -> list[tuple[str, str]]:
         """Return the filters as an export's last sheet says them."""
@@ -84,16 +93,25 @@ class SummaryQuery:
         ]
         if self.park_uuid:
             words.append((gettext("park"), self.park_uuid))
+        if self.view == "pivot":
+            words.append((gettext("View"), gettext("Pivot")))
         return words
 
-    def query_string(self) -> str:
+    def query_string(self, *, view: str | None = None) -> str:
+        view = view or self.view
         params = {
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
         }
         if self.park_uuid:
             params["park"] = self.park_uuid
+        if view != VIEWS[0]:
+            params["view"] = view
         return urlencode(params)
+
+    def view_urls(self) -> dict[str, str]:
+        """Return the page's address in each view, the other parameters kept."""
+        return {view: f"?{self.query_string(view=view)}" for view in VIEWS}
 
 
 def _check(request: HttpRequest, *permissions: str) -> None:
@@ -119,6 +137,8 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
         "title": _("Daily summary"),
         "query": query,
         "summary": summary,
+        "table": list(summary_table(summary)) if summary and query.view == "rows" else None,
+        "pivot": summary.pivot if summary and query.view == "pivot" else None,
         "parks": Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"),
         "export_url": export_url,
         "export_xlsx_url": export_xlsx_url,
@@ -133,7 +153,8 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
 
 
 def daily_summary_export(request: HttpRequest, file_format: str = "csv") -> HttpResponse:
-    """Download the same summary as CSV or XLSX (needs ``orders.export_orders``)."""
+    """Download the same summary (its table or its pivot) as CSV or XLSX (needs
+    ``orders.export_orders``)."""
     _check(request, VIEW_ORDERS, EXPORT_ORDERS)
     query = SummaryQuery.from_request(request)
     if query.errors:
@@ -141,15 +162,17 @@ def daily_summary_export(request: HttpRequest, file_format: str = "csv") -> Http
     summary = selectors.daily_summary(
         date_from=query.date_from, date_to=query.date_to, park_uuid=query.park_uuid
     )
-    filename = tabular.export_filename("daily_summary", query.date_from, query.date_to)
     if file_format == "xlsx":
         about = xlsx.About(request.user.get_username(), timezone.now(), query.in_words())
         try:
-            file = summary_xlsx(summary, about=about)
+            file, name = summary_xlsx(summary, query.view, about=about)
         except xlsx.TooManyRows as error:
             return bad_query_response([error.message])
+        filename = tabular.export_filename(name, query.date_from, query.date_to)
         return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-    return tabular.csv_response(summary_csv(summary), filename)
+    pieces, name = summary_file(summary, query.view)
+    filename = tabular.export_filename(name, query.date_from, query.date_to)
+    return tabular.csv_response(pieces, filename)
 
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders import selectors
+from orders.exports.summary import VIEWS
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.formatting import CHINA, mask_mobile, mask_mobiles
 from whitelist.models import Park
@@ -171,6 +172,14 @@ class SummaryQuerySerializer(serializers.Serializer):
                 help_text=_("The last day, YYYY-MM-DD (default: today, China time)."),
             ),
             "park": serializers.CharField(required=False, help_text=_("One park's uuid.")),
+            "view": serializers.ChoiceField(
+                choices=VIEWS,
+                required=False,
+                help_text=_(
+                    "Which table ?format=csv gives: rows (default; the groups with their "
+                    "subtotals) or pivot (days × parks, amount paid). The JSON holds both."
+                ),
+            ),
         }
 
     def validate_park(self, value: str) -> str:
@@ -190,13 +199,21 @@ class SummaryQuerySerializer(serializers.Serializer):
             )
         except selectors.SummaryRangeError as exc:
             raise serializers.ValidationError({"from": exc.messages}) from None
-        return {"date_from": date_from, "date_to": date_to, "park_uuid": attrs.get("park", "")}
+        return {
+            "date_from": date_from,
+            "date_to": date_to,
+            "park_uuid": attrs.get("park", ""),
+            "view": attrs.get("view", VIEWS[0]),
+        }
 
 
 class SummaryRowSerializer(serializers.Serializer):
-    """One China-time day at one park on one channel; money in fen."""
+    """One China-time day at one park on one channel, or a subtotal (a blank park or channel
+    is every one); money in fen."""
 
-    date = serializers.DateField(source="day", allow_null=True, help_text=_("Null in the total."))
+    date = serializers.DateField(
+        source="day", allow_null=True, help_text=_("Null in the total and a park's subtotal.")
+    )
     park_uuid = serializers.CharField()
     park_name = serializers.CharField()
     channel = serializers.CharField()
@@ -211,9 +228,42 @@ class SummaryRowSerializer(serializers.Serializer):
     )
 
 
+class PivotParkSerializer(serializers.Serializer):
+    """A column of the pivot: a park and its amount paid over the period (fen)."""
+
+    park_uuid = serializers.CharField()
+    park_name = serializers.CharField()
+    pay_value = serializers.IntegerField(source="paid", help_text=_("Amount paid (fen)."))
+
+
+class PivotDaySerializer(serializers.Serializer):
+    """A row of the pivot: a day, its amount paid at each park (in the order of ``parks``)."""
+
+    date = serializers.DateField(source="day")
+    pay_values = serializers.ListField(
+        source="paid",
+        child=serializers.IntegerField(),
+        help_text=_("Amount paid (fen) at each of the pivot's parks, in their order."),
+    )
+    total = serializers.IntegerField(help_text=_("Amount paid that day (fen)."))
+
+
+class PivotSerializer(serializers.Serializer):
+    parks = PivotParkSerializer(many=True)
+    days = PivotDaySerializer(many=True, help_text=_("Every day of the period."))
+    total = serializers.IntegerField(help_text=_("Amount paid (fen)."))
+
+
 class DailySummarySerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     park = serializers.CharField(source="park_uuid", help_text=_("Blank: every park."))
     rows = SummaryRowSerializer(many=True)
+    day_subtotals = SummaryRowSerializer(
+        many=True, source="days", help_text=_("Per day: every park and channel.")
+    )
+    park_subtotals = SummaryRowSerializer(
+        many=True, source="parks", help_text=_("Per park: every day and channel.")
+    )
     total = SummaryRowSerializer()
+    pivot = PivotSerializer(help_text=_("Days × parks, amount paid (fen)."))

@@ -17,7 +17,7 @@ from orders import selectors
 from orders.api import filters, serializers
 from orders.exports.coupons import coupons_csv, coupons_xlsx
 from orders.exports.orders import orders_csv, orders_xlsx
-from orders.exports.summary import summary_csv, summary_xlsx
+from orders.exports.summary import summary_file, summary_xlsx
 from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops import tabular, xlsx
@@ -174,15 +174,19 @@ class CouponTotalsView(generics.GenericAPIView):
     summary=_("Daily summary per day, park and channel"),
     description=_(
         "The admin's daily summary: per China-time day × park × channel the orders, amount "
-        "paid, discount relief and merchant coupons, with a total row. The same parameters, "
-        "defaults (the last 7 days) and limits (366 days) as the admin page."
+        "paid, discount relief and merchant coupons, with subtotals per day and per park, a "
+        "total row and the pivot (days × parks, amount paid). The same parameters, defaults "
+        "(the last 7 days) and limits (366 days) as the admin page."
     ),
     parameters=[serializers.SummaryQuerySerializer],
     responses={
         (200, "application/json"): serializers.DailySummarySerializer,
         (200, "text/csv"): OpenApiResponse(
             OpenApiTypes.BINARY,
-            description=_("With ?format=csv: the admin's summary CSV; needs orders.export_orders."),
+            description=_(
+                "With ?format=csv: the admin's summary CSV (the view's table, a row_kind "
+                "column marking subtotals); needs orders.export_orders."
+            ),
         ),
         (200, xlsx.MEDIA_TYPE): OpenApiResponse(
             OpenApiTypes.BINARY,
@@ -200,14 +204,17 @@ class DailySummaryView(CsvFormatMixin, APIView):
     def get(self, request: Request):
         if self.wants_file():
             self.check_csv_permission(request)
-        refuse_empty(request.query_params, ["from", "to", "park"])
+        refuse_empty(request.query_params, ["from", "to", "park", "view"])
         query = serializers.SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        view = query.validated_data.pop("view")
         summary = selectors.daily_summary(**query.validated_data)
-        filename = tabular.export_filename("daily_summary", summary.date_from, summary.date_to)
         if self.wants_xlsx():
-            file = self.xlsx_file(lambda about: summary_xlsx(summary, about=about))
+            file, name = self.xlsx_file(lambda about: summary_xlsx(summary, view, about=about))
+            filename = tabular.export_filename(name, summary.date_from, summary.date_to)
             return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
         if self.wants_csv():
-            return tabular.csv_response(summary_csv(summary), filename)
+            pieces, name = summary_file(summary, view)
+            filename = tabular.export_filename(name, summary.date_from, summary.date_to)
+            return tabular.csv_response(pieces, filename)
         return Response(serializers.DailySummarySerializer(summary).data)

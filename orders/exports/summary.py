@@ -1,17 +1,25 @@
-"""The daily summary CSV (``summary_csv``) and its XLSX twin (``summary_xlsx``): one row per
-China-time day × park × channel, then the total."""
+"""The daily summary's files: the table (``summary_csv``: per China-time day × park × channel,
+each day's subtotal after its rows, the subtotals per park, the total) and the pivot
+(``pivot_csv``: days × parks, amount paid), each also as an Excel file (``summary_xlsx``). A
+``row_kind`` column marks each row (``orders.exports.rowkinds``).
 
-from collections.abc import Iterator
+``summary_table`` and ``pivot_table`` give the rows and columns every writer (this CSV, the XLSX
+twin) renders; the admin page shows the same rows.
+"""
+
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import IO, Any
 
 from django.utils.translation import gettext, pgettext_lazy
 
 from orders import selectors
+from orders.exports.rowkinds import ROW_KIND, RowKind
 from parkingops import tabular, xlsx
 from parkingops.tabular import Column, Kind
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
+    ROW_KIND,
     Column(pgettext_lazy("CSV header", "date"), Kind.TEXT, "date"),
     Column(pgettext_lazy("CSV header", "park_uuid"), Kind.TEXT, "park_uuid"),
     Column(pgettext_lazy("CSV header", "park_name"), Kind.TEXT, "park_name"),
@@ -21,27 +29,99 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "paid"),
     Column(pgettext_lazy("CSV header", "discount_relief_yuan"), Kind.YUAN, "relief"),
     Column(pgettext_lazy("CSV header", "coupon_count"), Kind.NUMBER, "coupons"),
-    Column(pgettext_lazy("CSV header", "coupon_value_total_fen"), Kind.FEN, "coupon_value"),
+    Column(pgettext_lazy("CSV header", "coupon_value_total"), Kind.FEN, "coupon_value"),
 )
+
+# The files of the summary's views (``?view=``), the page's table being the same rows.
+VIEWS = ("rows", "pivot")
+
+
+def summary_table(summary: selectors.DailySummary) -> Iterator[dict[str, Any]]:
+    """Yield the summary's rows in reading order: each day's groups then that day's subtotal,
+    then the subtotal of each park, then the total."""
+    days = {row.day: row for row in summary.days}
+    previous = None
+    for row in summary.rows:
+        if previous is not None and row.day != previous:
+            yield _summary_row(RowKind.DAY_SUBTOTAL, previous.isoformat(), days[previous])
+        yield _summary_row(RowKind.DETAIL, row.day.isoformat(), row)
+        previous = row.day
+    if previous is not None:
+        yield _summary_row(RowKind.DAY_SUBTOTAL, previous.isoformat(), days[previous])
+    for row in summary.parks:
+        yield _summary_row(RowKind.PARK_SUBTOTAL, "", row)
+    yield _summary_row(RowKind.TOTAL, gettext("Total"), summary.total)
 
 
 def summary_csv(summary: selectors.DailySummary) -> Iterator[str]:
-    """Return the daily summary as CSV: one row per day × park × channel, then the total."""
-    return tabular.csv_text(SUMMARY_COLUMNS, _summary_rows(summary))
+    """Return the summary table as CSV (``summary_table``'s rows)."""
+    return tabular.csv_text(SUMMARY_COLUMNS, summary_table(summary))
 
 
-def summary_xlsx(summary: selectors.DailySummary, *, about: xlsx.About) -> IO[bytes]:
-    """Return the XLSX twin of the summary CSV (see ``xlsx.workbook``)."""
-    rows = _summary_rows(summary)
-    table = xlsx.Table(gettext("Daily summary"), SUMMARY_COLUMNS, rows, len(rows))
-    return xlsx.workbook([table], about)
+def _summary_row(kind: RowKind, first: str, row: selectors.SummaryRow) -> dict[str, Any]:
+    return {**asdict(row), "date": first, "row_kind": kind.value}
 
 
-def _summary_rows(summary: selectors.DailySummary) -> list[dict[str, Any]]:
-    rows = [_summary_row(row.day.isoformat(), row) for row in summary.rows]
-    rows.append(_summary_row(gettext("Total"), summary.total))
-    return rows
+# --- Pivot -----------------------------------------------------------------------------------
 
 
-def _summary_row(first: str, row: selectors.SummaryRow) -> dict[str, Any]:
-    return {**asdict(row), "date": first}
+def pivot_columns(pivot: selectors.Pivot) -> list[Column]:
+    """Return the pivot's columns: the day, one per park (amount paid, yuan), the day's total.
+
+    A park's header is its name and uuid (two parks may share a name) with the unit.
+    """
+    parks = [
+        Column(
+            gettext("%(park)s [%(uuid)s] (yuan)")
+            % {"park": park.park_name, "uuid": park.park_uuid},
+            Kind.YUAN,
+            f"park_{index}",
+        )
+        for index, park in enumerate(pivot.parks)
+    ]
+    return [
+        ROW_KIND,
+        Column(pgettext_lazy("CSV header", "date"), Kind.TEXT, "date"),
+        *parks,
+        Column(pgettext_lazy("CSV header", "pay_value_yuan"), Kind.YUAN, "total"),
+    ]
+
+
+def pivot_table(pivot: selectors.Pivot) -> Iterator[dict[str, Any]]:
+    """Yield a row per day (every day of the range), then the total per park."""
+    for day in pivot.days:
+        yield _pivot_row(RowKind.DETAIL, day.day.isoformat(), day.paid, day.total)
+    totals = [park.paid for park in pivot.parks]
+    yield _pivot_row(RowKind.TOTAL, gettext("Total"), totals, pivot.total)
+
+
+def pivot_csv(summary: selectors.DailySummary) -> Iterator[str]:
+    """Return the pivot (days × parks, amount paid in yuan) as CSV."""
+    pivot = summary.pivot
+    return tabular.csv_text(pivot_columns(pivot), pivot_table(pivot))
+
+
+def _pivot_row(kind: RowKind, first: str, paid: Sequence[int], total: int) -> dict[str, Any]:
+    row = {f"park_{index}": value for index, value in enumerate(paid)}
+    return {**row, "row_kind": kind.value, "date": first, "total": total}
+
+
+def summary_file(summary: selectors.DailySummary, view: str) -> tuple[Iterator[str], str]:
+    """Return the CSV of ``view`` (one of VIEWS) and the start of its file name."""
+    if view == "pivot":
+        return pivot_csv(summary), "daily_summary_pivot"
+    return summary_csv(summary), "daily_summary"
+
+
+def summary_xlsx(
+    summary: selectors.DailySummary, view: str, *, about: xlsx.About
+) -> tuple[IO[bytes], str]:
+    """Return the Excel twin of ``summary_file``: the same view's rows and columns, and the
+    start of its file name."""
+    if view == "pivot":
+        columns, rows = pivot_columns(summary.pivot), list(pivot_table(summary.pivot))
+        title, name = gettext("Pivot"), "daily_summary_pivot"
+    else:
+        columns, rows = SUMMARY_COLUMNS, list(summary_table(summary))
+        title, name = gettext("Daily summary"), "daily_summary"
+    return xlsx.workbook([xlsx.Table(title, columns, rows, len(rows))], about), name

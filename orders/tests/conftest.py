@@ -1,12 +1,17 @@
-"""Fixtures for the orders back-office tests: staff users holding given permissions, CSV reading."""
+"""Fixtures for the orders back-office tests: staff users holding given permissions, CSV reading,
+a month of orders for the statements per holder."""
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 from django.test import Client
 
+from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from parkingops.formatting import CHINA
 from parkingops.pcloud.testing import fake_platform  # noqa: F401 (a fixture)
+from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
 VIEW_ALL = (
     "orders.view_payorder",
@@ -72,3 +77,42 @@ def csv_text(response) -> str:
 def csv_rows(response) -> list[list[str]]:
     """Return a streamed CSV download as rows (the header first)."""
     return list(csv.reader(io.StringIO(csv_text(response), newline="")))
+
+
+# --- Statements per holder --------------------------------------------------------------------
+
+
+def _china(*args) -> datetime:
+    return datetime(*args, tzinfo=CHINA)
+
+
+@pytest.fixture
+def november(db) -> dict:
+    """张三 holds two plates, 李四 one; orders in and around November 2026 (China time)."""
+    park = ParkFactory(park_uuid="p-1", name="东门")
+    zhang_a = WhitelistEntryFactory(plate="川A660P1", holder="张三")
+    zhang_b = WhitelistEntryFactory(plate="川A12345", holder="张三")
+    li = WhitelistEntryFactory(plate="渝B5C8Q6", holder="李四")
+
+    def order(entry, when, value, **kwargs):
+        return PayOrderFactory(
+            park=park,
+            plate=entry.plate if entry else "京A00001",
+            whitelist_entry=entry,
+            pay_time=when,
+            pay_value=value,
+            **kwargs,
+        )
+
+    first = order(zhang_a, _china(2026, 11, 1, 0, 0), 1000)
+    DiscountFactory(order=first, relief_value=200)
+    MerchantCouponFactory(order=first, coupon_type=1, coupon_value=300)
+    MerchantCouponFactory(order=first, coupon_type=2, coupon_value=120)  # minutes: not money
+    order(zhang_a, _china(2026, 11, 30, 23, 59), 500)
+    order(zhang_b, _china(2026, 11, 15, 12), 250)
+    third = order(li, _china(2026, 11, 2, 8), 700)
+    MerchantCouponFactory(order=third, coupon_type=6, coupon_value=50)  # a percentage
+    order(li, _china(2026, 10, 31, 23, 59), 9999)  # October
+    order(li, _china(2026, 12, 1, 0, 0), 9999)  # December
+    order(None, _china(2026, 11, 3, 8), 8888)  # admitted by no entry: in no statement
+    return {"park": park, "zhang_a": zhang_a, "zhang_b": zhang_b, "li": li}

@@ -455,6 +455,100 @@ def test_daily_summary_groups_by_china_day_park_and_channel_with_a_total(
     ]
 
 
+def test_daily_summary_shows_each_days_subtotal_after_its_rows_then_each_park_and_the_total(
+    finance_client,
+):
+    north = ParkFactory(name="A北门")
+    south = ParkFactory(name="B南门")
+    PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 8), pay_value=100)
+    PayOrderFactory(park=south, pay_time=china(2026, 11, 1, 9), pay_value=20, channel="100101")
+    PayOrderFactory(park=south, pay_time=china(2026, 11, 2, 9), pay_value=3)
+
+    response = finance_client.get(SUMMARY, {"from": "2026-11-01", "to": "2026-11-02"})
+
+    page = response.content.decode()
+    rows = re.findall(r'<tr class="orders-summary-([a-z -]+)">(.*?)</tr>', page, re.S)
+    assert [(kind, cell_texts(cells)) for kind, cells in rows] == [
+        ("row", ["2026-11-01", "A北门", "200102", "1", "¥1.00", "¥0.00", "0", "¥0.00"]),
+        ("row", ["2026-11-01", "B南门", "100101", "1", "¥0.20", "¥0.00", "0", "¥0.00"]),
+        (
+            "subtotal orders-summary-day-subtotal",
+            ["2026-11-01", "按日小计", "2", "¥1.20", "¥0.00", "0", "¥0.00"],
+        ),
+        ("row", ["2026-11-02", "B南门", "200102", "1", "¥0.03", "¥0.00", "0", "¥0.00"]),
+        (
+            "subtotal orders-summary-day-subtotal",
+            ["2026-11-02", "按日小计", "1", "¥0.03", "¥0.00", "0", "¥0.00"],
+        ),
+        (
+            "subtotal orders-summary-park-subtotal",
+            ["按车场小计", "A北门", "", "1", "¥1.00", "¥0.00", "0", "¥0.00"],
+        ),
+        (
+            "subtotal orders-summary-park-subtotal",
+            ["按车场小计", "B南门", "", "2", "¥0.23", "¥0.00", "0", "¥0.00"],
+        ),
+        ("total", ["合计", "3", "¥1.23", "¥0.00", "0", "¥0.00"]),
+    ]
+
+
+def test_daily_summary_pivot_shows_days_by_parks_with_totals(finance_client):
+    north = ParkFactory(name="A北门")
+    south = ParkFactory(name="B南门")
+    PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 8), pay_value=100)
+    PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 9), pay_value=50, channel="100101")
+    PayOrderFactory(park=south, pay_time=china(2026, 11, 3, 9), pay_value=7)
+
+    response = finance_client.get(
+        SUMMARY, {"from": "2026-11-01", "to": "2026-11-03", "view": "pivot"}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    head = re.search(
+        r'<table class="orders-summary orders-summary-pivot">\s*<thead>(.*?)</thead>', page, re.S
+    )
+    assert cell_texts(head[1]) == ["日期", "A北门", "B南门", "合计"]
+    rows = re.findall(r'<tr class="orders-pivot-(?:row|total)">(.*?)</tr>', page, re.S)
+    assert [cell_texts(row) for row in rows] == [
+        ["2026-11-01", "¥1.50", "¥0.00", "¥1.50"],
+        ["2026-11-02", "¥0.00", "¥0.00", "¥0.00"],
+        ["2026-11-03", "¥0.00", "¥0.07", "¥0.07"],
+        ["合计", "¥1.50", "¥0.07", "¥1.57"],
+    ]
+    assert (
+        'href="/admin/orders/summary/daily/export/?from=2026-11-01&amp;to=2026-11-03&amp;view=pivot"'
+        in page
+    )
+    assert 'name="view" value="pivot"' in page
+
+
+def test_daily_summary_counts_its_queries_not_its_orders(
+    finance_client, django_assert_max_num_queries
+):
+    """The subtotals and the pivot are sums of the database's groups: as many queries for
+    60 orders as for one, in either view."""
+    parks = [ParkFactory(), ParkFactory(), ParkFactory()]
+    for day in range(1, 21):
+        for park in parks:
+            PayOrderFactory(park=park, pay_time=china(2026, 11, day, 12))
+
+    for view in ("rows", "pivot"):
+        with django_assert_max_num_queries(11):
+            response = finance_client.get(
+                SUMMARY, {"from": "2026-11-01", "to": "2026-11-30", "view": view}
+            )
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("view", ["table", "Pivot", "pi vot", "rows&view=pivot"])
+def test_daily_summary_refuses_an_unknown_view_with_the_reason(staff_client, view):
+    response = staff_client("orders.view_payorder", language="en").get(SUMMARY, {"view": view})
+
+    assert response.status_code == 400
+    assert "is not a view of this page: choose rows, pivot." in response.content.decode()
+
+
 def test_daily_summary_narrows_to_one_park(finance_client):
     north, south = ParkFactory(), ParkFactory()
     PayOrderFactory(park=north, pay_time=china(2026, 11, 1, 12))

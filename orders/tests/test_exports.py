@@ -360,17 +360,21 @@ def test_coupon_csv_has_one_row_per_coupon_in_the_filtered_period(finance_en):
 # --- Daily summary CSV -----------------------------------------------------------------------
 
 
-def test_summary_csv_has_a_row_per_day_park_channel_and_a_total(finance_en):
+def test_summary_csv_marks_day_and_park_subtotals_and_the_total_in_its_row_kind(finance_en):
     park = ParkFactory(park_uuid="p-1", name="南门")
+    other = ParkFactory(park_uuid="p-2", name="北门")
     order = PayOrderFactory(park=park, pay_time=china(2026, 11, 1, 23, 59), pay_value=1000)
     DiscountFactory(order=order, relief_value=150)
     MerchantCouponFactory(order=order, coupon_value=500)
+    MerchantCouponFactory(order=order, coupon_value=30, coupon_type=2)  # minutes, not money
     PayOrderFactory(park=park, pay_time=china(2026, 11, 2, 0, 0), pay_value=250)
+    PayOrderFactory(park=other, pay_time=china(2026, 11, 2, 9), pay_value=5, channel="100101")
 
     response = finance_en.get(SUMMARY_EXPORT, {"from": "2026-11-01", "to": "2026-11-02"})
 
     assert csv_rows(response) == [
         [
+            "row_kind",
             "date",
             "park_uuid",
             "park_name",
@@ -382,13 +386,84 @@ def test_summary_csv_has_a_row_per_day_park_channel_and_a_total(finance_en):
             "coupon_count",
             "coupon_value_total_fen",
         ],
-        ["2026-11-01", "p-1", "南门", "200102", "1", "10.00", "1000", "1.50", "1", "500"],
-        ["2026-11-02", "p-1", "南门", "200102", "1", "2.50", "250", "0.00", "0", "0"],
-        ["Total", "", "", "", "2", "12.50", "1250", "1.50", "1", "500"],
+        ["detail", "2026-11-01", "p-1", "南门", "200102", "1", "10.00", "1000", "1.50", "2", "500"],
+        ["day_subtotal", "2026-11-01", "", "", "", "1", "10.00", "1000", "1.50", "2", "500"],
+        ["detail", "2026-11-02", "p-2", "北门", "100101", "1", "0.05", "5", "0.00", "0", "0"],
+        ["detail", "2026-11-02", "p-1", "南门", "200102", "1", "2.50", "250", "0.00", "0", "0"],
+        ["day_subtotal", "2026-11-02", "", "", "", "2", "2.55", "255", "0.00", "0", "0"],
+        ["park_subtotal", "", "p-2", "北门", "", "1", "0.05", "5", "0.00", "0", "0"],
+        ["park_subtotal", "", "p-1", "南门", "", "2", "12.50", "1250", "1.50", "2", "500"],
+        ["total", "Total", "", "", "", "3", "12.55", "1255", "1.50", "2", "500"],
     ]
     assert response["Content-Disposition"] == (
         'attachment; filename="daily_summary_2026-11-01_2026-11-02.csv"'
     )
+
+
+def test_summary_csv_detail_rows_add_up_to_every_subtotal(finance_en):
+    """A system that keeps only the detail rows gets the total the file states."""
+    parks = [ParkFactory(), ParkFactory()]
+    for day in range(1, 6):
+        for number, park in enumerate(parks):
+            PayOrderFactory(
+                park=park, pay_time=china(2026, 11, day, 10), pay_value=day * 101 + number
+            )
+
+    rows = csv_rows(finance_en.get(SUMMARY_EXPORT, {"from": "2026-11-01", "to": "2026-11-05"}))
+
+    kinds = [row[0] for row in rows[1:]]
+    detail = sum(int(row[7]) for row in rows[1:] if row[0] == "detail")
+    days = sum(int(row[7]) for row in rows[1:] if row[0] == "day_subtotal")
+    parks_total = sum(int(row[7]) for row in rows[1:] if row[0] == "park_subtotal")
+    assert kinds.count("day_subtotal") == 5 and kinds.count("park_subtotal") == 2
+    assert (
+        detail == days == parks_total == int(rows[-1][7]) == sum(d * 202 + 1 for d in range(1, 6))
+    )
+
+
+def test_summary_pivot_csv_has_a_column_per_park_in_yuan_and_a_row_per_day(finance_en):
+    east = ParkFactory(park_uuid="p-e", name="东门")
+    west = ParkFactory(park_uuid="p-w", name="西门")
+    PayOrderFactory(park=east, pay_time=china(2026, 11, 1, 8), pay_value=1000)
+    PayOrderFactory(park=east, pay_time=china(2026, 11, 1, 9), pay_value=1, channel="100101")
+    PayOrderFactory(park=west, pay_time=china(2026, 11, 3, 23, 59), pay_value=250)
+
+    response = finance_en.get(
+        SUMMARY_EXPORT, {"from": "2026-11-01", "to": "2026-11-03", "view": "pivot"}
+    )
+
+    assert response.status_code == 200
+    assert csv_rows(response) == [
+        ["row_kind", "date", "东门 [p-e] (yuan)", "西门 [p-w] (yuan)", "pay_value_yuan"],
+        ["detail", "2026-11-01", "10.01", "0.00", "10.01"],
+        ["detail", "2026-11-02", "0.00", "0.00", "0.00"],
+        ["detail", "2026-11-03", "0.00", "2.50", "2.50"],
+        ["total", "Total", "10.01", "2.50", "12.51"],
+    ]
+    assert response["Content-Disposition"] == (
+        'attachment; filename="daily_summary_pivot_2026-11-01_2026-11-03.csv"'
+    )
+
+
+def test_summary_pivot_csv_headers_name_the_unit_in_chinese(finance_client):
+    PayOrderFactory(park=ParkFactory(park_uuid="p-e", name="东门"), pay_time=china(2026, 11, 1, 8))
+
+    rows = csv_rows(
+        finance_client.get(
+            SUMMARY_EXPORT, {"from": "2026-11-01", "to": "2026-11-01", "view": "pivot"}
+        )
+    )
+
+    assert rows[0][2] == "东门 [p-e] (元)"
+    assert rows[-1][:2] == ["total", "合计"]
+
+
+@pytest.mark.parametrize("view", ["table", "PIVOT", "pivot\x00", "rows,pivot"])
+def test_summary_csv_with_an_unknown_view_answers_400(finance_en, view):
+    response = finance_en.get(SUMMARY_EXPORT, {"view": view})
+
+    assert response.status_code == 400
+    assert "view" in response.content.decode() or "NUL" in response.content.decode()
 
 
 def test_summary_csv_with_a_bad_date_answers_400(finance_en):

@@ -222,3 +222,36 @@ def test_libreoffice_reads_every_digit_of_the_serial(finance_en, order, tmp_path
     assert row[0] == SERIAL  # all 26 digits, not 2.02611E+25
     assert row[1] == "591668151763415041"
     assert row[5] == "2026-11-01 09:02:03"
+
+
+def test_summary_xlsx_marks_subtotals_and_gives_the_pivot_as_its_own_file(finance_en):
+    north, south = (
+        ParkFactory(park_uuid="p-n", name="北门"),
+        ParkFactory(park_uuid="p-s", name="南门"),
+    )
+    PayOrderFactory(park=north, pay_time=datetime(2026, 11, 1, 12, tzinfo=CHINA), pay_value=1000)
+    PayOrderFactory(park=south, pay_time=datetime(2026, 11, 2, 12, tzinfo=CHINA), pay_value=250)
+    days = {"from": "2026-11-01", "to": "2026-11-02"}
+
+    table = _records(workbook(finance_en.get(SUMMARY + "export/xlsx/", days))["Daily summary"])
+    pivot_response = finance_en.get(SUMMARY + "export/xlsx/", {**days, "view": "pivot"})
+
+    kinds = ["detail", "day_subtotal"] * 2 + ["park_subtotal"] * 2 + ["total"]
+    assert [row["row_kind"] for row in table] == kinds
+    assert table[-1]["pay_value_yuan"] == 12.5
+    assert "daily_summary_pivot_2026-11-01_2026-11-02.xlsx" in pivot_response["Content-Disposition"]
+    book = workbook(pivot_response)
+    header, *rows = values(book["Pivot"])
+    assert header == [
+        "row_kind",
+        "date",
+        "北门 [p-n] (yuan)",
+        "南门 [p-s] (yuan)",
+        "pay_value_yuan",
+    ]
+    assert rows == [
+        ["detail", "2026-11-01", 10, 0, 10],
+        ["detail", "2026-11-02", 0, 2.5, 2.5],
+        ["total", "Total", 10, 2.5, 12.5],
+    ]
+    assert dict(values(book["Filters"]))["View"] == "Pivot"

@@ -2,11 +2,11 @@
 
 The property tests discover every registered changelist and every extra admin page without a
 path parameter (the exports, the reconciliation's run page, the whitelist's import), add the
-daily summary and its export, and request each with query strings built by hypothesis — known
-parameter names and lookups, unknown names, NUL, huge numbers, calendar ends, regex
-metacharacters, unicode, repeats — as a superuser and as each role. The answer is always 200,
-302, 400 or 403, never a 500; a 200 file is whole. The 500s were real on PostgreSQL (NUL, an
-invalid regular expression): run this module there too.
+reports (the daily summary, the statements per holder, their exports), and request each with
+query strings built by hypothesis — known parameter names and lookups, unknown names, NUL, huge
+numbers, calendar ends, regex metacharacters, unicode, repeats — as a superuser and as each role.
+The answer is always 200, 302, 400 or 403, never a 500; a 200 file is whole. The 500s were real
+on PostgreSQL (NUL, an invalid regular expression): run this module there too.
 """
 
 import csv
@@ -39,7 +39,8 @@ ANSWERS = {200, 302, 400, 403}
 CHANGELIST_PARAMETERS = ("q", "o", "p", "all", "e", "_facets", "_popup", "_to_field")
 PROBED_NAMES = ("pk", "id", "foo", "_changelist_filters", "车牌", "\x00", "")
 LOOKUPS = ("regex", "iregex", "in", "gte", "lt", "isnull", "exact", "contains", "year")
-SUMMARY_PARAMETERS = ("from", "to", "park")
+SUMMARY_PARAMETERS = ("from", "to", "park", "view")
+STATEMENT_PARAMETERS = ("month", "from", "to", "holder", "plate")
 
 # The values that broke pages (NUL on PostgreSQL, regex syntax, overflow, calendar ends).
 SHARPEST_VALUES = ("\x00", "a\x00", "(", "9" * 30, "9999-12-31", "abc")
@@ -115,23 +116,30 @@ def _changelists() -> list[tuple[str, admin.ModelAdmin]]:
     ]
 
 
-def _pages() -> list[tuple[str, admin.ModelAdmin | None]]:
-    reports = [
-        (reverse("orders_daily_summary"), None),
-        (reverse("orders_daily_summary_export"), None),
-        (reverse("orders_daily_summary_export_xlsx"), None),
-    ]
+# The reports are no model's admin: the parameters each takes instead.
+REPORTS = {
+    "orders_daily_summary": SUMMARY_PARAMETERS,
+    "orders_daily_summary_export": SUMMARY_PARAMETERS,
+    "orders_daily_summary_export_xlsx": SUMMARY_PARAMETERS,
+    "orders_statement": STATEMENT_PARAMETERS,
+    "orders_statement_export": STATEMENT_PARAMETERS,
+}
+
+
+def _pages() -> list[tuple[str, admin.ModelAdmin | tuple[str, ...]]]:
+    reports = [(reverse(name), parameters) for name, parameters in REPORTS.items()]
     return [*_changelists(), *_extra_admin_pages(), *reports]
 
 
 PAGES = _pages()
 
 
-def _names(model_admin: admin.ModelAdmin | None) -> tuple[list[str], list[str]]:
-    """Return the parameter names worth trying on a page of ``model_admin`` (None: a report):
-    the ones it offers, and the ones a probe tries (lookups on every field, unknown names)."""
-    if model_admin is None:
-        return list(SUMMARY_PARAMETERS), list(PROBED_NAMES)
+def _names(model_admin: admin.ModelAdmin | tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Return the parameter names worth trying on a page of ``model_admin`` (a tuple: a
+    report's parameters): the ones it offers, and the ones a probe tries (lookups on every
+    field, unknown names)."""
+    if isinstance(model_admin, tuple):
+        return list(model_admin), list(PROBED_NAMES)
     request = RequestFactory().get("/")
     request.user = User(is_superuser=True, is_staff=True)
     offered = sorted({*offered_parameters(model_admin, request), *CHANGELIST_PARAMETERS})
@@ -172,10 +180,12 @@ def query_strings(
 def rows(db) -> list[str]:
     """One of everything the lists show; return values a query string may name."""
     park = ParkFactory(park_uuid="park-east", name="东门停车场")
-    order = PayOrderFactory(park=park, pay_time=datetime(2026, 11, 1, 2, tzinfo=UTC))
+    entry = WhitelistEntryFactory(plate="川A660P1", park_uuid=park.park_uuid, holder="张三")
+    order = PayOrderFactory(
+        park=park, pay_time=datetime(2026, 11, 1, 2, tzinfo=UTC), whitelist_entry=entry
+    )
     DiscountFactory(order=order)
     MerchantCouponFactory(order=order)
-    WhitelistEntryFactory(plate="川A660P1", park_uuid=park.park_uuid)
     PlateSync.objects.create(plate="川A660P1")
     PlatformCall.objects.create(method="POST", endpoint="/whitelist/add", code="0")
     PushLog.objects.create(
@@ -191,7 +201,14 @@ def rows(db) -> list[str]:
         plate="川A660P1",
         platform_value=100,
     )
-    return [park.park_uuid, str(order.pk), str(run.pk), order.pay_serial, "200102"]
+    return [
+        park.park_uuid,
+        str(order.pk),
+        str(run.pk),
+        order.pay_serial,
+        "200102",
+        *("2026-11", "张三", "川a 660p1", "pivot", "rows"),
+    ]
 
 
 @pytest.fixture
@@ -312,6 +329,11 @@ PROBED = [
     ("/admin/orders/summary/daily/?park=%00", 400, "空字符"),
     ("/admin/orders/summary/daily/export/?park=%00", 400, "空字符"),
     ("/admin/orders/summary/daily/?foo=1", 400, "“foo”不是此页面的参数"),
+    ("/admin/orders/summary/daily/?view=x", 400, "“x”不是此页面的视图"),
+    ("/admin/orders/statement/?month=0000-13", 400, "“0000-13”不是月份"),
+    ("/admin/orders/statement/?from=0001-01-01&to=2026-11-30", 400, "超出范围"),
+    ("/admin/orders/statement/?holder=nobody", 400, "没有持有人为“nobody”的白名单条目"),
+    ("/admin/orders/statement/export/?holder=%00", 400, "空字符"),
     ("/admin/orders/payorder/?plate__regex=(", 302, "没有的筛选条件"),
     ("/admin/orders/pushlog/?plate__regex=(", 302, "没有的筛选条件"),
     ("/admin/orders/reconciliationitem/?plate__regex=(", 302, "没有的筛选条件"),
@@ -403,6 +425,8 @@ def test_the_discovery_finds_every_kind_of_page():
         "/admin/orders/summary/daily/export/xlsx/",
         "/admin/orders/reconciliationrun/run/",
         "/admin/orders/summary/daily/export/",
+        "/admin/orders/statement/",
+        "/admin/orders/statement/export/",
         "/admin/auth/user/",
     ):
         assert expected in paths

@@ -24,11 +24,25 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/coupons/",
         "/api/v1/coupons/totals/",
         "/api/v1/summary/daily/",
+        "/api/v1/statements/",
         "/api/v1/whitelist/",
         "/api/v1/whitelist/{id}/",
         "/api/v1/whitelist/bulk/",
         PUSH,
     }
+
+
+def test_schema_documents_the_statements_parameters_and_both_answers(schema):
+    statements = schema["paths"]["/api/v1/statements/"]["get"]
+    parameters = {p["name"]: p["schema"] for p in statements["parameters"]}
+
+    assert set(parameters) == {"month", "from", "to", "holder", "plate", "format"}
+    assert parameters["month"]["pattern"] == "^[0-9]{4}-[0-9]{2}$"
+    assert parameters["from"]["format"] == parameters["to"]["format"] == "date"
+    assert set(statements["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    summary = schema["paths"]["/api/v1/summary/daily/"]["get"]
+    view = next(p for p in summary["parameters"] if p["name"] == "view")
+    assert view["schema"]["enum"] == ["rows", "pivot"]
 
 
 def test_schema_documents_the_api_key_header(schema):

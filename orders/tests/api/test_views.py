@@ -766,6 +766,67 @@ def test_daily_summary_gives_the_admin_pages_numbers(finance_pair, tricky_orders
     assert total["order_count"] == 6
 
 
+def test_daily_summary_gives_subtotals_per_day_and_park_and_the_pivot_in_fen(finance):
+    east = ParkFactory(park_uuid="p-e", name="东门")
+    west = ParkFactory(park_uuid="p-w", name="西门")
+    PayOrderFactory(park=east, pay_time=china(2026, 11, 1, 8), pay_value=1000)
+    PayOrderFactory(park=east, pay_time=china(2026, 11, 1, 9), pay_value=1, channel="100101")
+    PayOrderFactory(park=west, pay_time=china(2026, 11, 2, 9), pay_value=250)
+
+    body = finance.get(SUMMARY, {"from": "2026-11-01", "to": "2026-11-02"}).json()
+
+    assert [(r["date"], r["order_count"], r["pay_value"]) for r in body["day_subtotals"]] == [
+        ("2026-11-01", 2, 1001),
+        ("2026-11-02", 1, 250),
+    ]
+    assert [(r["park_uuid"], r["date"], r["pay_value"]) for r in body["park_subtotals"]] == [
+        ("p-e", None, 1001),
+        ("p-w", None, 250),
+    ]
+    assert body["pivot"] == {
+        "parks": [
+            {"park_uuid": "p-e", "park_name": "东门", "pay_value": 1001},
+            {"park_uuid": "p-w", "park_name": "西门", "pay_value": 250},
+        ],
+        "days": [
+            {"date": "2026-11-01", "pay_values": [1001, 0], "total": 1001},
+            {"date": "2026-11-02", "pay_values": [0, 250], "total": 250},
+        ],
+        "total": 1251,
+    }
+
+
+def test_daily_summary_csv_gives_the_views_file(finance):
+    PayOrderFactory(pay_time=china(2026, 11, 1, 8), pay_value=1000)
+    query = {"from": "2026-11-01", "to": "2026-11-01", "format": "csv"}
+
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(finance.get(SUMMARY, query).streaming_content).decode().lstrip("\ufeff")
+            )
+        )
+    )
+    pivot = finance.get(SUMMARY, {**query, "view": "pivot"})
+
+    assert [row[0] for row in rows] == [
+        "row_kind",
+        "detail",
+        "day_subtotal",
+        "park_subtotal",
+        "total",
+    ]
+    assert pivot["Content-Disposition"].endswith('daily_summary_pivot_2026-11-01_2026-11-01.csv"')
+
+
+@pytest.mark.parametrize("view", ["table", "", "PIVOT"])
+def test_daily_summary_refuses_an_unknown_view(finance, view):
+    response = finance.get(SUMMARY, {"view": view})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["view"]
+
+
 def test_daily_summary_defaults_to_the_last_seven_days(finance):
     today = timezone.now().astimezone(CHINA).date()
 

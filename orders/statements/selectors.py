@@ -1,0 +1,248 @@
+"""The statement's reads: the query's rules, the subtotals per holder and plate, the orders.
+
+An order belongs to the holder of the whitelist entry that admitted it
+(``PayOrder.whitelist_entry``, its holder as the entry says now); orders no entry admitted (or
+whose entry was deleted) belong to no holder and are in no statement. Money is fen: the amount
+paid, the discount relief and the coupon money — amount coupons (type 1) only, the other
+types' values are not money.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext
+
+from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.selectors import AMOUNT_COUPON_VALUE
+from parkingops import timerange
+from parkingops.db_routers import on_replica
+from parkingops.formatting import parse_day
+from parkingops.queries import in_days
+from whitelist import plates
+from whitelist.models import WhitelistEntry
+
+# A statement covers a month, or any range of days up to a year.
+MAX_DAYS = 366
+PARAMETERS = ("month", "from", "to", "holder", "plate")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+class StatementQueryError(Exception):
+    """The query cannot be used: the messages (translated) per parameter."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    """A statement's days (China time, both included) and, optionally, one holder or plate."""
+
+    date_from: date
+    date_to: date
+    holder: str = ""
+    plate: str = ""
+
+
+def _month(text: str) -> tuple[date, date]:
+    match = _MONTH.fullmatch(text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(
+            gettext("“%(value)s” is not a month: use YYYY-MM, for example 2026-11.")
+            % {"value": text}
+        )
+    first = date(int(match[1]), int(match[2]), 1)
+    if not timerange.day_in_range(first):
+        raise ValueError(timerange.out_of_range_message(text))
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def read_query(
+    *,
+    month: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    holder: str | None = None,
+    plate: str | None = None,
+    today: date,
+) -> StatementQuery:
+    """Return the statement query the parameters (as typed, None when absent) ask for, or raise
+    StatementQueryError saying, per parameter, what is wrong.
+
+    ``month`` (YYYY-MM), or ``from`` and ``to`` (YYYY-MM-DD, at most MAX_DAYS days, within
+    ``parkingops.timerange``); neither: this month (``today``'s). ``holder`` must be a holder of
+    some whitelist entry; ``plate`` a plate in any spelling.
+    """
+    errors: dict[str, list[str]] = {}
+    first = last = None
+    raw = {"month": month, "from": date_from, "to": date_to, "holder": holder, "plate": plate}
+    raw = {name: value.strip() for name, value in raw.items() if value is not None}
+    if any("\x00" in value for value in raw.values()):
+        # PostgreSQL refuses NUL in text: nothing with one is compared.
+        raise StatementQueryError(
+            {
+                name: [gettext("This value holds a NUL character (code 0).")]
+                for name, value in raw.items()
+                if "\x00" in value
+            }
+        )
+    if "month" in raw and ({"from", "to"} & set(raw)):
+        errors["month"] = [gettext("Give a month, or “from” and “to”: not both.")]
+    elif "month" in raw:
+        try:
+            first, last = _month(raw["month"])
+        except ValueError as exc:
+            errors["month"] = [str(exc)]
+    elif {"from", "to"} & set(raw):
+        for name in ("from", "to"):
+            if name not in raw:
+                errors[name] = [gettext("Give both “from” and “to” (or a month).")]
+                continue
+            try:
+                day = parse_day(raw[name])
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+                continue
+            first, last = (day, last) if name == "from" else (first, day)
+        if not errors and first > last:
+            errors["from"] = [
+                gettext("The first day (%(first)s) is after the last day (%(last)s).")
+                % {"first": first.isoformat(), "last": last.isoformat()}
+            ]
+        elif not errors and (last - first).days >= MAX_DAYS:
+            errors["from"] = [gettext("Choose at most %(max)d days at once.") % {"max": MAX_DAYS}]
+    else:
+        first, last = _month(today.strftime("%Y-%m"))
+    holder_name = raw.get("holder", "")
+    if holder_name and not WhitelistEntry.objects.filter(holder=holder_name).exists():
+        errors["holder"] = [
+            gettext("No whitelist entry has the holder “%(holder)s”.") % {"holder": holder_name}
+        ]
+    plate_text = ""
+    if raw.get("plate"):
+        try:
+            plate_text = plates.validate(raw["plate"])
+        except ValidationError as exc:
+            errors["plate"] = exc.messages
+    if errors:
+        raise StatementQueryError(errors)
+    return StatementQuery(date_from=first, date_to=last, holder=holder_name, plate=plate_text)
+
+
+def read_params(params: Mapping[str, str], *, today: date) -> StatementQuery:
+    """``read_query`` with the parameters named as in a query string (``from``, ``to``, …)."""
+    names = {"month": "month", "from": "date_from", "to": "date_to"}
+    given = {names.get(name, name): params[name] for name in PARAMETERS if name in params}
+    return read_query(**given, today=today)
+
+
+# --- Subtotals -------------------------------------------------------------------------------
+
+
+@dataclass
+class StatementLine:
+    """The orders of one plate of one holder, of one holder (``plate`` blank) or of the whole
+    statement (both blank); money in fen, coupon money of amount coupons only."""
+
+    holder: str
+    plate: str
+    orders: int = 0
+    paid: int = 0
+    relief: int = 0
+    coupon_value: int = 0
+
+    def add(self, other: "StatementLine") -> None:
+        self.orders += other.orders
+        self.paid += other.paid
+        self.relief += other.relief
+        self.coupon_value += other.coupon_value
+
+
+@dataclass
+class HolderStatement:
+    """One holder: a line per plate (by plate), and the holder's subtotal."""
+
+    holder: str
+    plates: list[StatementLine]
+    total: StatementLine
+
+
+@dataclass
+class Statement:
+    query: StatementQuery
+    holders: list[HolderStatement] = field(default_factory=list)
+    total: StatementLine = field(default_factory=lambda: StatementLine(holder="", plate=""))
+
+
+def _scope(query: StatementQuery, prefix: str = "") -> Q:
+    """Return "the statement's orders" as a condition on orders (``prefix`` "order__" for
+    their discounts and coupons)."""
+    scope = in_days(f"{prefix}pay_time", date_from=query.date_from, date_to=query.date_to)
+    scope &= Q(**{f"{prefix}whitelist_entry__isnull": False})
+    if query.holder:
+        scope &= Q(**{f"{prefix}whitelist_entry__holder": query.holder})
+    if query.plate:
+        scope &= Q(**{f"{prefix}plate": query.plate})
+    return scope
+
+
+@on_replica
+def statement(*, query: StatementQuery) -> Statement:
+    """Return the statement's lines per holder and plate, each holder's subtotal and the total.
+
+    Three grouped queries on the pay-time index (orders, their discounts, their coupons), as
+    the daily summary; the subtotals add up those groups, never the orders one by one.
+    """
+    holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
+    lines: dict[tuple[str, str], StatementLine] = {}
+    orders = (
+        PayOrder.objects.filter(_scope(query))
+        .order_by()
+        .values(holder, "plate")
+        .annotate(count=Count("pk"), paid=Sum("pay_value"))
+    )
+    for row in orders:
+        lines[row[holder], row["plate"]] = StatementLine(
+            holder=row[holder], plate=row["plate"], orders=row["count"], paid=row["paid"] or 0
+        )
+    discounts = (
+        Discount.objects.filter(_scope(query, "order__"))
+        .order_by()
+        .values(prefixed, "order__plate")
+        .annotate(relief=Sum("relief_value"))
+    )
+    for row in discounts:
+        lines[row[prefixed], row["order__plate"]].relief = row["relief"] or 0
+    coupons = (
+        MerchantCoupon.objects.filter(_scope(query, "order__"))
+        .order_by()
+        .values(prefixed, "order__plate")
+        .annotate(value=AMOUNT_COUPON_VALUE)
+    )
+    for row in coupons:
+        lines[row[prefixed], row["order__plate"]].coupon_value = row["value"] or 0
+
+    result = Statement(query=query)
+    for key in sorted(lines):
+        line = lines[key]
+        if not result.holders or result.holders[-1].holder != line.holder:
+            subtotal = StatementLine(holder=line.holder, plate="")
+            result.holders.append(HolderStatement(holder=line.holder, plates=[], total=subtotal))
+        result.holders[-1].plates.append(line)
+        result.holders[-1].total.add(line)
+        result.total.add(line)
+    return result
+
+
+def statement_orders(*, query: StatementQuery) -> QuerySet[PayOrder]:
+    """Return the statement's orders by holder, plate and pay time: the order rows beneath
+    the lines, in the order the lines come."""
+    return PayOrder.objects.filter(_scope(query)).order_by(
+        "whitelist_entry__holder", "plate", "pay_time", "pk"
+    )
