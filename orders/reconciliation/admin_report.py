@@ -19,8 +19,8 @@ DEFAULT_DAYS = 7
 class GapsForm(forms.Form):
     """Two China-time days, both inclusive, at most MAX_REPORT_DAYS apart."""
 
-    date_from = forms.DateField(label=_("from"), input_formats=["%Y-%m-%d"])
-    date_to = forms.DateField(label=_("to"), input_formats=["%Y-%m-%d"])
+    date_from = forms.DateField(label=_("first day"), input_formats=["%Y-%m-%d"])
+    date_to = forms.DateField(label=_("last day"), input_formats=["%Y-%m-%d"])
 
     def clean(self):
         data = super().clean()

@@ -98,20 +98,21 @@ def _page(answer: dict[str, Any]) -> tuple[list[Any], int]:
     """Return a list page's rows and its page count; raise PlatformError for another shape
     (the platform's answer is input: a bad one stops the list with a message, not a crash)."""
     payload = answer.get("payload") or {}
-    header = payload.get("paging_header") if isinstance(payload, dict) else None
-    rows = payload.get("row") if isinstance(payload, dict) else None
-    count = (header or {}).get("page_count") if isinstance(header or {}, dict) else None
+    header = payload.get("paging_header") or {} if isinstance(payload, dict) else None
+    rows = payload.get("row") or [] if isinstance(payload, dict) else None
+    count = header.get("page_count") or 0 if isinstance(header, dict) else None
     if isinstance(count, str) and count.strip().isascii() and count.strip().isdigit():
         count = int(count.strip()) if len(count.strip()) < 10 else None
     if (
-        not isinstance(rows or [], list)
-        or (count is not None and (isinstance(count, bool) or not isinstance(count, int)))
-        or not 0 <= (count or 0) <= MAX_PAGES
+        not isinstance(rows, list)
+        or isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 0 <= count <= MAX_PAGES
     ):
         raise PlatformError(
             "bad_payload", f"the payment list's page cannot be read: {str(payload)[:200]}"
         )
-    return rows or [], count or 0
+    return rows, count
 
 
 class PlatformClient:
