@@ -111,7 +111,7 @@ def two_runs(park, pay, whitelisted_plate):
     west = ParkFactory(park_uuid="park-west", name="西门停车场")
     pay("EAST-MISSING", pay_value=1500)
     order(park, "EAST-OURS", pay_value=800, plate="川B12345")
-    pay("EAST-AMOUNT", pay_value=1200)
+    pay("EAST-AMOUNT", pay_value=1200, value=1000)  # only the paid amount differs
     order(park, "EAST-AMOUNT", pay_value=1000)
     pay("WEST-MISSING", park_uuid="park-west", pay_time=china(2026, 10, 31, 9, 0))
     return [
