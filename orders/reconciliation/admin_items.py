@@ -22,7 +22,7 @@ from orders.permissions import (
 )
 from orders.reconciliation.admin_resolve import resolve_page
 from orders.reconciliation.exports import items_csv
-from orders.reconciliation.fields import values_display
+from orders.reconciliation.fields import listed_row_display, values_display
 from orders.reconciliation.services import NotResolvable, create_missing_order
 from parkingops.adminkit import (
     ChoiceFilter,
@@ -295,6 +295,6 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         url = reverse("admin:orders_reconciliationrun_change", args=[obj.run_id])
         return format_html('<a href="{}">{}</a>', url, str(obj.run))
 
-    @admin.display(description=_("listed payment"))
+    @admin.display(description=_("listed payment (times in China time)"))
     def payment_display(self, obj):
-        return pretty_json(obj.payment)
+        return pretty_json(listed_row_display(obj.payment))

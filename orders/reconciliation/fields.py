@@ -32,6 +32,7 @@ from orders.reconciliation.payments import (
     is_listed,
     listed_money,
     listed_text,
+    read_listed_time,
 )
 from parkingops.formatting import china_time, yuan
 from whitelist import plates
@@ -191,3 +192,20 @@ def values_display(item: ReconciliationItem) -> tuple[str, str]:
         platform_text=item.platform_text,
         our_text=item.our_text,
     )
+
+
+# The listed row's times (ISO-8601, UTC "…Z"): shown in China time on a difference's page.
+LISTED_TIMES = ("pay_time", "enter_time")
+
+
+def listed_row_display(row: Any) -> Any:
+    """Return the listed row with its readable times in China time (``2026-11-01 09:00:00``),
+    the rest as listed: a clerk never reads the platform's ``…Z``."""
+    if not isinstance(row, dict):
+        return row
+    shown = dict(row)
+    for key in LISTED_TIMES:
+        moment = read_listed_time(row.get(key))
+        if moment is not None:
+            shown[key] = china_time(moment)
+    return shown

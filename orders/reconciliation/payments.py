@@ -35,8 +35,9 @@ def day_window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1, seconds=-1)
 
 
-def _pay_time(value: Any) -> datetime | None:
-    """Read the listed ``pay_time``: ISO-8601, UTC when it carries no offset."""
+def read_listed_time(value: Any) -> datetime | None:
+    """Read a listed time (``pay_time``, ``enter_time``): ISO-8601, UTC when it carries no
+    offset; None when unreadable or outside the product's span."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
@@ -94,7 +95,7 @@ def read_payment(row: Any) -> ListedPayment:
         value = listed_money(row.get("pay_value"))
     except Unreadable:
         value = None
-    moment = _pay_time(row.get("pay_time"))
+    moment = read_listed_time(row.get("pay_time"))
     if value is None or moment is None:
         raise BadPaymentList(
             gettext(

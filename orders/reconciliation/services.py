@@ -100,12 +100,35 @@ def _store(run: ReconciliationRun, items: list[ReconciliationItem]) -> Reconcili
         # row, so the later one replaces the earlier instead of failing on the unique
         # (date, park) constraint. SQLite serialises writers anyway.
         list(Park.objects.select_for_update().filter(pk=run.park_id).values_list("pk"))
-        ReconciliationRun.objects.filter(date=run.date, park_id=run.park_id).delete()
+        previous = ReconciliationRun.objects.filter(date=run.date, park_id=run.park_id)
+        resolutions = _resolutions(ReconciliationItem.objects.filter(run__in=previous))
+        previous.delete()
         run.save(force_insert=True)
         for item in items:
             item.run = run
+            # The same difference found again keeps its resolution (a re-run loses no note).
+            for name, value in resolutions.get(_identity(item), {}).items():
+                setattr(item, name, value)
         ReconciliationItem.objects.bulk_create(items, batch_size=selectors.CHUNK)
     return run
+
+
+_RESOLUTION = ("resolved_at", "resolved_by_id", "resolution_note", "resolved_order_id")
+_IDENTITY = ("pay_serial", "category", "field", "platform_value", "our_value")
+_IDENTITY += ("platform_text", "our_text")
+
+
+def _identity(item: ReconciliationItem) -> tuple:
+    return tuple(getattr(item, name) for name in _IDENTITY)
+
+
+def _resolutions(items) -> dict[tuple, dict[str, Any]]:
+    """Return the resolved differences among ``items`` by what they found (serial, category,
+    field and both values): a re-run finding exactly that again keeps the resolution."""
+    return {
+        tuple(row[name] for name in _IDENTITY): {name: row[name] for name in _RESOLUTION}
+        for row in items.exclude(resolved_at=None).values(*_IDENTITY, *_RESOLUTION)
+    }
 
 
 def reconcile_day(

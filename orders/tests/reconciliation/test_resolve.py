@@ -277,3 +277,40 @@ def test_two_clerks_resolving_at_once_one_wins_the_other_is_told(live_server, se
     assert "1 difference marked resolved." in pages[winner]
     assert f"was already resolved by {winner}" in pages[loser]
     assert ReconciliationItem.objects.get(pk=item.pk).category == Category.AMOUNT_DIFFERS
+
+
+def test_running_the_day_again_keeps_the_resolution_of_a_difference_found_again(
+    park, pay, two_runs, fake_platform
+):
+    from orders.tests.reconciliation.conftest import run_day
+
+    east = two_runs[0]
+    amount = east.items.get(pay_serial="EAST-AMOUNT")
+    missing = east.items.get(pay_serial="EAST-MISSING")
+    user = User.objects.create_user("clerk")
+    services.resolve_differences(item_ids=[amount.pk, missing.pk], user=user, note="已核对")
+    amount.refresh_from_db()
+    fake_platform.payments[:] = [
+        {**row, "pay_value": 1300} if row["pay_serial"] == "EAST-MISSING" else row
+        for row in fake_platform.payments
+    ]
+
+    again = run_day(park)
+
+    kept = again.items.get(pay_serial="EAST-AMOUNT")
+    assert (kept.resolution_note, kept.resolved_by, kept.resolved_at) == (
+        "已核对",
+        user,
+        amount.resolved_at,
+    )
+    # Another amount is another finding: open again.
+    assert again.items.get(pay_serial="EAST-MISSING").resolved_at is None
+
+
+def test_a_differences_page_shows_the_listed_times_in_china_time(staff_client, missing_item):
+    client = staff_client(VIEW, language="en")
+
+    page = client.get(f"{ITEMS}{missing_item.pk}/change/").content.decode()
+
+    assert "2026-11-01 09:30:15" in page
+    assert "2026-11-01T01:30:15Z" not in page
