@@ -300,11 +300,10 @@ def resolve_differences(
     with transaction.atomic():
         # Two clerks resolving the same difference at once: the row lock makes the second
         # wait, then see it resolved by the first instead of overwriting the note.
+        # No select_related: a row joined in the same query could be the one read before the
+        # lock was granted (PostgreSQL re-reads only the locked row), naming nobody.
         items = (
-            ReconciliationItem.objects.select_for_update(of=("self",))
-            .select_related("resolved_by")
-            .filter(pk__in=item_ids)
-            .order_by("pk")
+            ReconciliationItem.objects.select_for_update().filter(pk__in=item_ids).order_by("pk")
         )
         for item in items:
             if item.resolved_at is not None:
