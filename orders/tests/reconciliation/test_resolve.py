@@ -314,3 +314,13 @@ def test_a_differences_page_shows_the_listed_times_in_china_time(staff_client, m
 
     assert "2026-11-01 09:30:15" in page
     assert "2026-11-01T01:30:15Z" not in page
+
+
+def test_the_service_refuses_a_blank_note(two_runs):
+    item = ReconciliationItem.objects.get(pay_serial="EAST-AMOUNT")
+
+    with pytest.raises(services.EmptyNote):
+        services.resolve_differences(item_ids=[item.pk], user=None, note=" \t\n")
+
+    item.refresh_from_db()
+    assert item.resolved_at is None
