@@ -17,8 +17,8 @@ OPERATIONS = "运营"
 ROLES: dict[str, frozenset[str]] = {
     # Finance reconciles: reads orders, discounts, merchant coupons, parks, the daily summary
     # (which needs view_payorder) and the push log, exports CSV, may look the whitelist up,
-    # runs the reconciliation against the platform, turns payments missing here into orders
-    # and reads the record of calls to the platform.
+    # runs the reconciliation against the platform, turns payments missing here into orders,
+    # marks differences resolved with a note and reads the record of calls to the platform.
     FINANCE: frozenset(
         {
             "orders.view_payorder",
@@ -30,6 +30,7 @@ ROLES: dict[str, frozenset[str]] = {
             "orders.view_reconciliationrun",
             "orders.run_reconciliation",
             "orders.resolve_reconciliation",
+            "orders.resolve_difference",
             "parkingops.view_platformcall",
             "whitelist.view_whitelistentry",
         }

@@ -1,12 +1,10 @@
-"""Reconciliation in the admin: the runs (the page that runs one is ``admin_run``),
-their differences, and the action that turns "missing here" payments into orders."""
+"""Reconciliation in the admin: the runs (the page that runs one is ``admin_run``, the report
+of days not reconciled ``admin_report``); their differences are ``admin_items``."""
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -15,23 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from orders.admin.base import CsvExportAdmin
 from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem, ReconciliationRun
-from orders.permissions import RESOLVE_RECONCILIATION, RUN_RECONCILIATION, VIEW_RECONCILIATION
+from orders.permissions import RUN_RECONCILIATION
+from orders.reconciliation.admin_items import search_items  # and registers its admin
+from orders.reconciliation.admin_report import unreconciled_page
 from orders.reconciliation.admin_run import run_reconciliation
-from orders.reconciliation.exports import items_csv, items_xlsx, runs_csv, runs_xlsx
+from orders.reconciliation.exports import runs_csv, runs_xlsx
 from orders.reconciliation.selectors import category_totals, with_category_counts
-from orders.reconciliation.services import NotResolvable, create_missing_order
-from parkingops.adminkit import (
-    ChoiceFilter,
-    DayRangeFilter,
-    EstimatedCountPaginator,
-    FieldChoicesFilter,
-    pretty_json,
-)
+from parkingops.adminkit import ChoiceFilter, DayRangeFilter, FieldChoicesFilter
 from parkingops.formatting import yuan
-from whitelist import plates
-
-MAX_RESOLVE = 100
-
 
 # --- Filters ---------------------------------------------------------------------------------
 
@@ -45,48 +34,24 @@ class RunDayRangeFilter(DayRangeFilter):
     parameter_to = "date_to"
 
 
-class ItemDayRangeFilter(RunDayRangeFilter):
-    field = "run__date"
-
-
-class ItemParkFilter(ParkFilter):
-    path = "run__park__"
-
-
 class RunStatusFilter(FieldChoicesFilter):
     title = _("status")
     parameter_name = field = "status"
     options = ReconciliationRun.Status
 
 
-class CategoryFilter(FieldChoicesFilter):
-    title = _("category")
-    parameter_name = field = "category"
-    options = ReconciliationItem.Category
+class OpenDifferencesFilter(ChoiceFilter):
+    """Runs (days and parks) with differences not resolved yet, or with none open."""
 
-
-class ResolvedFilter(ChoiceFilter):
-    """Missing-here payments already turned into (or linked to) an order, or not yet."""
-
-    title = _("order created")
-    parameter_name = "resolved"
+    title = _("open differences")
+    parameter_name = "open"
 
     def lookups(self, request, model_admin):
         return [("1", _("Yes")), ("0", _("No"))]
 
     def filter(self, queryset, value):
-        return queryset.filter(resolved_order__isnull=value == "0")
-
-
-def _search_items(items, term: str):
-    """Narrow ``items`` to a pay serial or a plate (any spelling), exactly."""
-    term = term.strip()
-    if not term:
-        return items
-    condition = Q(pay_serial=term) | Q(plate=term)
-    if (plate := plates.normalise(term)) and plate != term:
-        condition |= Q(plate=plate)
-    return items.filter(condition)
+        has_open = ReconciliationItem.objects.filter(run=OuterRef("pk"), resolved_at=None)
+        return queryset.filter(Exists(has_open) if value == "1" else ~Exists(has_open))
 
 
 # --- Runs ------------------------------------------------------------------------------------
@@ -109,13 +74,15 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         "missing_here",
         "missing_at_platform",
         "amount_differs",
+        "fields_differ",
+        "open_count",
         "not_whitelisted_count",
         "finished_at",
     ]
     list_display_links = ["date", "park"]
     sortable_by = ["date"]
     list_select_related = ["park"]
-    list_filter = [RunDayRangeFilter, ParkFilter, RunStatusFilter]
+    list_filter = [RunDayRangeFilter, ParkFilter, RunStatusFilter, OpenDifferencesFilter]
     search_fields = ["items__pay_serial", "items__plate"]  # see get_search_results
     search_help_text = _("Runs with a difference of this pay serial or plate (any spelling).")
     list_per_page = 50
@@ -129,6 +96,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         "finished_at",
         "created_by",
         "category_table",
+        "open_count",
         "items_link",
     ]
     readonly_fields = fields
@@ -139,7 +107,12 @@ class ReconciliationRunAdmin(CsvExportAdmin):
             self.admin_site.admin_view(self.run_view),
             name="orders_reconciliationrun_run",
         )
-        return [run, *super().get_urls()]
+        gaps = path(
+            "unreconciled/",
+            self.admin_site.admin_view(self.unreconciled_view),
+            name="orders_reconciliationrun_unreconciled",
+        )
+        return [run, gaps, *super().get_urls()]
 
     def get_queryset(self, request):
         return with_category_counts(super().get_queryset(request))
@@ -147,7 +120,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        items = _search_items(ReconciliationItem.objects.all(), search_term)
+        items = search_items(ReconciliationItem.objects.all(), search_term)
         return queryset.filter(pk__in=items.values("run_id")), False
 
     def has_run_permission(self, request) -> bool:
@@ -157,6 +130,7 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         extra_context = {
             **(extra_context or {}),
             "items_url": reverse("admin:orders_reconciliationitem_changelist"),
+            "unreconciled_url": reverse("admin:orders_reconciliationrun_unreconciled"),
         }
         if self.has_run_permission(request):
             extra_context["run_url"] = reverse("admin:orders_reconciliationrun_run")
@@ -173,6 +147,14 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         if not self.has_run_permission(request):
             raise PermissionDenied
         return run_reconciliation(request, model_admin=self)
+
+    def unreconciled_view(self, request):
+        """The parks' days without a completed run (see ``admin_report``)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return unreconciled_page(
+            request, model_admin=self, can_run=self.has_run_permission(request)
+        )
 
     def export_csv(self, request, queryset):
         return runs_csv(queryset)
@@ -200,6 +182,19 @@ class ReconciliationRunAdmin(CsvExportAdmin):
     def amount_differs(self, obj):
         return obj.amount_differs
 
+    @admin.display(description=_("other fields differ"))
+    def fields_differ(self, obj):
+        return obj.fields_differ
+
+    @admin.display(description=_("open differences"))
+    def open_count(self, obj):
+        if not obj.open_count:
+            return 0
+        url = reverse("admin:orders_reconciliationitem_changelist")
+        return format_html(
+            '<a href="{}?run__id__exact={}&amp;resolved=0">{}</a>', url, obj.pk, obj.open_count
+        )
+
     @admin.display(description=_("counts and amounts per category"))
     def category_table(self, obj):
         return render_to_string(
@@ -217,174 +212,3 @@ class ReconciliationRunAdmin(CsvExportAdmin):
         return format_html(
             '<a href="{}?run__id__exact={}">{}</a>', url, obj.pk, gettext("Show the differences")
         )
-
-
-# --- Differences -----------------------------------------------------------------------------
-
-
-@admin.register(ReconciliationItem)
-class ReconciliationItemAdmin(CsvExportAdmin):
-    """The differences of every run; "missing here" payments can become orders."""
-
-    export_kind = "reconciliation_differences"
-    list_display = [
-        "run__date",
-        "park",
-        "category",
-        "pay_serial",
-        "plate",
-        "pay_time",
-        "platform_amount",
-        "our_amount",
-        "order_link",
-    ]
-    list_display_links = ["pay_serial"]
-    sortable_by = []
-    list_select_related = ["run__park"]
-    list_filter = [ItemDayRangeFilter, ItemParkFilter, CategoryFilter, ResolvedFilter]
-    search_fields = ["pay_serial", "plate"]  # see get_search_results
-    search_help_text = _("A pay serial or a plate (any spelling), exactly.")
-    # The run's page links to its differences by this lookup (items_link, categories.html).
-    extra_lookups = ("run__id__exact",)
-    ordering = ["-run__date", "run__park__name", "pay_time", "pk"]
-    paginator = EstimatedCountPaginator
-    list_per_page = 100
-    actions = ["create_orders"]
-    fields = [
-        "run_link",
-        "category",
-        "pay_serial",
-        "plate",
-        "pay_time",
-        "platform_amount",
-        "our_amount",
-        "order_link",
-        "resolved_order_link",
-        "resolved_at",
-        "resolved_by",
-        "payment_display",
-    ]
-    readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        # The differences are part of their run: whoever may see runs sees them.
-        return request.user.has_perm(VIEW_RECONCILIATION) or super().has_view_permission(
-            request, obj
-        )
-
-    def has_resolve_permission(self, request) -> bool:
-        return request.user.has_perm(RESOLVE_RECONCILIATION)
-
-    def get_search_results(self, request, queryset, search_term):
-        return _search_items(queryset, search_term), False
-
-    def changelist_view(self, request, extra_context=None):
-        # Django drops an action the user may not run and answers "no action selected";
-        # a refused one is a 403, like every other refusal.
-        if (
-            request.method == "POST"
-            and request.POST.get("action") == "create_orders"
-            and not self.has_resolve_permission(request)
-        ):
-            raise PermissionDenied
-        return super().changelist_view(request, extra_context)
-
-    def export_csv(self, request, queryset):
-        return items_csv(queryset)
-
-    def export_xlsx(self, request, queryset, about):
-        return items_xlsx(queryset, about=about)
-
-    @admin.action(description=_("Create the missing orders"), permissions=["resolve"])
-    def create_orders(self, request, queryset):
-        """Ask for confirmation, then create each "missing here" payment's order."""
-        items = list(queryset.select_related("run__park").order_by("pk")[: MAX_RESOLVE + 1])
-        if len(items) > MAX_RESOLVE:
-            self.message_user(
-                request,
-                gettext("Select at most %(max)d differences at once.") % {"max": MAX_RESOLVE},
-                messages.ERROR,
-            )
-            return None
-        missing = ReconciliationItem.Category.MISSING_HERE
-        if request.POST.get("post") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Create the missing orders"),
-                "opts": self.opts,
-                "items": items,
-                "to_create": [
-                    i for i in items if i.category == missing and not i.resolved_order_id
-                ],
-                "done": [i for i in items if i.category == missing and i.resolved_order_id],
-                "others": [i for i in items if i.category != missing],
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(
-                request, "admin/orders/reconciliationitem/create_orders.html", context
-            )
-        created = linked = 0
-        for item in items:
-            if item.category != missing:
-                continue
-            try:
-                result = create_missing_order(item_id=item.pk, user=request.user)
-            except NotResolvable as exc:
-                self.message_user(
-                    request,
-                    gettext("%(serial)s: %(reason)s") % {"serial": item.pay_serial, "reason": exc},
-                    messages.ERROR,
-                )
-                continue
-            created += result.created
-            linked += not result.created
-        self.message_user(
-            request,
-            gettext(
-                "Orders created: %(created)d; already held and linked: %(linked)d; "
-                "skipped (not missing here): %(skipped)d."
-            )
-            % {
-                "created": created,
-                "linked": linked,
-                "skipped": sum(item.category != missing for item in items),
-            },
-            messages.SUCCESS,
-        )
-        return None
-
-    @admin.display(description=_("park"))
-    def park(self, obj):
-        return str(obj.run.park)
-
-    @admin.display(description=_("paid at the platform"))
-    def platform_amount(self, obj):
-        return "—" if obj.platform_value is None else yuan(obj.platform_value)
-
-    @admin.display(description=_("paid here"))
-    def our_amount(self, obj):
-        return "—" if obj.our_value is None else yuan(obj.our_value)
-
-    @admin.display(description=_("order"))
-    def order_link(self, obj):
-        order_id = obj.order_id or obj.resolved_order_id
-        if order_id is None:
-            return "—"
-        url = reverse("admin:orders_payorder_change", args=[order_id])
-        return format_html('<a href="{}">{}</a>', url, obj.pay_serial)
-
-    @admin.display(description=_("order created"))
-    def resolved_order_link(self, obj):
-        if obj.resolved_order_id is None:
-            return "—"
-        url = reverse("admin:orders_payorder_change", args=[obj.resolved_order_id])
-        return format_html('<a href="{}">{}</a>', url, obj.pay_serial)
-
-    @admin.display(description=_("reconciliation run"))
-    def run_link(self, obj):
-        url = reverse("admin:orders_reconciliationrun_change", args=[obj.run_id])
-        return format_html('<a href="{}">{}</a>', url, str(obj.run))
-
-    @admin.display(description=_("listed payment"))
-    def payment_display(self, obj):
-        return pretty_json(obj.payment)

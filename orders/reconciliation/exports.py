@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.db.models import QuerySet
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 from orders.reconciliation import selectors
+from orders.reconciliation.fields import display_pair
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
@@ -35,6 +36,8 @@ RUN_COLUMNS: tuple[Column, ...] = (
         "missing_at_platform",
     ),
     Column(pgettext_lazy("CSV header", "amount_differs_count"), Kind.NUMBER, "amount_differs"),
+    Column(pgettext_lazy("CSV header", "fields_differ_count"), Kind.NUMBER, "fields_differ"),
+    Column(pgettext_lazy("CSV header", "open_count"), Kind.NUMBER, "open_count"),
     Column(
         pgettext_lazy("CSV header", "not_whitelisted_count"), Kind.NUMBER, "not_whitelisted_count"
     ),
@@ -68,8 +71,19 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     # The listed payment's parking serial and channel, or our order's when not listed.
     Column(pgettext_lazy("CSV header", "parking_serial"), Kind.TEXT, "parking_serial"),
     Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
+    # The listed field that differs, and both values as a person reads them (money in yuan,
+    # times in China time), for every category.
+    Column(pgettext_lazy("CSV header", "field"), Kind.TEXT, "field"),
+    Column(pgettext_lazy("CSV header", "ours"), Kind.TEXT, "ours"),
+    Column(pgettext_lazy("CSV header", "platform"), Kind.TEXT, "platform"),
+    Column(pgettext_lazy("CSV header", "state"), Kind.TEXT, "state"),
     Column(pgettext_lazy("CSV header", "resolved_at"), Kind.TIME, "resolved_at"),
+    Column(pgettext_lazy("CSV header", "resolved_by"), Kind.TEXT, "resolved_by__username"),
+    Column(pgettext_lazy("CSV header", "resolution_note"), Kind.TEXT, "resolution_note"),
 )
+
+# Filled per row from the others (not columns of the query).
+_COMPUTED = {"parking_serial", "channel", "ours", "platform", "state"}
 
 
 def _fields(columns: tuple[Column, ...], computed: set[str]) -> list[str]:
@@ -110,27 +124,41 @@ def _run_rows(
 
 def items_csv(items: QuerySet[ReconciliationItem]) -> Iterator[str]:
     """Return the reconciliation-difference CSV of ``items``: one row per difference."""
-    categories = _choice_labels(ReconciliationItem.Category)
-    return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, categories))
+    return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, *_item_labels()))
 
 
 @on_replica
 def items_xlsx(items: QuerySet[ReconciliationItem], *, about: xlsx.About) -> IO[bytes]:
     """Return the XLSX twin of the difference CSV of ``items`` (see ``xlsx.workbook``)."""
-    categories = _choice_labels(ReconciliationItem.Category)
-    rows = _item_rows(items, categories)
+    rows = _item_rows(items, *_item_labels())
     table = xlsx.queryset_table(items, ITEM_COLUMNS, rows)
     return xlsx.workbook([table], about)
 
 
+def _item_labels() -> tuple[dict[str, str], dict[bool, str]]:
+    """Return the categories' and the resolution states' labels, translated now."""
+    states = {False: gettext("open"), True: gettext("resolved")}
+    return _choice_labels(ReconciliationItem.Category), states
+
+
 @on_replica
 def _item_rows(
-    items: QuerySet[ReconciliationItem], categories: dict[str, str]
+    items: QuerySet[ReconciliationItem], categories: dict[str, str], states: dict[bool, str]
 ) -> Iterator[dict[str, Any]]:
-    fields = _fields(ITEM_COLUMNS, {"parking_serial", "channel"})
-    rows = items.values(*fields, "payment", "order__parking_serial", "order__channel")
+    fields = _fields(ITEM_COLUMNS, _COMPUTED)
+    rows = items.values(
+        *fields, "payment", "order__parking_serial", "order__channel", "platform_text", "our_text"
+    )
     for row in rows.iterator(chunk_size=tabular.CHUNK_ROWS):
         listed = row["payment"] if isinstance(row["payment"], dict) else {}
+        row["ours"], row["platform"] = display_pair(
+            category=row["category"],
+            platform_value=row["platform_value"],
+            our_value=row["our_value"],
+            platform_text=row["platform_text"],
+            our_text=row["our_text"],
+        )
+        row["state"] = states[row["resolved_at"] is not None]
         row["category"] = categories.get(row["category"], row["category"])
         row["parking_serial"] = listed.get("parking_serial", row["order__parking_serial"])
         row["channel"] = listed.get("channel", row["order__channel"])

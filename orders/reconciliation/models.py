@@ -6,6 +6,7 @@ Models of the ``orders`` app (its tables, migrations and permissions), imported 
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,12 +80,26 @@ class ReconciliationRun(models.Model):
 
 
 class ReconciliationItem(models.Model):
-    """One difference found by a run: a payment missing here or there, or another amount."""
+    """One difference found by a run: a payment missing here or there, or one listed field
+    whose value differs from ours (one row per differing field; ``field`` names it).
+
+    Money stays in ``platform_value`` / ``our_value`` (fen); other values are kept as text in
+    ``platform_text`` / ``our_text`` (times already in China time). Resolved when
+    ``resolved_at`` is set, always with a note (a check constraint).
+    """
 
     class Category(models.TextChoices):
         MISSING_HERE = "missing_here", _("missing here")
         MISSING_AT_PLATFORM = "missing_at_platform", _("missing at the platform")
         AMOUNT_DIFFERS = "amount_differs", _("amount differs")
+        ORDER_VALUE_DIFFERS = "order_value_differs", _("order value differs")
+        FREE_VALUE_DIFFERS = "free_value_differs", _("platform discount differs")
+        DISCOUNT_VALUE_DIFFERS = "discount_value_differs", _("merchant discount differs")
+        PLATE_DIFFERS = "plate_differs", _("plate differs")
+        PARKING_SERIAL_DIFFERS = "parking_serial_differs", _("parking serial differs")
+        CHANNEL_DIFFERS = "channel_differs", _("channel differs")
+        PAY_TIME_DIFFERS = "pay_time_differs", _("pay time differs")
+        FIELD_UNREADABLE = "field_unreadable", _("listed field unreadable")
 
     run = models.ForeignKey(
         ReconciliationRun,
@@ -99,6 +114,14 @@ class ReconciliationItem(models.Model):
     pay_time = models.DateTimeField(_("pay time"), null=True, blank=True)
     platform_value = models.BigIntegerField(_("paid at the platform (fen)"), null=True, blank=True)
     our_value = models.BigIntegerField(_("paid in our order (fen)"), null=True, blank=True)
+    field = models.CharField(
+        _("listed field"),
+        max_length=32,
+        blank=True,
+        help_text=_("The field of the platform's payment list that differs."),
+    )
+    platform_text = models.CharField(_("value at the platform"), max_length=255, blank=True)
+    our_text = models.CharField(_("our value"), max_length=255, blank=True)
     order = models.ForeignKey(
         "orders.PayOrder",
         on_delete=models.SET_NULL,
@@ -130,6 +153,7 @@ class ReconciliationItem(models.Model):
         related_name="+",
         verbose_name=_("resolved by"),
     )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
 
     class Meta:
         verbose_name = _("reconciliation difference")
@@ -141,7 +165,23 @@ class ReconciliationItem(models.Model):
             models.Index(fields=["category"], name="reconitem_category"),
             models.Index(fields=["pay_serial"], name="reconitem_pay_serial"),
             models.Index(fields=["plate"], name="reconitem_plate"),
+            # Open differences (resolved_at IS NULL): the filter and the counts.
+            models.Index(fields=["resolved_at"], name="reconitem_resolved_at"),
+        ]
+        constraints = [
+            # A resolved difference always says why.
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution_note=""),
+                name="reconitem_resolved_with_note",
+            ),
+        ]
+        permissions = [
+            ("resolve_difference", _("Can mark reconciliation differences resolved")),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.pay_serial}"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None

@@ -7,24 +7,30 @@ China-time day and returns the run's figures and its differences, unsaved:
 - **missing here**: paid at the platform for a plate whitelisted at that time (the push's own
   rule, ``find_valid_entry``), but we hold no order with that serial (never pushed, or refused);
 - **missing at the platform**: an order of ours of that park and day that the list lacks;
-- **amount differs**: the serial is held here with another ``pay_value``.
+- **a field differs**: the serial is held here and a listed field differs from ours, one
+  difference per field (``fields.differences``: paid amount, order value, discounts, plate,
+  parking serial, channel, pay time; or a listed field that cannot be read).
 
 Payments of plates that were not whitelisted are only counted. A listed serial held here under
-another day or park counts as matched.
+another day or park is compared too; "matched" counts the held serials of the same paid amount.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from orders.models import PayOrder
+from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.reconciliation import fields
+from orders.reconciliation.fields import OurOrder
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.reconciliation.payments import ListedPayment
 from parkingops.db_routers import on_replica
+from parkingops.formatting import CHINA
 from parkingops.iterables import chunked
 from parkingops.queries import in_days
 from whitelist.models import Park, WhitelistEntry
@@ -38,14 +44,47 @@ Category = ReconciliationItem.Category
 # --- Comparing -------------------------------------------------------------------------------
 
 
-def _held_by_serial(serials: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Return ``{pay_serial: (order pk, pay_value)}`` of the orders we hold among ``serials``."""
-    held: dict[str, tuple[int, int]] = {}
-    for chunk in chunked(serials, CHUNK):
-        rows = PayOrder.objects.filter(pay_serial__in=chunk).values_list(
-            "pay_serial", "pk", "pay_value"
+def _our_orders(orders: QuerySet[PayOrder]) -> dict[str, OurOrder]:
+    """Return ``{pay_serial: OurOrder}`` of ``orders``, with their discount and coupon sums
+    (correlated subqueries: joining both tables at once would multiply the rows)."""
+
+    def total(model, condition: Q, field: str) -> Coalesce:
+        rows = (
+            model.objects.filter(condition, order=OuterRef("pk"))
+            .order_by()
+            .values("order")
+            .annotate(total=Sum(field))
+            .values("total")
         )
-        held.update((serial, (pk, value)) for serial, pk, value in rows)
+        return Coalesce(Subquery(rows), 0)
+
+    amount = Q(coupon_type=MerchantCoupon.CouponType.AMOUNT)
+    rows = orders.annotate(
+        discount_total=total(Discount, Q(), "relief_value"),
+        coupon_total=total(MerchantCoupon, amount, "coupon_value"),
+        has_other_coupons=Exists(
+            MerchantCoupon.objects.filter(~amount | Q(coupon_type=None), order=OuterRef("pk"))
+        ),
+    ).values_list(
+        "pay_serial",
+        "pk",
+        "pay_value",
+        "pay_time",
+        "plate",
+        "parking_serial",
+        "channel",
+        "discount_total",
+        "coupon_total",
+        "has_other_coupons",
+    )
+    return {serial: OurOrder(pk, *fields) for serial, pk, *fields in rows}
+
+
+def _held_by_serial(serials: Sequence[str]) -> dict[str, OurOrder]:
+    """Return the orders we hold among ``serials``, by serial."""
+    held: dict[str, OurOrder] = {}
+    for chunk in chunked(serials, CHUNK):
+        held.update(_our_orders(PayOrder.objects.filter(pay_serial__in=chunk)))
     return held
 
 
@@ -74,14 +113,11 @@ def compare(
     run = ReconciliationRun(date=day, park=park, status=ReconciliationRun.Status.OK)
     items: list[ReconciliationItem] = []
 
-    ours = {
-        serial: (pk, value, pay_time, plate)
-        for pk, serial, value, pay_time, plate in PayOrder.objects.filter(
-            in_days("pay_time", date_from=day, date_to=day), park=park
-        ).values_list("pk", "pay_serial", "pay_value", "pay_time", "plate")
-    }
+    ours = _our_orders(
+        PayOrder.objects.filter(in_days("pay_time", date_from=day, date_to=day), park=park)
+    )
     run.ours_count = len(ours)
-    run.ours_value = sum(value for _pk, value, _time, _plate in ours.values())
+    run.ours_value = sum(order.pay_value for order in ours.values())
 
     # A serial listed twice (a payment arriving while we page shifts the pages) counts once.
     unique: dict[str, ListedPayment] = {}
@@ -90,30 +126,32 @@ def compare(
     run.platform_count = len(unique)
     run.platform_value = sum(payment.pay_value for payment in unique.values())
 
-    held = {serial: (pk, value) for serial, (pk, value, _time, _plate) in ours.items()}
     # A serial we hold under another day or park is still ours: look it up by serial alone.
-    held.update(_held_by_serial([serial for serial in unique if serial not in held]))
+    held = {**ours, **_held_by_serial([serial for serial in unique if serial not in ours])}
     unheld = [payment for serial, payment in unique.items() if serial not in held]
     whitelisted = _plates_with_entries(sorted({p.plate for p in unheld if p.plate}))
 
     for serial, payment in unique.items():
         if serial in held:
-            pk, value = held[serial]
-            if value == payment.pay_value:
+            order = held[serial]
+            if order.pay_value == payment.pay_value:
                 run.matched_count += 1
-                run.matched_value += value
-                continue
-            items.append(
+                run.matched_value += order.pay_value
+            items.extend(
                 ReconciliationItem(
-                    category=Category.AMOUNT_DIFFERS,
+                    category=difference.category,
+                    field=difference.field,
                     pay_serial=serial,
                     plate=payment.plate[:64],
                     pay_time=payment.pay_time,
-                    platform_value=payment.pay_value,
-                    our_value=value,
-                    order_id=pk,
+                    platform_value=difference.platform_value,
+                    our_value=difference.our_value,
+                    platform_text=difference.platform_text,
+                    our_text=difference.our_text,
+                    order_id=order.pk,
                     payment=payment.row,
                 )
+                for difference in fields.differences(payment, order)
             )
             continue
         entry = None
@@ -136,16 +174,16 @@ def compare(
             )
         )
 
-    for serial, (pk, value, pay_time, plate) in ours.items():
+    for serial, order in ours.items():
         if serial not in unique:
             items.append(
                 ReconciliationItem(
                     category=Category.MISSING_AT_PLATFORM,
                     pay_serial=serial,
-                    plate=plate,
-                    pay_time=pay_time,
-                    our_value=value,
-                    order_id=pk,
+                    plate=order.plate,
+                    pay_time=order.pay_time,
+                    our_value=order.pay_value,
+                    order_id=order.pk,
                 )
             )
     items.sort(key=lambda item: (item.pay_time, item.pay_serial))
@@ -155,20 +193,42 @@ def compare(
 # --- Reads for the admin and the command ----------------------------------------------------
 
 
+# The field categories past the paid amount, counted together on the runs' list.
+OTHER_FIELDS = [
+    category
+    for category in Category
+    if category
+    not in (Category.MISSING_HERE, Category.MISSING_AT_PLATFORM, Category.AMOUNT_DIFFERS)
+]
+
+
+def _count(condition: Q) -> Coalesce:
+    rows = (
+        ReconciliationItem.objects.filter(condition, run=OuterRef("pk"))
+        .order_by()
+        .values("run")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def with_category_counts(runs: QuerySet[ReconciliationRun]) -> QuerySet[ReconciliationRun]:
-    """Annotate each run with ``missing_here``, ``missing_at_platform`` and ``amount_differs``:
-    correlated counts on the (run, category) index, run only for the rows read."""
-    counts = {}
-    for category in Category:
-        count = (
-            ReconciliationItem.objects.filter(run=OuterRef("pk"), category=category)
-            .order_by()
-            .values("run")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        counts[category.value] = Coalesce(Subquery(count), 0)
-    return runs.annotate(**counts)
+    """Annotate each run with ``missing_here``, ``missing_at_platform``, ``amount_differs``,
+    ``fields_differ`` (every other field category) and ``open_count`` (differences not
+    resolved): correlated counts on the (run, category) index, run only for the rows read."""
+    return runs.annotate(
+        missing_here=_count(Q(category=Category.MISSING_HERE)),
+        missing_at_platform=_count(Q(category=Category.MISSING_AT_PLATFORM)),
+        amount_differs=_count(Q(category=Category.AMOUNT_DIFFERS)),
+        fields_differ=_count(Q(category__in=OTHER_FIELDS)),
+        open_count=_count(Q(resolved_at__isnull=True)),
+    )
+
+
+def open_differences() -> int:
+    """Return how many differences of every run are not resolved yet (the admin index)."""
+    return ReconciliationItem.objects.filter(resolved_at__isnull=True).count()
 
 
 @dataclass(frozen=True)
@@ -181,26 +241,39 @@ class CategoryTotal:
     platform_value: int | None
     our_value: int | None
     is_difference: bool = True
+    open: int = 0
 
 
 def category_totals(*, run: ReconciliationRun) -> list[CategoryTotal]:
-    """Return the run's counts and amounts per category: matched, the three differences, and
-    the payments of plates that were not whitelisted (one query for the differences)."""
+    """Return the run's counts and amounts per category: matched, each difference category
+    (with how many are open), and the payments of plates that were not whitelisted (one query
+    for the differences)."""
     rows = {
         row["category"]: row
         for row in run.items.order_by()
         .values("category")
-        .annotate(count=Count("pk"), platform=Sum("platform_value"), ours=Sum("our_value"))
+        .annotate(
+            count=Count("pk"),
+            open=Count("pk", filter=Q(resolved_at__isnull=True)),
+            platform=Sum("platform_value"),
+            ours=Sum("our_value"),
+        )
     }
 
-    def difference(category: Category, platform: bool, ours: bool) -> CategoryTotal:
+    def difference(category: Category) -> CategoryTotal:
         row = rows.get(category, {})
+        money = category in fields.MONEY_CATEGORIES
         return CategoryTotal(
             category=category.value,
             label=str(category.label),
             count=row.get("count", 0),
-            platform_value=(row.get("platform") or 0) if platform else None,
-            our_value=(row.get("ours") or 0) if ours else None,
+            open=row.get("open", 0),
+            platform_value=(row.get("platform") or 0)
+            if money and category != Category.MISSING_AT_PLATFORM
+            else None,
+            our_value=(row.get("ours") or 0)
+            if money and category != Category.MISSING_HERE
+            else None,
         )
 
     return [
@@ -212,9 +285,7 @@ def category_totals(*, run: ReconciliationRun) -> list[CategoryTotal]:
             our_value=run.matched_value,
             is_difference=False,
         ),
-        difference(Category.MISSING_HERE, platform=True, ours=False),
-        difference(Category.MISSING_AT_PLATFORM, platform=False, ours=True),
-        difference(Category.AMOUNT_DIFFERS, platform=True, ours=True),
+        *(difference(category) for category in Category),
         CategoryTotal(
             category="not_whitelisted",
             label=gettext("not whitelisted (counted only)"),
@@ -224,3 +295,40 @@ def category_totals(*, run: ReconciliationRun) -> list[CategoryTotal]:
             is_difference=False,
         ),
     ]
+
+
+# --- Gaps: days not reconciled ------------------------------------------------------------------
+
+MAX_REPORT_DAYS = 92  # a quarter: the report's table stays readable
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A park's day without a completed run (never run, or its run failed)."""
+
+    day: date
+    park: Park
+    failed: bool
+
+
+def unreconciled(*, date_from: date, date_to: date) -> list[Gap]:
+    """Return the (day, park) pairs in ``[date_from, date_to]`` with no completed run, newest
+    day first. A park counts from the China-time day we first saw it (``first_seen``)."""
+    runs = {
+        (day, park_id): status
+        for day, park_id, status in ReconciliationRun.objects.filter(
+            date__gte=date_from, date__lte=date_to
+        ).values_list("date", "park_id", "status")
+    }
+    parks = list(Park.objects.order_by("name", "park_uuid"))
+    gaps = []
+    day = date_to
+    while day >= date_from:
+        for park in parks:
+            if timezone.localtime(park.first_seen, CHINA).date() > day:
+                continue
+            status = runs.get((day, park.pk))
+            if status != ReconciliationRun.Status.OK:
+                gaps.append(Gap(day=day, park=park, failed=status is not None))
+        day -= timedelta(days=1)
+    return gaps

@@ -100,12 +100,35 @@ def _store(run: ReconciliationRun, items: list[ReconciliationItem]) -> Reconcili
         # row, so the later one replaces the earlier instead of failing on the unique
         # (date, park) constraint. SQLite serialises writers anyway.
         list(Park.objects.select_for_update().filter(pk=run.park_id).values_list("pk"))
-        ReconciliationRun.objects.filter(date=run.date, park_id=run.park_id).delete()
+        previous = ReconciliationRun.objects.filter(date=run.date, park_id=run.park_id)
+        resolutions = _resolutions(ReconciliationItem.objects.filter(run__in=previous))
+        previous.delete()
         run.save(force_insert=True)
         for item in items:
             item.run = run
+            # The same difference found again keeps its resolution (a re-run loses no note).
+            for name, value in resolutions.get(_identity(item), {}).items():
+                setattr(item, name, value)
         ReconciliationItem.objects.bulk_create(items, batch_size=selectors.CHUNK)
     return run
+
+
+_RESOLUTION = ("resolved_at", "resolved_by_id", "resolution_note", "resolved_order_id")
+_IDENTITY = ("pay_serial", "category", "field", "platform_value", "our_value")
+_IDENTITY += ("platform_text", "our_text")
+
+
+def _identity(item: ReconciliationItem) -> tuple:
+    return tuple(getattr(item, name) for name in _IDENTITY)
+
+
+def _resolutions(items) -> dict[tuple, dict[str, Any]]:
+    """Return the resolved differences among ``items`` by what they found (serial, category,
+    field and both values): a re-run finding exactly that again keeps the resolution."""
+    return {
+        tuple(row[name] for name in _IDENTITY): {name: row[name] for name in _RESOLUTION}
+        for row in items.exclude(resolved_at=None).values(*_IDENTITY, *_RESOLUTION)
+    }
 
 
 def reconcile_day(
@@ -231,7 +254,62 @@ def create_missing_order(
                 if order is None:
                     raise
         item.resolved_order = order
-        item.resolved_at = now
-        item.resolved_by = user
-        item.save(update_fields=["resolved_order", "resolved_at", "resolved_by"])
+        if item.resolved_at is None:  # resolved by hand before: its note and clerk stay
+            item.resolved_at = now
+            item.resolved_by = user
+            item.resolution_note = (
+                gettext("Order %(serial)s created from the platform's listed payment.")
+                if created
+                else gettext("Linked to order %(serial)s, already held here.")
+            ) % {"serial": order.pay_serial}
+        item.save(update_fields=["resolved_order", "resolved_at", "resolved_by", "resolution_note"])
     return Resolution(item=item, order=order, created=created)
+
+
+# --- Resolving any difference with a note --------------------------------------------------------
+
+NOTE_MAX_LENGTH = 2000
+
+
+class EmptyNote(ValueError):
+    """A difference is resolved with a note saying why; this one is empty."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What ``resolve_differences`` did: the differences it closed and those already closed
+    (by someone else meanwhile, say)."""
+
+    resolved: list[ReconciliationItem]
+    already: list[ReconciliationItem]
+
+
+def resolve_differences(
+    *, item_ids: list[int], user: Any, note: str, now: datetime | None = None
+) -> Resolved:
+    """Mark the differences resolved by ``user`` with ``note``; those already resolved are
+    left as they are (their note and clerk stay) and returned in ``already``.
+
+    Raise EmptyNote for a blank note; a note longer than NOTE_MAX_LENGTH is cut there.
+    """
+    note = (note or "").strip()[:NOTE_MAX_LENGTH]
+    if not note:
+        raise EmptyNote(gettext("Write a note saying how the difference was resolved."))
+    now = now or timezone.now()
+    resolved, already = [], []
+    with transaction.atomic():
+        # Two clerks resolving the same difference at once: the row lock makes the second
+        # wait, then see it resolved by the first instead of overwriting the note.
+        # No select_related: a row joined in the same query could be the one read before the
+        # lock was granted (PostgreSQL re-reads only the locked row), naming nobody.
+        items = (
+            ReconciliationItem.objects.select_for_update().filter(pk__in=item_ids).order_by("pk")
+        )
+        for item in items:
+            if item.resolved_at is not None:
+                already.append(item)
+                continue
+            item.resolved_at, item.resolved_by, item.resolution_note = now, user, note
+            item.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+            resolved.append(item)
+    return Resolved(resolved=resolved, already=already)

@@ -90,6 +90,31 @@ def platform_time(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y%m%d%H%M%S")
 
 
+# More pages than this is not a list but a loop: a million payments at the largest page size.
+MAX_PAGES = 10_000
+
+
+def _page(answer: dict[str, Any]) -> tuple[list[Any], int]:
+    """Return a list page's rows and its page count; raise PlatformError for another shape
+    (the platform's answer is input: a bad one stops the list with a message, not a crash)."""
+    payload = answer.get("payload") or {}
+    header = payload.get("paging_header") or {} if isinstance(payload, dict) else None
+    rows = payload.get("row") or [] if isinstance(payload, dict) else None
+    count = header.get("page_count") or 0 if isinstance(header, dict) else None
+    if isinstance(count, str) and count.strip().isascii() and count.strip().isdigit():
+        count = int(count.strip()) if len(count.strip()) < 10 else None
+    if (
+        not isinstance(rows, list)
+        or isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 0 <= count <= MAX_PAGES
+    ):
+        raise PlatformError(
+            "bad_payload", f"the payment list's page cannot be read: {str(payload)[:200]}"
+        )
+    return rows, count
+
+
 class PlatformClient:
     """A small, synchronous client; one instance may be shared by threads."""
 
@@ -168,9 +193,8 @@ class PlatformClient:
             )
             if answer.get("code") == "1002":
                 return
-            payload = answer.get("payload") or {}
-            yield from payload.get("row") or []
-            page_count = int((payload.get("paging_header") or {}).get("page_count") or 0)
+            rows, page_count = _page(answer)
+            yield from rows
             if page_index >= page_count:
                 return
             page_index += 1

@@ -27,8 +27,11 @@ def _parse_china_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=CHINA)
 
 
-def _parse_pay_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _parse_pay_time(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 class FakePlatform:
@@ -40,18 +43,24 @@ class FakePlatform:
         self.lock = threading.Lock()
         self.whitelist: dict[str, dict[str, Any]] = {}
         self.payments: list[dict[str, Any]] = []
+        self._listed_at: list[datetime | None] = []  # the window time of each payment
         self.calls: list[dict[str, Any]] = []
         self._failures: deque[tuple[str, float]] = deque()
         self.server: ThreadingHTTPServer | None = None
 
     # --- seeding and switches --------------------------------------------------------------
 
-    def add_payment(self, **fields: Any) -> dict[str, Any]:
-        """Add a payment to the list; ``pay_time`` may be a datetime or ISO-8601 text."""
+    def add_payment(self, *, listed_at: datetime | None = None, **fields: Any) -> dict[str, Any]:
+        """Add a payment to the list; ``pay_time`` may be a datetime or ISO-8601 text.
+
+        Any field may be given any value, even one the platform should never send (tests of
+        hostile lists); ``listed_at`` then says in which day's window the row is listed when
+        its ``pay_time`` cannot say it.
+        """
         pay_time = fields.pop("pay_time", datetime.now(UTC))
         if isinstance(pay_time, datetime):
             pay_time = pay_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        pay_value = int(fields.get("pay_value", 100))
+        pay_value = fields.get("pay_value", 100)
         payment = {
             "id": uuid.uuid4().hex,
             "park_uuid": "",
@@ -75,7 +84,13 @@ class FakePlatform:
         payment.update(fields)
         with self.lock:
             self.payments.append(payment)
+            self._listed_at.append(listed_at or _parse_pay_time(pay_time))
         return payment
+
+    def answer_next_list(self, payload: Any) -> None:
+        """Answer the next payment-list call ``1001`` with this ``payload``, whatever its shape."""
+        with self.lock:
+            self._failures.append(("payload", payload))
 
     def fail_next(self, code: str, times: int = 1) -> None:
         """Answer the next ``times`` calls with ``code`` (``1500``, ``401``, ``403``...)."""
@@ -91,6 +106,7 @@ class FakePlatform:
         with self.lock:
             self.whitelist.clear()
             self.payments.clear()
+            self._listed_at.clear()
             self.calls.clear()
             self._failures.clear()
 
@@ -111,6 +127,8 @@ class FakePlatform:
             code, seconds = failure
             if code == "slow":
                 time.sleep(seconds)
+            elif code == "payload":
+                return self._answer("1001", "success", started, seconds)
             else:
                 return self._answer(code, f"simulated failure {code}", started)
         if params.get("app_id") != self.app_id:
@@ -154,13 +172,14 @@ class FakePlatform:
         with self.lock:
             rows = [
                 payment
-                for payment in self.payments
-                if payment["park_uuid"] == park_uuid
-                and start <= _parse_pay_time(payment["pay_time"]) <= end
+                for payment, moment in zip(self.payments, self._listed_at, strict=True)
+                if payment.get("park_uuid") == park_uuid
+                and moment is not None
+                and start <= moment <= end
             ]
         if not rows:
             return self._answer("1002", "no data", started)
-        rows.sort(key=lambda payment: (payment["pay_time"], payment["pay_serial"]))
+        rows.sort(key=lambda payment: (str(payment["pay_time"]), str(payment.get("pay_serial"))))
         page = rows[(page_index - 1) * page_size : page_index * page_size]
         payload = {
             "paging_header": {

@@ -57,6 +57,7 @@ class Command(BaseCommand):
                 self.stderr.write(self.style.ERROR(f"{label}: failed: {run.message}"))
                 continue
             totals = {total.category: total for total in selectors.category_totals(run=run)}
+            other = sum(totals[category].count for category in selectors.OTHER_FIELDS)
             self.stdout.write(
                 f"{label}: platform {run.platform_count} ({yuan(run.platform_value)}), "
                 f"ours {run.ours_count} ({yuan(run.ours_value)}), "
@@ -64,6 +65,7 @@ class Command(BaseCommand):
                 f"missing here {totals['missing_here'].count}, "
                 f"missing at the platform {totals['missing_at_platform'].count}, "
                 f"amount differs {totals['amount_differs'].count}, "
+                f"other fields differ {other}, "
                 f"not whitelisted {run.not_whitelisted_count} "
                 f"({yuan(run.not_whitelisted_value)})"
             )

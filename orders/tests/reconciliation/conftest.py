@@ -56,6 +56,8 @@ def pay(fake_platform, park):
         fields.setdefault("plate", "川A660P1")
         fields.setdefault("pay_value", 1000)
         fields.setdefault("pay_time", china(2026, 11, 1, 9, 0))
+        # The same parking serial as ``order()`` gives: only the fields a test sets differ.
+        fields.setdefault("parking_serial", f"PS-{pay_serial}")
         return fake_platform.add_payment(pay_serial=pay_serial, **fields)
 
     return add
@@ -64,6 +66,7 @@ def pay(fake_platform, park):
 def order(park, pay_serial: str, **fields) -> PayOrder:
     fields.setdefault("pay_value", 1000)
     fields.setdefault("pay_time", china(2026, 11, 1, 9, 0))
+    fields.setdefault("parking_serial", f"PS-{pay_serial}")
     return PayOrderFactory(park=park, pay_serial=pay_serial, **fields)
 
 
@@ -108,7 +111,7 @@ def two_runs(park, pay, whitelisted_plate):
     west = ParkFactory(park_uuid="park-west", name="西门停车场")
     pay("EAST-MISSING", pay_value=1500)
     order(park, "EAST-OURS", pay_value=800, plate="川B12345")
-    pay("EAST-AMOUNT", pay_value=1200)
+    pay("EAST-AMOUNT", pay_value=1200, value=1000)  # only the paid amount differs
     order(park, "EAST-AMOUNT", pay_value=1000)
     pay("WEST-MISSING", park_uuid="park-west", pay_time=china(2026, 10, 31, 9, 0))
     return [

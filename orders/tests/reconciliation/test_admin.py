@@ -64,11 +64,12 @@ def test_run_page_runs_one_park_and_redirects_to_the_run(
         ]
         for category, html in rows
     }
-    assert cells["matched"] == ["matched", "1", "¥10.00", "¥10.00"]
-    assert cells["missing_here"] == ["missing here", "1", "¥15.00", "—"]
-    assert cells["missing_at_platform"] == ["missing at the platform", "0", "—", "¥0.00"]
-    assert cells["amount_differs"] == ["amount differs", "0", "¥0.00", "¥0.00"]
-    assert cells["not_whitelisted"] == ["not whitelisted (counted only)", "1", "¥7.00", "—"]
+    assert cells["matched"] == ["matched", "1", "¥10.00", "¥10.00", "—"]
+    assert cells["missing_here"] == ["missing here", "1", "¥15.00", "—", "1"]
+    assert cells["missing_at_platform"] == ["missing at the platform", "0", "—", "¥0.00", "0"]
+    assert cells["amount_differs"] == ["amount differs", "0", "¥0.00", "¥0.00", "0"]
+    assert cells["plate_differs"] == ["plate differs", "0", "—", "—", "0"]
+    assert cells["not_whitelisted"] == ["not whitelisted (counted only)", "1", "¥7.00", "—", "—"]
     assert cells["platform"][1:3] == ["3", "¥32.00"]
     assert cells["ours"][1] == "1"
 

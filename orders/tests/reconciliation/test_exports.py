@@ -35,7 +35,13 @@ ITEM_HEADER_EN = [
     "our_value_fen",
     "parking_serial",
     "channel",
+    "field",
+    "ours",
+    "platform",
+    "state",
     "resolved_at",
+    "resolved_by",
+    "resolution_note",
 ]
 
 
@@ -68,6 +74,12 @@ def test_difference_csv_follows_the_order_export_conventions(staff_client, two_r
         "",
         by_serial["EAST-MISSING"][11],  # the fake platform's parking serial
         "200102",
+        "",
+        "—",
+        "¥15.00",
+        "open",
+        "",
+        "",
         "",
     ]
     assert by_serial["EAST-AMOUNT"][7:11] == ["12.00", "1200", "10.00", "1000"]

@@ -59,7 +59,7 @@ def test_finds_every_category_and_counts_matched_and_not_whitelisted(park, pay, 
     order(park, "MATCHED", pay_value=1000)
     pay("NEVER-PUSHED", plate="川a 660p1", pay_value=1500)  # listed in another spelling
     order(park, "ONLY-OURS", pay_value=800, plate="川A660P1")
-    pay("OTHER-AMOUNT", pay_value=1200)
+    pay("OTHER-AMOUNT", pay_value=1200, value=1000)  # only the paid amount differs
     order(park, "OTHER-AMOUNT", pay_value=1000)
     pay("STRANGER", plate="川B12345", pay_value=700)
 
@@ -122,7 +122,10 @@ def test_a_serial_held_under_another_day_or_park_counts_as_matched(park, pay, wh
 
     run = run_day(park)
 
-    assert run.items.count() == 0
+    # Matched, not missing; the pay time is compared all the same.
+    (late,) = run.items.all()
+    assert (late.pay_serial, late.category) == ("LATE", Category.PAY_TIME_DIFFERS)
+    assert (late.our_text, late.platform_text) == ("2026-11-02 00:00:01", "2026-11-01 23:59:59")
     assert (run.matched_count, run.matched_value) == (2, 2000)
     assert run.ours_count == 0  # neither is an order of this park and day
 

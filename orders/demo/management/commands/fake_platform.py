@@ -8,9 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from orders.demo import simulator
-from orders.models import PayOrder
+from orders.models import MerchantCoupon, PayOrder
 from parkingops.formatting import CHINA
 from parkingops.pcloud.fake import FakePlatform
+
+# The channel the demo's platform lists for yesterday's last order (ours differs): a field
+# difference for the reconciliation demo.
+DEMO_OTHER_CHANNEL = "800071"
 
 
 class Command(BaseCommand):
@@ -24,7 +28,8 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "List our orders of the last 7 days as the platform's payments, plus one "
-                "payment of yesterday that was never pushed (for the reconciliation demo)."
+                "payment of yesterday that was never pushed and one listed with another "
+                "channel (for the reconciliation demo)."
             ),
         )
 
@@ -54,14 +59,42 @@ class Command(BaseCommand):
             platform.stop()
 
 
-def load_demo_payments(platform: FakePlatform, *, now: datetime | None = None) -> str:
-    """Give the fake platform a payment list that matches the demo, with one gap.
+def _listed_discounts(order: PayOrder) -> dict[str, int]:
+    """The platform's discount fields of an order, from what its push carried: ``free_value``
+    is its discounts, ``discount_value`` its amount coupons, ``value`` the whole."""
+    free = sum(discount.relief_value for discount in order.discounts.all())
+    merchant = sum(
+        coupon.coupon_value
+        for coupon in order.mcoupons.all()
+        if coupon.coupon_type == MerchantCoupon.CouponType.AMOUNT
+    )
+    return {
+        "value": order.pay_value + free + merchant,
+        "free_value": free,
+        "discount_value": merchant,
+    }
 
-    Every order of the last 7 days is listed as paid; one payment of yesterday (China time)
-    for a whitelisted demo plate is listed but was never pushed: reconciliation finds it.
+
+def load_demo_payments(platform: FakePlatform, *, now: datetime | None = None) -> str:
+    """Give the fake platform a payment list that matches the demo, with one gap and one
+    field that differs.
+
+    Every order of the last 7 days is listed as paid, with its discounts; one payment of
+    yesterday (China time) for a whitelisted demo plate is listed but was never pushed, and
+    yesterday's last order is listed with another channel: reconciling yesterday finds both.
     """
     now = now or timezone.now()
-    orders = PayOrder.objects.filter(pay_time__gte=now - timedelta(days=7)).select_related("park")
+    yesterday = timezone.localtime(now, CHINA).date() - timedelta(days=1)
+    orders = (
+        PayOrder.objects.filter(pay_time__gte=now - timedelta(days=7))
+        .select_related("park")
+        .prefetch_related("discounts", "mcoupons")
+        .order_by("pay_time", "pk")
+    )
+    other_channel = None
+    for order in orders:
+        if timezone.localtime(order.pay_time, CHINA).date() == yesterday:
+            other_channel = order
     for order in orders:
         platform.add_payment(
             park_uuid=order.park.park_uuid,
@@ -69,16 +102,15 @@ def load_demo_payments(platform: FakePlatform, *, now: datetime | None = None) -
             plate=order.plate,
             parking_serial=order.parking_serial,
             pay_serial=order.pay_serial,
-            value=order.pay_value,
             pay_value=order.pay_value,
             pay_time=order.pay_time,
-            channel=order.channel,
+            channel=DEMO_OTHER_CHANNEL if order == other_channel else order.channel,
             identity=order.identity,
+            **_listed_discounts(order),
         )
     sample = PayOrder.objects.filter(plate=simulator.DEMO_PLATE).select_related("park").first()
     if sample is None:
         return f"Listed {len(orders)} payments (no demo plate's order to copy a park from)."
-    yesterday = timezone.localtime(now, CHINA).date() - timedelta(days=1)
     never_pushed = platform.add_payment(
         park_uuid=sample.park.park_uuid,
         park_name=sample.park.name,
@@ -89,8 +121,14 @@ def load_demo_payments(platform: FakePlatform, *, now: datetime | None = None) -
         pay_time=datetime.combine(yesterday, time(12, 0), tzinfo=CHINA),
         channel="200102",
     )
+    differs = (
+        f" {other_channel.pay_serial} is listed with channel {DEMO_OTHER_CHANNEL} "
+        f"(ours: {other_channel.channel})."
+        if other_channel is not None
+        else ""
+    )
     return (
         f"Listed {len(orders)} payments of the last 7 days, and {never_pushed['pay_serial']} "
         f"({simulator.DEMO_PLATE} at {sample.park.name}, {yesterday}) that was never pushed: "
-        f"reconcile {yesterday} to find it."
+        f"reconcile {yesterday} to find it.{differs}"
     )
