@@ -3,6 +3,7 @@ the required note, permissions, open counts, the report of days not reconciled, 
 resolving at once over real HTTP."""
 
 import http.cookiejar
+import io
 import re
 import threading
 import urllib.parse
@@ -10,6 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.utils import timezone
@@ -186,6 +188,29 @@ def test_the_difference_csv_carries_both_values_and_the_resolution(staff_client,
     assert amount["resolution_note"] == "平台已退款"
     (missing,) = [row for row in values if row["pay_serial"] == "EAST-MISSING"]
     assert (missing["state"], missing["resolution_note"]) == ("open", "")
+
+
+def test_the_difference_excel_file_has_the_csvs_rows_and_resolution(staff_client, two_runs):
+    item = ReconciliationItem.objects.get(pay_serial="EAST-AMOUNT")
+    services.resolve_differences(
+        item_ids=[item.pk], user=User.objects.create_user("clerk"), note="已核"
+    )
+    client = staff_client(VIEW, EXPORT, language="en")
+    csv_header, *csv_lines = csv_rows(client.get(ITEMS_EXPORT))
+
+    response = client.get(ITEMS_EXPORT + "xlsx/")
+
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).worksheets[0]
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert header == csv_header
+    assert len(rows) == len(csv_lines)
+    (amount,) = [dict(zip(header, row, strict=True)) for row in rows if "EAST-AMOUNT" in row]
+    assert (amount["state"], amount["resolved_by"], amount["resolution_note"]) == (
+        "resolved",
+        "clerk",
+        "已核",
+    )
 
 
 def test_days_not_reconciled_are_listed_per_park(staff_client, park, fake_platform):
