@@ -38,6 +38,11 @@ class CsvExportAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_view(self, request):
+        return self.export_response(request, self.export_kind, self.export_csv)
+
+    def export_response(self, request, kind, write):
+        """Answer the CSV ``write(request, queryset)`` writes of the list's filtered queryset,
+        named ``kind`` and the list's days."""
         if not self.has_export_permission(request):
             raise PermissionDenied
         # The changelist itself reads the query string (filters, search ``q``, ordering
@@ -49,9 +54,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
         days = next(
             (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
         )
-        filename = tabular.export_filename(
-            self.export_kind, days and days.date_from, days and days.date_to
-        )
+        filename = tabular.export_filename(kind, days and days.date_from, days and days.date_to)
         try:
             # Run the query once before the first byte: one the database refuses (PostgreSQL:
             # a value it cannot compare) is answered 400 here, not by a 200 whose file stops
@@ -61,7 +64,7 @@ class CsvExportAdmin(ReadOnlyAdmin):
                 changelist.queryset.exists()
         except DataError:
             return bad_query_response([gettext("The export's filters are not valid.")])
-        return tabular.csv_response(self.export_csv(request, changelist.queryset), filename)
+        return tabular.csv_response(write(request, changelist.queryset), filename)
 
     def export_csv(self, request, queryset):
         raise NotImplementedError

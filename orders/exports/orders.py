@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
-from orders import selectors
+from orders import channels, selectors
 from orders.exports import copy
 from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
 from orders.models import PayOrder
@@ -28,24 +28,32 @@ def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[
     On PostgreSQL the rows come from one COPY (see ``copy.order_copy_sql``), elsewhere from
     the Python writer; both give the same bytes.
     """
-    return _order_pieces(orders, tabular.header(ORDER_COLUMNS), unmask=unmask)
+    # The channel names too are in the caller's language, chosen now.
+    return _order_pieces(
+        orders, tabular.header(ORDER_COLUMNS), in_english=channels.english(), unmask=unmask
+    )
 
 
 @on_replica
-def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool) -> Iterator[str]:
+def _order_pieces(
+    orders: QuerySet[PayOrder], header: list[str], *, in_english: bool, unmask: bool
+) -> Iterator[str]:
     # Decided while streaming, not when the response is built: the database a read goes to
     # (a replica, for heavy reads) is chosen when the read happens.
-    statement = copy.order_copy_sql(orders, unmask=unmask)
+    statement = copy.order_copy_sql(orders, unmask=unmask, in_english=in_english)
     if statement is None:
-        rows = _order_rows(orders, unmask=unmask)
+        names = channels.channel_names(in_english=in_english, using=orders.db)
+        rows = _order_rows(orders, names, unmask=unmask)
         yield from tabular.csv_text(ORDER_COLUMNS, rows, names=header)
     else:
         yield tabular.csv_head(header)
         yield from copy.copy_text(connections[orders.db], statement)
 
 
-def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[str, Any]]:
-    """Yield each order's fields with its totals, as the columns read them."""
+def _order_rows(
+    orders: QuerySet[PayOrder], names: dict[str, str], *, unmask: bool
+) -> Iterator[dict[str, Any]]:
+    """Yield each order's fields with its totals and channel name, as the columns read them."""
     rows = orders.values("pk", *ORDER_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS)
     for batch in tabular.batched(rows, tabular.CHUNK_ROWS):
         extras = selectors.order_extras(order_ids=[row["pk"] for row in batch])
@@ -56,4 +64,5 @@ def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[st
             row["mobiles"] = ";".join(mobiles)
             row["coupons"] = extra.coupons
             row["coupon_value"] = extra.coupon_value
+            row["channel_name"] = names.get(row["channel"], "")
             yield row

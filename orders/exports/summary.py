@@ -21,7 +21,10 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "paid"),
     Column(pgettext_lazy("CSV header", "discount_relief_yuan"), Kind.YUAN, "relief"),
     Column(pgettext_lazy("CSV header", "coupon_count"), Kind.NUMBER, "coupons"),
+    # Amount coupons only (fen): the one coupon value that is money (orders.coupons).
     Column(pgettext_lazy("CSV header", "coupon_value_total"), Kind.FEN, "coupon_value"),
+    # After the existing columns, so files read by position keep their layout.
+    Column(pgettext_lazy("CSV header", "channel_name"), Kind.TEXT, "channel_name"),
 )
 
 

@@ -35,6 +35,7 @@ ORDER_HEADER_EN = [
     "coupon_count",
     "coupon_value_total",
     "received_at",
+    "channel_name",
 ]
 ORDER_HEADER_ZH = [
     "支付流水",
@@ -52,6 +53,7 @@ ORDER_HEADER_ZH = [
     "商户券张数",
     "商户券面额合计",
     "接收时间",
+    "支付渠道名称",
 ]
 
 

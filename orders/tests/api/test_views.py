@@ -707,6 +707,7 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_name": "KFC01",
             "coupon_type": 1,
             "coupon_type_label": "amount",
+            "unit": "fen",
             "coupons": 2,
             "value": 1500,
         },
@@ -715,10 +716,23 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_name": "MCD",
             "coupon_type": 1,
             "coupon_type_label": "amount",
+            "unit": "fen",
             "coupons": 1,
             "value": 300,
         },
     ]
+    assert response.json()["types"] == [
+        {
+            "store_code": "",
+            "store_name": "",
+            "coupon_type": 1,
+            "coupon_type_label": "amount",
+            "unit": "fen",
+            "coupons": 3,
+            "value": 1800,
+        }
+    ]
+    assert (response.json()["coupons"], response.json()["amount_value"]) == (3, 1800)
     assert finance.get(TOTALS, {"pay_time_after": "soon"}).status_code == 400
 
 
