@@ -8,6 +8,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import DataError, transaction
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,7 @@ from parkingops import tabular
 from parkingops.adminkit import DateRangeFilter, ReadOnlyAdmin, pretty_json
 from parkingops.adminquery import bad_query_response, export_changelist, query_string_messages
 from parkingops.formatting import mask_mobiles
+from parkingops.pcloud.codes import labelled_codes
 
 
 class CsvExportAdmin(ReadOnlyAdmin):
@@ -93,16 +95,32 @@ class PersonalDataMixin:
         return [*super().get_readonly_fields(request, obj), *self.masked_twins.values()]
 
 
+def extra_with_labels(extra) -> str:
+    """Return the extra fields pretty-printed, then each platform code among them (plate colour,
+    car, vehicle and fixed-car type) with its label, so a clerk never reads a bare number."""
+    labels = labelled_codes(extra) if isinstance(extra, dict) else []
+    if not labels:
+        return pretty_json(extra)
+    items = format_html_join(
+        "",
+        "<li>{}: {}</li>",
+        # An unlisted code has no label but itself: shown once.
+        ((title, label if label == code else f"{label} ({code})") for title, code, label in labels),
+    )
+    return format_html('{}<ul class="orders-code-labels">{}</ul>', pretty_json(extra), items)
+
+
 class ExtraFieldsMixin(PersonalDataMixin):
-    """The fields the platform sent that we do not model, pretty-printed; their mobile numbers
-    masked (by content, as in the push log) for users without the permission."""
+    """The fields the platform sent that we do not model, pretty-printed with their codes'
+    labels; their mobile numbers masked (by content, as in the push log) for users without the
+    permission."""
 
     masked_twins = {"extra_display": "extra_masked"}
 
     @admin.display(description=_("extra fields"))
     def extra_display(self, obj):
-        return pretty_json(obj.extra)
+        return extra_with_labels(obj.extra)
 
     @admin.display(description=_("extra fields"))
     def extra_masked(self, obj):
-        return pretty_json(mask_mobiles(obj.extra))
+        return extra_with_labels(mask_mobiles(obj.extra))

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin.base import CsvExportAdmin
+from orders.admin.base import CsvExportAdmin, extra_with_labels
 from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem, ReconciliationRun
 from orders.permissions import RESOLVE_RECONCILIATION, RUN_RECONCILIATION, VIEW_RECONCILIATION
@@ -25,7 +25,6 @@ from parkingops.adminkit import (
     DayRangeFilter,
     EstimatedCountPaginator,
     FieldChoicesFilter,
-    pretty_json,
 )
 from parkingops.formatting import yuan
 from whitelist import plates
@@ -381,4 +380,5 @@ class ReconciliationItemAdmin(CsvExportAdmin):
 
     @admin.display(description=_("listed payment"))
     def payment_display(self, obj):
-        return pretty_json(obj.payment)
+        # As listed, with the plate colour's label beside its code.
+        return extra_with_labels(obj.payment)

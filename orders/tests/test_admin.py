@@ -643,3 +643,20 @@ def test_replay_is_refused_without_the_replay_permission(staff_client, push):
     assert response.status_code == 403
     assert PushLog.objects.count() == 1
     assert "replay_selected" not in finance.get(PUSH_LOG).content.decode()
+
+
+def test_order_detail_labels_the_platforms_codes_in_its_extra_fields(superuser_client):
+    order = PayOrderFactory(extra={"car_type": "2", "plate_color": 1, "vehicle_type": 42})
+
+    page = superuser_client.get(f"{ORDERS}{order.pk}/change/").content.decode()
+
+    labels = re.findall(r'<ul class="orders-code-labels">(.*?)</ul>', page, re.S)
+    assert cell_texts_of_items(labels[0]) == [
+        "车牌颜色: 蓝色 (1)",
+        "车辆类型: 月租车 (2)",
+        "车型: 42 (42)",
+    ]
+
+
+def cell_texts_of_items(html: str) -> list[str]:
+    return [item.strip() for item in re.findall(r"<li>(.*?)</li>", html, re.S)]
