@@ -654,7 +654,7 @@ def test_order_detail_labels_the_platforms_codes_in_its_extra_fields(superuser_c
     assert cell_texts_of_items(labels[0]) == [
         "车牌颜色: 蓝色 (1)",
         "车辆类型: 月租车 (2)",
-        "车型: 42 (42)",
+        "车型: 42",
     ]
 
 
