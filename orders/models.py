@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from orders import coupons
 from orders.push.outcomes import LOGGED_CHOICES
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun  # noqa: F401
 from parkingops import timerange
@@ -102,6 +103,31 @@ class PayOrder(models.Model):
         return self.pay_serial
 
 
+class Channel(models.Model):
+    """A payment channel's name, by the code the platform sends in ``channel``.
+
+    Not a foreign key of the order: the platform may push any code (``200102`` is in its own
+    examples but in no table), and an order is stored whatever its channel. Finance names the
+    codes here; a code without a row is shown as it is, with a hint (``orders.channels``).
+    """
+
+    code = models.CharField(_("channel code"), max_length=64, unique=True)
+    name = models.CharField(_("Chinese name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("payment channel")
+        verbose_name_plural = _("payment channels")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(code=""), name="channel_code_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="channel_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
 class Discount(models.Model):
     """A discount the platform applied to an order."""
 
@@ -134,13 +160,8 @@ class Discount(models.Model):
 class MerchantCoupon(models.Model):
     """A third-party merchant's coupon used on an order: what the park bills the merchant."""
 
-    class CouponType(models.IntegerChoices):
-        AMOUNT = 1, _("amount")
-        TIME = 2, _("time")
-        FREE = 3, _("free of charge")
-        PRICING = 4, _("different pricing")
-        LONG_TERM = 5, _("long-term coupon")
-        PERCENTAGE = 6, _("percentage")
+    # The code table and its units: ``orders.coupons`` (their one home).
+    CouponType = coupons.CouponType
 
     order = models.ForeignKey(
         PayOrder, on_delete=models.CASCADE, related_name="mcoupons", verbose_name=_("order")
@@ -175,9 +196,12 @@ class MerchantCoupon(models.Model):
     @property
     def coupon_type_label(self) -> str:
         """Return the documented name of the type, or the bare number for an unknown one."""
-        if self.coupon_type in self.CouponType.values:
-            return str(self.CouponType(self.coupon_type).label)
-        return "" if self.coupon_type is None else str(self.coupon_type)
+        return coupons.type_label(self.coupon_type)
+
+    @property
+    def coupon_value_text(self) -> str:
+        """Return the value in its type's unit (``¥5.00``, ``120 分钟``, ``80%``)."""
+        return coupons.value_text(self.coupon_type, self.coupon_value)
 
 
 class PushLog(models.Model):

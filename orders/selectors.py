@@ -14,6 +14,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse, TruncDate
 from django.utils.translation import gettext
 
+from orders import channels
+from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
@@ -21,12 +23,6 @@ from parkingops.queries import day_start, in_days
 from whitelist import plates
 
 # --- Dates -----------------------------------------------------------------------------------
-
-
-# A coupon's face value is money (fen) only for amount coupons; time, free, pricing, long-term and
-# percentage coupons count their own units. Money totals add up the amount coupons alone; the
-# coupon counts include every type.
-AMOUNT_COUPON_VALUE = Sum("coupon_value", filter=Q(coupon_type=MerchantCoupon.CouponType.AMOUNT))
 
 
 def orders_between(
@@ -114,7 +110,7 @@ def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
     else:
         discounts, coupons = Discount.objects.all(), MerchantCoupon.objects.all()
     relief = discounts.aggregate(relief=Sum("relief_value"))
-    coupon = coupons.aggregate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
+    coupon = coupons.aggregate(count=Count("pk"), value=coupon_rules.AMOUNT_VALUE)
     return OrderTotals(
         orders=paid["count"] or 0,
         paid=paid["paid"] or 0,
@@ -154,7 +150,7 @@ def order_extras(*, order_ids: Iterable[int]) -> dict[int, OrderExtras]:
         MerchantCoupon.objects.filter(order_id__in=ids)
         .order_by()
         .values("order_id")
-        .annotate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
+        .annotate(count=Count("pk"), value=coupon_rules.AMOUNT_VALUE)
         .values_list("order_id", "count", "value")
     )
     for order_id, count, value in coupons:
@@ -170,44 +166,93 @@ def order_extras(*, order_ids: Iterable[int]) -> dict[int, OrderExtras]:
 class StoreTotal:
     """The coupons of one store and type in a period: what the car park bills that merchant.
 
-    Kept apart per coupon type because only amount coupons (type 1) have a value in fen; the
-    value of a time or percentage coupon is in its own unit.
+    Kept apart per coupon type because each type has its own unit (``orders.coupons``):
+    ``value`` is fen for amount coupons, minutes for time coupons, and None for the types whose
+    values are never summed (percentages, and types without a defined unit): those are counted.
+    The grand total of a type has a blank store.
     """
 
     store_code: str
     store_name: str
     coupon_type: int | None
     coupons: int
-    value: int
+    value: int | None
 
     @property
     def is_amount(self) -> bool:
-        return self.coupon_type == MerchantCoupon.CouponType.AMOUNT
+        return self.coupon_type == coupon_rules.CouponType.AMOUNT
 
     @property
     def coupon_type_label(self) -> str:
-        return MerchantCoupon(coupon_type=self.coupon_type).coupon_type_label
+        return coupon_rules.type_label(self.coupon_type)
+
+    @property
+    def unit(self) -> str:
+        return coupon_rules.unit_of(self.coupon_type).value
+
+    @property
+    def unit_label(self) -> str:
+        return coupon_rules.unit_label(self.coupon_type)
+
+    @property
+    def value_text(self) -> str:
+        return coupon_rules.value_text(self.coupon_type, self.value)
+
+
+@dataclass(frozen=True)
+class CouponTotals:
+    """The per-store totals of a set of coupons, with the grand total of each type and the
+    count of all of them; ``amount_value`` is the only money (amount coupons, fen)."""
+
+    stores: list[StoreTotal]
+    types: list[StoreTotal]
+    coupons: int
+    amount_value: int
 
 
 @on_replica
-def coupon_totals_by_store(*, coupons: QuerySet[MerchantCoupon]) -> list[StoreTotal]:
-    """Return the count and face value of ``coupons`` per store and coupon type, in one query."""
+def coupon_totals(*, coupons: QuerySet[MerchantCoupon]) -> CouponTotals:
+    """Return the count and (where the type adds up) the value of ``coupons`` per store and
+    coupon type, then per type over every store, in one query."""
     rows = (
         coupons.order_by()
         .values("store_code", "store_name", "coupon_type")
-        .annotate(count=Count("pk"), value=Sum("coupon_value"))
+        .annotate(count=Count("pk"), value=coupon_rules.SUMMED_VALUE)
         .order_by("store_code", "store_name", "coupon_type")
     )
-    return [
+    stores = [
         StoreTotal(
             store_code=row["store_code"],
             store_name=row["store_name"],
             coupon_type=row["coupon_type"],
             coupons=row["count"],
-            value=row["value"] or 0,
+            value=row["value"] if coupon_rules.is_summed(row["coupon_type"]) else None,
         )
         for row in rows
     ]
+    by_type: dict[int | None, list[StoreTotal]] = {}
+    for total in stores:
+        by_type.setdefault(total.coupon_type, []).append(total)
+    types = [
+        StoreTotal(
+            store_code="",
+            store_name="",
+            coupon_type=coupon_type,
+            coupons=sum(total.coupons for total in group),
+            value=sum(total.value or 0 for total in group)
+            if coupon_rules.is_summed(coupon_type)
+            else None,
+        )
+        for coupon_type, group in sorted(
+            by_type.items(), key=lambda item: (item[0] is None, item[0] or 0)
+        )
+    ]
+    return CouponTotals(
+        stores=stores,
+        types=types,
+        coupons=sum(total.coupons for total in types),
+        amount_value=sum(total.value or 0 for total in types if total.is_amount),
+    )
 
 
 # --- Daily summary ---------------------------------------------------------------------------
@@ -282,6 +327,8 @@ class SummaryRow:
     park_name: str
     channel: str
     orders: int = 0
+    # The channel's name in the active language ("" when finance has not named the code).
+    channel_name: str = ""
     paid: int = 0
     relief: int = 0
     coupons: int = 0
@@ -363,8 +410,9 @@ def _subtotals(rows: list[SummaryRow], *, per_day: bool) -> list[SummaryRow]:
 
 @on_replica
 def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> DailySummary:
-    """Return per day (China time) × park × channel: orders, amount paid, discount relief,
-    coupon count and coupon value, with subtotals per day and per park and a total row.
+    """Return per day (China time) × park × channel (with its name): orders, amount paid,
+    discount relief, coupon count and the amount coupons' value (fen), with subtotals per day
+    and per park and a total row.
 
     Three grouped queries on the pay-time index (orders, discounts, coupons), merged here; the
     day is truncated in the database in Asia/Shanghai, so SQLite and PostgreSQL agree.
@@ -410,13 +458,16 @@ def daily_summary(*, date_from: date, date_to: date, park_uuid: str = "") -> Dai
         .annotate(day=TruncDate("order__pay_time", tzinfo=CHINA))
         .order_by()
         .values("day", "order__park__park_uuid", "order__channel")
-        .annotate(count=Count("pk"), value=AMOUNT_COUPON_VALUE)
+        .annotate(count=Count("pk"), value=coupon_rules.AMOUNT_VALUE)
     )
     for row in coupons:
         key = (row["day"], row["order__park__park_uuid"], row["order__channel"])
         rows[key].coupons = row["count"]
         rows[key].coupon_value = row["value"] or 0
 
+    names = channels.channel_names()
+    for row in rows.values():
+        row.channel_name = names.get(row.channel, "")
     ordered = sorted(rows.values(), key=lambda r: (r.day, r.park_name, r.park_uuid, r.channel))
     total = SummaryRow(day=None, park_uuid="", park_name="", channel="")
     for row in ordered:

@@ -51,16 +51,22 @@ class FileExportMixin:
             }
         return super().changelist_view(request, extra_context)
 
-    def export_filename(self, request, changelist) -> str:
+    def export_filename(self, request, changelist, kind: str | None = None) -> str:
         """Return the CSV's file name (the XLSX's ends ``.xlsx``): the kind and the days."""
         days = next(
             (spec for spec in changelist.filter_specs if isinstance(spec, DateRangeFilter)), None
         )
         return tabular.export_filename(
-            self.export_kind, days and days.date_from, days and days.date_to
+            kind or self.export_kind, days and days.date_from, days and days.date_to
         )
 
-    def export_view(self, request, file_format: str = "csv"):
+    def export_writers(self, part: str):
+        """Return the file name's kind and the CSV and XLSX writers of the list's file ``part``:
+        ``""`` is the list itself; an admin that offers another file of the same filtered list
+        (the coupon totals) routes ``export_view`` with its ``part`` and answers it here."""
+        return self.export_kind, self.export_csv, self.export_xlsx
+
+    def export_view(self, request, file_format: str = "csv", part: str = ""):
         if not self.has_export_permission(request):
             raise PermissionDenied
         # The changelist itself reads the query string (filters, search ``q``, ordering
@@ -69,7 +75,8 @@ class FileExportMixin:
             changelist = export_changelist(self, request)
         except IncorrectLookupParameters as error:
             return bad_query_response(query_string_messages(error))
-        filename = self.export_filename(request, changelist)
+        kind, write_csv, write_xlsx = self.export_writers(part)
+        filename = self.export_filename(request, changelist, kind)
         queryset = changelist.queryset
         try:
             # Run the query once before the first byte: one the database refuses (PostgreSQL:
@@ -84,7 +91,7 @@ class FileExportMixin:
                         at=timezone.now(),
                         filters=describe_changelist(changelist),
                     )
-                    file = self.export_xlsx(request, queryset, about)
+                    file = write_xlsx(request, queryset, about)
                 else:
                     queryset.exists()
         except DataError:
@@ -93,7 +100,7 @@ class FileExportMixin:
             return bad_query_response([error.message])
         if file_format == "xlsx":
             return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        return tabular.csv_response(self.export_csv(request, queryset), filename)
+        return tabular.csv_response(write_csv(request, queryset), filename)
 
     def export_csv(self, request, queryset):
         """Return the list's CSV as text pieces (``parkingops.tabular.csv_text``)."""

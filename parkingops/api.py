@@ -160,7 +160,8 @@ class KeysetPagination(BasePagination):
     value outside that, an unknown ``ordering`` or a cursor not made by this API is a 400.
 
     The view names its orderings: ``orderings = {"-pay_time": ("-pay_time", "-pk"), ...}`` and
-    ``default_ordering``; the columns must not be nullable.
+    ``default_ordering``; the columns must not be nullable. A column may be a related one
+    (``order__pay_time``) when the view selects the relation.
     """
 
     page_size = 100
@@ -326,14 +327,21 @@ class KeysetPagination(BasePagination):
         )
 
     def _field(self, column: str):
-        name = column.lstrip("-")
-        return self.model._meta.pk if name == "pk" else self.model._meta.get_field(name)
+        """Return the model field of a column; ``order__pay_time`` follows the relation."""
+        *relations, name = column.lstrip("-").split("__")
+        model = self.model
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        return model._meta.pk if name == "pk" else model._meta.get_field(name)
 
     def _values(self, row: Model) -> list[Any]:
         values = []
         for column in self.columns:
-            name = column.lstrip("-")
-            values.append(row.pk if name == "pk" else getattr(row, self._field(column).attname))
+            *relations, name = column.lstrip("-").split("__")
+            obj = row
+            for relation in relations:  # select_related by the view: no query per row
+                obj = getattr(obj, relation)
+            values.append(obj.pk if name == "pk" else getattr(obj, self._field(column).attname))
         return values
 
     def _encode(self, values: list[Any], *, reverse: bool) -> str:

@@ -18,9 +18,14 @@ ROLES: dict[str, frozenset[str]] = {
     # Finance reconciles: reads orders, discounts, merchant coupons, parks, the daily summary
     # (which needs view_payorder) and the push log, exports CSV, may look the whitelist up,
     # runs the reconciliation against the platform, turns payments missing here into orders,
-    # marks differences resolved with a note and reads the record of calls to the platform.
+    # marks differences resolved with a note and reads the record of calls to the platform. It
+    # names the payment channels (the platform pushes codes; finance gives an undocumented one
+    # such as 200102 its name).
     FINANCE: frozenset(
         {
+            "orders.view_channel",
+            "orders.add_channel",
+            "orders.change_channel",
             "orders.view_payorder",
             "orders.view_discount",
             "orders.view_merchantcoupon",

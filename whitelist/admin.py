@@ -362,7 +362,7 @@ class WhitelistEntryAdmin(
 
     # --- import / export ---------------------------------------------------------------------
 
-    def export_filename(self, request, changelist):
+    def export_filename(self, request, changelist, kind=None):
         return whitelist_filename()
 
     def export_csv(self, request, queryset):

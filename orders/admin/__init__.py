@@ -1,12 +1,13 @@
 """The finance and operations back-office, one module per admin area.
 
 Everything here is read-only for everyone, superusers included: orders come only from the
-platform. Importing the modules registers their admins (Django's autodiscovery imports this
-package; the reconciliation's admin lives in its own package and is imported here); the daily
-summary's pages are routed by ``parkingops/urls.py``.
+platform. The one exception is the payment channels' names (``channels``), which finance keeps.
+Importing the modules registers their admins (Django's autodiscovery imports this package; the
+reconciliation's admin lives in its own package and is imported here); the daily summary's
+pages are routed by ``parkingops/urls.py``.
 """
 
-from orders.admin import coupons, orders, pushlog, summary
+from orders.admin import channels, coupons, orders, pushlog, summary
 from orders.reconciliation import admin as reconciliation
 
-__all__ = ["coupons", "orders", "pushlog", "reconciliation", "summary"]
+__all__ = ["channels", "coupons", "orders", "pushlog", "reconciliation", "summary"]

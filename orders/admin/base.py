@@ -3,12 +3,14 @@ CSV" of a list (``parkingops.adminexport``).
 """
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from parkingops.adminexport import FileExportMixin
 from parkingops.adminkit import ReadOnlyAdmin, pretty_json
 from parkingops.formatting import mask_mobiles
+from parkingops.pcloud.codes import labelled_codes
 
 
 class CsvExportAdmin(FileExportMixin, ReadOnlyAdmin):
@@ -42,16 +44,32 @@ class PersonalDataMixin:
         return [*super().get_readonly_fields(request, obj), *self.masked_twins.values()]
 
 
+def extra_with_labels(extra) -> str:
+    """Return the extra fields pretty-printed, then each platform code among them (plate colour,
+    car, vehicle and fixed-car type) with its label, so a clerk never reads a bare number."""
+    labels = labelled_codes(extra) if isinstance(extra, dict) else []
+    if not labels:
+        return pretty_json(extra)
+    items = format_html_join(
+        "",
+        "<li>{}: {}</li>",
+        # An unlisted code has no label but itself: shown once.
+        ((title, label if label == code else f"{label} ({code})") for title, code, label in labels),
+    )
+    return format_html('{}<ul class="orders-code-labels">{}</ul>', pretty_json(extra), items)
+
+
 class ExtraFieldsMixin(PersonalDataMixin):
-    """The fields the platform sent that we do not model, pretty-printed; their mobile numbers
-    masked (by content, as in the push log) for users without the permission."""
+    """The fields the platform sent that we do not model, pretty-printed with their codes'
+    labels; their mobile numbers masked (by content, as in the push log) for users without the
+    permission."""
 
     masked_twins = {"extra_display": "extra_masked"}
 
     @admin.display(description=_("extra fields"))
     def extra_display(self, obj):
-        return pretty_json(obj.extra)
+        return extra_with_labels(obj.extra)
 
     @admin.display(description=_("extra fields"))
     def extra_masked(self, obj):
-        return pretty_json(mask_mobiles(obj.extra))
+        return extra_with_labels(mask_mobiles(obj.extra))

@@ -4,7 +4,7 @@ as every page shows them (the order's inline too)."""
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,34 +12,28 @@ from django.utils.translation import gettext_lazy as _
 from orders import selectors
 from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.filters import CouponParkFilter, CouponPayDateRangeFilter, StoreFilter
-from orders.exports.coupons import coupons_csv, coupons_xlsx
+from orders.exports.coupons import coupon_totals_csv, coupon_totals_xlsx, coupons_csv, coupons_xlsx
 from orders.models import MerchantCoupon, PayOrder
-from parkingops.formatting import china_time, yuan
+from parkingops.formatting import china_time
 
 
 class CouponTotalsPaginator(Paginator):
     """Take the page count from the per-store totals the coupon list shows anyway."""
 
     @cached_property
-    def totals(self) -> list[selectors.StoreTotal]:
-        return selectors.coupon_totals_by_store(coupons=self.object_list)
+    def totals(self) -> selectors.CouponTotals:
+        return selectors.coupon_totals(coupons=self.object_list)
 
     @cached_property
     def count(self) -> int:
-        return sum(total.coupons for total in self.totals)
-
-
-def coupon_value_text(coupon_type: int | None, value: int) -> str:
-    """An amount coupon's value is fen, shown as yuan; other types' values are their own unit."""
-    if coupon_type == MerchantCoupon.CouponType.AMOUNT:
-        return yuan(value)
-    return str(value)
+        return self.totals.coupons
 
 
 class CouponDisplayMixin(ExtraFieldsMixin):
-    """A coupon as staff read it: type by name, value in its own unit (yuan for amount
-    coupons), grant time in China time or as the platform sent it, in the same fields on the
-    list's detail and the order's inline."""
+    """A coupon as staff read it: type by name, value in its type's unit (``orders.coupons``:
+    yuan for amount coupons, minutes for time coupons, a rate for percentages), grant time in
+    China time or as the platform sent it, in the same fields on the list's detail and the
+    order's inline."""
 
     coupon_fields = [
         "store_name",
@@ -64,7 +58,7 @@ class CouponDisplayMixin(ExtraFieldsMixin):
 
     @admin.display(description=_("coupon value"))
     def coupon_value_display(self, obj):
-        return coupon_value_text(obj.coupon_type, obj.coupon_value)
+        return obj.coupon_value_text
 
 
 @admin.register(MerchantCoupon)
@@ -91,9 +85,10 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
         "A store code, or an order's plate (whole, beginning or ending), pay serial or "
         "parking serial."
     )
-    # Newest first by the primary key: ordering by the order's pay time would join and sort
-    # every coupon before the first page.
-    ordering = ["-pk"]
+    # Newest payment first, as finance reads a period. The join walks the orders' pay-time index
+    # backwards and each order's coupons by their order index, so a page reads only its rows;
+    # the API's coupon list has the same order.
+    ordering = ["-order__pay_time", "-pk"]
     paginator = CouponTotalsPaginator
     list_per_page = 50
     actions = None
@@ -107,11 +102,47 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
         orders = selectors.search_orders(orders=PayOrder.objects.all(), term=term)
         return queryset.filter(Q(store_code=term) | Q(order__in=orders.values("pk"))), False
 
+    def get_urls(self):
+        # The totals table above the list (per store and type, grand totals) as its own file.
+        view = self.admin_site.admin_view(self.export_view)
+        name = "orders_merchantcoupon_export_totals"
+        return [
+            path("export-totals/", view, {"part": "totals"}, name=name),
+            path(
+                "export-totals/xlsx/",
+                view,
+                {"part": "totals", "file_format": "xlsx"},
+                name=f"{name}_xlsx",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_export_permission(request):
+            name = "admin:orders_merchantcoupon_export_totals"
+            extra_context = {
+                **(extra_context or {}),
+                "totals_export_url": reverse(name),
+                "totals_export_xlsx_url": reverse(f"{name}_xlsx"),
+            }
+        return super().changelist_view(request, extra_context)
+
     def export_csv(self, request, queryset):
         return coupons_csv(queryset)
 
     def export_xlsx(self, request, queryset, about):
         return coupons_xlsx(queryset, about=about)
+
+    def export_writers(self, part):
+        if part == "totals":
+            return "coupon_totals", self.export_totals_csv, self.export_totals_xlsx
+        return super().export_writers(part)
+
+    def export_totals_csv(self, request, queryset):
+        return coupon_totals_csv(selectors.coupon_totals(coupons=queryset))
+
+    def export_totals_xlsx(self, request, queryset, about):
+        return coupon_totals_xlsx(selectors.coupon_totals(coupons=queryset), about=about)
 
     @admin.display(description=_("plate"))
     def plate(self, obj):

@@ -7,6 +7,7 @@ refuse a value they cannot use, are in ``parkingops.adminkit``.
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from orders.channels import channel_label, channel_names
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.push.outcomes import LOGGED_CHOICES
 from parkingops.adminkit import (
@@ -53,10 +54,20 @@ class CouponParkFilter(ParkFilter):
 
 
 class ChannelFilter(DistinctValuesFilter):
+    """The channels orders were paid through, by name (the code when unnamed); ``?channel=``
+    stays the code."""
+
     title = _("channel")
     parameter_name = "channel"
     model = PayOrder
     field_name = "channel"
+
+    def lookups(self, request, model_admin):
+        names = channel_names()
+        return [
+            (code, channel_label(code, names))
+            for code, _label in super().lookups(request, model_admin)
+        ]
 
 
 class StoreFilter(DistinctValuesFilter):

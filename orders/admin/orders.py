@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import selectors
+from orders import channels, selectors
 from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
 from orders.admin.coupons import CouponDisplayMixin
 from orders.admin.filters import (
@@ -101,7 +101,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         "park_name",
         "plate",
         "amount",
-        "channel",
+        "channel_display",
         "relief",
         "coupon_count",
         "pay_serial_display",
@@ -139,7 +139,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                     "plate_raw",
                     "amount_detail",
                     "pay_time",
-                    "channel",
+                    "channel_display",
                     "identity",
                     "app_id",
                     "source",
@@ -152,12 +152,19 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         (_("Extra fields"), {"fields": ["extra_display"]}),
         (_("Push log"), {"fields": ["push_log_display"]}),
     ]
-    readonly_fields = ["park_display", "amount_detail", "extra_display", "push_log_display"]
+    readonly_fields = [
+        "park_display",
+        "channel_display",
+        "amount_detail",
+        "extra_display",
+        "push_log_display",
+    ]
     # The push log's messages are text as received: masked like the push log's own pages.
     masked_twins = {**ExtraFieldsMixin.masked_twins, "push_log_display": "push_log_masked"}
 
     def get_queryset(self, request):
-        return selectors.with_row_totals(super().get_queryset(request).select_related("park"))
+        orders = selectors.with_row_totals(super().get_queryset(request).select_related("park"))
+        return channels.with_channel_name(orders)
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_orders(orders=queryset, term=search_term), False
@@ -194,6 +201,17 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     @admin.display(description=_("park"))
     def park_display(self, obj):
         return format_html("{} ({})", obj.park.name, obj.park.park_uuid)
+
+    @admin.display(description=_("channel"))
+    def channel_display(self, obj):
+        # The name finance gave the code; an unnamed code as it is, with a hint.
+        if obj.channel_name:
+            return format_html('<span title="{}">{}</span>', obj.channel, obj.channel_name)
+        return format_html(
+            '<span class="orders-channel-unnamed" title="{}">{}</span>',
+            gettext("Finance can name this channel under Payment channels."),
+            channels.channel_label(obj.channel, {}),
+        )
 
     @admin.display(description=_("amount paid"))
     def amount(self, obj):

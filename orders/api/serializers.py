@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders import coupons as coupon_rules
 from orders import selectors
 from orders.exports.summary import VIEWS
 from orders.models import Discount, MerchantCoupon, PayOrder
@@ -54,6 +55,9 @@ class CouponSerializer(UnmaskMixin, serializers.ModelSerializer):
     coupon_type_label = serializers.CharField(
         read_only=True, help_text=_("The type's name; an unknown type's number.")
     )
+    coupon_unit = serializers.SerializerMethodField(
+        help_text=_("The unit of coupon_value: fen, minutes, percent or as_sent.")
+    )
     extra = serializers.SerializerMethodField(help_text=_("Fields the platform sent besides."))
 
     class Meta:
@@ -66,11 +70,15 @@ class CouponSerializer(UnmaskMixin, serializers.ModelSerializer):
             "coupon_type",
             "coupon_type_label",
             "coupon_value",
+            "coupon_unit",
             "grant_time",
             "grant_time_raw",
             "grant_serial",
             "extra",
         ]
+
+    def get_coupon_unit(self, coupon: MerchantCoupon) -> str:
+        return coupon_rules.unit_of(coupon.coupon_type).value
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_extra(self, coupon: MerchantCoupon):
@@ -81,6 +89,9 @@ class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
     park = ParkSerializer(read_only=True)
     discounts = DiscountSerializer(many=True, read_only=True)
     coupons = CouponSerializer(many=True, read_only=True, source="mcoupons")
+    channel_name = serializers.CharField(
+        read_only=True, help_text=_("The channel's name; blank when finance has not named it.")
+    )
     extra = serializers.SerializerMethodField(help_text=_("Fields the platform sent besides."))
 
     class Meta:
@@ -94,6 +105,7 @@ class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
             "pay_value",
             "pay_time",
             "channel",
+            "channel_name",
             "identity",
             "app_id",
             "source",
@@ -139,14 +151,29 @@ class StoreTotalSerializer(serializers.Serializer):
     store_name = serializers.CharField()
     coupon_type = serializers.IntegerField(allow_null=True)
     coupon_type_label = serializers.CharField()
+    unit = serializers.ChoiceField(
+        choices=coupon_rules.Unit.choices,
+        help_text=_("The unit of value: fen, minutes, percent (never summed) or as_sent."),
+    )
     coupons = serializers.IntegerField(help_text=_("How many coupons."))
     value = serializers.IntegerField(
-        help_text=_("Their face value: fen for amount coupons (type 1), else the type's unit.")
+        allow_null=True,
+        help_text=_(
+            "Their values added up in the unit: fen for amount coupons (type 1), minutes for "
+            "time coupons (type 2); null for the types that are only counted."
+        ),
     )
 
 
 class StoreTotalsSerializer(serializers.Serializer):
-    results = StoreTotalSerializer(many=True)
+    results = StoreTotalSerializer(many=True, source="stores")
+    types = StoreTotalSerializer(
+        many=True, help_text=_("The grand total of each coupon type (store blank).")
+    )
+    coupons = serializers.IntegerField(help_text=_("How many coupons, every type."))
+    amount_value = serializers.IntegerField(
+        help_text=_("Money: the amount coupons' value (fen); no other type is money.")
+    )
 
 
 # --- Daily summary ---------------------------------------------------------------------------
@@ -217,6 +244,7 @@ class SummaryRowSerializer(serializers.Serializer):
     park_uuid = serializers.CharField()
     park_name = serializers.CharField()
     channel = serializers.CharField()
+    channel_name = serializers.CharField(help_text=_("The channel's name; blank when unnamed."))
     order_count = serializers.IntegerField(source="orders")
     pay_value = serializers.IntegerField(source="paid", help_text=_("Amount paid (fen)."))
     discount_relief = serializers.IntegerField(
@@ -224,7 +252,8 @@ class SummaryRowSerializer(serializers.Serializer):
     )
     coupon_count = serializers.IntegerField(source="coupons")
     coupon_value_total = serializers.IntegerField(
-        source="coupon_value", help_text=_("The coupons' face values added up.")
+        source="coupon_value",
+        help_text=_("The amount coupons' face values added up (fen); other types are counted."),
     )
 
 

@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders import selectors
+from orders import channels, selectors
 from orders.api import filters, serializers
-from orders.exports.coupons import coupons_csv, coupons_xlsx
+from orders.exports.coupons import coupon_totals_csv, coupon_totals_xlsx, coupons_csv, coupons_xlsx
 from orders.exports.orders import orders_csv, orders_xlsx
 from orders.exports.summary import summary_file, summary_xlsx
 from orders.models import MerchantCoupon, PayOrder
@@ -81,7 +81,7 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         # Three queries a page, whatever its size: the orders (with their park), then all
         # their discounts and all their coupons.
         queryset = queryset.select_related("park").prefetch_related("discounts", "mcoupons")
-        return super().paginate_queryset(queryset)
+        return super().paginate_queryset(channels.with_channel_name(queryset))
 
     def csv_response(self, queryset):
         return tabular.csv_response(
@@ -106,6 +106,9 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     serializer_class = serializers.OrderSerializer
     lookup_field = "pay_serial"
 
+    def get_queryset(self):
+        return channels.with_channel_name(super().get_queryset())
+
     def get_object(self):
         value = self.kwargs[self.lookup_field]
         if len(value) > 64 or "\x00" in value:  # no such serial; PostgreSQL refuses NUL
@@ -115,7 +118,10 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
 
 @extend_schema(
     summary=_("List merchant coupons"),
-    description=_("Newest first, with their order's pay serial, time, park and plate."),
+    description=_(
+        "Newest payment first (ordering=-pay_time, pay_time or -pk), with their order's pay "
+        "serial, time, park and plate."
+    ),
     responses={
         (200, "application/json"): serializers.CouponListSerializer(many=True),
         (200, "text/csv"): CSV_RESPONSE,
@@ -128,9 +134,13 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
     filterset_class = filters.CouponFilter
     pagination_class = KeysetPagination
     csv_permission = EXPORT_ORDERS
-    # As the admin's coupon list: by primary key, newest first.
-    orderings = {"-pk": ("-pk",)}
-    default_ordering = "-pk"
+    # As the admin's coupon list: newest payment first. ``-pk`` (insertion order) stays offered.
+    orderings = {
+        "-pay_time": ("-order__pay_time", "-pk"),
+        "pay_time": ("order__pay_time", "pk"),
+        "-pk": ("-pk",),
+    }
+    default_ordering = "-pay_time"
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("order__park"))
@@ -152,22 +162,50 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
 @extend_schema(
     summary=_("Merchant coupon totals per store"),
     description=_(
-        "The count and face value of the filtered coupons per store and coupon type: what the "
-        "car park bills each merchant for the period. One query, not paged."
+        "The count and value of the filtered coupons per store and coupon type, then per type "
+        "over every store: what the car park bills each merchant for the period. Values are in "
+        "the type's unit (fen for amount coupons, minutes for time coupons) and null for types "
+        "that are only counted (percentages, undefined units). One query, not paged."
     ),
     filters=True,
-    responses=serializers.StoreTotalsSerializer,
+    responses={
+        (200, "application/json"): serializers.StoreTotalsSerializer,
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description=_(
+                "With ?format=csv: the admin's coupon totals CSV; needs orders.export_orders."
+            ),
+        ),
+        (200, xlsx.MEDIA_TYPE): OpenApiResponse(
+            OpenApiTypes.BINARY,
+            description=_(
+                "With ?format=xlsx: the coupon totals as an Excel file; needs orders.export_orders."
+            ),
+        ),
+    },
 )
-class CouponTotalsView(generics.GenericAPIView):
+class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
     pagination_class = None
+    csv_permission = EXPORT_ORDERS
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request):
+        if self.wants_file():
+            self.check_csv_permission(request)
         coupons = self.filter_queryset(self.get_queryset())
-        totals = selectors.coupon_totals_by_store(coupons=coupons)
-        return Response(self.get_serializer({"results": totals}).data)
+        totals = selectors.coupon_totals(coupons=coupons)
+        if not self.wants_file():
+            return Response(self.get_serializer(totals).data)
+        first, last = filters.export_days(
+            self.filterset_class(request.query_params, queryset=coupons.none())
+        )
+        filename = tabular.export_filename("coupon_totals", first, last)
+        if self.wants_xlsx():
+            file = self.xlsx_file(lambda about: coupon_totals_xlsx(totals, about=about))
+            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
+        return tabular.csv_response(coupon_totals_csv(totals), filename)
 
 
 @extend_schema(

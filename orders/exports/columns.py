@@ -3,8 +3,10 @@ and the PostgreSQL COPY writer (``orders.exports.copy``).
 
 A column's ``source`` is a field of the order (as ``values()`` names it) or one of its totals:
 ``relief``, ``mobiles`` (``;``-joined, masked unless the reader may see personal data),
-``coupons`` and ``coupon_value``. The totals carry their ``sql``: the expression over the COPY's
-per-order discount (``d``) and coupon (``c``) totals; the order's own fields need none.
+``coupons`` and ``coupon_value``, or ``channel_name`` (the name finance gave the channel code,
+empty when none). Those carry their ``sql``: the expression over the COPY's per-order discount
+(``d``) and coupon (``c``) totals, or its channel names (``ch``); the order's own fields need
+none.
 """
 
 from django.utils.translation import pgettext_lazy
@@ -42,6 +44,8 @@ ORDER_COLUMNS: tuple[Column, ...] = (
         sql="COALESCE(c.coupon_value, 0)",
     ),
     Column(pgettext_lazy("CSV header", "received_at"), Kind.TIME, "received_at"),
+    # After the existing columns, so files read by position keep their layout.
+    Column(pgettext_lazy("CSV header", "channel_name"), Kind.TEXT, "channel_name", sql="ch.name"),
 )
 
 # The order's own fields the CSV reads (the totals are computed beside them).

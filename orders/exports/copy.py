@@ -25,8 +25,9 @@ from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, OrderBy, QuerySet
 
+from orders import channels
 from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
-from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.models import Channel, Discount, MerchantCoupon, PayOrder
 from parkingops import tabular
 from parkingops.formatting import CHINA
 from parkingops.tabular import FORMULA_PREFIXES, Kind
@@ -35,7 +36,9 @@ from parkingops.tabular import FORMULA_PREFIXES, Kind
 COPY_ON_POSTGRESQL = True
 
 
-def order_copy_sql(orders: QuerySet[PayOrder], *, unmask: bool = False) -> str | None:
+def order_copy_sql(
+    orders: QuerySet[PayOrder], *, unmask: bool = False, in_english: bool = False
+) -> str | None:
     """Return the ``COPY … TO STDOUT`` statement that writes the rows of the order CSV of
     ``orders``, or None where the Python writer does it (not PostgreSQL, COPY turned off, or
     a queryset COPY cannot reproduce exactly: sliced, grouped, a union, or ordered by anything
@@ -43,6 +46,7 @@ def order_copy_sql(orders: QuerySet[PayOrder], *, unmask: bool = False) -> str |
 
     The queryset's filters, search and ordering drive the statement: its SQL is compiled by
     Django and its parameters inlined as literals by the driver (COPY takes no parameters).
+    The channel names are the English ones when ``in_english`` (``orders.channels``).
     """
     connection = connections[orders.db]
     if not COPY_ON_POSTGRESQL or connection.vendor != "postgresql":
@@ -87,6 +91,8 @@ def order_copy_sql(orders: QuerySet[PayOrder], *, unmask: bool = False) -> str |
         f" FROM ({rows_sql}) AS o ({', '.join(quote(column) for column in fields)})"
         f" LEFT JOIN ({discounts_sql}) AS d ON d.order_id = o.id"
         f" LEFT JOIN ({coupons_sql}) AS c ON c.order_id = o.id"
+        f" LEFT JOIN ({_copy_channels(quote, in_english=in_english)}) AS ch"
+        f" ON ch.code = o.{quote('channel')}"
         f"{' ORDER BY ' + order_by if order_by else ''}"
         f") TO STDOUT WITH (FORMAT csv)"
     )
@@ -220,7 +226,7 @@ def _copy_coupons(
     quote: Callable[[str], str], ids_sql: str, ids_params: Sequence[Any]
 ) -> tuple[str, list[Any]]:
     """Return SQL for each order's coupon count and face-value total (amount coupons, fen),
-    as ``selectors.AMOUNT_COUPON_VALUE``."""
+    as ``orders.coupons.AMOUNT_VALUE``."""
     table = quote(MerchantCoupon._meta.db_table)
     sql = (
         f"SELECT order_id, COUNT(*) AS coupons, SUM(coupon_value) FILTER"  # noqa: S608
@@ -229,6 +235,12 @@ def _copy_coupons(
         f" GROUP BY order_id"
     )
     return sql, list(ids_params)
+
+
+def _copy_channels(quote: Callable[[str], str], *, in_english: bool) -> str:
+    """Return SQL for each named channel's code and name, as ``channels.channel_names``."""
+    table = quote(Channel._meta.db_table)
+    return f"SELECT code, {channels.name_sql(in_english=in_english)} AS name FROM {table}"  # noqa: S608
 
 
 # --- Running it ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import IO, Any
 from django.db import connections
 from django.db.models import QuerySet
 
-from orders import selectors
+from orders import channels, selectors
 from orders.exports import copy
 from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
 from orders.models import PayOrder
@@ -29,16 +29,22 @@ def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[
     On PostgreSQL the rows come from one COPY (see ``copy.order_copy_sql``), elsewhere from
     the Python writer; both give the same bytes.
     """
-    return _order_pieces(orders, tabular.header(ORDER_COLUMNS), unmask=unmask)
+    # The channel names too are in the caller's language, chosen now.
+    return _order_pieces(
+        orders, tabular.header(ORDER_COLUMNS), in_english=channels.english(), unmask=unmask
+    )
 
 
 @on_replica
-def _order_pieces(orders: QuerySet[PayOrder], header: list[str], *, unmask: bool) -> Iterator[str]:
+def _order_pieces(
+    orders: QuerySet[PayOrder], header: list[str], *, in_english: bool, unmask: bool
+) -> Iterator[str]:
     # Decided while streaming, not when the response is built: the database a read goes to
     # (a replica, for heavy reads) is chosen when the read happens.
-    statement = copy.order_copy_sql(orders, unmask=unmask)
+    statement = copy.order_copy_sql(orders, unmask=unmask, in_english=in_english)
     if statement is None:
-        rows = _order_rows(orders, unmask=unmask)
+        names = channels.channel_names(in_english=in_english, using=orders.db)
+        rows = _order_rows(orders, names, unmask=unmask)
         yield from tabular.csv_text(ORDER_COLUMNS, rows, names=header)
     else:
         yield tabular.csv_head(header)
@@ -51,12 +57,16 @@ def orders_xlsx(
 ) -> IO[bytes]:
     """Return the XLSX twin of the order CSV of ``orders`` (a temporary file, open at its
     start); raises ``xlsx.TooManyRows`` before writing when they do not fit in a sheet."""
-    table = xlsx.queryset_table(orders, ORDER_COLUMNS, _order_rows(orders, unmask=unmask))
+    names = channels.channel_names(in_english=channels.english(), using=orders.db)
+    rows = _order_rows(orders, names, unmask=unmask)
+    table = xlsx.queryset_table(orders, ORDER_COLUMNS, rows)
     return xlsx.workbook([table], about)
 
 
-def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[str, Any]]:
-    """Yield each order's fields with its totals, as the columns read them."""
+def _order_rows(
+    orders: QuerySet[PayOrder], names: dict[str, str], *, unmask: bool
+) -> Iterator[dict[str, Any]]:
+    """Yield each order's fields with its totals and channel name, as the columns read them."""
     rows = orders.values("pk", *ORDER_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS)
     for batch in tabular.batched(rows, tabular.CHUNK_ROWS):
         extras = selectors.order_extras(order_ids=[row["pk"] for row in batch])
@@ -67,4 +77,5 @@ def _order_rows(orders: QuerySet[PayOrder], *, unmask: bool) -> Iterator[dict[st
             row["mobiles"] = ";".join(mobiles)
             row["coupons"] = extra.coupons
             row["coupon_value"] = extra.coupon_value
+            row["channel_name"] = names.get(row["channel"], "")
             yield row

@@ -29,7 +29,10 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "paid"),
     Column(pgettext_lazy("CSV header", "discount_relief_yuan"), Kind.YUAN, "relief"),
     Column(pgettext_lazy("CSV header", "coupon_count"), Kind.NUMBER, "coupons"),
-    Column(pgettext_lazy("CSV header", "coupon_value_total"), Kind.FEN, "coupon_value"),
+    # Amount coupons only (fen): the one coupon value that is money (orders.coupons).
+    Column(pgettext_lazy("CSV header", "coupon_value_total_fen"), Kind.FEN, "coupon_value"),
+    # After the existing columns, so files read by position keep their layout.
+    Column(pgettext_lazy("CSV header", "channel_name"), Kind.TEXT, "channel_name"),
 )
 
 # The files of the summary's views (``?view=``), the page's table being the same rows.

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin.base import CsvExportAdmin
+from orders.admin.base import CsvExportAdmin, extra_with_labels
 from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem
 from orders.permissions import (
@@ -29,7 +29,6 @@ from parkingops.adminkit import (
     DayRangeFilter,
     EstimatedCountPaginator,
     FieldChoicesFilter,
-    pretty_json,
 )
 from whitelist import plates
 
@@ -300,4 +299,5 @@ class ReconciliationItemAdmin(CsvExportAdmin):
 
     @admin.display(description=_("listed payment (times in China time)"))
     def payment_display(self, obj):
-        return pretty_json(listed_row_display(obj.payment))
+        # As listed (times in China time), the platform codes with their labels beside them.
+        return extra_with_labels(listed_row_display(obj.payment))

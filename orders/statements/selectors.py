@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext
 
+from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.selectors import AMOUNT_COUPON_VALUE
 from parkingops import timerange
 from parkingops.db_routers import on_replica
 from parkingops.formatting import parse_day
@@ -223,7 +223,7 @@ def statement(*, query: StatementQuery) -> Statement:
         MerchantCoupon.objects.filter(_scope(query, "order__"))
         .order_by()
         .values(prefixed, "order__plate")
-        .annotate(value=AMOUNT_COUPON_VALUE)
+        .annotate(value=coupon_rules.AMOUNT_VALUE)
     )
     for row in coupons:
         lines[row[prefixed], row["order__plate"]].coupon_value = row["value"] or 0

@@ -40,6 +40,7 @@ ORDER_HEADER_EN = [
     "coupon_count",
     "coupon_value_total_fen",
     "received_at",
+    "channel_name",
 ]
 ORDER_HEADER_ZH = [
     "支付流水",
@@ -57,6 +58,7 @@ ORDER_HEADER_ZH = [
     "商户券张数",
     "商户券面额合计(分)",
     "接收时间",
+    "支付渠道名称",
 ]
 
 

@@ -71,7 +71,7 @@ def test_order_list_shows_pay_time_in_china_time_amounts_in_yuan_relief_and_coup
             order.park.name,
             "川A660P1",
             "¥12.50",
-            "200102",
+            "200102（尚未命名）",
             "¥3.25",
             "2",
             order.pay_serial,
@@ -448,9 +448,9 @@ def test_daily_summary_groups_by_china_day_park_and_channel_with_a_total(
 
     assert response.status_code == 200
     assert summary_rows(response) == [
-        ["2026-11-01", "A北门", "100101", "1", "¥0.01", "¥0.00", "0", "¥0.00"],
-        ["2026-11-01", "A北门", "200102", "2", "¥11.00", "¥2.00", "1", "¥5.00"],
-        ["2026-11-02", "B南门", "200102", "1", "¥7.00", "¥0.00", "0", "¥0.00"],
+        ["2026-11-01", "A北门", "100101（尚未命名）", "1", "¥0.01", "¥0.00", "0", "¥0.00"],
+        ["2026-11-01", "A北门", "200102（尚未命名）", "2", "¥11.00", "¥2.00", "1", "¥5.00"],
+        ["2026-11-02", "B南门", "200102（尚未命名）", "1", "¥7.00", "¥0.00", "0", "¥0.00"],
         [summary_rows(response)[-1][0], "4", "¥18.01", "¥2.00", "1", "¥5.00"],
     ]
 
@@ -469,13 +469,13 @@ def test_daily_summary_shows_each_days_subtotal_after_its_rows_then_each_park_an
     page = response.content.decode()
     rows = re.findall(r'<tr class="orders-summary-([a-z -]+)">(.*?)</tr>', page, re.S)
     assert [(kind, cell_texts(cells)) for kind, cells in rows] == [
-        ("row", ["2026-11-01", "A北门", "200102", "1", "¥1.00", "¥0.00", "0", "¥0.00"]),
-        ("row", ["2026-11-01", "B南门", "100101", "1", "¥0.20", "¥0.00", "0", "¥0.00"]),
+        ("row", ["2026-11-01", "A北门", "200102（尚未命名）", "1", "¥1.00", "¥0.00", "0", "¥0.00"]),
+        ("row", ["2026-11-01", "B南门", "100101（尚未命名）", "1", "¥0.20", "¥0.00", "0", "¥0.00"]),
         (
             "subtotal orders-summary-day-subtotal",
             ["2026-11-01", "按日小计", "2", "¥1.20", "¥0.00", "0", "¥0.00"],
         ),
-        ("row", ["2026-11-02", "B南门", "200102", "1", "¥0.03", "¥0.00", "0", "¥0.00"]),
+        ("row", ["2026-11-02", "B南门", "200102（尚未命名）", "1", "¥0.03", "¥0.00", "0", "¥0.00"]),
         (
             "subtotal orders-summary-day-subtotal",
             ["2026-11-02", "按日小计", "1", "¥0.03", "¥0.00", "0", "¥0.00"],
@@ -737,3 +737,20 @@ def test_replay_is_refused_without_the_replay_permission(staff_client, push):
     assert response.status_code == 403
     assert PushLog.objects.count() == 1
     assert "replay_selected" not in finance.get(PUSH_LOG).content.decode()
+
+
+def test_order_detail_labels_the_platforms_codes_in_its_extra_fields(superuser_client):
+    order = PayOrderFactory(extra={"car_type": "2", "plate_color": 1, "vehicle_type": 42})
+
+    page = superuser_client.get(f"{ORDERS}{order.pk}/change/").content.decode()
+
+    labels = re.findall(r'<ul class="orders-code-labels">(.*?)</ul>', page, re.S)
+    assert cell_texts_of_items(labels[0]) == [
+        "车牌颜色: 蓝色 (1)",
+        "车辆类型: 月租车 (2)",
+        "车型: 42",
+    ]
+
+
+def cell_texts_of_items(html: str) -> list[str]:
+    return [item.strip() for item in re.findall(r"<li>(.*?)</li>", html, re.S)]

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.exports import copy
-from orders.models import MerchantCoupon
+from orders.models import Channel, MerchantCoupon
 from orders.tests.conftest import (
     FINANCE,
     OPERATIONS,
@@ -38,7 +38,10 @@ COUPON_HEADER_EN = [
     "coupon_code",
     "coupon_name",
     "coupon_type",
+    "coupon_type_label",
     "coupon_value",
+    "coupon_unit",
+    "coupon_value_yuan",
     "grant_serial",
     "grant_time",
 ]
@@ -99,6 +102,7 @@ def test_order_csv_has_bom_english_header_in_order_and_formatted_rows(finance_en
             "2",
             "1500",
             "2026-11-01 09:02:04",
+            "",  # 200102 has no name until finance gives it one
         ],
     ]
 
@@ -333,7 +337,10 @@ def test_coupon_csv_has_one_row_per_coupon_in_the_filtered_period(finance_en):
             "C2",
             "10元停车券",
             "2",
+            "time",
             "120",
+            "minutes",
+            "",  # no money: a time coupon
             "",
             "yesterday noon",
         ],
@@ -347,7 +354,10 @@ def test_coupon_csv_has_one_row_per_coupon_in_the_filtered_period(finance_en):
             "C1",
             "10元停车券",
             "1",
+            "amount",
             "1000",
+            "yuan",
+            "10.00",
             "G1",
             "2026-10-30 12:00:00",
         ],
@@ -361,6 +371,7 @@ def test_coupon_csv_has_one_row_per_coupon_in_the_filtered_period(finance_en):
 
 
 def test_summary_csv_marks_day_and_park_subtotals_and_the_total_in_its_row_kind(finance_en):
+    Channel.objects.create(code="200102", name="微信扫码", name_en="WeChat scan")
     park = ParkFactory(park_uuid="p-1", name="南门")
     other = ParkFactory(park_uuid="p-2", name="北门")
     order = PayOrderFactory(park=park, pay_time=china(2026, 11, 1, 23, 59), pay_value=1000)
@@ -385,15 +396,42 @@ def test_summary_csv_marks_day_and_park_subtotals_and_the_total_in_its_row_kind(
             "discount_relief_yuan",
             "coupon_count",
             "coupon_value_total_fen",
+            "channel_name",
         ],
-        ["detail", "2026-11-01", "p-1", "南门", "200102", "1", "10.00", "1000", "1.50", "2", "500"],
-        ["day_subtotal", "2026-11-01", "", "", "", "1", "10.00", "1000", "1.50", "2", "500"],
-        ["detail", "2026-11-02", "p-2", "北门", "100101", "1", "0.05", "5", "0.00", "0", "0"],
-        ["detail", "2026-11-02", "p-1", "南门", "200102", "1", "2.50", "250", "0.00", "0", "0"],
-        ["day_subtotal", "2026-11-02", "", "", "", "2", "2.55", "255", "0.00", "0", "0"],
-        ["park_subtotal", "", "p-2", "北门", "", "1", "0.05", "5", "0.00", "0", "0"],
-        ["park_subtotal", "", "p-1", "南门", "", "2", "12.50", "1250", "1.50", "2", "500"],
-        ["total", "Total", "", "", "", "3", "12.55", "1255", "1.50", "2", "500"],
+        [
+            "detail",
+            "2026-11-01",
+            "p-1",
+            "南门",
+            "200102",
+            "1",
+            "10.00",
+            "1000",
+            "1.50",
+            "2",
+            "500",
+            "WeChat scan",
+        ],
+        ["day_subtotal", "2026-11-01", "", "", "", "1", "10.00", "1000", "1.50", "2", "500", ""],
+        ["detail", "2026-11-02", "p-2", "北门", "100101", "1", "0.05", "5", "0.00", "0", "0", ""],
+        [
+            "detail",
+            "2026-11-02",
+            "p-1",
+            "南门",
+            "200102",
+            "1",
+            "2.50",
+            "250",
+            "0.00",
+            "0",
+            "0",
+            "WeChat scan",
+        ],
+        ["day_subtotal", "2026-11-02", "", "", "", "2", "2.55", "255", "0.00", "0", "0", ""],
+        ["park_subtotal", "", "p-2", "北门", "", "1", "0.05", "5", "0.00", "0", "0", ""],
+        ["park_subtotal", "", "p-1", "南门", "", "2", "12.50", "1250", "1.50", "2", "500", ""],
+        ["total", "Total", "", "", "", "3", "12.55", "1255", "1.50", "2", "500", ""],
     ]
     assert response["Content-Disposition"] == (
         'attachment; filename="daily_summary_2026-11-01_2026-11-02.csv"'

@@ -21,7 +21,7 @@ from orders import selectors
 from orders.exports import copy
 from orders.exports.columns import ORDER_COLUMNS
 from orders.exports.orders import orders_csv
-from orders.models import MerchantCoupon, PayOrder
+from orders.models import Channel, MerchantCoupon, PayOrder
 from orders.tests.conftest import FINANCE
 from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
 from parkingops import api_keys, tabular, timerange
@@ -195,6 +195,9 @@ def export(client: Client, params: dict | None = None) -> str:
 def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_client):
     """The format's rules on whichever writer the database has: SQLite and PostgreSQL both
     run this, so both writers are held to the same expectations."""
+    # Channel names: an awkward English one, and one with no English name (the Chinese shows).
+    Channel.objects.create(code='"', name="渠道", name_en='=Channel, "n"\n')
+    Channel.objects.create(code="crlf\r\ninside", name="银联")
     text = export(staff_client(*FINANCE, language="en"))
     rows = rows_of(text)[1:]
     by_identity = {row[9]: row for row in rows}
@@ -216,6 +219,7 @@ def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_cli
         "0",  # no coupons
         "0",
         "2026-11-02 00:00:00",  # China time, the microseconds cut off
+        "银联",  # no English name: the Chinese one
     ]
     assert by_identity['"'] == [
         'comma, "quotes"',
@@ -233,6 +237,7 @@ def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_cli
         "1",  # one coupon of face value 0
         "0",
         "2026-11-02 00:00:00",
+        "",  # a channel without a name
     ]
     assert by_identity["'=1+1"] == [
         "line\nfeed",
@@ -250,6 +255,7 @@ def test_awkward_values_are_written_as_the_format_says(awkward_orders, staff_cli
         "2",
         "1000",
         "2026-11-02 00:00:00",
+        '\'=Channel, "n"\n',  # escaped as every text cell
     ]
     assert by_identity["many discounts"][10:12] == ["1.05", ";".join(MASKED_MOBILES)]
     assert by_identity["mobile 8"][11] == "'=13****8000"  # masked, then escaped

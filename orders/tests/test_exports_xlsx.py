@@ -90,7 +90,7 @@ def test_order_xlsx_has_the_csv_columns_as_typed_cells(finance_en, order):
     assert cells["identity"].value == "=cmd|' /C calc'!A0"
     assert cells["identity"].data_type == "s"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:O2"
+    assert sheet.auto_filter.ref == "A1:P2"
 
 
 def test_order_xlsx_header_is_the_csvs_in_chinese(staff_client, order):

@@ -134,13 +134,47 @@ def test_coupon_totals_are_per_store_and_coupon_type():
     )
     MerchantCouponFactory(store_code="SB02", store_name="星巴克", coupon_type=None, coupon_value=1)
 
-    totals = selectors.coupon_totals_by_store(coupons=MerchantCoupon.objects.all())
+    totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
 
-    assert [(t.store_code, t.coupon_type, t.coupons, t.value, t.is_amount) for t in totals] == [
+    assert [
+        (t.store_code, t.coupon_type, t.coupons, t.value, t.is_amount) for t in totals.stores
+    ] == [
         ("KFC01", 1, 2, 1000, True),
         ("KFC01", 2, 1, 60, False),
-        ("SB02", None, 1, 1, False),
+        ("SB02", None, 1, None, False),  # no unit defined: counted, never summed
     ]
+
+
+def test_coupon_totals_add_money_and_minutes_apart_and_never_add_percentages():
+    amount, time, percent = (
+        MerchantCoupon.CouponType.AMOUNT,
+        MerchantCoupon.CouponType.TIME,
+        MerchantCoupon.CouponType.PERCENTAGE,
+    )
+    MerchantCouponFactory(store_code="A", coupon_type=amount, coupon_value=500)
+    MerchantCouponFactory(store_code="B", coupon_type=amount, coupon_value=1500)
+    MerchantCouponFactory(store_code="A", coupon_type=time, coupon_value=120)
+    MerchantCouponFactory(store_code="B", coupon_type=time, coupon_value=120)
+    MerchantCouponFactory(store_code="A", coupon_type=percent, coupon_value=80)
+    MerchantCouponFactory(store_code="B", coupon_type=percent, coupon_value=420)
+    MerchantCouponFactory(store_code="B", coupon_type=7, coupon_value=9)
+
+    totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
+
+    by_type = {t.coupon_type: t for t in totals.types}
+    assert [(t.store_code, t.coupons, t.value, t.unit) for t in totals.types] == [
+        ("", 2, 2000, "fen"),
+        ("", 2, 240, "minutes"),
+        ("", 2, None, "percent"),
+        ("", 1, None, "as_sent"),
+    ]
+    assert by_type[amount].value_text == "¥20.00"
+    with translation.override("zh-hans"):
+        assert by_type[time].value_text == "240 分钟"
+    assert by_type[percent].value_text == ""
+    assert [t.value for t in totals.stores if t.coupon_type == percent] == [None, None]
+    # Money is the amount coupons alone; the count is every coupon.
+    assert (totals.coupons, totals.amount_value) == (7, 2000)
 
 
 def test_daily_summary_cuts_days_at_china_midnight():

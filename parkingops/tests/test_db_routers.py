@@ -41,12 +41,12 @@ def test_the_daily_summary_and_coupon_totals_read_from_the_replica(replica):
         CaptureQueriesContext(connections["replica"]) as on_replica,
         CaptureQueriesContext(connections["default"]) as on_default,
     ):
-        stores = selectors.coupon_totals_by_store(coupons=MerchantCoupon.objects.all())
+        totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
         summary = selectors.daily_summary(
             date_from=order.pay_time.date(), date_to=order.pay_time.date()
         )
 
-    assert stores == []
+    assert totals.stores == []
     assert summary.total.orders == 1
     assert len(on_replica.captured_queries) >= 2
     assert on_default.captured_queries == []

@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import CommandError, call_command
 
-from orders.models import PushLog
+from orders.models import Channel, PushLog
 from orders.tests.factories import PayOrderFactory
 from parkingops.roles import FINANCE, OPERATIONS, ROLES, MissingPermissions, apply_roles
 from whitelist.models import WhitelistEntry
@@ -145,6 +145,33 @@ def test_finance_can_export_orders_coupons_and_the_summary(client, staff_in):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith("text/csv"), url
+
+
+def test_finance_names_an_undocumented_channel_and_edits_a_name_in_the_admin(client, staff_in):
+    user = staff_in(client, FINANCE)
+    PayOrderFactory(channel="200102")
+    add = client.post(
+        "/admin/orders/channel/add/",
+        {"code": "200102", "name": "微信扫码付", "name_en": "WeChat scan"},
+    )
+    channel = Channel.objects.get(code="200102")
+    seeded = Channel.objects.get(code="800071")
+    change = client.post(
+        f"/admin/orders/channel/{seeded.pk}/change/",
+        {"code": "800071", "name": "银联云闪付", "name_en": "UnionPay"},
+    )
+
+    assert add.status_code == 302
+    assert change.status_code == 302
+    assert (channel.name, channel.name_en) == ("微信扫码付", "WeChat scan")
+    assert Channel.objects.get(code="800071").name == "银联云闪付"
+    assert "微信扫码付" in client.get(ORDER_LIST).content.decode()
+    # Deleting a name is for administrators.
+    assert (
+        client.post(f"/admin/orders/channel/{seeded.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert not user.has_perm("orders.delete_channel")
 
 
 def test_finance_cannot_replay_a_push(client, staff_in, push):

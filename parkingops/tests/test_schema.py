@@ -39,7 +39,11 @@ def test_schema_documents_the_statements_parameters_and_both_answers(schema):
     assert set(parameters) == {"month", "from", "to", "holder", "plate", "format"}
     assert parameters["month"]["pattern"] == "^[0-9]{4}-[0-9]{2}$"
     assert parameters["from"]["format"] == parameters["to"]["format"] == "date"
-    assert set(statements["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(statements["responses"]["200"]["content"]) == {
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     summary = schema["paths"]["/api/v1/summary/daily/"]["get"]
     view = next(p for p in summary["parameters"] if p["name"] == "view")
     assert view["schema"]["enum"] == ["rows", "pivot"]

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders import selectors
-from orders.models import PayOrder
+from orders.models import Channel, PayOrder
 from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
 from parkingops import api_keys
 from parkingops.formatting import CHINA
@@ -707,6 +707,7 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_name": "KFC01",
             "coupon_type": 1,
             "coupon_type_label": "amount",
+            "unit": "fen",
             "coupons": 2,
             "value": 1500,
         },
@@ -715,10 +716,23 @@ def test_coupon_totals_per_store_for_the_filtered_period(finance):
             "store_name": "MCD",
             "coupon_type": 1,
             "coupon_type_label": "amount",
+            "unit": "fen",
             "coupons": 1,
             "value": 300,
         },
     ]
+    assert response.json()["types"] == [
+        {
+            "store_code": "",
+            "store_name": "",
+            "coupon_type": 1,
+            "coupon_type_label": "amount",
+            "unit": "fen",
+            "coupons": 3,
+            "value": 1800,
+        }
+    ]
+    assert (response.json()["coupons"], response.json()["amount_value"]) == (3, 1800)
     assert finance.get(TOTALS, {"pay_time_after": "soon"}).status_code == 400
 
 
@@ -962,3 +976,68 @@ def test_json_bodies_have_no_floats(finance):
             no_floats(item)
 
     no_floats(json.loads(text))
+
+
+# --- Units and channel names -----------------------------------------------------------------
+
+
+def test_orders_and_the_summary_carry_the_channels_name(finance):
+    Channel.objects.create(code="200102", name="微信扫码付", name_en="WeChat scan")
+    PayOrderFactory(channel="200102", pay_time=china(2026, 11, 1, 9))
+    PayOrderFactory(channel="777777", pay_time=china(2026, 11, 1, 10))
+
+    orders = {row["channel"]: row["channel_name"] for row in results(finance.get(ORDERS))}
+    one = finance.get(f"{ORDERS}{PayOrder.objects.get(channel='200102').pay_serial}/").json()
+    summary = finance.get(SUMMARY, {"from": "2026-11-01", "to": "2026-11-01"}).json()
+
+    assert orders == {"200102": "WeChat scan", "777777": ""}
+    assert one["channel_name"] == "WeChat scan"
+    assert {row["channel"]: row["channel_name"] for row in summary["rows"]} == orders
+
+
+def test_coupon_totals_keep_units_apart_and_their_csv_is_the_admins(finance_pair):
+    admin, api, _user = finance_pair
+    order = PayOrderFactory(pay_time=china(2026, 11, 1, 9))
+    for kind, value in [(1, 500), (2, 120), (2, 30), (6, 80), (6, 85)]:
+        MerchantCouponFactory(order=order, store_code="KFC01", coupon_type=kind, coupon_value=value)
+
+    body = api.get(TOTALS).json()
+    ours = api.get(TOTALS, {"format": "csv", "pay_time_after": "2026-11-01"})
+    theirs = admin.get(
+        "/admin/orders/merchantcoupon/export-totals/", {"pay_date_from": "2026-11-01"}
+    )
+
+    assert [(t["coupon_type"], t["unit"], t["coupons"], t["value"]) for t in body["types"]] == [
+        (1, "fen", 1, 500),
+        (2, "minutes", 2, 150),
+        (6, "percent", 2, None),  # percentages are never summed
+    ]
+    assert (body["coupons"], body["amount_value"]) == (5, 500)
+    assert streamed(ours) == streamed(theirs)
+    assert ours["Content-Disposition"] == theirs["Content-Disposition"]
+
+
+def test_coupon_totals_csv_needs_the_export_permission(db):
+    viewer = key_client(make_user(permissions=("orders.view_merchantcoupon",)))
+
+    assert viewer.get(TOTALS).status_code == 200
+    assert viewer.get(TOTALS, {"format": "csv"}).status_code == 403
+
+
+def test_coupons_are_listed_newest_payment_first_across_pages(finance):
+    times = [china(2026, 11, day, 9) for day in (3, 1, 5, 2, 4)]
+    for moment in times:  # inserted out of time order
+        MerchantCouponFactory(order=PayOrderFactory(pay_time=moment))
+
+    seen, url, params = [], COUPONS, {"page_size": 2}
+    while url:
+        body = finance.get(url, params).json()
+        seen += [row["pay_time"] for row in body["results"]]
+        url, params = body["next"], {}
+    oldest_first = [
+        row["pay_time"] for row in results(finance.get(COUPONS, {"ordering": "pay_time"}))
+    ]
+
+    assert seen == sorted(seen, reverse=True) and len(seen) == 5
+    assert oldest_first == sorted(seen)
+    assert results(finance.get(COUPONS))[0]["coupon_unit"] == "fen"
