@@ -1,9 +1,11 @@
 """The merchant-coupon list over the Django test client: values in their type's unit, totals per
 store and type with the grand totals (page and CSV), newest payment first."""
 
+import io
 import re
 from datetime import datetime
 
+import openpyxl
 import pytest
 
 from orders.models import MerchantCoupon
@@ -145,3 +147,25 @@ def test_coupon_list_is_newest_payment_first_whatever_the_insertion_order(staff_
 
     serials = re.findall(r"\b2024\d{22}\b", page)
     assert list(dict.fromkeys(serials)) == [new.pay_serial, middle.pay_serial, old.pay_serial]
+
+
+def test_store_totals_excel_file_has_the_csvs_rows_as_typed_cells(staff_client, mixed_coupons):
+    client = staff_client(*FINANCE, language="en")
+    days = {"pay_date_from": "2026-11-01", "pay_date_to": "2026-11-30"}
+    csv_header, *csv_lines = [
+        line.split(",") for line in csv_text(client.get(TOTALS_EXPORT, days)).splitlines()
+    ]
+
+    response = client.get(TOTALS_EXPORT + "xlsx/", days)
+
+    assert response.status_code == 200
+    assert "coupon_totals_2026-11-01_2026-11-30.xlsx" in response["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).worksheets[0]
+    header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert header == csv_header
+    assert [row[0] for row in rows] == [line[0] for line in csv_lines]
+    amount = rows[0]
+    assert amount[:2] == ["KFC01", "KFC01"] and amount[5] == 15 and amount[6] == 1500
+    assert amount[7] is None  # minutes: not a time coupon
+    page = client.get("/admin/orders/merchantcoupon/", days).content.decode()
+    assert page.index(TOTALS_EXPORT + "xlsx/?") < page.index(TOTALS_EXPORT + "?")

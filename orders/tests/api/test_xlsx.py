@@ -14,6 +14,8 @@ from parkingops.roles import FINANCE, OPERATIONS
 from whitelist.tests.factories import WhitelistEntryFactory
 
 SERIAL = "20261101000000000000000001"
+COUPON_TOTALS = "/api/v1/coupons/totals/"
+STATEMENTS = "/api/v1/statements/"
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +63,28 @@ def test_coupons_and_the_summary_come_as_xlsx_too(finance):
     assert coupon["grant_serial"] == "0042"
     assert summary[-1]["date"] == "Total"
     assert summary[-1]["order_count"] == 1
+
+
+def test_coupon_totals_and_statements_come_as_xlsx_too(finance):
+    MerchantCouponFactory(
+        order__pay_time=china(2026, 11, 1, 9), coupon_type=1, coupon_value=500, store_code="S1"
+    )
+    order = PayOrderFactory(pay_time=china(2026, 11, 2, 9), pay_value=700)
+    order.whitelist_entry = WhitelistEntryFactory(plate=order.plate, holder="张三")
+    order.save()
+
+    totals, _about = records(finance.get(COUPON_TOTALS, {"format": "xlsx"}))
+    statement, about = records(finance.get(STATEMENTS, {"format": "xlsx", "month": "2026-11"}))
+
+    assert (totals[0]["store_code"], totals[0]["coupon_value_fen"]) == ("S1", 500)
+    assert [row["row_kind"] for row in statement] == [
+        "order",
+        "plate_subtotal",
+        "holder_subtotal",
+        "total",
+    ]
+    assert statement[0]["holder"] == "张三" and statement[-1]["pay_value_yuan"] == 7
+    assert about["month"] == "2026-11"
 
 
 def test_the_whitelist_comes_as_xlsx_with_the_import_headers(db):
