@@ -85,7 +85,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
 
     export_kind = "reconciliation_differences"
     list_display = [
-        "run__date",
+        "run_date",
         "park",
         "category",
         "pay_serial",
@@ -258,6 +258,11 @@ class ReconciliationItemAdmin(CsvExportAdmin):
             messages.SUCCESS,
         )
         return None
+
+    @admin.display(description=_("date"))
+    def run_date(self, obj):
+        # The run's day: "run__date" in list_display would be headed by an untranslated label.
+        return obj.run.date
 
     @admin.display(description=_("park"))
     def park(self, obj):

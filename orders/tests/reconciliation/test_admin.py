@@ -302,6 +302,9 @@ def test_every_reconciliation_page_renders_in_chinese(superuser_client, missing_
         superuser_client.get("/admin/parkingops/platformcall/"),
     ]
     assert [page.status_code for page in pages] == [200] * len(pages)
+    table = pages[3].content.decode().split('id="result_list"', 1)[1].split("</thead>", 1)[0]
+    headers = [re.sub(r"<[^>]+>|\s", "", h) for h in re.findall(r"<th.*?</th>", table, re.S)]
+    assert not [h for h in headers if re.search(r"[A-Za-z]{3,}", h)], headers
 
     ran = superuser_client.post(RUN_PAGE, {"date": "2026-11-01", "park": "park-east"}, follow=True)
     rerun_item = ReconciliationItem.objects.get(category=Category.MISSING_HERE)
