@@ -208,6 +208,11 @@ def _write_table(sheet: Worksheet, styles: _Styles, table: Table) -> None:
         sheet.set_column(index, index, min(width, MAX_WIDTH) + 2)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, number, max(len(columns) - 1, 0))
+    # Printed for an accountant: landscape, every column on the page's width, the header on
+    # every page.
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
 
 
 def _write_about(sheet: Worksheet, styles: _Styles, about: About) -> None:

@@ -64,6 +64,16 @@ def test_the_header_is_frozen_with_an_autofilter_over_the_table():
     assert sheet.auto_filter.ref == "A1:E3"
 
 
+def test_a_printed_table_is_landscape_one_page_wide_with_the_header_on_every_page():
+    sheet = book([ROW] * 3)["Pay orders"]
+
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1)  # 1 page wide: the default, left unwritten
+    assert sheet.page_setup.fitToHeight == 0  # as many pages down as it takes
+    assert sheet.print_title_rows == "1:1"
+
+
 def test_column_widths_fit_the_header_and_the_values():
     sheet = book([{**ROW, "serial": "支付流水" * 3}])["Pay orders"]
 
