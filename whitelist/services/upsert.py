@@ -60,6 +60,10 @@ class UpsertPlan:
     previous_plates: set[str] = field(default_factory=set)
 
 
+# The advisory lock key of whitelist upserts ("WLUP" as an integer): any constant unique to them.
+UPSERT_LOCK = int.from_bytes(b"WLUP", "big")
+
+
 class UpsertRejected(Exception):
     """Some rows are not valid; nothing was written. ``errors``: one dict per row,
     ``{"row": number, field: [messages], ...}`` (``__all__`` for the row as a whole)."""
@@ -148,11 +152,11 @@ def upsert_entries(
     Simultaneous upserts of the same rows leave one entry per identity: the later ones find it
     and report it updated or unchanged.
     """
-    for serialised in (False, True):
+    for retry in (False, True):
         try:
             with transaction.atomic():
-                if serialised:
-                    _lock_out_other_writers()
+                if not dry_run:
+                    _one_upsert_at_a_time()
                 plan = plan_upsert(rows=rows)
                 if plan.errors:
                     raise UpsertRejected(plan.errors)
@@ -160,13 +164,13 @@ def upsert_entries(
                     _write(plan, user=user, reason=reason[:100])
             return UpsertResult(rows=plan.rows)
         except IntegrityError:
-            # The race of simultaneous upserts (the same file posted five times at once, two
-            # confirmations of one import): no row can be locked before it exists, so each
-            # planned to add the same entries. The unique IDENTITY let the first insert them
-            # and refused the others, whose transactions rolled back whole; planned again,
-            # alone, they find those entries and update them or leave them unchanged.
-            if serialised:
-                # Alone, only the rows themselves can clash: entries trading identities.
+            # The race left between an upsert and a single save (the admin's form, the API's
+            # POST), which take no upsert lock: both planned to add the same entry. The unique
+            # IDENTITY let the first in and refused this upsert, whose transaction rolled back
+            # whole; planned again, it finds that entry and updates it or leaves it unchanged.
+            if retry:
+                # Planned again after the other had committed, only the rows themselves can
+                # clash: entries trading identities.
                 moved = [row.number for row in plan.rows if row.result == UPDATED]
                 if not moved:
                     raise
@@ -180,18 +184,20 @@ def upsert_entries(
     raise AssertionError("unreachable")
 
 
-def _lock_out_other_writers() -> None:
-    """Keep every other write of entries waiting until this transaction ends.
+def _one_upsert_at_a_time() -> None:
+    """Make simultaneous upserts take turns until this transaction ends.
 
-    For an upsert that lost the race above: with no writer beside it, what it plans is what it
-    finds when it writes. PostgreSQL's SHARE ROW EXCLUSIVE lock waits for the writers already
-    running and holds off new ones (readers and the row locks of a plan go on); SQLite needs
-    nothing, its writers already take turns (``transaction_mode=IMMEDIATE``).
+    The race of simultaneous upserts (the same file posted five times at once, two
+    confirmations of one import, overlapping files): no row can be locked before it exists, so
+    each would plan to add the same entries. On PostgreSQL a transaction-level advisory lock
+    lets one plan and write at a time; the next plans after it committed and finds its entries.
+    It is taken before any row lock and by upserts only, so it never closes a cycle with the row
+    locks of a single save (a table lock taken later did: a deadlock). SQLite needs nothing,
+    its writers already take turns (``transaction_mode=IMMEDIATE``).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            table = connection.ops.quote_name(WhitelistEntry._meta.db_table)
-            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPSERT_LOCK])
 
 
 def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> None:
