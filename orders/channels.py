@@ -65,8 +65,11 @@ def channel_label(code: str, names: dict[str, str]) -> str:
     return gettext("%(code)s (no name yet)") % {"code": code}
 
 
-def with_channel_name(queryset: QuerySet, *, field: str = "channel") -> QuerySet:
-    """Annotate ``queryset`` with ``channel_name``, the name of its ``field``'s channel ("" when
-    unnamed): a subquery on the code's unique index, run only for the rows a page reads."""
+def with_channel_name(
+    queryset: QuerySet, *, field: str = "channel", name: str = "channel_name"
+) -> QuerySet:
+    """Annotate ``queryset`` with ``name`` (``channel_name``), the name of its ``field``'s
+    channel ("" when unnamed): a subquery on the code's unique index, run only for the rows a
+    page reads."""
     names = Channel.objects.filter(code=OuterRef(field)).annotate(label=name_expression())
-    return queryset.annotate(channel_name=Coalesce(Subquery(names.values("label")[:1]), Value("")))
+    return queryset.annotate(**{name: Coalesce(Subquery(names.values("label")[:1]), Value(""))})

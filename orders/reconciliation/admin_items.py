@@ -22,7 +22,7 @@ from orders.permissions import (
 )
 from orders.reconciliation.admin_resolve import resolve_page
 from orders.reconciliation.exports import items_csv, items_xlsx
-from orders.reconciliation.fields import listed_row_display, values_display
+from orders.reconciliation.fields import listed_row_display, values_display, with_channel_names
 from orders.reconciliation.services import NotResolvable, create_missing_order
 from parkingops.adminkit import (
     ChoiceFilter,
@@ -147,6 +147,10 @@ class ReconciliationItemAdmin(CsvExportAdmin):
     def has_resolve_difference_permission(self, request) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(RESOLVE_DIFFERENCE)
 
+    def get_queryset(self, request):
+        # A channel difference shows each side's channel by name (a subquery per row shown).
+        return with_channel_names(super().get_queryset(request))
+
     def get_search_results(self, request, queryset, search_term):
         return search_items(queryset, search_term), False
 
@@ -172,9 +176,8 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         """A difference's own page of resolving it with a note."""
         if not self.has_resolve_difference_permission(request):
             raise PermissionDenied
-        item = get_object_or_404(
-            ReconciliationItem.objects.select_related("run__park", "resolved_by"), pk=object_id
-        )
+        items = with_channel_names(ReconciliationItem.objects.select_related("run__park"))
+        item = get_object_or_404(items.select_related("resolved_by"), pk=object_id)
         response = resolve_page(request, model_admin=self, items=[item])
         return response or redirect("admin:orders_reconciliationitem_change", item.pk)
 

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext, pgettext_lazy
 
 from orders.reconciliation import selectors
-from orders.reconciliation.fields import display_pair
+from orders.reconciliation.fields import display_pair, with_channel_names
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
@@ -146,8 +146,15 @@ def _item_rows(
     items: QuerySet[ReconciliationItem], categories: dict[str, str], states: dict[bool, str]
 ) -> Iterator[dict[str, Any]]:
     fields = _fields(ITEM_COLUMNS, _COMPUTED)
-    rows = items.values(
-        *fields, "payment", "order__parking_serial", "order__channel", "platform_text", "our_text"
+    rows = with_channel_names(items).values(
+        *fields,
+        "payment",
+        "order__parking_serial",
+        "order__channel",
+        "platform_text",
+        "our_text",
+        "platform_name",
+        "our_name",
     )
     for row in rows.iterator(chunk_size=tabular.CHUNK_ROWS):
         listed = row["payment"] if isinstance(row["payment"], dict) else {}
@@ -157,6 +164,8 @@ def _item_rows(
             our_value=row["our_value"],
             platform_text=row["platform_text"],
             our_text=row["our_text"],
+            platform_name=row["platform_name"],
+            our_name=row["our_name"],
         )
         row["state"] = states[row["resolved_at"] is not None]
         row["category"] = categories.get(row["category"], row["category"])

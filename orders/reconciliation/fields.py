@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
+from orders import channels
 from orders.reconciliation.models import ReconciliationItem
 from orders.reconciliation.payments import (
     ListedPayment,
@@ -172,25 +175,43 @@ def display_pair(
     our_value: int | None,
     platform_text: str,
     our_text: str,
+    platform_name: str = "",
+    our_name: str = "",
 ) -> tuple[str, str]:
     """Return ``(ours, the platform's)`` as people read them: money in yuan, times in China
-    time (as stored), "—" where a side has no value."""
+    time (as stored), a channel by its name with the code (``*_name``: ``with_channel_names``),
+    "—" where a side has no value."""
     if category in MONEY_CATEGORIES:
         return (
             "—" if our_value is None else yuan(our_value),
             "—" if platform_value is None else yuan(platform_value),
         )
+    if category == ReconciliationItem.Category.CHANNEL_DIFFERS:
+        our_text, platform_text = _named(our_text, our_name), _named(platform_text, platform_name)
     return our_text or "—", platform_text or "—"
 
 
+def _named(code: str, name: str) -> str:
+    return f"{name} ({code})" if code and name else code
+
+
+def with_channel_names(items: QuerySet[ReconciliationItem]) -> QuerySet[ReconciliationItem]:
+    """Annotate ``items`` with ``our_name`` and ``platform_name``: the names of the channels a
+    channel difference holds as text (a subquery per row read; "" for any other difference)."""
+    items = channels.with_channel_name(items, field="our_text", name="our_name")
+    return channels.with_channel_name(items, field="platform_text", name="platform_name")
+
+
 def values_display(item: ReconciliationItem) -> tuple[str, str]:
-    """``display_pair`` of a difference."""
+    """``display_pair`` of a difference (read through ``with_channel_names`` for the names)."""
     return display_pair(
         category=item.category,
         platform_value=item.platform_value,
         our_value=item.our_value,
         platform_text=item.platform_text,
         our_text=item.our_text,
+        platform_name=getattr(item, "platform_name", ""),
+        our_name=getattr(item, "our_name", ""),
     )
 
 

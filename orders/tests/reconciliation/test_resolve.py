@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
+from orders.models import Channel
 from orders.reconciliation import services
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.tests.conftest import csv_rows
@@ -349,3 +350,30 @@ def test_the_service_refuses_a_blank_note(two_runs):
 
     item.refresh_from_db()
     assert item.resolved_at is None
+
+
+def test_a_channel_difference_shows_each_sides_channel_by_name_with_its_code(
+    staff_client, missing_item
+):
+    Channel.objects.update_or_create(code="200101", defaults={"name": "微信", "name_en": "WeChat"})
+    item = ReconciliationItem.objects.create(
+        run=missing_item.run,
+        category=Category.CHANNEL_DIFFERS,
+        field="channel",
+        pay_serial="CHANNEL-DIFFERS",
+        our_text="200101",
+        platform_text="999999",
+    )
+    client = staff_client(VIEW, EXPORT, "orders.resolve_difference", language="en")
+
+    listed = client.get(ITEMS, {"q": "CHANNEL-DIFFERS"}).content.decode()
+    resolving = client.get(f"{ITEMS}{item.pk}/resolve/").content.decode()
+    rows = csv_rows(client.get(ITEMS_EXPORT))
+
+    for page in (listed, resolving):
+        assert "WeChat (200101)" in page
+        assert "999999" in page  # unnamed: the code alone
+    (exported,) = [
+        dict(zip(rows[0], row, strict=True)) for row in rows[1:] if "CHANNEL-DIFFERS" in row
+    ]
+    assert (exported["ours"], exported["platform"]) == ("WeChat (200101)", "999999")
