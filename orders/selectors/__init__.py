@@ -1,0 +1,287 @@
+"""Reads for the back-office: order search, totals of a filtered set, coupons per store, and
+(``orders.selectors.summary``, re-exported here) the daily summary.
+
+Keyword-only functions taking and returning querysets or small dataclasses; the admin, the CSV
+exports and the ``export_orders`` command call them, so each figure is computed one way.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Reverse
+
+from orders import coupons as coupon_rules
+from orders.models import Discount, MerchantCoupon, PayOrder
+from parkingops.db_routers import on_replica
+from parkingops.queries import in_days
+from whitelist import plates
+
+# --- Dates -----------------------------------------------------------------------------------
+
+
+def orders_between(
+    *, date_from: date | None = None, date_to: date | None = None, park_uuid: str = ""
+) -> QuerySet[PayOrder]:
+    """Return the orders paid on those China-time days (both inclusive), at one park if given."""
+    orders = PayOrder.objects.filter(in_days("pay_time", date_from=date_from, date_to=date_to))
+    if park_uuid:
+        orders = orders.filter(park__park_uuid=park_uuid)
+    return orders
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+def search_orders(*, orders: QuerySet[PayOrder], term: str) -> QuerySet[PayOrder]:
+    """Narrow ``orders`` to those matching ``term``: a plate, or a pay or parking serial.
+
+    The plate is normalised first (``川a 660p1`` finds ``川A660P1``) and matches as the whole
+    plate, its beginning (``川A66``) or its ending (``660P1``). Every branch has an index on
+    PostgreSQL: the beginning a ``varchar_pattern_ops`` index on ``plate``, the ending one on
+    ``reverse(plate)`` (see migration 0003), the serials their own indexes.
+    """
+    term = term.strip()
+    if not term:
+        return orders
+    condition = Q(pay_serial=term) | Q(parking_serial=term)
+    plate = plates.normalise(term)
+    if plate:
+        # "Ends with X" is "the reversed plate begins with reversed X": an indexable prefix
+        # match, where LIKE '%X' would read every row.
+        orders = orders.alias(plate_reversed=Reverse("plate"))
+        condition |= Q(plate__startswith=plate) | Q(plate_reversed__startswith=plate[::-1])
+    return orders.filter(condition)
+
+
+def with_row_totals(orders: QuerySet[PayOrder]) -> QuerySet[PayOrder]:
+    """Annotate each order with ``relief_total`` (fen) and ``coupon_count``.
+
+    Correlated subqueries on the discount and coupon foreign-key indexes: the database runs
+    them only for the rows a page returns, however large the filtered set is.
+    """
+    relief = (
+        Discount.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("relief_value"))
+        .values("total")
+    )
+    coupons = (
+        MerchantCoupon.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return orders.annotate(
+        relief_total=Coalesce(Subquery(relief), 0),
+        coupon_count=Coalesce(Subquery(coupons), 0),
+    )
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """Totals of a set of orders; money in fen."""
+
+    orders: int = 0
+    paid: int = 0
+    relief: int = 0
+    coupons: int = 0
+    coupon_value: int = 0
+
+
+def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
+    """Return the count, amount paid, discount relief and coupon totals of all of ``orders``.
+
+    Three aggregate queries, whatever the size: the orders themselves, then the discounts and
+    the coupons of those orders (a semi-join on their order index; all rows when unfiltered).
+    """
+    orders = orders.order_by()
+    paid = orders.aggregate(count=Count("pk"), paid=Sum("pay_value"))
+    if orders.query.has_filters():
+        discounts = Discount.objects.filter(order__in=orders.values("pk"))
+        coupons = MerchantCoupon.objects.filter(order__in=orders.values("pk"))
+    else:
+        discounts, coupons = Discount.objects.all(), MerchantCoupon.objects.all()
+    relief = discounts.aggregate(relief=Sum("relief_value"))
+    coupon = coupons.aggregate(count=Count("pk"), value=coupon_rules.AMOUNT_VALUE)
+    return OrderTotals(
+        orders=paid["count"] or 0,
+        paid=paid["paid"] or 0,
+        relief=relief["relief"] or 0,
+        coupons=coupon["count"] or 0,
+        coupon_value=coupon["value"] or 0,
+    )
+
+
+@dataclass
+class OrderExtras:
+    """What an exported order row needs from its discounts and coupons."""
+
+    relief: int = 0
+    mobiles: list[str] = field(default_factory=list)
+    coupons: int = 0
+    coupon_value: int = 0
+
+
+def order_extras(*, order_ids: Iterable[int]) -> dict[int, OrderExtras]:
+    """Return the discount relief, discount mobiles and coupon totals of a batch of orders.
+
+    Two queries per batch (not per order): the CSV export calls this once per chunk.
+    """
+    ids = list(order_ids)
+    extras = {order_id: OrderExtras() for order_id in ids}
+    discounts = (
+        Discount.objects.filter(order_id__in=ids)
+        .order_by("order_id", "pk")
+        .values_list("order_id", "mobile", "relief_value")
+    )
+    for order_id, mobile, relief in discounts:
+        extras[order_id].relief += relief
+        if mobile:
+            extras[order_id].mobiles.append(mobile)
+    coupons = (
+        MerchantCoupon.objects.filter(order_id__in=ids)
+        .order_by()
+        .values("order_id")
+        .annotate(count=Count("pk"), value=coupon_rules.AMOUNT_VALUE)
+        .values_list("order_id", "count", "value")
+    )
+    for order_id, count, value in coupons:
+        extras[order_id].coupons = count
+        extras[order_id].coupon_value = value or 0
+    return extras
+
+
+# --- Merchant coupons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreTotal:
+    """The coupons of one store and type in a period: what the car park bills that merchant.
+
+    Kept apart per coupon type because each type has its own unit (``orders.coupons``):
+    ``value`` is fen for amount coupons, minutes for time coupons, and None for the types whose
+    values are never summed (percentages, and types without a defined unit): those are counted.
+    The grand total of a type has a blank store.
+    """
+
+    store_code: str
+    store_name: str
+    coupon_type: int | None
+    coupons: int
+    value: int | None
+
+    @property
+    def is_amount(self) -> bool:
+        return self.coupon_type == coupon_rules.CouponType.AMOUNT
+
+    @property
+    def coupon_type_label(self) -> str:
+        return coupon_rules.type_label(self.coupon_type)
+
+    @property
+    def unit(self) -> str:
+        return coupon_rules.unit_of(self.coupon_type).value
+
+    @property
+    def unit_label(self) -> str:
+        return coupon_rules.unit_label(self.coupon_type)
+
+    @property
+    def value_text(self) -> str:
+        return coupon_rules.value_text(self.coupon_type, self.value)
+
+
+@dataclass(frozen=True)
+class CouponTotals:
+    """The per-store totals of a set of coupons, with the grand total of each type and the
+    count of all of them; ``amount_value`` is the only money (amount coupons, fen)."""
+
+    stores: list[StoreTotal]
+    types: list[StoreTotal]
+    coupons: int
+    amount_value: int
+
+
+@on_replica
+def coupon_totals(*, coupons: QuerySet[MerchantCoupon]) -> CouponTotals:
+    """Return the count and (where the type adds up) the value of ``coupons`` per store and
+    coupon type, then per type over every store, in one query."""
+    rows = (
+        coupons.order_by()
+        .values("store_code", "store_name", "coupon_type")
+        .annotate(count=Count("pk"), value=coupon_rules.SUMMED_VALUE)
+        .order_by("store_code", "store_name", "coupon_type")
+    )
+    stores = [
+        StoreTotal(
+            store_code=row["store_code"],
+            store_name=row["store_name"],
+            coupon_type=row["coupon_type"],
+            coupons=row["count"],
+            value=row["value"] if coupon_rules.is_summed(row["coupon_type"]) else None,
+        )
+        for row in rows
+    ]
+    by_type: dict[int | None, list[StoreTotal]] = {}
+    for total in stores:
+        by_type.setdefault(total.coupon_type, []).append(total)
+    types = [
+        StoreTotal(
+            store_code="",
+            store_name="",
+            coupon_type=coupon_type,
+            coupons=sum(total.coupons for total in group),
+            value=sum(total.value or 0 for total in group)
+            if coupon_rules.is_summed(coupon_type)
+            else None,
+        )
+        for coupon_type, group in sorted(
+            by_type.items(), key=lambda item: (item[0] is None, item[0] or 0)
+        )
+    ]
+    return CouponTotals(
+        stores=stores,
+        types=types,
+        coupons=sum(total.coupons for total in types),
+        amount_value=sum(total.value or 0 for total in types if total.is_amount),
+    )
+
+
+# The daily summary's reads live in their own module; callers keep reading them from here.
+from orders.selectors.summary import (  # noqa: E402
+    SUMMARY_DEFAULT_DAYS,
+    SUMMARY_MAX_DAYS,
+    DailySummary,
+    Pivot,
+    PivotDay,
+    SummaryRangeError,
+    SummaryRow,
+    daily_summary,
+    summary_range,
+)
+
+__all__ = [
+    "SUMMARY_DEFAULT_DAYS",
+    "SUMMARY_MAX_DAYS",
+    "CouponTotals",
+    "DailySummary",
+    "OrderExtras",
+    "OrderTotals",
+    "Pivot",
+    "PivotDay",
+    "StoreTotal",
+    "SummaryRangeError",
+    "SummaryRow",
+    "coupon_totals",
+    "daily_summary",
+    "order_extras",
+    "order_totals",
+    "orders_between",
+    "search_orders",
+    "summary_range",
+    "with_row_totals",
+]
