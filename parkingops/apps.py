@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ParkingOpsConfig(AppConfig):
-    """The project package as an app: it holds the integration API's keys."""
+    """The project package as an app: the integration API's keys, the platform's call log,
+    the background jobs."""
 
     name = "parkingops"
     verbose_name = _("API access")
@@ -13,3 +14,6 @@ class ParkingOpsConfig(AppConfig):
         # Registers the OpenAPI descriptions of our authentication classes (drf-spectacular
         # finds extensions by import).
         from parkingops import schema  # noqa: F401
+        from parkingops.jobs.kinds import discover
+
+        discover()  # each app's jobs.py registers its kinds of background job

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.jobs.models import Job, ScheduleRun
 from parkingops.pcloud.models import PlatformCall
 
-__all__ = ["ApiKey", "PlatformCall"]
+__all__ = ["ApiKey", "Job", "PlatformCall", "ScheduleRun"]
 
 
 class ApiKey(models.Model):

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "simple_history",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally: /api/docs/ works offline
+    "django_tasks",
+    "django_tasks_db",  # the task queue's table: background jobs need no other server
     "parkingops",  # API keys
     "orders",
     "orders.demo",  # demo and development commands (seed_demo, send_push, ...)
@@ -157,6 +159,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files the jobs write (exports) and read (imports), served only through the job's page.
+# Several hosts share them: a shared directory, or a storage backend (docs/deployment.md).
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "files"))
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed files once `collectstatic` ran (make serve does); plain files while
@@ -258,6 +264,21 @@ PUSH_REFUSAL_RATE = env_rate("PUSH_REFUSAL_RATE", "60/min")
 PLATFORM_API_BASE = env_str("PLATFORM_API_BASE")
 PLATFORM_API_TIMEOUT = env_int("PLATFORM_API_TIMEOUT", 10, minimum=1)
 PLATFORM_API_RETRIES = env_int("PLATFORM_API_RETRIES", 3)
+
+# --- Background jobs and schedules (parkingops/jobs, docs/deployment.md) --------------------
+# Django's task framework; its database backend needs no other server. Workers:
+# `manage.py db_worker` (make run starts one), the clock: `manage.py run_scheduler`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A job's progress and heartbeat are written this often (seconds).
+JOB_PROGRESS_SECONDS = env_int("JOB_PROGRESS_SECONDS", 1, minimum=1)
+# A running job without a heartbeat for this long lost its worker: it is tried again, up to
+# JOB_MAX_ATTEMPTS attempts in all, then marked failed.
+JOB_LOST_AFTER = env_int("JOB_LOST_AFTER", 300, minimum=2)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
+# An export's file can be downloaded for this many days; finished jobs are listed for
+# JOB_KEEP_DAYS.
+JOB_FILE_DAYS = env_int("JOB_FILE_DAYS", 7, minimum=1)
+JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,
