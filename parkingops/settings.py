@@ -279,6 +279,15 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 # JOB_KEEP_DAYS.
 JOB_FILE_DAYS = env_int("JOB_FILE_DAYS", 7, minimum=1)
 JOB_KEEP_DAYS = env_int("JOB_KEEP_DAYS", 30, minimum=1)
+# Above these sizes the work goes to a job instead of answering the request at once: a
+# whitelist import (rows of the file), an admin export (rows of the list).
+IMPORT_BACKGROUND_ROWS = env_int("IMPORT_BACKGROUND_ROWS", 2000, minimum=0)
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 20000, minimum=0)
+# The schedules (parkingops/jobs/schedules.py), China time: yesterday's reconciliation of
+# every park at this hour, the whitelist sync every so many minutes, the push log pruned daily.
+SCHEDULE_RECONCILE_HOUR = env_int("SCHEDULE_RECONCILE_HOUR", 3, minimum=0)
+SCHEDULE_SYNC_MINUTES = env_int("SCHEDULE_SYNC_MINUTES", 5, minimum=1)
+SCHEDULE_PRUNE_HOUR = env_int("SCHEDULE_PRUNE_HOUR", 4, minimum=0)
 
 LOGGING = {
     "version": 1,
