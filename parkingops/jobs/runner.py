@@ -247,7 +247,8 @@ class JobProgress(Progress):
 
     def stage(self, label: str, total: int | None = None) -> None:
         with self._lock:
-            self._stage, self._total, self._done = str(label), total, 0
+            self._stage, self._done = str(label), 0
+            self._total = None if total is None else max(int(total), 0)
             self._stage_started_at = timezone.now()
         self._check()
 
