@@ -26,7 +26,7 @@ def count(job: Job, progress) -> dict:
     progress.stage("counting", to)
     for number in progress.iterate(range(to), every=10):
         if job.params.get("fail_at") == number:
-            raise JobFailed("failed at %d" % number)
+            raise JobFailed(f"failed at {number}")
         if job.params.get("cancel_at") == number:
             Job.objects.filter(pk=job.pk).update(cancel_requested=True)
             SEEN["cancel_asked"] = True
