@@ -1,6 +1,7 @@
 """API keys in the admin: create one (its key shown once), revoke, see when each was last used.
 
-The platform's call log registers from ``parkingops.pcloud.admin``, imported here. Django's own
+The platform's call log registers from ``parkingops.pcloud.admin``, the background jobs from
+``parkingops.jobs.admin``, both imported here. Django's own
 user and group admins are registered again with the query-string checks every list here has
 (``parkingops.adminquery``).
 """
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+import parkingops.jobs.admin  # noqa: F401 (registers 我的任务 and the schedules' runs)
 import parkingops.pcloud.admin  # noqa: F401 (registers PlatformCallAdmin)
 from parkingops import api_keys
 from parkingops.adminquery import QueryStringMixin

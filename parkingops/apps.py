@@ -14,6 +14,7 @@ class ParkingOpsConfig(AppConfig):
         # Registers the OpenAPI descriptions of our authentication classes (drf-spectacular
         # finds extensions by import).
         from parkingops import schema  # noqa: F401
+        from parkingops.jobs import housekeeping  # noqa: F401 (the jobs.prune kind)
         from parkingops.jobs.kinds import discover
 
         discover()  # each app's jobs.py registers its kinds of background job

@@ -25,6 +25,8 @@ urlpatterns = [
         r"^admin/orders/platformcall/(?P<rest>.*)$",
         RedirectView.as_view(url="/admin/parkingops/platformcall/%(rest)s", query_string=True),
     ),
+    # 我的任务 at a short address too.
+    path("admin/jobs/", RedirectView.as_view(pattern_name="admin:parkingops_job_changelist")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orders.urls")),

@@ -43,7 +43,7 @@ class Job(models.Model):
     )
     stage = models.CharField(_("stage"), max_length=100, blank=True)
     total = models.PositiveBigIntegerField(_("total"), null=True, blank=True)
-    done = models.PositiveBigIntegerField(_("done"), default=0)
+    done = models.PositiveBigIntegerField(_("items done"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     stage_started_at = models.DateTimeField(null=True, blank=True)
