@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from parkingops.jobs import runner
@@ -35,7 +34,9 @@ def _files(settings, tmp_path):
 
 
 def _job(owner, **params) -> Job:
-    return runner.start_job("tests.count", owner=owner, subject="sample", params={"to": 3, **params})
+    return runner.start_job(
+        "tests.count", owner=owner, subject="sample", params={"to": 3, **params}
+    )
 
 
 def test_the_list_shows_a_users_own_jobs_only(client, clerk, other):
@@ -125,6 +126,7 @@ def test_nobody_adds_or_edits_a_job_here(client, clerk):
 
 def test_the_short_address_and_the_header_link(client, clerk):
     assert client.get("/admin/jobs/").url == LIST
-    assert f'href="{reverse("admin:parkingops_job_changelist")}"' in client.get(
-        "/admin/"
-    ).content.decode()
+    assert (
+        f'href="{reverse("admin:parkingops_job_changelist")}"'
+        in client.get("/admin/").content.decode()
+    )
