@@ -23,14 +23,18 @@ install: $(STAMP)
 
 # The demo also serves the fake platform (PLATFORM_API_BASE points at it), listing the demo's
 # payments and one never pushed, so whitelist changes show 已同步 and reconciliation has a
-# difference to find; it stops with the server.
+# difference to find. A job worker (big imports and exports, reconciliations) and the
+# scheduler (nightly reconciliation, whitelist sync, pruning) run beside the server, on the
+# same SQLite database; all of them stop with the server.
 run: export PLATFORM_API_BASE = http://127.0.0.1:$(FAKE_PLATFORM_PORT)/
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py seed_demo
 	@$(BIN)/python manage.py fake_platform --demo --port $(FAKE_PLATFORM_PORT) & fake=$$!; \
-	trap 'kill $$fake 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	$(BIN)/python manage.py run_scheduler > /dev/null & scheduler=$$!; \
+	trap 'kill $$fake $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	sleep 2; \
 	{ $(BIN)/python manage.py sync_whitelist > /dev/null || echo "Whitelist sync: see the admin."; } && \
 	$(BIN)/python manage.py demo_admin --port $(PORT) && \

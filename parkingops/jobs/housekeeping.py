@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from importlib import import_module
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -24,7 +26,8 @@ def _describe(result: dict) -> list[str]:
 @job_kind("jobs.prune", _("Removing old jobs and their files"), describe=_describe)
 def prune_jobs(job: Job, progress) -> dict:
     """Remove the files kept past their day and the finished jobs older than JOB_KEEP_DAYS
-    (with the schedules' runs and the task queue's rows of that age)."""
+    (with the schedules' runs and the task queue's rows of that age), and the expired
+    sessions (with the files of imports previewed and never confirmed: ``parkingops.uploads``)."""
     now = timezone.now()
     expired = Job.objects.filter(expires_at__lt=now).exclude(file="")
     progress.stage(gettext("Removing expired files"), expired.count())
@@ -42,4 +45,5 @@ def prune_jobs(job: Job, progress) -> dict:
     DBTaskResult.objects.filter(
         status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=keep_from
     ).delete()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     return {"files": files, "jobs": jobs}
