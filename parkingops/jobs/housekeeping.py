@@ -1,7 +1,6 @@
 """The job that keeps the job tables small: expired files, old jobs, old task rows."""
 
 from datetime import timedelta
-
 from importlib import import_module
 
 from django.conf import settings

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from parkingops.jobs import runner

@@ -1,6 +1,7 @@
 """The job runner: a queued job runs in a worker with its progress written as it goes, can be
 cancelled, and a job whose worker died is tried again, then failed, never lost."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,8 @@ SEEN: dict[str, object] = {}
 
 @job_kind("tests.count", "Count")
 def count(job: Job, progress) -> dict:
-    """A sample kind: counts to ``params["to"]``, failing or cancelling itself on request."""
+    """A sample kind: counts to ``params["to"]`` (pausing ``pause`` seconds at each number),
+    failing or cancelling itself on request."""
     to = job.params["to"]
     progress.stage("counting", to)
     for number in progress.iterate(range(to), every=10):
@@ -31,9 +33,9 @@ def count(job: Job, progress) -> dict:
             Job.objects.filter(pk=job.pk).update(cancel_requested=True)
             SEEN["cancel_asked"] = True
             # The heartbeat thread reads the flag within a beat.
-            import time
-
             time.sleep(1.5)
+        if job.params.get("pause"):
+            time.sleep(job.params["pause"])
     if job.params.get("file"):
         runner.attach_file(job, ContentFile(b"a,b\n"), "counted.csv")
     SEEN["language"] = __import__("django.utils.translation").utils.translation.get_language()

@@ -8,22 +8,18 @@ never taken for an empty push. Both are started for real here, against the test 
 
 import http.client
 import json
-import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
 
 from conftest import FORM, PUSH_URL, form_body
 from orders.models import PayOrder, PushLog
-
-ROOT = Path(__file__).resolve().parents[3]
+from parkingops.tests.processes import ROOT, environment, free_port
 
 
 def _chunks(body: bytes, size: int = 1000) -> Iterator[bytes]:
@@ -48,34 +44,17 @@ def send_chunked(host: str, port: int, body: bytes) -> tuple[int, dict]:
         conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def gunicorn(transactional_db) -> Iterator[tuple[str, int]]:
     """Serve the project with gunicorn and its configuration (parkingops.gunicorn), on a free
     port, against this test's database (committed rows: a transactional test)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "parkingops.settings_test",
-        "DATABASE_URL": _database_url(),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "1",
-        "GUNICORN_ACCESSLOG": "",
-    }
+    port = free_port()
+    env = environment(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="1",
+        GUNICORN_ACCESSLOG="",
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
         cwd=ROOT,

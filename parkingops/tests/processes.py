@@ -1,0 +1,77 @@
+"""Real processes against the test database, for the tests that need them: gunicorn, a job
+worker. The test must be transactional (its rows committed) for them to see its data."""
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL another process can use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """This process's environment for a child serving the test database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "parkingops.settings_test",
+        "DATABASE_URL": database_url(),
+        **extra,
+    }
+
+
+# A worker that first imports the given modules (a test's own job kinds), then runs as
+# ``manage.py db_worker`` does.
+WORKER = """
+import importlib, sys
+import django
+django.setup()
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+from django.core.management import call_command
+call_command("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+"""
+
+
+@contextmanager
+def job_worker(*modules: str, **env: str) -> Iterator[subprocess.Popen]:
+    """Run a job worker (``db_worker``) in its own process until the block ends; ``modules``
+    are imported first (e.g. a test module registering a kind)."""
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", WORKER, *modules],
+        cwd=ROOT,
+        env=environment(**env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        if worker.stderr:
+            worker.stderr.close()
