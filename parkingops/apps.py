@@ -7,7 +7,7 @@ class ParkingOpsConfig(AppConfig):
     the background jobs."""
 
     name = "parkingops"
-    verbose_name = _("API access")
+    verbose_name = _("System")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -16,6 +16,13 @@ os.environ["PLATFORM_API_BASE"] = ""
 os.environ["PUSH_REFUSAL_RATE"] = "1000000/min"
 os.environ["PUSH_ALLOWED_IPS"] = ""
 os.environ["TRUSTED_PROXIES"] = ""
+# Job files (exports, uploaded imports) go to a directory of this run; the workers a test
+# starts inherit it.
+if "PARKINGOPS_TEST_MEDIA" not in os.environ:
+    import tempfile
+
+    os.environ["PARKINGOPS_TEST_MEDIA"] = tempfile.mkdtemp(prefix="parkingops-test-media-")
+os.environ["MEDIA_ROOT"] = os.environ["PARKINGOPS_TEST_MEDIA"]
 
 from parkingops.settings import *  # noqa: E402, F403
 

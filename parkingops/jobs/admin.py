@@ -20,10 +20,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from parkingops.adminquery import QueryStringMixin
 from parkingops.jobs import display, kinds, runner
 from parkingops.jobs.models import Job, ScheduleRun
+
+# The task queue's own rows (English, internal) are not a page for staff: 我的任务 shows jobs.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 # The status poll answers at most this many jobs at once (one page of the list).
 MAX_POLLED = 100
@@ -102,6 +107,10 @@ class JobAdmin(QueryStringMixin, admin.ModelAdmin):
         if url := display.download_url(obj):
             return _link(url, gettext("Download"))
         return obj.message or "; ".join(display.result_lines(obj))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": self.opts.verbose_name_plural, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -37,11 +37,13 @@ def left(job: Job, now=None) -> timedelta | None:
 
 
 def percent(job: Job) -> int | None:
+    """How far the job got, 0 to 100; None only while it runs a step of unknown size (the bar
+    then shows that it is busy)."""
     if job.state == Job.State.SUCCEEDED:
         return 100
-    if not job.total:
-        return None
-    return min(100, job.done * 100 // job.total)
+    if job.total:
+        return min(100, job.done * 100 // job.total)
+    return None if job.state == Job.State.RUNNING else 0
 
 
 def download_url(job: Job) -> str:
