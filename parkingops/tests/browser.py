@@ -1,8 +1,9 @@
 """A real browser for the tests of what staff see: Debian's Chromium driven by Playwright.
 
 ``staff_page(live_server, username, password)`` logs in through the admin's login form and
-returns the page. Without a Chromium on the machine the browser tests skip (CI installs it:
-``.ci/run``); ``PARKINGOPS_CHROMIUM`` names another binary.
+returns the page. Without a Chromium on the machine the browser tests skip, except where
+``PARKINGOPS_REQUIRE_BROWSER`` is set (CI installs Chromium and sets it: ``.ci/run``), where
+they fail; ``PARKINGOPS_CHROMIUM`` names another binary.
 """
 
 import os
@@ -17,6 +18,8 @@ CHROMIUM = os.environ.get("PARKINGOPS_CHROMIUM") or shutil.which("chromium")
 @pytest.fixture
 def browser(monkeypatch) -> Iterator:
     if not CHROMIUM:
+        if os.environ.get("PARKINGOPS_REQUIRE_BROWSER"):
+            pytest.fail("no Chromium on this machine, and PARKINGOPS_REQUIRE_BROWSER is set")
         pytest.skip("no Chromium on this machine (CI installs it)")
     from playwright.sync_api import sync_playwright
 
