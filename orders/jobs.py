@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.push.services import Pruned, prune_push_log
+from orders.push.services import PUSH_LOG_KEEP_DAYS, Pruned, prune_push_log
 from orders.reconciliation import services, summaries
 from parkingops.jobs.kinds import JobFailed, job_kind
 from parkingops.jobs.models import Job
@@ -65,12 +65,7 @@ def describe_reconciliation(result: dict[str, Any]) -> list[str]:
     if len(done) > SHOWN_RUNS:
         more = len(done) - SHOWN_RUNS
         lines.append(
-            ngettext(
-                "… and %(count)d more; see the reconciliation runs.",
-                "… and %(count)d more; see the reconciliation runs.",
-                more,
-            )
-            % {"count": more}
+            gettext("… and %(count)d more; see the reconciliation runs.") % {"count": more}
         )
     return lines
 
@@ -113,6 +108,6 @@ def describe_prune(result: dict[str, Any]) -> list[str]:
 def prune(job: Job, progress: Progress) -> dict[str, Any]:
     """Delete the push-log rows without an order older than ``params["older_than_days"]``
     (default: PUSH_LOG_KEEP_DAYS)."""
-    options = {"older_than_days": job.params["older_than_days"]} if job.params else {}
-    pruned = prune_push_log(progress=progress, **options)
+    days = job.params.get("older_than_days", PUSH_LOG_KEEP_DAYS)
+    pruned = prune_push_log(older_than_days=days, progress=progress)
     return {"deleted": pruned.deleted, "before": pruned.before.isoformat()}
