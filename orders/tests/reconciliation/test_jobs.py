@@ -134,6 +134,15 @@ def test_the_job_fails_when_every_park_day_failed(park, fake_platform):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_job_with_no_park_known_succeeds_saying_so(fake_platform):
+    job = _run([DAY])
+
+    assert (job.state, job.done, job.total) == (Job.State.SUCCEEDED, 0, 0)
+    assert _lines(job) == ["No parks are known yet: nothing to do."]
+    assert not fake_platform.calls
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_job_fails_without_a_platform_client(park, settings):
     settings.PLATFORM_API_BASE = ""
 
