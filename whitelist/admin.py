@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
-from whitelist.services import entries
+from whitelist.services import entries, sync_job
 from whitelist.services import sync as platform_sync
 
 # Colours of the status column, from Django admin's own palette.
@@ -307,9 +308,22 @@ class WhitelistEntryAdmin(
 
     @admin.action(description=gettext_lazy("Sync now"), permissions=["change"])
     def sync_now(self, request, queryset):
-        """Send the selected entries' plates to the platform now."""
-        plates = queryset.order_by().values_list("plate", flat=True).distinct()
+        """Send the selected entries' plates to the platform now; more than a request sends
+        (``INLINE_LIMIT``) go to a background job, whose page is shown."""
+        plates = list(queryset.order_by().values_list("plate", flat=True).distinct())
         try:
+            if len(plates) > platform_sync.INLINE_LIMIT:
+                job = sync_job.start_sync(plates=plates, owner=request.user)
+                self.message_user(
+                    request,
+                    _(
+                        "The sync of %(count)d plates started in the background: follow its "
+                        "progress here or in “My jobs”."
+                    )
+                    % {"count": len(plates)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:parkingops_job_change", args=[job.pk]))
             report = platform_sync.sync_now(plates=plates)
         except platform_sync.PlatformNotConfigured:
             self.message_user(

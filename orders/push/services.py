@@ -11,17 +11,19 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from orders.models import PushLog
 from orders.push import decoding, storing, times, validation
 from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
 from orders.push.validation import PushData
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.netaddr import in_networks
 from parkingops.pcloud import signing
 from whitelist.selectors import find_valid_entry_id
@@ -226,16 +228,50 @@ def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
     )
 
 
-def prune_push_log(*, before: datetime, batch_size: int = 10_000) -> int:
-    """Delete log rows received before ``before`` that produced no order; return how many.
+# Push-log rows that produced no order are kept this many days by default (the nightly prune).
+PUSH_LOG_KEEP_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What ``prune_push_log`` did: ``deleted`` rows, received before ``before``."""
+
+    deleted: int
+    before: datetime
+
+    def message(self) -> str:
+        """The line telling it, in the active language (the command's output, the job's)."""
+        return gettext(
+            "Deleted %(count)d push-log rows received before %(before)s without an order."
+        ) % {
+            "count": self.deleted,
+            "before": timezone.localtime(self.before).strftime("%Y-%m-%d %H:%M"),
+        }
+
+
+def prune_push_log(
+    *,
+    older_than_days: int = PUSH_LOG_KEEP_DAYS,
+    batch_size: int = 10_000,
+    now: datetime | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> Pruned:
+    """Delete log rows received more than ``older_than_days`` ago that produced no order.
 
     Rows that point at an order are its history and stay. The delete goes in batches, each
-    its own short transaction, so a large prune never holds long locks on the log.
+    its own short transaction, so a large prune never holds long locks on the log; a job
+    cancelled stops between two batches.
     """
+    if older_than_days < 1 or batch_size < 1:
+        raise ValueError("older_than_days and batch_size must be at least 1")
+    before = (now or timezone.now()) - timedelta(days=older_than_days)
     deleted = 0
     stale = PushLog.objects.filter(received_at__lt=before, order__isnull=True)
+    progress.stage(gettext("Deleting old push-log rows"))
     while True:
         ids = list(stale.values_list("pk", flat=True)[:batch_size])
         if not ids:
-            return deleted
-        deleted += PushLog.objects.filter(pk__in=ids).delete()[0]
+            return Pruned(deleted=deleted, before=before)
+        count = PushLog.objects.filter(pk__in=ids).delete()[0]
+        deleted += count
+        progress.advance(count)

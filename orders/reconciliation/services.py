@@ -1,5 +1,5 @@
-"""Running a reconciliation (``reconcile``, ``reconcile_day``) and creating an order missing
-here from its listed payment (``create_missing_order``).
+"""Running a reconciliation (``reconcile``, ``reconcile_day``, ``reconcile_days``) and
+creating an order missing here from its listed payment (``create_missing_order``).
 
 ``reconcile()`` pages through one park's payments of one China-time day at the platform,
 compares them with our orders (``selectors.compare``) and stores a ``ReconciliationRun`` with one
@@ -9,7 +9,7 @@ compares them with our orders (``selectors.compare``) and stores a ``Reconciliat
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from orders.push.validation import PushData
 from orders.reconciliation import selectors
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.reconciliation.payments import BadPaymentList, day_window, read_payment
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.pcloud.client import PlatformClient, PlatformError
 from whitelist import plates
 from whitelist.models import Park
@@ -31,6 +32,8 @@ from whitelist.selectors import find_valid_entry
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
+# The most days one reconciliation (the admin's page, the command) runs at once.
+MAX_RANGE_DAYS = 31
 
 Category = ReconciliationItem.Category
 
@@ -141,17 +144,64 @@ def reconcile_day(
 ) -> list[ReconciliationRun]:
     """Reconcile ``day`` for the park given, or every known park; return the runs.
 
-    A park that fails does not stop the others. Raise ``Park.DoesNotExist`` for an unknown
-    uuid and ``ImproperlyConfigured`` when the platform client is not configured.
+    ``reconcile_days`` of the one day: see there.
     """
-    parks = Park.objects.order_by("name", "park_uuid")
+    return reconcile_days(
+        days=[day],
+        park_uuid=park_uuid,
+        client=client,
+        created_by=created_by,
+        page_size=page_size,
+    )
+
+
+def reconcile_days(
+    *,
+    days: list[date],
+    park_uuid: str = "",
+    client: PlatformClient | None = None,
+    created_by: Any = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: Progress = NO_PROGRESS,
+) -> list[ReconciliationRun]:
+    """Reconcile each of ``days`` for the park given, or every known park; return the runs,
+    day by day, each day's parks by name.
+
+    A park that fails does not stop the others. Raise ``Park.DoesNotExist`` for an unknown
+    uuid and ``ImproperlyConfigured`` when the platform client is not configured. ``progress``
+    counts the park-days; a job cancelled stops between two of them (the runs stored so far
+    stay: each is complete).
+    """
+    parks = list(Park.objects.order_by("name", "park_uuid"))
     if park_uuid:
         parks = [Park.objects.get(park_uuid=park_uuid)]
     client = client or PlatformClient.from_settings()
-    return [
-        reconcile(day=day, park=park, client=client, created_by=created_by, page_size=page_size)
-        for park in parks
-    ]
+    progress.stage(gettext("Reconciling with the platform"), len(days) * len(parks))
+    runs = []
+    for day in days:
+        for park in parks:
+            runs.append(
+                reconcile(
+                    day=day, park=park, client=client, created_by=created_by, page_size=page_size
+                )
+            )
+            progress.advance()
+    return runs
+
+
+def days_from_to(first: date, last: date) -> list[date]:
+    """Return the days ``first`` to ``last``, both included, for a reconciliation of a range.
+
+    Raise ValueError, saying why in the user's language, when ``first`` is after ``last`` or
+    the range is longer than MAX_RANGE_DAYS (each day asks the platform once per park and page:
+    a longer backfill goes in several runs).
+    """
+    if first > last:
+        raise ValueError(gettext("The first day is after the last."))
+    count = (last - first).days + 1
+    if count > MAX_RANGE_DAYS:
+        raise ValueError(gettext("Choose at most %(days)d days.") % {"days": MAX_RANGE_DAYS})
+    return [first + timedelta(days=offset) for offset in range(count)]
 
 
 # --- Resolving "missing here" ------------------------------------------------------------------

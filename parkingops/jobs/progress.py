@@ -55,7 +55,11 @@ class TerminalProgress(Progress):
     every ``log_every`` seconds between them."""
 
     def __init__(self, stream=None, *, log_every: float = 10.0) -> None:
-        self.stream = stream if stream is not None else sys.stderr
+        stream = stream if stream is not None else sys.stderr
+        # A command's ``self.stderr`` (Django's OutputWrapper) ends every write with a newline:
+        # tqdm's redrawn line would become a line per redraw, and each log line be followed by
+        # an empty one. Write to the stream it wraps.
+        self.stream = getattr(stream, "_out", stream)
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self.log_every = log_every
         self._bar = None

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
 
 from parkingops.formatting import CHINA
 from parkingops.pcloud import signing
@@ -51,6 +52,11 @@ class PlatformForbidden(PlatformError):
 
 class PlatformUnavailable(PlatformError):
     """Network failure or 1500 that persisted through every retry."""
+
+
+def not_configured_message(error: ImproperlyConfigured) -> str:
+    """Return what to tell a user when ``from_settings`` could not build the client."""
+    return gettext("The platform client is not configured: %(error)s") % {"error": error}
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from parkingops.iterables import chunked
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.pcloud.client import (
     STATUS_DELETE,
     STATUS_DISABLE,
@@ -126,14 +128,20 @@ def _sync_after_commit(plates: list[str]) -> None:
         logger.info("platform sync: %d plate(s) left pending for sync_whitelist", len(report.left))
 
 
+def mark_pending_now(*, plates: Iterable[str | None]) -> list[str]:
+    """Mark ``plates`` pending in a transaction of their own; return them, sorted, once each."""
+    plates = _plates(plates)
+    with transaction.atomic():
+        mark_pending(plates=plates)
+    return plates
+
+
 def sync_now(*, plates: Iterable[str | None], limit: int = INLINE_LIMIT) -> SyncReport:
     """Mark ``plates`` pending and send them now (the first ``limit``; the rest wait for cron).
 
     Raise PlatformNotConfigured (after marking) when the platform is not configured.
     """
-    plates = _plates(plates)
-    with transaction.atomic():
-        mark_pending(plates=plates)
+    plates = mark_pending_now(plates=plates)
     client = inline_client()
     if client is None:
         raise PlatformNotConfigured
@@ -169,13 +177,18 @@ def sync_plates(
 
 
 def sync_due(
-    *, client: PlatformClient, now: datetime | None = None, everything: bool = False
+    *,
+    client: PlatformClient,
+    now: datetime | None = None,
+    everything: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> SyncReport:
     """Send every plate whose platform status is not known to be what it should be at ``now``.
 
     That is each plate pending or failed, never synced, or whose wanted status changed since
     the platform confirmed it (a window began or ended); with ``everything``, every plate. The
-    plates are found in a few queries whatever their number.
+    plates are found in a few queries whatever their number; ``progress`` counts the plates
+    sent (a job cancelled stops between two plates: those sent are recorded).
     """
     _ensure_rows(selectors.unsynced_plates())
     rows = list(PlateSync.objects.values_list("plate", "state", "confirmed_status", "version"))
@@ -185,16 +198,19 @@ def sync_due(
         status = wanted.get(plate, STATUS_DELETE)
         if everything or state != PlateSync.State.SYNCED or confirmed != status:
             plan.append((plate, status, version))
-    report = _send(plan, client)
+    report = _send(plan, client, progress=progress)
     report.checked = len(rows)
     return report
 
 
-def _send(plan: list[tuple[str, int, int]], client: PlatformClient) -> SyncReport:
+def _send(
+    plan: list[tuple[str, int, int]], client: PlatformClient, *, progress: Progress = NO_PROGRESS
+) -> SyncReport:
     """Send each ``(plate, status, version)``; record what the platform answered."""
     report = SyncReport()
     stopped = False
-    for plate, status, version in plan:
+    progress.stage(gettext("Sending plates to the platform"), len(plan))
+    for plate, status, version in progress.iterate(plan):
         if stopped:
             report.left.append(plate)
             continue

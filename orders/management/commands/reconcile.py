@@ -1,10 +1,14 @@
-"""``manage.py reconcile --date YYYY-MM-DD [--park UUID]``: reconcile a China-time day.
+"""``manage.py reconcile --date YYYY-MM-DD [--date-to YYYY-MM-DD] [--park UUID]``: reconcile
+a China-time day, or each day of a range (at most MAX_RANGE_DAYS).
 
 Runs the same reconciliation as the admin's "Run a reconciliation" page
 (``orders.reconciliation.services``) for every known park, or the one given, and prints one line
-per park. Exits non-zero when any park failed (the platform refused or could not be reached),
-after trying every park.
+per park and day; the progress goes to stderr (a bar on a terminal, log lines otherwise). Exits
+non-zero when any park failed (the platform refused or could not be reached), after trying every
+park and day.
 """
+
+import datetime
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -13,6 +17,7 @@ from django.utils import timezone
 from orders.reconciliation import selectors, services
 from orders.reconciliation.models import ReconciliationRun
 from parkingops.formatting import CHINA, parse_day, yuan
+from parkingops.jobs.progress import TerminalProgress
 from whitelist.models import Park
 
 
@@ -24,6 +29,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="China time.")
+        parser.add_argument(
+            "--date-to",
+            default="",
+            metavar="YYYY-MM-DD",
+            help=f"The last day of a range from --date (at most {services.MAX_RANGE_DAYS} days).",
+        )
         parser.add_argument("--park", default="", metavar="UUID", help="Only this park.")
         parser.add_argument(
             "--page-size",
@@ -32,21 +43,21 @@ class Command(BaseCommand):
             help="Payments asked per page of the platform's list (default: %(default)s).",
         )
 
-    def handle(self, *args, date, park, page_size, **options):
-        try:
-            day = parse_day(date)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        if day > timezone.now().astimezone(CHINA).date():
-            raise CommandError(f"{day} has not begun yet in China time.")
+    def handle(self, *args, date, date_to, park, page_size, **options):
+        days = self._days(date, date_to or date)
         if page_size < 1:
             raise CommandError("--page-size must be at least 1.")
         if park and not Park.objects.filter(park_uuid=park).exists():
             raise CommandError(f"No park has the uuid {park!r}.")
+        progress = TerminalProgress(self.stderr)
         try:
-            runs = services.reconcile_day(day=day, park_uuid=park, page_size=page_size)
+            runs = services.reconcile_days(
+                days=days, park_uuid=park, page_size=page_size, progress=progress
+            )
         except ImproperlyConfigured as exc:
             raise CommandError(f"The platform client is not configured: {exc}") from None
+        finally:
+            progress.close()
         if not runs:
             self.stdout.write("No parks are known yet: nothing to reconcile.")
         failed = 0
@@ -71,3 +82,15 @@ class Command(BaseCommand):
             )
         if failed:
             raise CommandError(f"{failed} of {len(runs)} parks failed; see above.")
+
+    def _days(self, first: str, last: str) -> list[datetime.date]:
+        """The days asked, refused with the reason when unreadable, not begun or too many."""
+        try:
+            first_day, last_day = parse_day(first), parse_day(last)
+            days = services.days_from_to(first_day, last_day)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        today = timezone.now().astimezone(CHINA).date()
+        if days[-1] > today:
+            raise CommandError(f"{days[-1]} has not begun yet in China time.")
+        return days

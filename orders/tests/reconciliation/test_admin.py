@@ -74,19 +74,6 @@ def test_run_page_runs_one_park_and_redirects_to_the_run(
     assert cells["ours"][1] == "1"
 
 
-def test_run_page_for_every_park_redirects_to_the_days_runs(staff_client, park):
-    ParkFactory(park_uuid="park-west")
-    client = staff_client(VIEW, RUN, language="en")
-
-    response = client.post(RUN_PAGE, {"date": "2026-11-01", "park": ""})
-
-    assert response.status_code == 302
-    assert response.url == f"{RUNS}?date_from=2026-11-01&date_to=2026-11-01"
-    assert ReconciliationRun.objects.filter(date=DAY).count() == 2
-    listed = client.get(response.url)
-    assert len(listed.context["cl"].result_list) == 2
-
-
 def test_run_page_reports_a_platform_failure(staff_client, fake_platform, park):
     client = staff_client(VIEW, RUN, language="en")
     fake_platform.fail_next("401")

@@ -1,13 +1,16 @@
-"""``manage.py sync_whitelist [--all]``: bring the platform's whitelist in step (run from cron).
+"""``manage.py sync_whitelist [--all]``: bring the platform's whitelist in step now.
 
 Sends every plate that is pending or failed, never synced, or whose wanted status changed since
 the platform confirmed it (a validity window began or ended); with ``--all``, every plate.
-Prints a summary and exits with status 1 when some plate could not be synced.
+Prints a summary and exits with status 1 when some plate could not be synced; the progress goes
+to stderr (a bar on a terminal, log lines otherwise). The schedule runs the same sync as a job
+(``whitelist.services.sync_job``).
 """
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from parkingops.jobs.progress import TerminalProgress
 from parkingops.pcloud.client import PlatformClient
 from whitelist.services import sync
 
@@ -31,7 +34,11 @@ class Command(BaseCommand):
             client = PlatformClient.from_settings()
         except ImproperlyConfigured as exc:
             raise CommandError(f"Cannot reach the platform: {exc}") from None
-        report = sync.sync_due(client=client, everything=everything)
+        progress = TerminalProgress(self.stderr)
+        try:
+            report = sync.sync_due(client=client, everything=everything, progress=progress)
+        finally:
+            progress.close()
 
         tried = len(report.synced) + len(report.failed)
         self.stdout.write(

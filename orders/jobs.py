@@ -1,0 +1,113 @@
+"""The orders' background jobs (``parkingops.jobs``): the reconciliation of several days or
+parks, and pruning the push log. The schedules (``parkingops.jobs.schedules``) start both
+nightly; the admin's "Run a reconciliation" page starts a reconciliation of more than one park's
+day."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from orders.push.services import PUSH_LOG_KEEP_DAYS, Pruned, prune_push_log
+from orders.reconciliation import services, summaries
+from parkingops.jobs.kinds import JobFailed, job_kind
+from parkingops.jobs.models import Job
+from parkingops.jobs.progress import Progress
+from parkingops.jobs.runner import start_job
+from parkingops.pcloud.client import not_configured_message
+from whitelist.models import Park
+
+RECONCILE = "orders.reconcile"
+PRUNE_PUSH_LOG = "orders.prune_push_log"
+
+# Lines of runs that went well shown on the job's page; every failed one is shown.
+SHOWN_RUNS = 100
+
+
+# --- Reconciliation ---------------------------------------------------------------------------
+
+
+def start_reconciliation(*, days: list[date], park: Park | None, owner: Any = None) -> Job:
+    """Start the reconciliation of ``days`` for ``park`` (None: every park) in the background."""
+    first, last = days[0].isoformat(), days[-1].isoformat()
+    span = first if first == last else f"{first} – {last}"
+    return start_job(
+        RECONCILE,
+        owner=owner,
+        subject=f"{span}, {park if park else gettext('All parks')}",
+        params={"days": [day.isoformat() for day in days], "park": park.park_uuid if park else ""},
+    )
+
+
+def describe_reconciliation(result: dict[str, Any]) -> list[str]:
+    """The totals, then each failed park-day, then the others (the first SHOWN_RUNS)."""
+    runs = result["runs"]
+    failed = [run for run in runs if run["failed"]]
+    done = [run for run in runs if not run["failed"]]
+    if not runs:
+        return [gettext("No parks are known yet: nothing to do.")]
+    lines = [
+        gettext(
+            "%(runs)d park-days reconciled: %(ok)d completed, %(failed)d failed; "
+            "differences: %(differences)d."
+        )
+        % {
+            "runs": len(runs),
+            "ok": len(done),
+            "failed": len(failed),
+            "differences": sum(run["differences"] for run in done),
+        }
+    ]
+    lines += [summaries.describe(run) for run in failed]
+    lines += [summaries.describe(run) for run in done[:SHOWN_RUNS]]
+    if len(done) > SHOWN_RUNS:
+        more = len(done) - SHOWN_RUNS
+        lines.append(
+            gettext("… and %(count)d more; see the reconciliation runs.") % {"count": more}
+        )
+    return lines
+
+
+@job_kind(RECONCILE, _("Reconciliation"), describe=describe_reconciliation)
+def reconcile(job: Job, progress: Progress) -> dict[str, Any]:
+    """Reconcile ``params["days"]`` (ISO days) for ``params["park"]`` (empty: every park).
+
+    A park-day the platform refused is listed as failed and the others go on; the job fails
+    only when the client is not configured or every park-day failed.
+    """
+    days = [date.fromisoformat(day) for day in job.params["days"]]
+    park_uuid = job.params.get("park", "")
+    try:
+        runs = services.reconcile_days(
+            days=days, park_uuid=park_uuid, created_by=job.owner, progress=progress
+        )
+    except ImproperlyConfigured as exc:
+        raise JobFailed(not_configured_message(exc)) from None
+    except Park.DoesNotExist:
+        raise JobFailed(gettext("No park has the uuid “%(uuid)s”.") % {"uuid": park_uuid}) from None
+    result = [summaries.summarize(run) for run in runs]
+    if result and all(run["failed"] for run in result):
+        raise JobFailed(
+            gettext("Every reconciliation failed; the first: %(line)s")
+            % {"line": summaries.describe(result[0])}
+        )
+    return {"runs": result}
+
+
+# --- Pruning the push log ---------------------------------------------------------------------
+
+
+def describe_prune(result: dict[str, Any]) -> list[str]:
+    pruned = Pruned(deleted=result["deleted"], before=datetime.fromisoformat(result["before"]))
+    return [pruned.message()]
+
+
+@job_kind(PRUNE_PUSH_LOG, _("Pruning the push log"), describe=describe_prune)
+def prune(job: Job, progress: Progress) -> dict[str, Any]:
+    """Delete the push-log rows without an order older than ``params["older_than_days"]``
+    (default: PUSH_LOG_KEEP_DAYS)."""
+    days = job.params.get("older_than_days", PUSH_LOG_KEEP_DAYS)
+    pruned = prune_push_log(older_than_days=days, progress=progress)
+    return {"deleted": pruned.deleted, "before": pruned.before.isoformat()}
