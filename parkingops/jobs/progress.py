@@ -55,7 +55,10 @@ class TerminalProgress(Progress):
     every ``log_every`` seconds between them."""
 
     def __init__(self, stream=None, *, log_every: float = 10.0) -> None:
-        self.stream = stream if stream is not None else sys.stderr
+        stream = stream if stream is not None else sys.stderr
+        # A command's self.stderr (Django's OutputWrapper) ends every write with a newline:
+        # tqdm's redraws would each become a line, and print's own newline a blank one.
+        self.stream = getattr(stream, "_out", stream)
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self.log_every = log_every
         self._bar = None
