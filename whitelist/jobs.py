@@ -95,7 +95,8 @@ def confirm_preview(preview: Job, *, user) -> Job | None:
     data = take_upload(key) if key else None
     if data is None:
         return None
-    discard_upload(preview.result["preview"])
+    if preview.result.get("preview"):
+        discard_upload(preview.result["preview"])
     name = preview.params["name"]
     job = runner.start_job(
         IMPORT,
