@@ -12,6 +12,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
 from parkingops.jobs import kinds, runner
@@ -60,7 +61,7 @@ def upload(client, content: bytes, name: str = "whitelist.csv"):
 
 
 def job_page(job) -> str:
-    return f"/admin/parkingops/job/{job.pk}/change/"
+    return reverse("admin:parkingops_job_change", args=[job.pk])
 
 
 def messages(response) -> list[str]:
