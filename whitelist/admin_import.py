@@ -5,36 +5,46 @@ uploaded file through ``services.importing``: its counts and its first rows wort
 page at a time (``?page=N``); ``process_import/`` imports it. Between the two the file and the
 preview are kept on the server (``parkingops.uploads``) and the user's session holds only their
 keys beside a random token: the confirmation posts only the token, names no file, works once.
+
+A file of more than ``IMPORT_BACKGROUND_ROWS`` rows is previewed, then imported, by jobs
+(``whitelist.jobs``) instead: ``import/job/<id>/`` shows the preview a finished preview job of
+the user kept, a page at a time, and its confirmation (a POST there) starts the import's job.
 """
 
-import json
 import secrets
-from dataclasses import asdict, dataclass
-from datetime import datetime
+import uuid
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from parkingops.uploads import discard_upload, keep_upload, read_upload, take_upload
-from whitelist import tables
+from parkingops.jobs.models import Job
+from parkingops.uploads import discard_upload, keep_upload, take_upload
+from whitelist import jobs, tables
+from whitelist.import_preview import (
+    NO_LONGER_VALID,
+    NOT_PENDING,
+    ShownPreview,
+    import_counts,
+    imported_message,
+)
 from whitelist.services import importing, upsert
-from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS, FileRefused, column_label
+from whitelist.spreadsheet import (
+    COLUMNS,
+    IMPORT_COLUMNS,
+    FileRefused,
+    column_label,
+    has_more_rows_than,
+)
 
 SESSION_KEY = "whitelist_import"
-NOT_PENDING = gettext_lazy(
-    "This import is no longer waiting for confirmation: upload the file again."
-)
-PAGE_SIZE = 50
-# A shown cell is cut to this many characters: the preview is a page to read, not the file.
-SHOWN_CELL_CHARS = 60
 
 
 class ImportForm(forms.Form):
@@ -55,101 +65,6 @@ class ConfirmImportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
 
 
-@dataclass(frozen=True)
-class ShownRow:
-    """A previewed row for the template: its number, what it does, its cells, its errors."""
-
-    number: int
-    import_type: str  # new, update, skip or invalid (the CSS classes of the rows)
-    values: list[str]
-    error_dict: dict[str, list[str]]
-
-    @property
-    def field_specific_errors(self) -> dict[str, list[str]]:
-        return {name: items for name, items in self.error_dict.items() if name != NON_FIELD_ERRORS}
-
-    @property
-    def non_field_specific_errors(self) -> list[str]:
-        return self.error_dict.get(NON_FIELD_ERRORS, [])
-
-
-IMPORT_TYPES = {upsert.CREATED: "new", upsert.UPDATED: "update", upsert.UNCHANGED: "skip"}
-
-
-class ShownPreview:
-    """The preview as the template shows it: the totals, then its rows a page at a time (the
-    invalid ones while there are any, else those that add or change an entry).
-
-    ``state`` is plain data (``of`` makes it from a ``Preview``): it is kept as JSON beside
-    the file, so another page is shown without reading and checking the file again.
-    """
-
-    def __init__(self, state: dict[str, Any], page: int = 1) -> None:
-        self.state = state
-        self.totals, self.valid = state["totals"], state["valid"]
-        self.listed, self.shown_total = len(state["rows"]), state["shown_total"]
-        self.pages = max(1, -(-self.listed // PAGE_SIZE))
-        self.page = min(max(page, 1), self.pages)
-        self.previous_page = self.page - 1 if self.page > 1 else None
-        self.next_page = self.page + 1 if self.page < self.pages else None
-        start = (self.page - 1) * PAGE_SIZE
-        self.rows = [ShownRow(**row) for row in state["rows"][start : start + PAGE_SIZE]]
-
-    @classmethod
-    def of(cls, preview: importing.Preview) -> "ShownPreview":
-        return cls(
-            {
-                "totals": {
-                    IMPORT_TYPES.get(kind, kind): preview.count(kind) for kind in importing.RESULTS
-                },
-                "valid": preview.valid,
-                "shown_total": preview.shown_total,
-                "rows": [asdict(_shown(row)) for row in preview.rows],
-            }
-        )
-
-
-def _shown(previewed: importing.PreviewRow) -> ShownRow:
-    if previewed.result == importing.INVALID:
-        cells = previewed.row.cells
-        return ShownRow(
-            number=previewed.number,
-            import_type="invalid",
-            values=[_cell(cells.get(column)) for column in IMPORT_COLUMNS],
-            error_dict={
-                (name if name == NON_FIELD_ERRORS else column_label(name)): messages
-                for name, messages in previewed.errors.items()
-            },
-        )
-    entry = previewed.entry
-    values = {
-        "id": entry.pk,
-        "plate": entry.plate,
-        "park_uuid": entry.park_uuid or _("All parks"),
-        "valid_from": entry.valid_from,
-        "valid_until": entry.valid_until or _("No end"),
-        "is_active": _("Yes") if entry.is_active else _("No"),
-        "holder": entry.holder,
-        "note": entry.note,
-    }
-    return ShownRow(
-        number=previewed.number,
-        import_type=IMPORT_TYPES[previewed.result],
-        values=[_cell(values[column]) for column in IMPORT_COLUMNS],
-        error_dict={},
-    )
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.strftime("%Y-%m-%d %H:%M")
-    return Truncator(str(value)).chars(SHOWN_CELL_CHARS)
-
-
 class WhitelistImportMixin:
     """Adds the import pages to ``WhitelistEntryAdmin`` and its changelist's Import button."""
 
@@ -164,6 +79,11 @@ class WhitelistImportMixin:
                 "process_import/",
                 wrap(self.process_import_view),
                 name="{}_{}_process_import".format(*info),
+            ),
+            path(
+                "import/job/<uuid:job_id>/",
+                wrap(self.import_job_view),
+                name="{}_{}_import_job".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -190,7 +110,24 @@ class WhitelistImportMixin:
             upload = form.cleaned_data["import_file"]
             data = upload.read()
             self._forget_pending(request)
+            limit = settings.IMPORT_BACKGROUND_ROWS
             try:
+                # Counted before anything is checked: a large file's preview alone takes
+                # longer than a request should.
+                if has_more_rows_than(data, limit, name=upload.name):
+                    job = jobs.start_preview(data=data, name=upload.name, user=request.user)
+                    self.message_user(
+                        request,
+                        _(
+                            "The file has more than %(rows)d rows: it is being checked in the "
+                            "background. Follow it in “My jobs”, then open its preview there "
+                            "to confirm the import."
+                        )
+                        % {"rows": limit},
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:parkingops_job_change", args=[job.pk])
+                    )
                 preview = importing.preview_import(data=data, name=upload.name)
             except FileRefused as error:
                 form.add_error("import_file", str(error))
@@ -200,20 +137,18 @@ class WhitelistImportMixin:
                 request.session[SESSION_KEY] = {
                     "token": secrets.token_urlsafe(16),
                     "upload": keep_upload(data),
-                    "preview": keep_upload(json.dumps(result.state).encode()),
+                    "preview": result.keep(),
                     "name": upload.name,
                 }
                 context["result"] = result
         elif request.method == "GET" and "page" in request.GET:
             pending = request.session.get(SESSION_KEY) or {}
-            state = read_upload(pending["preview"]) if pending.get("preview") else None
-            if state is None:
+            result = ShownPreview.kept(pending.get("preview"), _page(request))
+            if result is None:
                 self._forget_pending(request)
                 self.message_user(request, NOT_PENDING, level="error")
             else:
-                page = request.GET["page"]
-                page = int(page) if page.isascii() and page.isdigit() and len(page) < 10 else 1
-                context["result"] = ShownPreview(json.loads(state), page)
+                context["result"] = result
         if context.get("result") and context["result"].valid:
             token = request.session[SESSION_KEY]["token"]
             context["confirm_form"] = ConfirmImportForm(initial={"token": token})
@@ -231,9 +166,7 @@ class WhitelistImportMixin:
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        import_url = reverse(
-            "admin:whitelist_whitelistentry_import", current_app=self.admin_site.name
-        )
+        import_url = self._import_url()
         pending = request.session.get(SESSION_KEY) or {}
         form = ConfirmImportForm(request.POST)
         if not (
@@ -258,29 +191,49 @@ class WhitelistImportMixin:
         try:
             result = importing.import_file(data=data, file_name=pending["name"], user=request.user)
         except (upsert.UpsertRejected, FileRefused):
-            # The data changed after the preview (an entry deleted, another one added).
-            self.message_user(
-                request,
-                _(
-                    "Nothing was imported: some rows are no longer valid. Upload the file again "
-                    "to see which."
-                ),
-                level="error",
-            )
+            self.message_user(request, NO_LONGER_VALID, level="error")
             return HttpResponseRedirect(import_url)
-        self.message_user(
-            request,
-            _("Imported %(file)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.")
-            % {
-                "file": pending["name"],
-                "new": result.count(upsert.CREATED),
-                "updated": result.count(upsert.UPDATED),
-                "unchanged": result.count(upsert.UNCHANGED),
-            },
-        )
+        self.message_user(request, imported_message(pending["name"], import_counts(result)))
         return HttpResponseRedirect(
             reverse("admin:whitelist_whitelistentry_changelist", current_app=self.admin_site.name)
         )
+
+    def import_job_view(self, request, job_id: uuid.UUID):
+        """The preview a finished preview job of this user kept (``?page=N``), and its
+        confirmation: a POST here starts the import's job, once."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        # Another user's job, or one not (yet) succeeded, is not found.
+        preview = get_object_or_404(
+            Job, pk=job_id, kind=jobs.PREVIEW, owner=request.user, state=Job.State.SUCCEEDED
+        )
+        if request.method == "POST":
+            job = jobs.confirm_preview(preview, user=request.user)
+            if job is None:
+                self.message_user(request, NOT_PENDING, level="error")
+                return HttpResponseRedirect(self._import_url())
+            self.message_user(
+                request,
+                _("The import has started in the background: follow it in “My jobs”."),
+            )
+            return HttpResponseRedirect(reverse("admin:parkingops_job_change", args=[job.pk]))
+        if preview.result.get("import_job"):  # confirmed already
+            return HttpResponseRedirect(
+                reverse("admin:parkingops_job_change", args=[preview.result["import_job"]])
+            )
+        result = ShownPreview.kept(preview.result.get("preview"), _page(request))
+        if result is None:  # forgotten after a day
+            self.message_user(request, NOT_PENDING, level="error")
+            return HttpResponseRedirect(self._import_url())
+        context: dict[str, Any] = {"result": result}
+        if result.valid and preview.result.get("upload"):
+            # Only the job's page is posted: the job names the file, the session nothing.
+            context["confirm_form"] = forms.Form()
+            context["confirm_url"] = request.path
+        return self._render(request, ImportForm(), context)
+
+    def _import_url(self) -> str:
+        return reverse("admin:whitelist_whitelistentry_import", current_app=self.admin_site.name)
 
     def _render(self, request, form: ImportForm, context: dict[str, Any]) -> TemplateResponse:
         return TemplateResponse(
@@ -294,6 +247,17 @@ class WhitelistImportMixin:
                 "columns": [(column, COLUMNS[column][0]) for column in IMPORT_COLUMNS],
                 "column_labels": [column_label(column) for column in IMPORT_COLUMNS],
                 "max_mb": tables.MAX_FILE_BYTES // (1024 * 1024),
+                "import_url": self._import_url(),
+                "confirm_url": reverse(
+                    "admin:whitelist_whitelistentry_process_import",
+                    current_app=self.admin_site.name,
+                ),
                 **context,
             },
         )
+
+
+def _page(request) -> int:
+    """The page asked for (``?page=N``); the first for anything else."""
+    page = request.GET.get("page", "")
+    return int(page) if page.isascii() and page.isdigit() and len(page) < 10 else 1

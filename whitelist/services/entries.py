@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
+from parkingops.iterables import chunked
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.timerange import LATEST, moment_in_range, out_of_range_message
 from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
 from whitelist.services.sync import request_sync
@@ -61,21 +63,25 @@ def save_with_history(
     fields: list[str],
     user: AbstractBaseUser | None,
     reason: str,
+    progress: Progress = NO_PROGRESS,
 ) -> None:
-    """Write ``fields`` of ``entries`` with one history record each."""
+    """Write ``fields`` of ``entries`` with one history record each, a batch at a time
+    (``progress`` advances by each)."""
     if not entries:
         return
     now = timezone.now()
     for entry in entries:
         entry.updated_at = now
-    bulk_update_with_history(
-        entries,
-        WhitelistEntry,
-        fields=[*fields, "updated_at"],
-        batch_size=500,
-        default_user=user,
-        default_change_reason=reason[:100],
-    )
+    for batch in chunked(entries, 500):
+        bulk_update_with_history(
+            batch,
+            WhitelistEntry,
+            fields=[*fields, "updated_at"],
+            batch_size=500,
+            default_user=user,
+            default_change_reason=reason[:100],
+        )
+        progress.advance(len(batch))
     request_sync(plates={entry.plate for entry in entries})
 
 

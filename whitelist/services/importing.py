@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from whitelist.services import upsert
 from whitelist.spreadsheet import FileRefused, Row, iter_cells, iter_rows, read_row
 
@@ -60,18 +61,21 @@ class Preview:
         return self.counts[upsert.CREATED] + self.counts[upsert.UPDATED]
 
 
-def preview_import(*, data: bytes, name: str = "", limit: int | None = None) -> Preview:
+def preview_import(
+    *, data: bytes, name: str = "", limit: int | None = None, progress: Progress = NO_PROGRESS
+) -> Preview:
     """Return what importing the file ``data`` would do: the counts, and the first ``limit``
-    (``MAX_SHOWN_ROWS``) rows to show (``Preview``); write nothing.
+    (``MAX_SHOWN_ROWS``) rows to show (``Preview``); write nothing. ``progress`` hears of the
+    stages "Reading the file" and "Checking".
 
     Raise ``spreadsheet.FileRefused`` when the file cannot be read at all. A row whose cells
     cannot be read is invalid; it is still checked as far as its readable cells go, so one
     preview lists each of its problems.
     """
     limit = MAX_SHOWN_ROWS if limit is None else limit
-    values, unreadable = _read(data, name)
+    values, unreadable = _read(data, name, progress)
     with transaction.atomic():
-        plan = upsert.plan_upsert(rows=values)
+        plan = upsert.plan_upsert(rows=values, progress=progress)
     del values
     plan_errors = {error.pop("row"): error for error in plan.errors}
     invalid = sorted(unreadable.keys() | plan_errors.keys())
@@ -94,14 +98,21 @@ def preview_import(*, data: bytes, name: str = "", limit: int | None = None) -> 
 
 
 def import_file(
-    *, data: bytes, file_name: str, user: AbstractBaseUser | None = None
+    *,
+    data: bytes,
+    file_name: str,
+    user: AbstractBaseUser | None = None,
+    dry_run: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> upsert.UpsertResult:
-    """Import the file ``data``: every row or none; sync the plates after commit.
+    """Import the file ``data``: every row or none; sync the plates after commit. With
+    ``dry_run`` only check it.
 
     Raise ``spreadsheet.FileRefused`` for a file that cannot be read and
-    ``upsert.UpsertRejected`` when any row is invalid (nothing is written).
+    ``upsert.UpsertRejected`` when any row is invalid (nothing is written). ``progress`` hears
+    of the stages "Reading the file", "Checking" and "Writing" (``upsert.upsert_entries``).
     """
-    values, unreadable = _read(data, file_name)
+    values, unreadable = _read(data, file_name, progress)
     if unreadable:
         raise upsert.UpsertRejected(
             [{"row": number, **errors} for number, errors in sorted(unreadable.items())]
@@ -110,17 +121,21 @@ def import_file(
         rows=values,
         user=user,
         reason=_("Imported from %(file)s") % {"file": file_name},
+        dry_run=dry_run,
+        progress=progress,
     )
 
 
 def _read(
-    data: bytes, name: str
+    data: bytes, name: str, progress: Progress
 ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, list[str]]]]:
     """Return the values of each row of the file by number, and the errors of the rows with a
     cell that cannot be read; raise FileRefused for a file without rows."""
     values: dict[int, dict[str, Any]] = {}
     unreadable: dict[int, dict[str, list[str]]] = {}
-    for row in iter_rows(data, name=name):
+    # How many rows there are is known only once they are read.
+    progress.stage(_("Reading the file"))
+    for row in progress.iterate(iter_rows(data, name=name), every=upsert.PROGRESS_EVERY):
         values[row.number] = row.values
         if row.errors:
             unreadable[row.number] = row.errors

@@ -15,12 +15,15 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from parkingops.iterables import chunked
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from whitelist import plates as plate_rules
 from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
 from whitelist.services.entries import save_with_history
 from whitelist.services.sync import request_sync
 
 MAX_UPSERT_ROWS = 1000
+# Progress is reported once per this many rows: per row, its own cost would show.
+PROGRESS_EVERY = 500
 UPSERT_FIELDS = ("plate", "park_uuid", "valid_from", "valid_until", "is_active", "holder", "note")
 # A row without an id names the entry with the same plate (normalised), park and start: the
 # model's IDENTITY, which its unique constraint holds in the database.
@@ -73,11 +76,14 @@ class UpsertRejected(Exception):
         super().__init__(f"{len(errors)} row(s) refused")
 
 
-def plan_upsert(*, rows: Mapping[int, Mapping[str, Any]]) -> UpsertPlan:
+def plan_upsert(
+    *, rows: Mapping[int, Mapping[str, Any]], progress: Progress = NO_PROGRESS
+) -> UpsertPlan:
     """Return what ``upsert_entries`` would do with ``rows``, writing nothing.
 
     Call inside a transaction: the entries the rows name are read locked (in pk order, a fixed
     order avoiding deadlocks, as the bulk actions do), so they cannot change before the write.
+    ``progress`` hears of the stage "Checking", a batch of rows at a time.
     """
     ids = sorted({row["id"] for row in rows.values() if row.get("id") is not None})
     by_id = {
@@ -88,7 +94,8 @@ def plan_upsert(*, rows: Mapping[int, Mapping[str, Any]]) -> UpsertPlan:
     plan = UpsertPlan()
     # Each entry, and each identity an entry ends up with, may be written by one row only.
     claimed: dict[Any, int] = {}
-    for number in sorted(rows):
+    progress.stage(_("Checking"), len(rows))
+    for number in progress.iterate(sorted(rows), every=PROGRESS_EVERY):
         try:
             entry, result, previous = _plan_row(rows[number], by_id, by_identity)
             keys = {identity(entry)} | ({entry.pk} if entry.pk else set())
@@ -136,6 +143,7 @@ def upsert_entries(
     user: AbstractBaseUser | None = None,
     reason: str = "",
     dry_run: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> UpsertResult:
     """Add or update many entries at once, all or nothing; sync their plates after commit.
 
@@ -149,6 +157,8 @@ def upsert_entries(
     Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, names
     the same entry as an earlier row or gives an entry another entry's identity. With
     ``dry_run`` only check. History records each change with ``user`` and ``reason``.
+    ``progress`` hears of the stages "Checking" and "Writing"; when it raises (a job cancelled,
+    ``JobCancelled``) the transaction rolls back and nothing is written.
     Simultaneous upserts of the same rows leave one entry per identity: the later ones find it
     and report it updated or unchanged.
     """
@@ -157,11 +167,11 @@ def upsert_entries(
             with transaction.atomic():
                 if not dry_run:
                     _one_upsert_at_a_time()
-                plan = plan_upsert(rows=rows)
+                plan = plan_upsert(rows=rows, progress=progress)
                 if plan.errors:
                     raise UpsertRejected(plan.errors)
                 if not dry_run:
-                    _write(plan, user=user, reason=reason[:100])
+                    _write(plan, user=user, reason=reason[:100], progress=progress)
             return UpsertResult(rows=plan.rows)
         except IntegrityError:
             # The race left between an upsert and a single save (the admin's form, the API's
@@ -200,17 +210,22 @@ def _one_upsert_at_a_time() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UPSERT_LOCK])
 
 
-def _write(plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str) -> None:
-    """Write the planned changes with their history; sync the plates after commit."""
+def _write(
+    plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str, progress: Progress
+) -> None:
+    """Write the planned changes with their history, a batch at a time; sync the plates after
+    commit."""
     # Inserted in identity order, whoever sends them: two upserts adding the same entries
     # then wait for each other in the same order, never in a cycle (a deadlock).
     new = sorted((row.entry for row in plan.rows if row.result == CREATED), key=identity)
     changed = [row.entry for row in plan.rows if row.result == UPDATED]
-    if new:
+    progress.stage(_("Writing"), len(new) + len(changed))
+    for batch in chunked(new, PROGRESS_EVERY):
         bulk_create_with_history(
-            new, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
+            batch, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
         )
-    save_with_history(changed, fields=UPSERT_FIELDS, user=user, reason=reason)
+        progress.advance(len(batch))
+    save_with_history(changed, fields=UPSERT_FIELDS, user=user, reason=reason, progress=progress)
     request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
 
 

@@ -1,7 +1,10 @@
 """seed_bulk: the benchmark dataset, on whichever database the suite runs."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from orders.models import Discount, MerchantCoupon, PayOrder
 from whitelist.models import Park, WhitelistEntry
@@ -10,9 +13,17 @@ from whitelist.selectors import find_valid_entry
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_bulk_adds_orders_with_children_that_the_push_rules_accept():
-    call_command("seed_bulk", orders=600, parks=3, plates=40, days=30, stdout=None)
+    progress = io.StringIO()
+    with translation.override("en"):
+        call_command(
+            "seed_bulk", orders=600, parks=3, plates=40, days=30, stdout=None, stderr=progress
+        )
 
     assert PayOrder.objects.count() == 600
+    # Not a terminal: a line as each table starts and ends.
+    lines = [line.split(" ", 2)[2] for line in progress.getvalue().splitlines()]
+    assert lines[:2] == ["pay orders: started 0/600", "pay orders: done 600/600"]
+    assert len(lines) == 6
     assert Park.objects.count() == 3
     assert 0 < Discount.objects.count() < 600
     assert 0 < MerchantCoupon.objects.count() < 600

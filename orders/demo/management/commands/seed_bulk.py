@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 
 from orders.models import Discount, MerchantCoupon, PayOrder
 from parkingops.db_timeouts import without_statement_timeout
+from parkingops.jobs.progress import TerminalProgress
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
 
@@ -135,9 +136,12 @@ class Command(BaseCommand):
                     )
                 yield row
 
-        written = self._write(PayOrder, order_rows())
-        written_discounts = self._write(Discount, iter(discounts))
-        written_coupons = self._write(MerchantCoupon, iter(coupons))
+        # Progress on stderr: a bar per table on a terminal, log lines otherwise.
+        progress = TerminalProgress(self.stderr)
+        written = self._write(PayOrder, order_rows(), orders, progress)
+        written_discounts = self._write(Discount, iter(discounts), len(discounts), progress)
+        written_coupons = self._write(MerchantCoupon, iter(coupons), len(coupons), progress)
+        progress.close()
         self._reset_sequences()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -148,11 +152,20 @@ class Command(BaseCommand):
             f"in {time.monotonic() - started:.1f} s."
         )
 
-    def _write(self, model: type[models.Model], rows: Iterator[dict[str, Any]]) -> int:
-        """Write rows with COPY on PostgreSQL, bulk_create elsewhere; unset fields get defaults.
+    def _write(
+        self,
+        model: type[models.Model],
+        rows: Iterator[dict[str, Any]],
+        total: int,
+        progress: TerminalProgress,
+    ) -> int:
+        """Write the ``total`` rows with COPY on PostgreSQL, bulk_create elsewhere; unset fields
+        get defaults. ``progress`` shows the table's rows written.
 
         Rows carry ``id`` for orders (children refer to it), and none for the children.
         """
+        progress.stage(str(model._meta.verbose_name_plural), total)
+        rows = progress.iterate(rows, every=5000)
         if connection.vendor != "postgresql":
             count = 0
             batch: list[models.Model] = []
