@@ -11,6 +11,8 @@ Registered at start-up by ``ParkingOpsConfig.ready``: it serves every app's admi
 """
 
 import tempfile
+from collections.abc import Iterable
+from typing import IO
 
 from django.apps import apps
 from django.contrib import admin
@@ -67,16 +69,24 @@ def export_admin_list(job: Job, progress: Progress) -> dict:
         )
     except TooManyRows as error:
         raise JobFailed(error.message) from None
-    if file_format == "xlsx":
-        file = content  # written whole, a temporary file
-    else:
-        file = tempfile.TemporaryFile(suffix=".csv")  # noqa: SIM115 (closed below)
-        for piece in content:
-            file.write(piece.encode())  # UTF-8, as the download's response encodes it
-        file.seek(0)
-    with file:
+    # The XLSX is a temporary file already; the CSV's pieces are written to one.
+    with content if file_format == "xlsx" else _csv_file(content) as file:
         runner.attach_file(job, File(file), filename)
     return {"rows": rows}
+
+
+def _csv_file(pieces: Iterable[str]) -> IO[bytes]:
+    """Return a temporary file holding the CSV ``pieces`` in UTF-8 (as the download's response
+    encodes them), open at its start; it is deleted when closed."""
+    file = tempfile.TemporaryFile(suffix=".csv")  # noqa: SIM115 (handed on, closed by its reader)
+    try:
+        for piece in pieces:
+            file.write(piece.encode())
+        file.seek(0)
+    except BaseException:  # a cancel, a failure: the file goes at once
+        file.close()
+        raise
+    return file
 
 
 def _model_admin(app_label: str, model_name: str) -> FileExportMixin:
