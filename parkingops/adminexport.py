@@ -4,18 +4,52 @@
 Exports reuse the list's own filtering (``adminquery.export_changelist``): what you see is what
 you export. A query string the list refuses, a query the database refuses, or a list too long
 for an Excel sheet is answered 400 with the reason, before any byte of a file.
+
+A list of more than EXPORT_BACKGROUND_ROWS rows is exported in the background instead: the
+request starts a job (``EXPORT_JOB``, run by ``parkingops.adminexport_jobs``) and goes to its
+page on 我的任务, where the file is downloaded once written. The job rebuilds the same request
+for the same user, so both write the file the same way (``FileExportMixin.export_file``),
+masking included.
 """
 
+from collections.abc import Iterator
+from typing import IO
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import DataError, transaction
+from django.db.models import QuerySet
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from parkingops import tabular, xlsx
 from parkingops.adminkit import DateRangeFilter, describe_changelist
 from parkingops.adminquery import bad_query_response, export_changelist, query_string_messages
+from parkingops.jobs import runner
+from parkingops.jobs.progress import NO_PROGRESS, Progress
+
+# The kind of job of a list's export in the background (``parkingops.adminexport_jobs``).
+EXPORT_JOB = "exports.admin_list"
+
+INVALID_FILTERS = _("The export's filters are not valid.")
+
+
+def count_rows(queryset: QuerySet, *, limit: int | None = None) -> int:
+    """Return how many rows ``queryset`` has (at most ``limit``), or raise DataError.
+
+    This runs the export's query once before the first byte of its file: one the database
+    refuses (PostgreSQL: a value it cannot compare) is answered 400 (a failed job) here, not by
+    a 200 whose file stops short. A savepoint, so a request in a transaction goes on.
+    """
+    # Neither the order nor the columns (the order list's totals are subqueries) change a count.
+    rows = queryset.order_by().values("pk")
+    with transaction.atomic(using=queryset.db):
+        return rows[:limit].count() if limit is not None else rows.count()
 
 
 class FileExportMixin:
@@ -23,8 +57,8 @@ class FileExportMixin:
     templates, then ``export_url``) to a ModelAdmin.
 
     A subclass writes the files (``export_csv``: CSV text pieces; ``export_xlsx``: an open
-    file from ``parkingops.xlsx.workbook``) and may name them (``export_kind``, or
-    ``export_filename``).
+    file from ``parkingops.xlsx.workbook``), telling a ``progress`` the rows written, and may
+    name them (``export_kind``, or ``export_filename``).
     """
 
     export_kind = ""
@@ -75,37 +109,89 @@ class FileExportMixin:
             changelist = export_changelist(self, request)
         except IncorrectLookupParameters as error:
             return bad_query_response(query_string_messages(error))
-        kind, write_csv, write_xlsx = self.export_writers(part)
-        filename = self.export_filename(request, changelist, kind)
-        queryset = changelist.queryset
+        limit = settings.EXPORT_BACKGROUND_ROWS
         try:
-            # Run the query once before the first byte: one the database refuses (PostgreSQL:
-            # a value it cannot compare) is answered 400 here, not by a 200 whose file stops
-            # short. (Starting the stream itself here would hold a COPY open on the connection
-            # until the response is read.) A savepoint, so a request in a transaction goes on.
-            # The XLSX is written whole before its response, its row count checked first.
-            with transaction.atomic(using=queryset.db):
-                if file_format == "xlsx":
-                    about = xlsx.About(
-                        user=request.user.get_username(),
-                        at=timezone.now(),
-                        filters=describe_changelist(changelist),
-                    )
-                    file = write_xlsx(request, queryset, about)
-                else:
-                    queryset.exists()
+            # Counting no further than the limit: a million rows are not counted to learn
+            # that they are more than the limit.
+            rows = count_rows(changelist.queryset, limit=limit + 1)
         except DataError:
-            return bad_query_response([gettext("The export's filters are not valid.")])
+            return bad_query_response([gettext(INVALID_FILTERS)])
+        if rows > limit:
+            return self.start_export_job(request, changelist, file_format=file_format, part=part)
+        try:
+            # The XLSX is written whole before its response, its row count checked first; the
+            # CSV is streamed as the response is read.
+            with transaction.atomic(using=changelist.queryset.db):
+                filename, content = self.export_file(
+                    request, changelist, file_format=file_format, part=part
+                )
+        except DataError:
+            return bad_query_response([gettext(INVALID_FILTERS)])
         except xlsx.TooManyRows as error:
             return bad_query_response([error.message])
         if file_format == "xlsx":
-            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        return tabular.csv_response(write_csv(request, queryset), filename)
+            return xlsx.xlsx_response(content, filename)
+        return tabular.csv_response(content, filename)
 
-    def export_csv(self, request, queryset):
-        """Return the list's CSV as text pieces (``parkingops.tabular.csv_text``)."""
+    def export_file(
+        self,
+        request,
+        changelist,
+        *,
+        file_format: str,
+        part: str = "",
+        progress: Progress = NO_PROGRESS,
+    ) -> tuple[str, Iterator[str] | IO[bytes]]:
+        """Return the file name and the content of the list's file ``part`` in ``file_format``:
+        the CSV's text pieces (the rows are read as they are taken) or the XLSX's open
+        temporary file. The download and the background job both write the file here;
+        ``progress`` advances by the rows written. Raises ``xlsx.TooManyRows``."""
+        _kind, write_csv, write_xlsx = self.export_writers(part)
+        filename = self.download_name(request, changelist, file_format=file_format, part=part)
+        queryset = changelist.queryset
+        if file_format == "xlsx":
+            about = xlsx.About(
+                user=request.user.get_username(),
+                at=timezone.now(),
+                filters=describe_changelist(changelist),
+            )
+            return filename, write_xlsx(request, queryset, about, progress=progress)
+        return filename, write_csv(request, queryset, progress=progress)
+
+    def download_name(self, request, changelist, *, file_format: str, part: str = "") -> str:
+        """Return the file name of the list's file ``part`` in ``file_format``."""
+        kind, _write_csv, _write_xlsx = self.export_writers(part)
+        filename = self.export_filename(request, changelist, kind)
+        return xlsx.xlsx_filename(filename) if file_format == "xlsx" else filename
+
+    def start_export_job(self, request, changelist, *, file_format: str, part: str):
+        """Start the export of this list as a job and go to its page."""
+        filename = self.download_name(request, changelist, file_format=file_format, part=part)
+        # What the job needs to build the same request again: the list, the file, the query.
+        params = {
+            "app_label": self.opts.app_label,
+            "model_name": self.opts.model_name,
+            "part": part,
+            "file_format": file_format,
+            "path": request.path,
+            "query": request.GET.urlencode(),
+        }
+        job = runner.start_job(EXPORT_JOB, owner=request.user, subject=filename, params=params)
+        messages.success(
+            request,
+            gettext(
+                "The list is long: it is exported in the background. Its progress, and then "
+                "its file, are on this page and in My jobs."
+            ),
+        )
+        return redirect(reverse("admin:parkingops_job_change", args=[job.pk]))
+
+    def export_csv(self, request, queryset, *, progress: Progress):
+        """Return the list's CSV as text pieces (``parkingops.tabular.csv_text``), advancing
+        ``progress`` by the rows written."""
         raise NotImplementedError
 
-    def export_xlsx(self, request, queryset, about: xlsx.About):
-        """Return the list's XLSX as an open file (``parkingops.xlsx.workbook``)."""
+    def export_xlsx(self, request, queryset, about: xlsx.About, *, progress: Progress):
+        """Return the list's XLSX as an open file (``parkingops.xlsx.workbook``), advancing
+        ``progress`` by the rows written."""
         raise NotImplementedError

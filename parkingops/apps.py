@@ -18,3 +18,4 @@ class ParkingOpsConfig(AppConfig):
         from parkingops.jobs.kinds import discover
 
         discover()  # each app's jobs.py registers its kinds of background job
+        from parkingops import adminexport_jobs  # noqa: F401 (every admin list's export job)

@@ -13,7 +13,8 @@ The exports' CSVs (``csv_text``) are all written the same way:
 - text cells that a spreadsheet would run as a formula (starting ``= + - @``, tab, CR, or
   their full-width forms) are prefixed with ``'``; number columns are never touched;
 - streamed: rows are read in chunks of CHUNK_ROWS and the text is handed on in pieces of about
-  FLUSH_CHARS characters, so memory stays flat for a million rows.
+  FLUSH_CHARS characters, so memory stays flat for a million rows; a ``progress``
+  (``parkingops.jobs.progress``) hears every PROGRESS_ROWS rows written.
 """
 
 import csv
@@ -30,6 +31,7 @@ from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 
 from parkingops.formatting import CHINA, china_time, fen_to_yuan
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 
 BOM = "\ufeff"
 # What makes Excel, LibreOffice or Google Sheets treat a cell as a formula (OWASP "CSV
@@ -38,6 +40,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 CHUNK_ROWS = 2000  # rows read from the database at a time
 FLUSH_CHARS = 64 * 1024  # characters of CSV text handed on at a time
+PROGRESS_ROWS = 500  # rows written between two reports to a progress (and cancel checks)
 
 
 def escape_formula(text: str) -> str:
@@ -122,24 +125,28 @@ def csv_text(
     rows: Iterable[Mapping[str, Any]],
     *,
     names: Sequence[str] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Iterator[str]:
     """Return the CSV of ``rows`` (BOM, header, one line per row) as an iterator of text pieces
-    of about FLUSH_CHARS characters.
+    of about FLUSH_CHARS characters; ``progress`` advances by the rows written.
 
     The header is ``names`` when given (translated earlier by ``header()``), else translated
     now, in the caller's language, not while streaming.
     """
-    return _csv_pieces(columns, header(columns) if names is None else names, rows)
+    return _csv_pieces(columns, header(columns) if names is None else names, rows, progress)
 
 
 def _csv_pieces(
-    columns: Sequence[Column], names: Sequence[str], rows: Iterable[Mapping[str, Any]]
+    columns: Sequence[Column],
+    names: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    progress: Progress,
 ) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(csv_head(names))
     cells = [(_CELLS[column.kind], column.source) for column in columns]
-    for row in rows:
+    for row in progress.iterate(rows, every=PROGRESS_ROWS):
         writer.writerow([cell(row[source]) for cell, source in cells])
         if buffer.tell() >= FLUSH_CHARS:
             yield buffer.getvalue()

@@ -16,7 +16,8 @@
 Written with XlsxWriter in ``constant_memory`` mode (a row is flushed to disk as soon as the
 next begins) into a temporary file, handed on by a ``FileResponse``: memory stays flat however
 many rows. A table above Excel's limit (MAX_ROWS, the header included) is refused before
-anything is written (``TooManyRows``).
+anything is written (``TooManyRows``). A ``progress`` (``parkingops.jobs.progress``) hears the
+rows written.
 """
 
 import tempfile
@@ -34,7 +35,8 @@ from django.utils.translation import gettext
 from xlsxwriter.worksheet import Worksheet
 
 from parkingops.formatting import CHINA
-from parkingops.tabular import Column, Kind, header
+from parkingops.jobs.progress import NO_PROGRESS, Progress
+from parkingops.tabular import PROGRESS_ROWS, Column, Kind, header
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header included
@@ -104,9 +106,12 @@ def check_rows(count: int) -> None:
         raise TooManyRows(count)
 
 
-def workbook(tables: Sequence[Table], about: About) -> IO[bytes]:
+def workbook(
+    tables: Sequence[Table], about: About, *, progress: Progress = NO_PROGRESS
+) -> IO[bytes]:
     """Write ``tables`` (and the sheet ``about``) to a temporary file and return it, open at
-    its start; it is deleted when closed. Raises TooManyRows before writing anything."""
+    its start; it is deleted when closed. Raises TooManyRows before writing anything.
+    ``progress`` advances by the rows written."""
     for table in tables:
         check_rows(table.count)
     file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (handed on, closed by its reader)
@@ -116,7 +121,7 @@ def workbook(tables: Sequence[Table], about: About) -> IO[bytes]:
         used: set[str] = set()
         for table in tables:
             sheet = book.add_worksheet(_sheet_name(table.title, used))
-            _write_table(sheet, styles, table)
+            _write_table(sheet, styles, table, progress)
         _write_about(book.add_worksheet(_sheet_name(gettext("Filters"), used)), styles, about)
         book.close()
         file.seek(0)
@@ -184,7 +189,7 @@ _WRITERS: dict[Kind, Callable[[Worksheet, int, int, Any, Any], None]] = {
 }
 
 
-def _write_table(sheet: Worksheet, styles: _Styles, table: Table) -> None:
+def _write_table(sheet: Worksheet, styles: _Styles, table: Table, progress: Progress) -> None:
     names = list(table.names) if table.names is not None else header(table.columns)
     columns = list(table.columns)
     cells = [
@@ -195,7 +200,7 @@ def _write_table(sheet: Worksheet, styles: _Styles, table: Table) -> None:
     for index, name in enumerate(names):
         sheet.write_string(0, index, name, styles.header)
     number = 0
-    rows = iter(table.rows)
+    rows = progress.iterate(table.rows, every=PROGRESS_ROWS)
     for number, row in enumerate(rows, start=1):
         if number <= SAMPLE_ROWS:
             for index, column in enumerate(columns):

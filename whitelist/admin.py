@@ -379,11 +379,11 @@ class WhitelistEntryAdmin(
     def export_filename(self, request, changelist, kind=None):
         return whitelist_filename()
 
-    def export_csv(self, request, queryset):
-        return whitelist_csv(queryset)
+    def export_csv(self, request, queryset, *, progress):
+        return whitelist_csv(queryset, progress=progress)
 
-    def export_xlsx(self, request, queryset, about):
-        return whitelist_xlsx(queryset, about=about)
+    def export_xlsx(self, request, queryset, about, *, progress):
+        return whitelist_xlsx(queryset, about=about, progress=progress)
 
 
 @admin.register(PlateSync)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.tabular import Column, Kind
 from whitelist import selectors
 from whitelist.models import Status, WhitelistEntry
@@ -41,16 +42,21 @@ WHITELIST_COLUMNS: tuple[Column, ...] = tuple(
 )
 
 
-def whitelist_csv(entries: QuerySet[WhitelistEntry]) -> Iterator[str]:
+def whitelist_csv(
+    entries: QuerySet[WhitelistEntry], *, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
     """Return the whitelist CSV of ``entries`` (in their order) as text pieces."""
-    return tabular.csv_text(WHITELIST_COLUMNS, _entry_rows(entries, **_words()))
+    return tabular.csv_text(WHITELIST_COLUMNS, _entry_rows(entries, **_words()), progress=progress)
 
 
 @on_replica
-def whitelist_xlsx(entries: QuerySet[WhitelistEntry], *, about: xlsx.About) -> IO[bytes]:
+def whitelist_xlsx(
+    entries: QuerySet[WhitelistEntry], *, about: xlsx.About, progress: Progress = NO_PROGRESS
+) -> IO[bytes]:
     """Return the XLSX twin of the whitelist CSV of ``entries`` (see ``xlsx.workbook``)."""
     rows = _entry_rows(entries, **_words())
-    return xlsx.workbook([xlsx.queryset_table(entries, WHITELIST_COLUMNS, rows)], about)
+    table = xlsx.queryset_table(entries, WHITELIST_COLUMNS, rows)
+    return xlsx.workbook([table], about, progress=progress)
 
 
 def whitelist_filename(extension: str = "csv") -> str:

@@ -176,12 +176,13 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    def export_csv(self, request, queryset):
-        return orders_csv(queryset, unmask=request.user.has_perm(VIEW_PERSONAL_DATA))
-
-    def export_xlsx(self, request, queryset, about):
+    def export_csv(self, request, queryset, *, progress):
         unmask = request.user.has_perm(VIEW_PERSONAL_DATA)
-        return orders_xlsx(queryset, about=about, unmask=unmask)
+        return orders_csv(queryset, unmask=unmask, progress=progress)
+
+    def export_xlsx(self, request, queryset, about, *, progress):
+        unmask = request.user.has_perm(VIEW_PERSONAL_DATA)
+        return orders_xlsx(queryset, about=about, unmask=unmask, progress=progress)
 
     @admin.display(description=_("pay serial"))
     def pay_serial_display(self, obj):

@@ -30,6 +30,7 @@ from orders.exports.columns import ORDER_COLUMNS, ORDER_FIELDS
 from orders.models import Channel, Discount, MerchantCoupon, PayOrder
 from parkingops import tabular
 from parkingops.formatting import CHINA
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.tabular import FORMULA_PREFIXES, Kind
 
 # False sends every order export through the Python writer (PostgreSQL included).
@@ -246,9 +247,12 @@ def _copy_channels(quote: Callable[[str], str], *, in_english: bool) -> str:
 # --- Running it ------------------------------------------------------------------------------
 
 
-def copy_text(connection: BaseDatabaseWrapper, statement: str) -> Iterator[str]:
+def copy_text(
+    connection: BaseDatabaseWrapper, statement: str, *, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
     """Run a ``COPY … TO STDOUT`` and yield its output in pieces of about FLUSH_CHARS bytes,
-    rows ending CRLF. Closing the iterator early cancels the COPY."""
+    rows ending CRLF; ``progress`` advances by each piece's rows once it is taken. Closing the
+    iterator early (or a cancel from ``progress``) cancels the COPY."""
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         # Times are cast to China's local time and printed by the DateStyle: ISO is
         # ``YYYY-MM-DD HH:MM:SS``. (The session's time zone is cheaper than AT TIME ZONE, which
@@ -271,9 +275,11 @@ def copy_text(connection: BaseDatabaseWrapper, statement: str) -> Iterator[str]:
                 size += len(row)
                 if size >= tabular.FLUSH_CHARS:
                     yield _crlf(b"".join(rows)).decode()
+                    progress.advance(len(rows))
                     rows, size = [], 0
             if rows:
                 yield _crlf(b"".join(rows)).decode()
+                progress.advance(len(rows))
         # The export writes nothing; rolling its transaction (or savepoint) back also undoes
         # the settings, which Django's own reads of times must not see.
         transaction.set_rollback(True, using=connection.alias)

@@ -18,6 +18,7 @@ from orders import selectors
 from orders.models import MerchantCoupon
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.tabular import Column, Kind
 
 COUPON_COLUMNS: tuple[Column, ...] = (
@@ -44,16 +45,20 @@ COUPON_COLUMNS: tuple[Column, ...] = (
 _DERIVED = frozenset({"coupon_type_label", "coupon_unit", "coupon_value_fen"})
 
 
-def coupons_csv(coupons: QuerySet[MerchantCoupon]) -> Iterator[str]:
+def coupons_csv(
+    coupons: QuerySet[MerchantCoupon], *, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
     """Return the merchant-coupon CSV of ``coupons`` as an iterator of text pieces."""
-    return tabular.csv_text(COUPON_COLUMNS, _coupon_rows(coupons))
+    return tabular.csv_text(COUPON_COLUMNS, _coupon_rows(coupons), progress=progress)
 
 
 @on_replica
-def coupons_xlsx(coupons: QuerySet[MerchantCoupon], *, about: xlsx.About) -> IO[bytes]:
+def coupons_xlsx(
+    coupons: QuerySet[MerchantCoupon], *, about: xlsx.About, progress: Progress = NO_PROGRESS
+) -> IO[bytes]:
     """Return the XLSX twin of the coupon CSV of ``coupons`` (see ``xlsx.workbook``)."""
     table = xlsx.queryset_table(coupons, COUPON_COLUMNS, _coupon_rows(coupons))
-    return xlsx.workbook([table], about)
+    return xlsx.workbook([table], about, progress=progress)
 
 
 @on_replica

@@ -19,10 +19,14 @@ from orders.models import PayOrder
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
 from parkingops.formatting import mask_mobile
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 
 
-def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[str]:
-    """Return the order CSV of ``orders`` (in their order) as an iterator of text pieces.
+def orders_csv(
+    orders: QuerySet[PayOrder], *, unmask: bool = False, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
+    """Return the order CSV of ``orders`` (in their order) as an iterator of text pieces;
+    ``progress`` advances by the rows written.
 
     The header is translated now, in the caller's active language, not when streamed.
     ``unmask`` shows discount mobiles whole: only for holders of ``orders.view_personal_data``.
@@ -31,13 +35,22 @@ def orders_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[
     """
     # The channel names too are in the caller's language, chosen now.
     return _order_pieces(
-        orders, tabular.header(ORDER_COLUMNS), in_english=channels.english(), unmask=unmask
+        orders,
+        tabular.header(ORDER_COLUMNS),
+        in_english=channels.english(),
+        unmask=unmask,
+        progress=progress,
     )
 
 
 @on_replica
 def _order_pieces(
-    orders: QuerySet[PayOrder], header: list[str], *, in_english: bool, unmask: bool
+    orders: QuerySet[PayOrder],
+    header: list[str],
+    *,
+    in_english: bool,
+    unmask: bool,
+    progress: Progress,
 ) -> Iterator[str]:
     # Decided while streaming, not when the response is built: the database a read goes to
     # (a replica, for heavy reads) is chosen when the read happens.
@@ -45,22 +58,26 @@ def _order_pieces(
     if statement is None:
         names = channels.channel_names(in_english=in_english, using=orders.db)
         rows = _order_rows(orders, names, unmask=unmask)
-        yield from tabular.csv_text(ORDER_COLUMNS, rows, names=header)
+        yield from tabular.csv_text(ORDER_COLUMNS, rows, names=header, progress=progress)
     else:
         yield tabular.csv_head(header)
-        yield from copy.copy_text(connections[orders.db], statement)
+        yield from copy.copy_text(connections[orders.db], statement, progress=progress)
 
 
 @on_replica
 def orders_xlsx(
-    orders: QuerySet[PayOrder], *, about: xlsx.About, unmask: bool = False
+    orders: QuerySet[PayOrder],
+    *,
+    about: xlsx.About,
+    unmask: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> IO[bytes]:
     """Return the XLSX twin of the order CSV of ``orders`` (a temporary file, open at its
     start); raises ``xlsx.TooManyRows`` before writing when they do not fit in a sheet."""
     names = channels.channel_names(in_english=channels.english(), using=orders.db)
     rows = _order_rows(orders, names, unmask=unmask)
     table = xlsx.queryset_table(orders, ORDER_COLUMNS, rows)
-    return xlsx.workbook([table], about)
+    return xlsx.workbook([table], about, progress=progress)
 
 
 def _order_rows(

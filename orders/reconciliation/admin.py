@@ -156,11 +156,11 @@ class ReconciliationRunAdmin(CsvExportAdmin):
             request, model_admin=self, can_run=self.has_run_permission(request)
         )
 
-    def export_csv(self, request, queryset):
-        return runs_csv(queryset)
+    def export_csv(self, request, queryset, *, progress):
+        return runs_csv(queryset, progress=progress)
 
-    def export_xlsx(self, request, queryset, about):
-        return runs_xlsx(queryset, about=about)
+    def export_xlsx(self, request, queryset, about, *, progress):
+        return runs_xlsx(queryset, about=about, progress=progress)
 
     @admin.display(description=_("paid at the platform"))
     def platform_amount(self, obj):

@@ -181,11 +181,11 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         response = resolve_page(request, model_admin=self, items=[item])
         return response or redirect("admin:orders_reconciliationitem_change", item.pk)
 
-    def export_csv(self, request, queryset):
-        return items_csv(queryset)
+    def export_csv(self, request, queryset, *, progress):
+        return items_csv(queryset, progress=progress)
 
-    def export_xlsx(self, request, queryset, about):
-        return items_xlsx(queryset, about=about)
+    def export_xlsx(self, request, queryset, about, *, progress):
+        return items_xlsx(queryset, about=about, progress=progress)
 
     def _selected(self, request, queryset):
         """The selection (at most MAX_SELECTED), or None after saying it is too many."""

@@ -12,6 +12,7 @@ from orders.reconciliation.fields import display_pair, with_channel_names
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
+from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.tabular import Column, Kind
 
 RUN_COLUMNS: tuple[Column, ...] = (
@@ -96,20 +97,24 @@ def _choice_labels(choices: Any) -> dict[str, str]:
     return {value: str(label) for value, label in choices.choices}
 
 
-def runs_csv(runs: QuerySet[ReconciliationRun]) -> Iterator[str]:
+def runs_csv(
+    runs: QuerySet[ReconciliationRun], *, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
     """Return the reconciliation-run CSV of ``runs``: one row per park and day, with the
     counts and amounts of each category."""
     statuses = _choice_labels(ReconciliationRun.Status)
-    return tabular.csv_text(RUN_COLUMNS, _run_rows(runs, statuses))
+    return tabular.csv_text(RUN_COLUMNS, _run_rows(runs, statuses), progress=progress)
 
 
 @on_replica
-def runs_xlsx(runs: QuerySet[ReconciliationRun], *, about: xlsx.About) -> IO[bytes]:
+def runs_xlsx(
+    runs: QuerySet[ReconciliationRun], *, about: xlsx.About, progress: Progress = NO_PROGRESS
+) -> IO[bytes]:
     """Return the XLSX twin of the run CSV of ``runs`` (see ``xlsx.workbook``)."""
     statuses = _choice_labels(ReconciliationRun.Status)
     rows = _run_rows(runs, statuses)
     table = xlsx.queryset_table(runs, RUN_COLUMNS, rows)
-    return xlsx.workbook([table], about)
+    return xlsx.workbook([table], about, progress=progress)
 
 
 @on_replica
@@ -122,17 +127,21 @@ def _run_rows(
         yield row
 
 
-def items_csv(items: QuerySet[ReconciliationItem]) -> Iterator[str]:
+def items_csv(
+    items: QuerySet[ReconciliationItem], *, progress: Progress = NO_PROGRESS
+) -> Iterator[str]:
     """Return the reconciliation-difference CSV of ``items``: one row per difference."""
-    return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, *_item_labels()))
+    return tabular.csv_text(ITEM_COLUMNS, _item_rows(items, *_item_labels()), progress=progress)
 
 
 @on_replica
-def items_xlsx(items: QuerySet[ReconciliationItem], *, about: xlsx.About) -> IO[bytes]:
+def items_xlsx(
+    items: QuerySet[ReconciliationItem], *, about: xlsx.About, progress: Progress = NO_PROGRESS
+) -> IO[bytes]:
     """Return the XLSX twin of the difference CSV of ``items`` (see ``xlsx.workbook``)."""
     rows = _item_rows(items, *_item_labels())
     table = xlsx.queryset_table(items, ITEM_COLUMNS, rows)
-    return xlsx.workbook([table], about)
+    return xlsx.workbook([table], about, progress=progress)
 
 
 def _item_labels() -> tuple[dict[str, str], dict[bool, str]]:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import datetime
 
 import openpyxl
@@ -138,3 +139,41 @@ def test_export_orders_as_xlsx_over_the_sheet_limit_stops_with_a_message(tmp_pat
 def test_export_orders_as_xlsx_needs_an_output_file():
     with pytest.raises(CommandError, match="--output"):
         call_command("export_orders", "--from=2026-11-01", "--to=2026-11-01", "--format=xlsx")
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_export_orders_reports_its_progress_in_plain_lines_off_a_terminal(tmp_path, file_format):
+    PayOrderFactory(pay_time=china(2026, 11, 1, 8))
+    PayOrderFactory(pay_time=china(2026, 11, 2, 8))
+    PayOrderFactory(pay_time=china(2026, 11, 3, 8))  # after the range
+    output = tmp_path / f"orders.{file_format}"
+    err = io.StringIO()  # not a terminal: log lines, no bar
+
+    call_command(
+        "export_orders",
+        *("--from", "2026-11-01", "--to", "2026-11-02"),
+        *("--format", file_format, "--output", output),
+        stderr=err,
+    )
+
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 3, lines
+    assert re.fullmatch(rf"{stamp} 正在写入文件: started 0/2", lines[0])
+    assert re.fullmatch(rf"{stamp} 正在写入文件: done 2/2", lines[1])
+    assert lines[2] == f"Wrote {output}."
+
+
+def test_export_orders_to_stdout_reports_its_progress_on_stderr_only():
+    PayOrderFactory(pay_time=china(2026, 11, 1, 8))
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "export_orders", "--from", "2026-11-01", "--to", "2026-11-01", stdout=out, stderr=err
+    )
+
+    assert len(read(out.getvalue())) == 2  # the header and the order, nothing else
+    assert [line.split(" ", 2)[2] for line in err.getvalue().splitlines()] == [
+        "正在写入文件: started 0/1",
+        "正在写入文件: done 1/1",
+    ]

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from parkingops import tabular
+from parkingops.jobs.progress import Progress
 from parkingops.tabular import BOM, Column, Kind
 
 COLUMNS = (
@@ -93,3 +94,23 @@ def test_export_file_name_with_non_ascii_is_rfc_5987_encoded():
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''%E8%AE%A2%E5%8D%95_2026-11-01.csv"
     )
+
+
+class Recorded(Progress):
+    """A progress that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.advances: list[int] = []
+
+    def advance(self, count: int = 1) -> None:
+        self.advances.append(count)
+
+
+def test_the_csv_tells_a_progress_the_rows_written_every_progress_rows():
+    rows = [{"name": "x", "at": None, "paid": 1, "count": 2}] * (2 * tabular.PROGRESS_ROWS + 3)
+    progress = Recorded()
+
+    text = "".join(tabular.csv_text(COLUMNS, iter(rows), progress=progress))
+
+    assert len(rows_of(text)) == 1 + len(rows)
+    assert progress.advances == [tabular.PROGRESS_ROWS, tabular.PROGRESS_ROWS, 3]

@@ -9,7 +9,8 @@ import pytest
 from django.utils.translation import override
 
 from parkingops import xlsx
-from parkingops.tabular import Column, Kind
+from parkingops.jobs.progress import Progress
+from parkingops.tabular import PROGRESS_ROWS, Column, Kind
 
 COLUMNS = (
     Column("serial", Kind.TEXT, "serial"),
@@ -155,3 +156,26 @@ def test_control_characters_in_text_do_not_break_the_file():
 
     assert sheet["A2"].value.startswith("a")
     assert sheet["A2"].value.endswith("_x0041_")
+
+
+class Recorded(Progress):
+    """A progress that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.advances: list[int] = []
+
+    def advance(self, count: int = 1) -> None:
+        self.advances.append(count)
+
+
+def test_the_workbook_tells_a_progress_the_rows_written():
+    rows = [ROW] * (PROGRESS_ROWS + 7)
+    progress = Recorded()
+
+    with xlsx.workbook(
+        [xlsx.Table("Pay orders", COLUMNS, rows, len(rows))], ABOUT, progress=progress
+    ) as file:
+        sheet = openpyxl.load_workbook(file).worksheets[0]
+
+    assert sheet.max_row == 1 + len(rows)
+    assert progress.advances == [PROGRESS_ROWS, 7]

@@ -5,18 +5,21 @@ Writes the same CSV (or XLSX) as the admin's "Export CSV" ("Export Excel")
 (``orders.exports.orders``): both days inclusive in China time, oldest first, discount mobiles
 always masked (a command has no user to hold the personal-data permission). Without
 ``--output`` the CSV goes to standard output (an XLSX needs ``--output``). An XLSX of more
-rows than a sheet holds is refused before anything is written.
+rows than a sheet holds is refused before anything is written. The progress goes to standard
+error: a bar on a terminal, a line now and then otherwise (``TerminalProgress``).
 """
 
 import shutil
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from orders import selectors
 from orders.exports.orders import orders_csv, orders_xlsx
 from parkingops import xlsx
 from parkingops.formatting import parse_day
+from parkingops.jobs.progress import TerminalProgress
 from whitelist.models import Park
 
 
@@ -65,31 +68,38 @@ class Command(BaseCommand):
         orders = selectors.orders_between(date_from=first, date_to=last, park_uuid=park).order_by(
             "pay_time", "pk"
         )
+        # The stream under the command's wrapper, which would end each of tqdm's redraws (and
+        # each of print's pieces) with a line feed of its own.
+        progress = TerminalProgress(self.stderr._out)
+        progress.stage(gettext("Writing the file"), orders.count())
         if file_format == "xlsx":
-            self._write_xlsx(orders, output, language, first, last, park)
+            self._write_xlsx(orders, output, language, first, last, park, progress)
             return
         with translation.override(language):
-            pieces = orders_csv(orders, unmask=False)
+            pieces = orders_csv(orders, unmask=False, progress=progress)
         if output:
             # newline="": the csv module already ends rows with CRLF.
             with open(output, "w", encoding="utf-8", newline="") as file:
                 for piece in pieces:
                     file.write(piece)
+            progress.close()
             self.stderr.write(f"Wrote {output}.")
         else:
             for piece in pieces:
                 self.stdout.write(piece, ending="")
+            progress.close()
 
-    def _write_xlsx(self, orders, output, language, first, last, park) -> None:
+    def _write_xlsx(self, orders, output, language, first, last, park, progress) -> None:
         with translation.override(language):
             filters = [("from", first.isoformat()), ("to", last.isoformat())]
             if park:
                 filters.append(("park", park))
             about = xlsx.About("manage.py export_orders", timezone.now(), filters)
             try:
-                file = orders_xlsx(orders, about=about, unmask=False)
+                file = orders_xlsx(orders, about=about, unmask=False, progress=progress)
             except xlsx.TooManyRows as error:
                 raise CommandError(error.message) from None
+        progress.close()
         with file, open(output, "wb") as target:
             shutil.copyfileobj(file, target)
         self.stderr.write(f"Wrote {output}.")
