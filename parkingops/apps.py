@@ -12,10 +12,10 @@ class ParkingOpsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI descriptions of our authentication classes (drf-spectacular
-        # finds extensions by import).
-        from parkingops import schema  # noqa: F401
-        from parkingops.jobs import housekeeping  # noqa: F401 (the jobs.prune kind)
+        # finds extensions by import), and this package's kinds of job: every admin list's
+        # export, the jobs' own pruning.
+        from parkingops import adminexport_jobs, schema  # noqa: F401
+        from parkingops.jobs import housekeeping  # noqa: F401
         from parkingops.jobs.kinds import discover
 
         discover()  # each app's jobs.py registers its kinds of background job
-        from parkingops import adminexport_jobs  # noqa: F401 (every admin list's export job)

@@ -26,7 +26,11 @@ from whitelist.import_preview import (
     import_counts,
     imported_message,
 )
-from whitelist.services import importing, upsert
+from whitelist.services import (
+    importing,
+    sync_job,  # noqa: F401 (the platform sync's kind, beside the sync)
+    upsert,
+)
 from whitelist.spreadsheet import FileRefused
 
 PREVIEW = "whitelist.import_preview"

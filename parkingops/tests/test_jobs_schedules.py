@@ -13,7 +13,8 @@ from parkingops.jobs.models import Job, ScheduleRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# 2026-12-05 03:10 China time: the nightly runs (3:00, and 4:00 yesterday) are due.
+# 2026-12-05 03:10 China time: the nightly reconciliation (3:00) is due, the pruning (4:00) not
+# yet (yesterday's 4:00 is too long ago to make up).
 NOW = datetime(2026, 12, 5, 3, 10, tzinfo=CHINA)
 
 
@@ -39,25 +40,26 @@ def test_the_due_slots():
 
 def test_a_tick_starts_each_due_run_once():
     started = schedules.tick(NOW)
-    assert sorted(run.schedule for run in started) == [
-        "nightly_reconciliation",
-        "prune_jobs",
-        "prune_push_log",
-        "whitelist_sync",
-    ]
+    assert sorted(run.schedule for run in started) == ["nightly_reconciliation", "whitelist_sync"]
     nightly = ScheduleRun.objects.get(schedule="nightly_reconciliation")
     assert nightly.job.kind == "orders.reconcile"
     assert nightly.job.params == {"days": ["2026-12-04"], "park": ""}
     assert nightly.job.owner is None and nightly.job.state == Job.State.QUEUED
     assert schedules.tick(NOW + timedelta(seconds=30)) == []
-    # The next sync slot comes five minutes later; the nightly one tomorrow.
+    # The next sync slot comes five minutes later, the pruning at 4:00, the reconciliation
+    # tomorrow.
     assert [run.schedule for run in schedules.tick(NOW + timedelta(minutes=5))] == [
         "whitelist_sync"
+    ]
+    assert sorted(run.schedule for run in schedules.tick(NOW.replace(hour=4, minute=1))) == [
+        "prune_jobs",
+        "prune_push_log",
+        "whitelist_sync",
     ]
 
 
 def test_a_slot_missed_too_long_ago_is_not_made_up():
-    late = NOW.replace(hour=16)  # 13 hours after 3:00, 12 after 4:00
+    late = NOW.replace(hour=16, minute=30)  # 13½ hours after 3:00, 12½ after 4:00
     assert [run.schedule for run in schedules.tick(late)] == ["whitelist_sync"]
 
 
@@ -80,8 +82,8 @@ def test_two_schedulers_ticking_at_once_start_each_run_once():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert ScheduleRun.objects.count() == 4
-    assert Job.objects.count() == 4
+    assert ScheduleRun.objects.count() == 2
+    assert Job.objects.count() == 2
 
 
 def test_the_command_ticks_once(capsys):

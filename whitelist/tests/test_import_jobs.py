@@ -9,7 +9,6 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -31,17 +30,9 @@ IMPORT = CHANGELIST + "import/"
 
 @pytest.fixture(autouse=True)
 def job_pages(settings, tmp_path):
-    """The jobs' admin pages (see ``job_urls``), files in a temporary folder, and a threshold
-    of 5 rows."""
-    registered = admin.site.is_registered(Job)
-    if not registered:
-        admin.site.register(Job)
-    settings.ROOT_URLCONF = "whitelist.tests.job_urls"
+    """Files in a temporary folder, and a threshold of 5 rows."""
     settings.MEDIA_ROOT = tmp_path
     settings.IMPORT_BACKGROUND_ROWS = 5
-    yield
-    if not registered:
-        admin.site.unregister(Job)
 
 
 @pytest.fixture
