@@ -47,7 +47,7 @@ class KindFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(QueryStringMixin, admin.ModelAdmin):
-    list_display = ["job", "state_badge", "progress", "created_at", "time_taken", "result"]
+    list_display = ["job", "state_badge", "progress", "created_at", "time_taken", "outcome"]
     list_display_links = ["job"]
     list_filter = ["state", KindFilter]
     list_per_page = 50
@@ -102,8 +102,9 @@ class JobAdmin(QueryStringMixin, admin.ModelAdmin):
     def time_taken(self, obj: Job) -> str:
         return display.clock(display.taken(obj))
 
+    # Not named ``result``: the list would show the model field of that name instead.
     @admin.display(description=_("result"))
-    def result(self, obj: Job) -> str:
+    def outcome(self, obj: Job) -> str:
         if url := display.download_url(obj):
             return _link(url, gettext("Download"))
         return obj.message or "; ".join(display.result_lines(obj))

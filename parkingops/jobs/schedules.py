@@ -120,6 +120,6 @@ def tick(now: datetime | None = None) -> list[ScheduleRun]:
                 run.save(update_fields=["job"])
         except IntegrityError:
             continue  # another scheduler started this slot
-        logger.info("Schedule %s: started job %s for %s", schedule.name, run.job.pk, slot)
+        logger.debug("Schedule %s: started job %s for %s", schedule.name, run.job.pk, slot)
         started.append(run)
     return started

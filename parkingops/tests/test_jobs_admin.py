@@ -98,6 +98,8 @@ def test_the_owner_downloads_the_file_and_nobody_else(client, clerk, other):
     assert answer.status_code == 200
     assert b"".join(answer.streaming_content) == b"a,b\n"
     assert 'filename="counted.csv"' in answer["Content-Disposition"]
+    listed = client.get(LIST).content.decode()
+    assert f'href="{LIST}{job.pk}/download/"' in listed  # the list links the file too
     client.force_login(other)
     assert client.get(f"{LIST}{job.pk}/download/").status_code == 404
 
