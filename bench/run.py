@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,12 @@ ENV = {
     "GUNICORN_BIND": f"127.0.0.1:{PORT}",
     # Plain HTTP on loopback: no TLS redirect (production keeps it on).
     "SECURE_SSL_REDIRECT": "0",
+    # Sections 4, 4b and 5 measure the request paths themselves: nothing goes to a job there.
+    # Section 6 serves with the real thresholds (JOBS_ENV) beside a job worker.
+    "EXPORT_BACKGROUND_ROWS": "1000000000",
+    "IMPORT_BACKGROUND_ROWS": "1000000000",
 }
+JOBS_ENV = {**ENV, "EXPORT_BACKGROUND_ROWS": "20000", "IMPORT_BACKGROUND_ROWS": "2000"}
 
 rows: list[tuple[str, str, str, str]] = []  # (benchmark, figure, baseline, ratio)
 
@@ -97,13 +103,16 @@ def fresh_database() -> None:
 class Server:
     """gunicorn with the production config file, on the bench port."""
 
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env or ENV
+
     def __enter__(self) -> "Server":
         # The server's output goes to a file: a pipe nobody reads would block it once full.
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
             cwd=ROOT,
-            env=ENV,
+            env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -621,6 +630,217 @@ def bench_import_preview(data: bytes, count: int) -> None:
     )
 
 
+# --- 6. background jobs ----------------------------------------------------------------------
+
+
+class Worker:
+    """A job worker (``manage.py db_worker``) beside the server, as production runs one."""
+
+    def __enter__(self) -> "Worker":
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"],
+            cwd=ROOT,
+            env=JOBS_ENV,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=600)
+        self.log.close()
+
+
+class Responsiveness:
+    """Times a page every ``every`` seconds in a thread while a job runs: is the site still
+    answering? ``ms()`` gives the median and the 95th percentile."""
+
+    def __init__(self, path: str, cookie: str, every: float = 0.25) -> None:
+        self.path, self.cookie, self.every = path, cookie, every
+        self.times: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            request = urllib.request.Request(
+                BASE + self.path, headers={"Cookie": f"sessionid={self.cookie}"}
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:
+                response.read()
+            self.times.append((time.perf_counter() - started) * 1000)
+
+    def __enter__(self) -> "Responsiveness":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def ms(self) -> tuple[float, float]:
+        ordered = sorted(self.times)
+        return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def start_job(request: urllib.request.Request) -> str:
+    """Send ``request`` (which answers with a redirect to the job's page); return the job id."""
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(request, timeout=600)
+    except urllib.error.HTTPError as answer:
+        if answer.code == 302 and "/admin/parkingops/job/" in answer.headers["Location"]:
+            return answer.headers["Location"].rstrip("/").split("/")[-2]
+        raise RuntimeError(f"no job started: {answer.code}") from answer
+    raise RuntimeError("no job started: the request answered at once")
+
+
+def follow_job(job_id: str, cookie: str) -> dict:
+    """Poll the job's status as its page does until it ends; return the last status with the
+    number of distinct progress values seen and the seconds it took."""
+    url = f"{BASE}/admin/parkingops/job/status/?id={job_id}"
+    seen, started = set(), time.perf_counter()
+    while True:
+        request = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            (status,) = json.loads(response.read())["jobs"]
+        seen.add((status["stage"], status["done"]))
+        if status["finished"]:
+            break
+        time.sleep(0.5)
+    if status["state"] != "succeeded":
+        raise RuntimeError(f"job {job_id} ended {status['state']}")
+    return {**status, "updates": len(seen), "seconds": time.perf_counter() - started}
+
+
+def csrf_token(cookie: str, path: str) -> str:
+    request = urllib.request.Request(BASE + path, headers={"Cookie": f"sessionid={cookie}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        page = response.read().decode()
+        cookies = "; ".join(response.headers.get_all("Set-Cookie") or [])
+    if "csrftoken=" in cookies:
+        return cookies.split("csrftoken=")[1].split(";")[0]
+    return page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+
+
+def multipart(fields: dict[str, str], file_field: str, name: str, data: bytes) -> tuple:
+    boundary = "bench-jobs-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+        for key, value in fields.items()
+    ]
+    head = (
+        "".join(parts) + f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+        f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'
+    )
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def bench_jobs(import_rows: int) -> None:
+    """The issue's yardsticks, through the admin as a clerk uses it, with a job worker beside
+    gunicorn: a whitelist import of ``import_rows`` rows (preview, then confirm) and the 1M-order
+    XLSX export run as jobs; the site's answer time while they run, against the same page idle."""
+    cookie = session_cookie()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["车牌", "车场编号", "生效时间", "失效时间", "启用", "持有人", "备注"])
+    for n in range(import_rows):
+        writer.writerow([f"苏E{n:06d}", "", "2026-01-01 00:00:00", "", "1", "后台压测", ""])
+    data = buffer.getvalue().encode()
+    probe = "/admin/whitelist/whitelistentry/?q=苏E000123"
+    probe = quote(probe, safe="/?=&")
+    with Server(JOBS_ENV), Worker():
+        idle = Responsiveness(probe, cookie)
+        with idle:
+            time.sleep(10)
+        idle_median, idle_p95 = idle.ms()
+        say(f"  idle page: median {idle_median:.0f} ms, p95 {idle_p95:.0f} ms")
+
+        # The import: upload (a job previews it), then confirm on the preview's page.
+        page = "/admin/whitelist/whitelistentry/import/"
+        token = csrf_token(cookie, page)
+        body, content_type = multipart(
+            {"csrfmiddlewaretoken": token}, "import_file", "bench.csv", data
+        )
+        headers = {"Cookie": f"sessionid={cookie}; csrftoken={token}", "Content-Type": content_type}
+        busy = Responsiveness(probe, cookie)
+        with busy:
+            preview_id = start_job(urllib.request.Request(BASE + page, data=body, headers=headers))
+            preview = follow_job(preview_id, cookie)
+            confirm_page = f"{page}job/{preview_id}/"
+            token = csrf_token(cookie, confirm_page)
+            confirm = urllib.request.Request(
+                BASE + confirm_page,
+                data=f"csrfmiddlewaretoken={token}".encode(),
+                headers={
+                    "Cookie": f"sessionid={cookie}; csrftoken={token}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Referer": BASE + confirm_page,
+                },
+            )
+            imported = follow_job(start_job(confirm), cookie)
+        median, p95 = busy.ms()
+        say(
+            f"  import {import_rows} rows: preview {preview['seconds']:.0f} s "
+            f"({preview['updates']} progress updates), import {imported['seconds']:.0f} s "
+            f"({imported['updates']} updates); page meanwhile median {median:.0f} ms, "
+            f"p95 {p95:.0f} ms"
+        )
+        rows.append(
+            (
+                f"whitelist import as jobs, {import_rows:,} rows",
+                f"preview {preview['seconds']:.0f} s + import {imported['seconds']:.0f} s, "
+                f"{preview['updates'] + imported['updates']} bar updates; list page p95 "
+                f"{p95:.0f} ms meanwhile",
+                f"same page idle p95 {idle_p95:.0f} ms",
+                ratio(p95, idle_p95),
+            )
+        )
+
+        # The export: every order (1M with the dataset) as XLSX.
+        busy = Responsiveness(probe, cookie)
+        with busy:
+            export_id = start_job(
+                urllib.request.Request(
+                    BASE + "/admin/orders/payorder/export/xlsx/",
+                    headers={"Cookie": f"sessionid={cookie}"},
+                )
+            )
+            exported = follow_job(export_id, cookie)
+        median, p95 = busy.ms()
+        download = urllib.request.Request(
+            f"{BASE}/admin/parkingops/job/{export_id}/download/",
+            headers={"Cookie": f"sessionid={cookie}"},
+        )
+        size = 0
+        with urllib.request.urlopen(download, timeout=600) as response:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+        say(
+            f"  XLSX export {exported['total']} rows: {exported['seconds']:.0f} s "
+            f"({exported['updates']} updates), file {size / 1e6:.0f} MB; page meanwhile median "
+            f"{median:.0f} ms, p95 {p95:.0f} ms"
+        )
+        rows.append(
+            (
+                f"order XLSX as a job, {exported['total']:,} rows",
+                f"{exported['seconds']:.0f} s, {exported['updates']} bar updates, "
+                f"{size / 1e6:.0f} MB; list page p95 {p95:.0f} ms meanwhile",
+                f"same page idle p95 {idle_p95:.0f} ms",
+                ratio(p95, idle_p95),
+            )
+        )
+
+
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -635,14 +855,17 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--pushes", type=int, default=3000)
     parser.add_argument("--whitelist", type=int, default=100_000)
+    parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument(
         "--only",
-        choices=["push", "dataset", "admin", "export", "xlsx", "whitelist"],
+        choices=["push", "dataset", "admin", "export", "xlsx", "whitelist", "jobs"],
         action="append",
         help="run only these sections (admin and export need dataset); default: all",
     )
     options = parser.parse_args()
-    wanted = set(options.only or ["push", "dataset", "admin", "export", "xlsx", "whitelist"])
+    wanted = set(
+        options.only or ["push", "dataset", "admin", "export", "xlsx", "whitelist", "jobs"]
+    )
     started = time.monotonic()
     say("== fresh database and migrations")
     fresh_database()
@@ -665,6 +888,9 @@ def main() -> None:
     say("== 5. whitelist")
     if "whitelist" in wanted:
         bench_whitelist(options.whitelist)
+    say("== 6. background jobs")
+    if "jobs" in wanted:
+        bench_jobs(options.import_rows)
     total = time.monotonic() - started
     text = table()
     say("\n" + text + f"\n\nTotal {total / 60:.1f} min.")
