@@ -37,14 +37,18 @@ def push_stream_stopped(readings: Readings) -> Condition:
     if last is None:
         message = _("No push has ever been accepted.")
     else:
-        message = _("Last accepted push %(minutes)d min ago (%(time)s).") % {
-            "minutes": _minutes(readings, last),
-            "time": _time(last),
-        }
-    if readings.push_expected:
-        message += " " + _("Pushes usually come in at this time of day.")
-    else:
-        message += " " + _("Pushes are not usually received at this time of day.")
+        values = {"minutes": _minutes(readings, last), "time": _time(last)}
+        if readings.push_expected:
+            message = _(
+                "Last accepted push %(minutes)d min ago (%(time)s); pushes usually come in at "
+                "this time of day."
+            )
+        else:
+            message = _(
+                "Last accepted push %(minutes)d min ago (%(time)s); pushes are not usually "
+                "received at this time of day."
+            )
+        message %= values
     return Condition("push_stream_stopped", silent and readings.push_expected, message)
 
 
@@ -63,12 +67,13 @@ def refusals_spiking(readings: Readings) -> Condition:
 def sync_failing(readings: Readings) -> Condition:
     since = readings.sync_failing_since
     firing = since is not None and _minutes(readings, since) >= settings.ALERT_SYNC_FAILING_MINUTES
-    message = _("Platform sync: %(failed)d plates failed, %(pending)d pending.") % {
-        "failed": readings.syncs_failed,
-        "pending": readings.syncs_pending,
-    }
-    if since is not None:
-        message += " " + _("Failing since %(time)s.") % {"time": _time(since)}
+    values = {"failed": readings.syncs_failed, "pending": readings.syncs_pending}
+    if since is None:
+        message = _("Platform sync: %(failed)d plates failed, %(pending)d pending.") % values
+    else:
+        message = _(
+            "Platform sync: %(failed)d plates failed (since %(time)s), %(pending)d pending."
+        ) % {**values, "time": _time(since)}
     return Condition("sync_failing", firing, message)
 
 
@@ -99,12 +104,14 @@ def reconciliation_differences(readings: Readings) -> Condition:
 def jobs_stuck(readings: Readings) -> Condition:
     oldest = readings.oldest_queued_job_at
     firing = oldest is not None and _minutes(readings, oldest) >= settings.ALERT_JOB_QUEUED_MINUTES
-    message = _("Jobs: %(queued)d queued, %(running)d running.") % {
-        "queued": readings.jobs_queued,
-        "running": readings.jobs_running,
-    }
-    if oldest is not None:
-        message += " " + _("The oldest has waited since %(time)s.") % {"time": _time(oldest)}
+    values = {"queued": readings.jobs_queued, "running": readings.jobs_running}
+    if oldest is None:
+        message = _("Jobs: %(queued)d queued, %(running)d running.") % values
+    else:
+        message = _("Jobs: %(queued)d queued (the oldest since %(time)s), %(running)d running.") % {
+            **values,
+            "time": _time(oldest),
+        }
     return Condition("jobs_stuck", firing, message)
 
 

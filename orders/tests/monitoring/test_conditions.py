@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders.monitoring import conditions, readings
 from orders.push.outcomes import Outcome
@@ -98,7 +98,8 @@ def test_refusals_fire_over_the_share_once_there_are_enough_pushes(settings):
     logged(NOW - timedelta(minutes=1), Outcome.UNAVAILABLE)  # 5 of 20 = 25 %
 
     assert "refusals_spiking" in firing()
-    assert judged()["refusals_spiking"].message.startswith("5 of 20")
+    with translation.override("en"):
+        assert judged()["refusals_spiking"].message.startswith("5 of 20")
 
 
 def test_duplicates_are_not_refusals(settings):
