@@ -48,14 +48,20 @@ class Command(BaseCommand):
             return
         codes = ", ".join(condition.code for condition in firing)
         if mail:
-            if settings.ADMINS:
-                mail_admins(
-                    _("Health check: %(codes)s") % {"codes": codes},
-                    "\n".join(f"{c.code}: {c.message}" for c in firing) + "\n",
-                )
-            else:
-                self.stderr.write(_("ADMINS is not set: no mail was sent."))
+            self._mail(codes, firing)
         raise CommandError(
             _("%(count)d conditions firing: %(codes)s") % {"count": len(firing), "codes": codes},
             returncode=FIRING,
         )
+
+    def _mail(self, codes: str, firing: list[conditions.Condition]) -> None:
+        if not settings.ADMINS:
+            self.stderr.write(_("ADMINS is not set: no mail was sent."))
+            return
+        try:
+            mail_admins(
+                _("Health check: %(codes)s") % {"codes": codes},
+                "\n".join(f"{c.code}: {c.message}" for c in firing) + "\n",
+            )
+        except OSError as error:  # smtplib's errors too: the exit status still tells
+            self.stderr.write(_("The mail could not be sent: %(error)s") % {"error": error})

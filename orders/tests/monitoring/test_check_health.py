@@ -112,3 +112,18 @@ def test_an_unreadable_database_exits_2(monkeypatch):
     _output, error = check()
 
     assert error is not None and error.returncode == 2
+
+
+def test_a_mail_server_that_cannot_be_reached_is_reported_and_still_exits_1(
+    stopped_stream, settings
+):
+    settings.ADMINS = [("ops", "ops@example.com")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    err = StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("check_health", "--mail", stdout=StringIO(), stderr=err)
+
+    assert raised.value.returncode == 1
+    assert err.getvalue().strip()

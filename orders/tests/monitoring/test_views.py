@@ -196,3 +196,21 @@ def test_an_unreadable_database_is_a_gauge_not_a_500(client, monkeypatch):
     found = samples(response.content.decode())
     assert value(found, "parkingops_database_up") == 0
     assert not any(name == "parkingops_alert_firing" for name, _labels in found)
+
+
+def test_a_scrape_takes_a_fixed_number_of_queries_however_many_parks(
+    scrape, django_assert_max_num_queries
+):
+    from orders.tests.factories import PayOrderFactory
+
+    for _ in range(15):
+        PayOrderFactory()
+    scrape()  # ranks the busiest parks (cached for an hour)
+
+    with django_assert_max_num_queries(25):
+        found = scrape()
+
+    parks = [
+        1 for name, _labels in found if name == "parkingops_park_last_accepted_push_age_seconds"
+    ]
+    assert len(parks) == 10
