@@ -23,3 +23,23 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 # The platform's pushes are small; refuse absurd header blocks early.
 limit_request_field_size = 8190
+
+
+# Several workers count pushes: with PROMETHEUS_MULTIPROC_DIR set, each writes its counts to
+# files there and /metrics adds them up (orders/monitoring/metrics.py, docs/deployment.md).
+def on_starting(server):
+    """Empty the metrics directory: counts of an earlier run would be added to this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's gauges (its counters stay counted)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

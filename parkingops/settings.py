@@ -182,8 +182,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Secure by default when DEBUG is off; each can be switched off by the environment, e.g. for
 # a plain-HTTP deployment on a private network.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# The load balancer's health probe speaks plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The load balancer's health probe and the Prometheus scraper speak plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -320,3 +320,37 @@ LOGGING = {
         "parkingops.push": {"handlers": ["json_lines"], "propagate": False},
     },
 }
+
+# --- Metrics and alerts (orders/monitoring, docs/operations.md#alerts) ----------------------
+# GET /metrics (Prometheus) answers a request carrying "Authorization: Bearer <METRICS_TOKEN>"
+# or coming from METRICS_ALLOWED_IPS (the client address as for pushes, TRUSTED_PROXIES
+# included); with neither set, only this host (127.0.0.1, ::1).
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
+# The parks whose last accepted push is exported one by one: the busiest of the last 7 days.
+METRICS_BUSIEST_PARKS = env_int("METRICS_BUSIEST_PARKS", 10)
+# The alerts' thresholds, shared by /metrics (parkingops_alert_firing) and check_health.
+# No accepted push for this long, at a time when pushes came in on at least
+# ALERT_PUSH_EXPECTED_DAYS of the last 7 days.
+ALERT_PUSH_SILENCE_MINUTES = env_int("ALERT_PUSH_SILENCE_MINUTES", 30, minimum=1)
+ALERT_PUSH_EXPECTED_DAYS = env_int("ALERT_PUSH_EXPECTED_DAYS", 4, minimum=1)
+# More than this share of the last 15 minutes' pushes refused, once there were this many.
+ALERT_REFUSAL_PERCENT = env_int("ALERT_REFUSAL_PERCENT", 20)
+ALERT_REFUSAL_MIN_PUSHES = env_int("ALERT_REFUSAL_MIN_PUSHES", 20, minimum=1)
+# A plate's platform sync failing for this long.
+ALERT_SYNC_FAILING_MINUTES = env_int("ALERT_SYNC_FAILING_MINUTES", 30, minimum=1)
+# A job waiting this long for a worker: none is running.
+ALERT_JOB_QUEUED_MINUTES = env_int("ALERT_JOB_QUEUED_MINUTES", 15, minimum=1)
+# Yesterday must be reconciled for every park this many hours after SCHEDULE_RECONCILE_HOUR.
+ALERT_RECONCILE_GRACE_HOURS = env_int("ALERT_RECONCILE_GRACE_HOURS", 2)
+# Who `manage.py check_health --mail` (and Django's error mails) write to, and through which
+# SMTP server. ADMINS: comma-separated addresses.
+ADMINS = [(address, address) for address in env_list("ADMINS")]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "parkingops@localhost")
+EMAIL_SUBJECT_PREFIX = "[ParkingOps] "
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 10

@@ -1,4 +1,5 @@
-"""URL routes: the admin, the platform's push, the integration API and its documentation."""
+"""URL routes: health and metrics, the admin, the platform's push, the integration API and its
+documentation."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -6,12 +7,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.admin import summary as admin_summary
+from orders.monitoring.views import metrics
 from orders.statements import admin as admin_statements
 from parkingops import api_errors
 from parkingops.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
     path("admin/orders/summary/", include(admin_summary.urlpatterns)),
     path("admin/orders/statement/", include(admin_statements.urlpatterns)),

@@ -241,6 +241,9 @@ class PlateSync(models.Model):
     message = models.CharField(_("platform message"), max_length=500, blank=True)
     attempted_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     synced_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    # Set by the first failure after a success (or ever), cleared by a success: how long the
+    # plate has been failing, whatever the retries since (the sync_failing alert).
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
     # Bumped by every change of the plate's entries; a sync only marks the plate synced when
     # no change came in while it was talking to the platform.
     version = models.PositiveIntegerField(_("changes"), default=0)

@@ -50,6 +50,14 @@ class Outcome(models.TextChoices):
         return self.code == Outcome.ACCEPTED.code
 
     @property
+    def verdict(self) -> str:
+        """Sort the answer for the push metrics (``orders.monitoring``): ``accepted`` (the
+        platform stops pushing), ``error`` (our side failed: it retries), or ``refused``."""
+        if self.acknowledged:
+            return "accepted"
+        return "error" if self.status >= 500 else "refused"
+
+    @property
     def unauthenticated(self) -> bool:
         """Tell whether this refusal says nothing about the platform itself (no valid
         signature was seen): a flood of these from one address is someone else. Refusals of

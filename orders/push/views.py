@@ -1,6 +1,7 @@
 """The push endpoint: one thin view; the work is ``services.receive_push``'s."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -10,7 +11,9 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from orders.monitoring import metrics
 from orders.push import decoding, schema, services, throttling
+from orders.push.outcomes import PushResult
 from parkingops import RAW_CONTENT_TYPE
 from parkingops.netaddr import client_address
 
@@ -38,6 +41,8 @@ class PayOrderPushView(APIView):
     throttle_classes = ()  # the platform is never rate-limited: a refused push is retried
     parser_classes = ()  # the service reads the raw body itself: the header signature needs it
     content_negotiation_class = FirstRendererNegotiation
+    # The pushes' label in the metrics (orders.monitoring.metrics).
+    push_kind = "pay_order"
 
     @extend_schema(
         operation_id="push_pay_order",
@@ -58,12 +63,19 @@ class PayOrderPushView(APIView):
         return self._receive(request)
 
     def _receive(self, request: Request) -> JsonResponse:
+        started = time.monotonic()
+        result = self._answer(request)
+        metrics.observe_push(
+            kind=self.push_kind, outcome=result.outcome, seconds=time.monotonic() - started
+        )
+        return JsonResponse(result.as_json(), status=result.status)
+
+    def _answer(self, request: Request) -> PushResult:
         address = client_address(request.META, trusted_proxies=settings.TRUSTED_PROXIES)
         if throttling.push_refusals_exceeded(address):
             # Not logged row by row: that is the point (a flood must not fill the push log).
             logger.warning("push: refusals from %s over PUSH_REFUSAL_RATE, answering 429", address)
-            throttled = throttling.THROTTLED
-            return JsonResponse(throttled.as_json(), status=throttled.status)
+            return throttling.THROTTLED
         try:
             body, unreadable = decoding.read_body(request), ""
         except decoding.BadBody as exc:
@@ -82,4 +94,4 @@ class PayOrderPushView(APIView):
             )
         )
         throttling.count_push_refusal(address, result.outcome)
-        return JsonResponse(result.as_json(), status=result.status)
+        return result

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -252,17 +253,26 @@ def _record_success(*, plate: str, version: int, status: int, message: str) -> N
         message=message[:500],
         attempted_at=now,
         synced_at=now,
+        failing_since=None,
     ):
         return
     PlateSync.objects.filter(plate=plate).update(
-        confirmed_status=status, message=message[:500], attempted_at=now, synced_at=now
+        confirmed_status=status,
+        message=message[:500],
+        attempted_at=now,
+        synced_at=now,
+        failing_since=None,
     )
 
 
 def _record_failure(*, plate: str, version: int, message: str) -> None:
     now = timezone.now()
     if PlateSync.objects.filter(plate=plate, version=version).update(
-        state=PlateSync.State.FAILED, message=message[:500], attempted_at=now
+        state=PlateSync.State.FAILED,
+        message=message[:500],
+        attempted_at=now,
+        # The first failure in a row starts the clock; retries keep it.
+        failing_since=Coalesce(F("failing_since"), Value(now)),
     ):
         return
     PlateSync.objects.filter(plate=plate).update(message=message[:500], attempted_at=now)

@@ -66,3 +66,17 @@ def test_a_result_answers_with_its_outcome_and_message():
     }
     assert type(result.as_json()["reason"]) is str
     assert (result.status, too_large.status, too_large.code) == (409, 413, "1400")
+
+
+def test_each_outcome_is_accepted_refused_or_an_error_for_the_metrics():
+    verdicts = {outcome: outcome.verdict for outcome in Outcome}
+
+    assert {o for o, v in verdicts.items() if v == "accepted"} == {
+        Outcome.ACCEPTED,
+        Outcome.DUPLICATE,
+    }
+    assert {o for o, v in verdicts.items() if v == "error"} == {
+        Outcome.UNAVAILABLE,
+        Outcome.INTERNAL_ERROR,
+    }
+    assert verdicts[Outcome.THROTTLED] == verdicts[Outcome.NOT_WHITELISTED] == "refused"

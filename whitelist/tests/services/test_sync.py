@@ -646,3 +646,19 @@ def test_the_secret_is_never_recorded(admin_en, fake_platform, committed, caplog
     for secret in secrets:
         assert secret not in recorded
     assert "1500 ***" in caplog.text  # the failure was logged, redacted
+
+
+def test_failing_since_starts_with_the_first_failure_and_ends_with_a_success(fake_platform):
+    WhitelistEntryFactory(plate=PLATE)
+    fake_platform.fail_next("1500")
+    sync_services.sync_now(plates=[PLATE])
+    first = sync_of(PLATE).failing_since
+    assert first is not None
+
+    fake_platform.fail_next("1500")
+    sync_services.sync_now(plates=[PLATE])
+    assert sync_of(PLATE).attempted_at > first
+    assert sync_of(PLATE).failing_since == first  # retries keep the clock
+
+    sync_services.sync_now(plates=[PLATE])
+    assert (sync_of(PLATE).state, sync_of(PLATE).failing_since) == ("synced", None)
