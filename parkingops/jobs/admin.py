@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
-from parkingops.adminquery import QueryStringMixin
+from parkingops.adminkit import ReadOnlyAdmin
 from parkingops.jobs import display, kinds, runner
 from parkingops.jobs.models import Job, ScheduleRun
 
@@ -46,7 +46,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(QueryStringMixin, admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     list_display = ["job", "state_badge", "progress", "created_at", "time_taken", "outcome"]
     list_display_links = ["job"]
     list_filter = ["state", KindFilter]
@@ -62,15 +62,6 @@ class JobAdmin(QueryStringMixin, admin.ModelAdmin):
         if not (request.user.is_active and request.user.is_staff):
             return False
         return obj is None or self._is_theirs(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @staticmethod
     def _is_theirs(request, job: Job) -> bool:
@@ -204,7 +195,7 @@ def _local_url(url) -> str:
 
 
 @admin.register(ScheduleRun)
-class ScheduleRunAdmin(QueryStringMixin, admin.ModelAdmin):
+class ScheduleRunAdmin(ReadOnlyAdmin):
     """The schedules' runs (superusers): when each ran and how its job ended."""
 
     list_display = ["schedule_label", "due_at", "created_at", "job_state", "job_message"]
@@ -216,15 +207,6 @@ class ScheduleRunAdmin(QueryStringMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("schedule"), ordering="schedule")
     def schedule_label(self, obj: ScheduleRun) -> str:
