@@ -1,6 +1,7 @@
-"""A worker killed mid-job (``kill -9``): the job is not lost. It shows running with no sign of
-life, the scheduler's reaper queues it again, and a live worker finishes it; out of attempts,
-it is marked failed, saying why. Real ``db_worker`` processes on the test database."""
+"""Real ``db_worker`` processes on the test database: two share one queue and run each job
+once; one killed mid-job (``kill -9``) does not lose its job: it shows running with no sign of
+life, the scheduler's reaper queues it again and a live worker finishes it; out of attempts,
+it is marked failed, saying why."""
 
 import os
 import signal
@@ -82,3 +83,18 @@ def test_a_job_out_of_attempts_is_marked_failed_saying_why(settings, owner):
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and job.finished_at is not None
     assert "已停止" in job.message and "放弃" in job.message
+
+
+def test_two_workers_share_the_queue_and_run_each_job_once(owner):
+    jobs = [
+        runner.start_job("tests.count", owner=owner, params={"to": 50, "pause": 0.02})
+        for _ in range(8)
+    ]
+    with job_worker(KINDS), job_worker(KINDS):
+        for job in jobs:
+            _wait_for(job, lambda j: j.is_finished)
+    finished = Job.objects.filter(pk__in=[job.pk for job in jobs])
+    assert {(job.state, job.attempts, job.done) for job in finished} == {
+        (Job.State.SUCCEEDED, 1, 50)
+    }
+    assert len({job.worker for job in finished}) == 2  # both took jobs from the one queue
