@@ -699,7 +699,8 @@ def start_job(request: urllib.request.Request) -> str:
     except urllib.error.HTTPError as answer:
         if answer.code == 302 and "/admin/parkingops/job/" in answer.headers["Location"]:
             return answer.headers["Location"].rstrip("/").split("/")[-2]
-        raise RuntimeError(f"no job started: {answer.code}") from answer
+        where = answer.headers.get("Location")
+        raise RuntimeError(f"no job started: {answer.code} to {where}") from answer
     raise RuntimeError("no job started: the request answered at once")
 
 
@@ -753,10 +754,11 @@ def bench_jobs(import_rows: int) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["车牌", "车场编号", "生效时间", "失效时间", "启用", "持有人", "备注"])
-    for n in range(import_rows):
-        writer.writerow([f"苏E{n:06d}", "", "2026-01-01 00:00:00", "", "1", "后台压测", ""])
+    for n in range(import_rows):  # 苏E00000 … 苏E99999, then 苏F00000 …
+        plate = f"苏{'EFGHJK'[n // 100_000]}{n % 100_000:05d}"
+        writer.writerow([plate, "", "2026-01-01 00:00:00", "", "1", "后台压测", ""])
     data = buffer.getvalue().encode()
-    probe = "/admin/whitelist/whitelistentry/?q=苏E000123"
+    probe = "/admin/whitelist/whitelistentry/?q=苏E00123"
     probe = quote(probe, safe="/?=&")
     with Server(JOBS_ENV), Worker():
         idle = Responsiveness(probe, cookie)

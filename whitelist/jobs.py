@@ -65,7 +65,18 @@ def describe_preview(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-@job_kind(PREVIEW, gettext_lazy("Whitelist import preview"), describe=describe_preview)
+def _preview_link(result: dict[str, Any]) -> str:
+    if result.get("valid"):
+        return _("See the preview and confirm")
+    return _("See the invalid rows")
+
+
+@job_kind(
+    PREVIEW,
+    gettext_lazy("Whitelist import preview"),
+    describe=describe_preview,
+    next_step=_preview_link,
+)
 def preview_import(job: Job, progress: Progress) -> dict[str, Any]:
     """Check the file as the import page would; keep its preview and, if valid, the file."""
     name = job.params["name"]

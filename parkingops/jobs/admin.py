@@ -134,7 +134,7 @@ class JobAdmin(ReadOnlyAdmin):
             "status": display.status(job),
             "lines": display.result_lines(job),
             "download_url": display.download_url(job),
-            "next_url": _local_url(job.result.get("next_url")),
+            "next_step": kinds.next_step(job.kind, job.result),
             "can_cancel": not job.is_finished,
             "state_badge": _state_badge(job),
         }
@@ -187,11 +187,6 @@ def _state_badge(job: Job):
 
 def _link(url: str, text: str):
     return format_html('<a href="{}">{}</a>', url, text)
-
-
-def _local_url(url) -> str:
-    """A link a kind put in its result, if it is a path on this site."""
-    return url if isinstance(url, str) and url.startswith("/") and not url.startswith("//") else ""
 
 
 @admin.register(ScheduleRun)

@@ -93,6 +93,9 @@ def test_a_large_file_is_previewed_in_the_background_and_imported_once_confirmed
             "新增 50 条，更新 0 条，无变化 0 条，无效 0 条。"
         ]
 
+    shown = admin_zh.get(job_page(job)).content.decode()
+    assert f'href="{job.result["next_url"]}">查看预览并确认</a>' in shown
+
     page = admin_zh.get(job.result["next_url"])
 
     assert page.status_code == 200
@@ -184,6 +187,8 @@ def test_an_invalid_file_shows_its_invalid_rows_and_no_confirmation(admin_zh):
     assert preview.result["totals"]["invalid"] == 1 and not preview.result["valid"]
     with translation.override("zh-hans"):
         assert kinds.describe(preview.kind, preview.result)[1] == "所有行都有效之后才会导入。"
+    shown = admin_zh.get(job_page(preview)).content.decode()
+    assert f'href="{preview.result["next_url"]}">查看无效的行</a>' in shown
     page = admin_zh.get(preview.result["next_url"])
     assert [row.number for row in page.context["result"].rows] == [12]
     assert "“someday”" in page.content.decode()
