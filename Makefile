@@ -36,7 +36,7 @@ run: install .env
 	$(BIN)/python manage.py run_scheduler > /dev/null & scheduler=$$!; \
 	trap 'kill $$fake $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	sleep 2; \
-	{ $(BIN)/python manage.py sync_whitelist > /dev/null || echo "Whitelist sync: see the admin."; } && \
+	{ $(BIN)/python manage.py sync_whitelist > /dev/null 2>&1 || echo "Whitelist sync: see the admin."; } && \
 	$(BIN)/python manage.py demo_admin --port $(PORT) && \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

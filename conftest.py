@@ -47,6 +47,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the default language: a request in English (LocaleMiddleware)
+    leaves English active in the thread, and a command's output would follow it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def secret() -> str:
     return settings.PLATFORM_APP_SECRET[0]

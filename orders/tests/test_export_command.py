@@ -159,8 +159,8 @@ def test_export_orders_reports_its_progress_in_plain_lines_off_a_terminal(tmp_pa
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
     lines = err.getvalue().splitlines()
     assert len(lines) == 3, lines
-    assert re.fullmatch(rf"{stamp} 正在写入文件: started 0/2", lines[0])
-    assert re.fullmatch(rf"{stamp} 正在写入文件: done 2/2", lines[1])
+    assert re.fullmatch(rf"{stamp} 正在写入文件: 开始 0/2", lines[0])
+    assert re.fullmatch(rf"{stamp} 正在写入文件: 完成 2/2", lines[1])
     assert lines[2] == f"Wrote {output}."
 
 
@@ -174,6 +174,6 @@ def test_export_orders_to_stdout_reports_its_progress_on_stderr_only():
 
     assert len(read(out.getvalue())) == 2  # the header and the order, nothing else
     assert [line.split(" ", 2)[2] for line in err.getvalue().splitlines()] == [
-        "正在写入文件: started 0/1",
-        "正在写入文件: done 1/1",
+        "正在写入文件: 开始 0/1",
+        "正在写入文件: 完成 1/1",
     ]

@@ -18,12 +18,13 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from parkingops.adminkit import ReadOnlyAdmin
-from parkingops.jobs import display, kinds, runner
+from parkingops.jobs import display, kinds, runner, schedules
 from parkingops.jobs.models import Job, ScheduleRun
 
 # The task queue's own rows (English, internal) are not a page for staff: 我的任务 shows jobs.
@@ -101,7 +102,7 @@ class JobAdmin(ReadOnlyAdmin):
         return obj.message or "; ".join(display.result_lines(obj))
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {"title": self.opts.verbose_name_plural, **(extra_context or {})}
+        extra_context = {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
@@ -189,12 +190,23 @@ def _link(url: str, text: str):
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+class ScheduleFilter(admin.SimpleListFilter):
+    title = _("schedule")
+    parameter_name = "schedule"
+
+    def lookups(self, request, model_admin):
+        return [(schedule.name, schedule.label) for schedule in schedules.schedules()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(schedule=self.value()) if self.value() else queryset
+
+
 @admin.register(ScheduleRun)
 class ScheduleRunAdmin(ReadOnlyAdmin):
     """The schedules' runs (superusers): when each ran and how its job ended."""
 
     list_display = ["schedule_label", "due_at", "created_at", "job_state", "job_message"]
-    list_filter = ["schedule"]
+    list_filter = [ScheduleFilter]
     list_select_related = ["job"]
 
     def has_module_permission(self, request):
@@ -205,9 +217,7 @@ class ScheduleRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("schedule"), ordering="schedule")
     def schedule_label(self, obj: ScheduleRun) -> str:
-        from parkingops.jobs.schedules import label_of
-
-        return label_of(obj.schedule)
+        return schedules.label_of(obj.schedule)
 
     @admin.display(description=_("state"))
     def job_state(self, obj: ScheduleRun):

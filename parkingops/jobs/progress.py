@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from django.utils.translation import gettext
+
 T = TypeVar("T")
 
 
@@ -74,14 +76,14 @@ class TerminalProgress(Progress):
 
             self._bar = tqdm(total=total, desc=label, file=self.stream, unit="", leave=True)
         else:
-            self._log("started")
+            self._log(gettext("started"))
 
     def advance(self, count: int = 1) -> None:
         self._done += count
         if self._bar is not None:
             self._bar.update(count)
         elif time.monotonic() - self._logged_at >= self.log_every:
-            self._log("running")
+            self._log(gettext("running"))
 
     def close(self) -> None:
         self._end_stage()
@@ -91,7 +93,7 @@ class TerminalProgress(Progress):
             self._bar.close()
             self._bar = None
         elif self._label:
-            self._log("done")
+            self._log(gettext("done"))
         self._label = ""
 
     def _log(self, event: str) -> None:

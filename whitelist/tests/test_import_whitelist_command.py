@@ -44,10 +44,10 @@ def test_a_dry_run_prints_the_counts_and_writes_nothing(tmp_path):
     ]
     # Not a terminal: a plain line as each step starts and ends.
     assert [line.split(" ", 2)[2] for line in err.splitlines()] == [
-        "读取文件: started 0",
-        "读取文件: done 30",
-        "检查: started 0/30",
-        "检查: done 30/30",
+        "读取文件: 开始 0",
+        "读取文件: 完成 30",
+        "检查: 开始 0/30",
+        "检查: 完成 30/30",
     ]
     assert not WhitelistEntry.objects.exists()
 
@@ -56,7 +56,7 @@ def test_an_import_writes_every_row_with_its_history(tmp_path):
     out, err = run(write(tmp_path, 30))
 
     assert out.strip() == "已导入 名单.csv：新增 30 条，更新 0 条，未变 0 条。"
-    assert err.splitlines()[-1].endswith("写入: done 30/30")
+    assert err.splitlines()[-1].endswith("写入: 完成 30/30")
     assert WhitelistEntry.objects.filter(holder="张三").count() == 30
     record = WhitelistEntry.objects.get(plate="川A00007").history.get()
     assert record.history_change_reason == "从 名单.csv 导入"

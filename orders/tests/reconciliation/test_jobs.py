@@ -327,7 +327,7 @@ def test_command_reconciles_a_range_and_logs_its_progress(capsys, two_days_two_p
     assert "2026-11-02 东门停车场 (park-east): platform 1 (¥15.00)" in captured.out
     # Not a terminal: plain lines, when the step starts and when it ends.
     progress = re.findall(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (.*)$", captured.err, re.M)
-    assert progress == ["与平台对账: started 0/4", "与平台对账: done 4/4"]
+    assert progress == ["与平台对账: 开始 0/4", "与平台对账: 完成 4/4"]
 
 
 @pytest.mark.parametrize(
