@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from parkingops.jobs.progress import NO_PROGRESS, Progress
@@ -74,8 +73,7 @@ def preview_import(
     """
     limit = MAX_SHOWN_ROWS if limit is None else limit
     values, unreadable = _read(data, name, progress)
-    with transaction.atomic():
-        plan = upsert.plan_upsert(rows=values, progress=progress)
+    plan = upsert.plan_upsert(rows=values, progress=progress, lock=False)
     del values
     plan_errors = {error.pop("row"): error for error in plan.errors}
     invalid = sorted(unreadable.keys() | plan_errors.keys())

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -77,20 +78,24 @@ class UpsertRejected(Exception):
 
 
 def plan_upsert(
-    *, rows: Mapping[int, Mapping[str, Any]], progress: Progress = NO_PROGRESS
+    *,
+    rows: Mapping[int, Mapping[str, Any]],
+    progress: Progress = NO_PROGRESS,
+    lock: bool = True,
 ) -> UpsertPlan:
     """Return what ``upsert_entries`` would do with ``rows``, writing nothing.
 
-    Call inside a transaction: the entries the rows name are read locked (in pk order, a fixed
-    order avoiding deadlocks, as the bulk actions do), so they cannot change before the write.
+    With ``lock`` (the write's own plan), call inside a transaction: the entries the rows name
+    are read locked (in pk order, a fixed order avoiding deadlocks, as the bulk actions do), so
+    they cannot change before the write. Without (an import's preview, which the confirmation
+    plans again), call outside one: nothing is locked, and on SQLite no transaction holds the
+    database's write lock through the whole check, so the job's progress can be written.
     ``progress`` hears of the stage "Checking", a batch of rows at a time.
     """
+    entries = WhitelistEntry.objects.select_for_update() if lock else WhitelistEntry.objects.all()
     ids = sorted({row["id"] for row in rows.values() if row.get("id") is not None})
-    by_id = {
-        entry.pk: entry
-        for entry in WhitelistEntry.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
-    by_identity = _entries_by_identity(rows, by_id)
+    by_id = {entry.pk: entry for entry in entries.filter(pk__in=ids).order_by("pk")}
+    by_identity = _entries_by_identity(rows, by_id, entries)
     plan = UpsertPlan()
     # Each entry, and each identity an entry ends up with, may be written by one row only.
     claimed: dict[Any, int] = {}
@@ -230,9 +235,12 @@ def _write(
 
 
 def _entries_by_identity(
-    rows: Mapping[int, Mapping[str, Any]], by_id: Mapping[int, WhitelistEntry]
+    rows: Mapping[int, Mapping[str, Any]],
+    by_id: Mapping[int, WhitelistEntry],
+    entries: QuerySet,
 ) -> dict[tuple, WhitelistEntry]:
-    """Return, locked and by ``identity``, the entries whose identity a row may name or take:
+    """Return, read from ``entries`` (locked, for a write) and by ``identity``, the entries
+    whose identity a row may name or take:
     every entry of the plate of a row without an id, or of a row that may move its entry.
 
     Read by plate a chunk at a time, so a large import costs a few queries, not one a row (and
@@ -249,9 +257,7 @@ def _entries_by_identity(
     wanted.discard("")
     found: dict[tuple, WhitelistEntry] = {}
     for chunk in chunked(sorted(wanted)):
-        for entry in (
-            WhitelistEntry.objects.select_for_update().filter(plate__in=chunk).order_by("pk")
-        ):
+        for entry in entries.filter(plate__in=chunk).order_by("pk"):
             found[identity(entry)] = entry
     return found
 
