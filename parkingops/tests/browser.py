@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("PARKINGOPS_CHROMIUM") or shutil.which("chromium")
 
@@ -32,6 +33,10 @@ def browser(monkeypatch) -> Iterator:
             yield browser
         finally:
             browser.close()
+            # The test's own queries ran inside Playwright's context, on a connection of their
+            # own (Django keeps connections per context): close it, or the database cannot be
+            # dropped at the end of the run.
+            connections.close_all()
 
 
 def staff_page(browser, live_server, username: str, password: str):
