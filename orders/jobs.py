@@ -15,7 +15,7 @@ from orders.reconciliation import services, summaries
 from parkingops.jobs.kinds import JobFailed, job_kind
 from parkingops.jobs.models import Job
 from parkingops.jobs.progress import Progress
-from parkingops.jobs.runner import start_job
+from parkingops.jobs.runner import start_job, unfinished
 from parkingops.pcloud.client import not_configured_message
 from whitelist.models import Park
 
@@ -30,14 +30,16 @@ SHOWN_RUNS = 100
 
 
 def start_reconciliation(*, days: list[date], park: Park | None, owner: Any = None) -> Job:
-    """Start the reconciliation of ``days`` for ``park`` (None: every park) in the background."""
+    """Start the reconciliation of ``days`` for ``park`` (None: every park) in the background;
+    the same one of the same user still queued or running is returned instead."""
     first, last = days[0].isoformat(), days[-1].isoformat()
     span = first if first == last else f"{first} – {last}"
-    return start_job(
+    params = {"days": [day.isoformat() for day in days], "park": park.park_uuid if park else ""}
+    return unfinished(RECONCILE, owner=owner, params=params) or start_job(
         RECONCILE,
         owner=owner,
         subject=f"{span}, {park if park else gettext('All parks')}",
-        params={"days": [day.isoformat() for day in days], "park": park.park_uuid if park else ""},
+        params=params,
     )
 
 

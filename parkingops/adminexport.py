@@ -176,14 +176,18 @@ class FileExportMixin:
             "path": request.path,
             "query": request.GET.urlencode(),
         }
-        job = runner.start_job(EXPORT_JOB, owner=request.user, subject=filename, params=params)
-        messages.success(
-            request,
-            gettext(
-                "The list is long: it is exported in the background. Its progress, and then "
-                "its file, are on this page and in My jobs."
-            ),
-        )
+        job = runner.unfinished(EXPORT_JOB, owner=request.user, params=params)
+        if job is not None:
+            messages.info(request, gettext("This export is already running: here it is."))
+        else:
+            job = runner.start_job(EXPORT_JOB, owner=request.user, subject=filename, params=params)
+            messages.success(
+                request,
+                gettext(
+                    "The list is long: it is exported in the background. Its progress, and "
+                    "then its file, are on this page and in My jobs."
+                ),
+            )
         return redirect(reverse("admin:parkingops_job_change", args=[job.pk]))
 
     def export_csv(self, request, queryset, *, progress: Progress):

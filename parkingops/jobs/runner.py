@@ -71,6 +71,21 @@ def start_job(
     return job
 
 
+def unfinished(kind: str, *, owner, params: dict[str, Any]) -> Job | None:
+    """Return ``owner``'s job ``kind`` with these ``params`` that is still queued or running:
+    a second click on the same button goes to it rather than starting the work twice."""
+    return (
+        Job.objects.filter(
+            kind=kind,
+            owner=owner,
+            params=params,
+            state__in=[Job.State.QUEUED, Job.State.RUNNING],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def _enqueue(job: Job) -> None:
     # With the database backend the task row commits with the job's (or the caller's)
     # transaction; another backend must not see the task before the job exists.

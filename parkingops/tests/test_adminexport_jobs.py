@@ -227,3 +227,24 @@ def test_a_filter_that_no_longer_applies_fails_the_job_saying_why(staff_client, 
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert job.message == "地址中有此列表没有的筛选条件。"
+
+
+def test_a_second_click_goes_to_the_running_export_instead_of_starting_another(staff_client, rows):
+    client = staff_client(*FINANCE)
+    first = client.get(ORDERS + "export/xlsx/?q=川A")
+    second = client.get(ORDERS + "export/xlsx/?q=川A")
+
+    (job,) = Job.objects.filter(kind=EXPORT_JOB)
+    assert (
+        first["Location"]
+        == second["Location"]
+        == reverse("admin:parkingops_job_change", args=[job.pk])
+    )
+    assert [str(m) for m in get_messages(second.wsgi_request)][
+        -1
+    ] == "该导出已在进行中：就是这个任务。"
+    # Another list, or the same one once this export ended, is a new job.
+    client.get(ORDERS + "export/?q=川A")
+    run_queued_jobs()
+    client.get(ORDERS + "export/xlsx/?q=川A")
+    assert Job.objects.filter(kind=EXPORT_JOB).count() == 3

@@ -251,6 +251,9 @@ def test_every_park_of_one_day_starts_a_job(staff_client, two_days_two_parks):
     assert response.url == JOB_PAGE.format(job.pk)
     assert job.params == {"days": ["2026-11-01"], "park": ""}
     assert job.subject == "2026-11-01, All parks"
+    # A second click while it waits goes to the same job.
+    assert client.post(RUN_PAGE, {"date": "2026-11-01", "park": ""}).url == response.url
+    assert Job.objects.count() == 1
     run_queued_jobs()
     assert ReconciliationRun.objects.filter(date=DAY).count() == 2
 
