@@ -8,6 +8,8 @@
   ``DATA_UPLOAD_MAX_NUMBER_FIELDS``) ``400 {"detail": …}``, instead of Django's HTML 400.
   Other errors are DRF's own answers.
 - ``not_found``: an address under ``/api/`` that does not exist is ``404 {"detail": …}``.
+- ``server_error``: an unexpected error under ``/api/`` is ``500 {"detail": …}``, not the
+  back-office's HTML error page (``error_pages.server_error``).
 """
 
 import logging
@@ -59,3 +61,9 @@ def exception_handler(exc, context):
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Answer an unknown API address as the API answers an unknown object: JSON 404."""
     return JsonResponse({"detail": gettext("No such address in the API.")}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """Answer an unexpected error under ``/api/`` in JSON, as the API's other errors (the
+    details are in the log, as for any 500)."""
+    return JsonResponse({"detail": gettext("Server error.")}, status=500)

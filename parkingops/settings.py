@@ -196,6 +196,8 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 if env_bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A refused form in the admin's look and language, like 403 and 404 (urls.py handler403).
+CSRF_FAILURE_VIEW = "parkingops.error_pages.csrf_failure"
 
 
 # --- The integration API (docs/api.md) ----------------------------------------------------

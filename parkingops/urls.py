@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from orders.admin import summary as admin_summary
 from orders.monitoring.views import metrics
 from orders.statements import admin as admin_statements
-from parkingops import api_errors
+from parkingops import api_errors, error_pages
 from parkingops.health import healthz
 
 urlpatterns = [
@@ -41,3 +41,8 @@ urlpatterns = [
     # ending in a slash: without one, APPEND_SLASH still redirects /api/v1/orders first.
     re_path(r"^api/(?P<path>(?:[\s\S]*/)?)\Z", api_errors.not_found),  # a newline (%0A) too
 ]
+
+# Error pages in the admin's look and language; under /api/ the API's JSON (error_pages).
+handler403 = error_pages.permission_denied
+handler404 = error_pages.page_not_found
+handler500 = error_pages.server_error
