@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -19,8 +18,9 @@ from parkingops.adminexport import FileExportMixin
 from parkingops.adminquery import (
     QueryStringMixin,
 )
-from whitelist import plates, selectors
+from whitelist import display, plates, selectors
 from whitelist.admin_filters import ParkFilter, StatusFilter, SyncStateFilter
+from whitelist.admin_history import EntryHistoryMixin
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
@@ -42,22 +42,18 @@ SYNC_COLOURS = {
 }
 
 
-def _china_time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "–"
-
-
 def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) -> str:
     """Return the sync state explained: when the platform answered, and what."""
     if state == PlateSync.State.SYNCED:
-        text = _("Confirmed by the platform at %(time)s.") % {"time": _china_time(synced_at)}
+        text = _("Confirmed by the platform at %(time)s.") % {"time": display.moment(synced_at)}
     elif state == PlateSync.State.FAILED:
         text = _("The last attempt, at %(time)s, failed; sync_whitelist retries it.") % {
-            "time": _china_time(attempted_at)
+            "time": display.moment(attempted_at)
         }
     else:
         text = _("Waiting to be sent to the platform.")
         if attempted_at:
-            text += " " + _("Last attempt: %(time)s.") % {"time": _china_time(attempted_at)}
+            text += " " + _("Last attempt: %(time)s.") % {"time": display.moment(attempted_at)}
     if message:
         text += " " + _("Platform message: %(message)s") % {"message": message}
     return text
@@ -65,7 +61,11 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 
 @admin.register(WhitelistEntry)
 class WhitelistEntryAdmin(
-    QueryStringMixin, WhitelistImportMixin, FileExportMixin, SimpleHistoryAdmin
+    QueryStringMixin,
+    EntryHistoryMixin,
+    WhitelistImportMixin,
+    FileExportMixin,
+    SimpleHistoryAdmin,
 ):
     form = WhitelistEntryForm
     list_display = [
@@ -117,17 +117,15 @@ class WhitelistEntryAdmin(
 
     @admin.display(description=gettext_lazy("park"), ordering="park_name")
     def park_display(self, entry: WhitelistEntry) -> str:
-        if not entry.park_uuid:
-            return _("All parks")
-        return entry.park_name or entry.park_uuid
+        return display.park(entry.park_uuid, entry.park_name)
 
     @admin.display(description=gettext_lazy("valid from"), ordering="valid_from")
     def valid_from_display(self, entry: WhitelistEntry) -> str:
-        return _china_time(entry.valid_from)
+        return display.moment(entry.valid_from)
 
     @admin.display(description=gettext_lazy("valid until"), ordering="valid_until")
     def valid_until_display(self, entry: WhitelistEntry) -> str:
-        return _china_time(entry.valid_until) if entry.valid_until else _("No end")
+        return display.valid_until(entry.valid_until)
 
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, entry: WhitelistEntry) -> str:
@@ -179,9 +177,9 @@ class WhitelistEntryAdmin(
             _("At the platform"),
             sync.get_confirmed_status_display() or _("never confirmed"),
             _("Last attempt"),
-            _china_time(sync.attempted_at),
+            display.moment(sync.attempted_at),
             _("Last success"),
-            _china_time(sync.synced_at),
+            display.moment(sync.synced_at),
             _("Platform message"),
             sync.message or "–",
         )
@@ -265,7 +263,7 @@ class WhitelistEntryAdmin(
                         "Set “valid until” of %(changed)d entry to %(until)s.",
                         "Set “valid until” of %(changed)d entries to %(until)s.",
                         result.changed,
-                    ) % {"changed": result.changed, "until": _china_time(valid_until)}
+                    ) % {"changed": result.changed, "until": display.moment(valid_until)}
                 else:
                     days = form.cleaned_data["extend_days"]
                     result = entries.extend_valid_until(

@@ -22,9 +22,11 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from parkingops import xlsx
 from parkingops.jobs.models import Job
 from parkingops.uploads import discard_upload, keep_upload, take_upload
 from whitelist import jobs, tables
@@ -35,6 +37,7 @@ from whitelist.import_preview import (
     import_counts,
     imported_message,
 )
+from whitelist.resources import import_template_xlsx
 from whitelist.services import importing, upsert
 from whitelist.spreadsheet import (
     COLUMNS,
@@ -45,6 +48,51 @@ from whitelist.spreadsheet import (
 )
 
 SESSION_KEY = "whitelist_import"
+
+# What the import page says of each column it reads: (required, format and example, meaning).
+# The columns' Chinese names are the file format's (``spreadsheet.COLUMNS``).
+_NO = gettext_lazy("No")
+COLUMN_HELP = {
+    "id": (
+        _NO,
+        gettext_lazy("A number, as exported, e.g. 1024"),
+        gettext_lazy(
+            "The entry to update; blank to add an entry or match one by plate, park and "
+            "“valid from”."
+        ),
+    ),
+    "plate": (
+        gettext_lazy("Yes"),
+        gettext_lazy("e.g. 粤B8K2M6 (spaces and lower case are accepted)"),
+        gettext_lazy("The vehicle's plate."),
+    ),
+    "park_uuid": (
+        _NO,
+        gettext_lazy("The park's number (UUID); blank or 全部车场 for all parks"),
+        gettext_lazy("The park where the plate is let through."),
+    ),
+    "valid_from": (
+        gettext_lazy("For a new entry"),
+        gettext_lazy("China time, e.g. 2026-01-31 08:00 or 2026-01-31"),
+        gettext_lazy("When the entry starts to be valid."),
+    ),
+    "valid_until": (
+        _NO,
+        gettext_lazy("China time, e.g. 2026-12-31 23:59; blank for no end (长期有效)"),
+        gettext_lazy("When the entry stops being valid; after “valid from”."),
+    ),
+    "is_active": (
+        _NO,
+        gettext_lazy("是 or 否 (also 1 or 0); blank keeps the entry's value (是 for a new one)"),
+        gettext_lazy("Whether the entry is enabled."),
+    ),
+    "holder": (
+        _NO,
+        gettext_lazy("Text, up to 100 characters, e.g. 张三"),
+        gettext_lazy("Who holds the plate."),
+    ),
+    "note": (_NO, gettext_lazy("Text, up to 255 characters"), gettext_lazy("Any remark.")),
+}
 
 
 class ImportForm(forms.Form):
@@ -79,6 +127,11 @@ class WhitelistImportMixin:
                 "process_import/",
                 wrap(self.process_import_view),
                 name="{}_{}_process_import".format(*info),
+            ),
+            path(
+                "import/template/",
+                wrap(self.import_template_view),
+                name="{}_{}_import_template".format(*info),
             ),
             path(
                 "import/job/<uuid:job_id>/",
@@ -232,6 +285,19 @@ class WhitelistImportMixin:
             context["confirm_url"] = request.path
         return self._render(request, ImportForm(), context)
 
+    def import_template_view(self, request):
+        """Download the import's template (XLSX): the Chinese headers and one example row."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        about = xlsx.About(
+            user=request.user.get_username(),
+            at=timezone.now(),
+            filters=[(_("File"), _("Whitelist import template"))],
+        )
+        return xlsx.xlsx_response(
+            import_template_xlsx(about=about), "whitelist-import-template.xlsx"
+        )
+
     def _import_url(self) -> str:
         return reverse("admin:whitelist_whitelistentry_import", current_app=self.admin_site.name)
 
@@ -244,7 +310,13 @@ class WhitelistImportMixin:
                 "title": _("Import"),
                 "opts": self.opts,
                 "form": form,
-                "columns": [(column, COLUMNS[column][0]) for column in IMPORT_COLUMNS],
+                "columns": [
+                    (COLUMNS[column][0], *COLUMN_HELP[column]) for column in IMPORT_COLUMNS
+                ],
+                "template_url": reverse(
+                    "admin:whitelist_whitelistentry_import_template",
+                    current_app=self.admin_site.name,
+                ),
                 "column_labels": [column_label(column) for column in IMPORT_COLUMNS],
                 "max_mb": tables.MAX_FILE_BYTES // (1024 * 1024),
                 "import_url": self._import_url(),

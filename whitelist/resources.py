@@ -20,7 +20,7 @@ from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.tabular import Column, Kind
 from whitelist import selectors
 from whitelist.models import Status, WhitelistEntry
-from whitelist.spreadsheet import COLUMNS
+from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS
 
 
 def _header(column: str) -> str:
@@ -95,3 +95,29 @@ def _entry_rows(
             "holder": entry.holder,
             "note": entry.note,
         }
+
+
+def import_template_xlsx(*, about: xlsx.About) -> IO[bytes]:
+    """Return the import's template: the columns an import reads, headed by their Chinese
+    names (accepted whatever the user's language), and one example row that imports as it is:
+    a plate for all parks, valid from today with no end, enabled."""
+    columns = [column for column in WHITELIST_COLUMNS if column.source in IMPORT_COLUMNS]
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    example = {
+        "id": None,  # blank: a new entry
+        "plate": "川A660P1",
+        "park_uuid": "全部车场",
+        "valid_from": today,
+        "valid_until": None,  # blank: no end
+        "is_active": "是",
+        "holder": "张三",
+        "note": gettext("Example row: replace it with your own"),
+    }
+    table = xlsx.Table(
+        gettext("Whitelist import template"),
+        columns,
+        [example],
+        1,
+        names=[COLUMNS[column.source][0] for column in columns],
+    )
+    return xlsx.workbook([table], about)
