@@ -19,9 +19,10 @@ from parkingops.adminquery import (
     QueryStringMixin,
 )
 from whitelist import display, plates, selectors
-from whitelist.admin_filters import ParkFilter, StatusFilter, SyncStateFilter
+from whitelist.admin_filters import ExpiringFilter, ParkFilter, StatusFilter, SyncStateFilter
 from whitelist.admin_history import EntryHistoryMixin
 from whitelist.admin_import import WhitelistImportMixin
+from whitelist.admin_sync import SyncOutcomeMixin
 from whitelist.forms import ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
@@ -62,6 +63,7 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
 @admin.register(WhitelistEntry)
 class WhitelistEntryAdmin(
     QueryStringMixin,
+    SyncOutcomeMixin,
     EntryHistoryMixin,
     WhitelistImportMixin,
     FileExportMixin,
@@ -78,7 +80,7 @@ class WhitelistEntryAdmin(
         "holder",
         "note",
     ]
-    list_filter = [StatusFilter, ParkFilter, SyncStateFilter]
+    list_filter = [StatusFilter, ExpiringFilter, ParkFilter, SyncStateFilter]
     search_fields = ["plate", "holder"]  # see get_search_results
     search_help_text = gettext_lazy(
         "A plate in any spelling (川a 660p1, or a part such as 660P1), or the holder."
@@ -184,15 +186,34 @@ class WhitelistEntryAdmin(
             sync.message or "–",
         )
 
+    # --- the pages that write: their messages wait for the platform's answer (admin_sync) ---
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            with self.reporting_syncs(request):
+                return super().changeform_view(request, object_id, form_url, extra_context)
         except entries.IdentityTaken as taken:
             # The form found the identity free, but a simultaneous save (the same form sent
             # twice) took it before this one: nothing was saved (the page's transaction rolled
             # back), and the page is shown again with the reason.
             self.message_user(request, " ".join(taken.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        with self.reporting_syncs(request):
+            return super().delete_view(request, object_id, extra_context)
+
+    def response_action(self, request, queryset):
+        with self.reporting_syncs(request):
+            return super().response_action(request, queryset)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        with self.reporting_syncs(request):  # a revert
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def process_import_view(self, request):
+        with self.reporting_syncs(request):
+            return super().process_import_view(request)
 
     def save_model(self, request, obj, form, change):
         # Through the service, which also syncs the plate after the transaction commits.

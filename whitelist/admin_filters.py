@@ -1,7 +1,10 @@
-"""The whitelist list's filters: status, park and platform sync, each refusing a value that is
-none of its choices (``parkingops.adminkit.ChoiceFilter``): the list says so in a message and the
-export answers 400, instead of ignoring a typo."""
+"""The whitelist list's filters: status, expiring soon, park and platform sync, each refusing a
+value that is none of its choices (``parkingops.adminkit.ChoiceFilter``): the list says so in a
+message and the export answers 400, instead of ignoring a typo."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from parkingops.adminkit import ChoiceFilter
@@ -23,6 +26,25 @@ class StatusFilter(ChoiceFilter):
 
     def filter(self, queryset, value):
         return queryset.in_status(value)
+
+
+class ExpiringFilter(ChoiceFilter):
+    """The entries whose validity ends in the next ``EXPIRING_DAYS`` days: not those ended
+    already, nor those without an end. Enabled or not: the status filter narrows it."""
+
+    EXPIRING_DAYS = 7
+
+    title = gettext_lazy("expiring soon")
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("7d", gettext_lazy("within 7 days"))]
+
+    def filter(self, queryset, value):
+        now = timezone.now()
+        return queryset.filter(
+            valid_until__gt=now, valid_until__lte=now + timedelta(days=self.EXPIRING_DAYS)
+        )
 
 
 class ParkFilter(ChoiceFilter):

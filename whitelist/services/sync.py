@@ -7,7 +7,9 @@ failure never undoes the change: the plate stays pending or failed, and
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,6 +69,51 @@ class SyncReport:
         return not self.failed and not self.left
 
 
+@dataclass
+class InlineOutcome:
+    """What the inline syncs run while ``collect_inline_syncs`` was open did: the plates the
+    platform refused (``failed``), those not sent (``left`` pending for the scheduled sync),
+    and whether the platform was configured at all."""
+
+    failed: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    not_configured: bool = False
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        return sorted({*self.failed, *self.left})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.left
+
+
+_collecting: ContextVar[InlineOutcome | None] = ContextVar("inline_syncs", default=None)
+
+
+@contextmanager
+def collect_inline_syncs() -> Iterator[InlineOutcome]:
+    """Collect the outcome of the syncs that run after commit inside the block, so a page
+    can tell its user when the platform did not confirm a change (the sync itself never fails
+    the page: see ``request_sync``)."""
+    outcome = InlineOutcome()
+    token = _collecting.set(outcome)
+    try:
+        yield outcome
+    finally:
+        _collecting.reset(token)
+
+
+def _unconfirmed(
+    *, failed: Iterable[str] = (), left: Iterable[str] = (), not_configured: bool = False
+) -> None:
+    outcome = _collecting.get()
+    if outcome is not None:
+        outcome.failed += failed
+        outcome.left += left
+        outcome.not_configured |= not_configured
+
+
 def _plates(plates: Iterable[str | None]) -> list[str]:
     return sorted({plate for plate in plates if plate})
 
@@ -123,8 +170,14 @@ def _sync_after_commit(plates: list[str]) -> None:
             "platform sync skipped: PLATFORM_API_BASE is not set; %d plate(s) stay pending",
             len(plates),
         )
+        _unconfirmed(left=plates, not_configured=True)
         return
-    report = sync_plates(plates=plates, client=client, limit=INLINE_LIMIT)
+    try:
+        report = sync_plates(plates=plates, client=client, limit=INLINE_LIMIT)
+    except Exception:
+        _unconfirmed(left=plates)
+        raise
+    _unconfirmed(failed=report.failed, left=report.left)
     if report.left:
         logger.info("platform sync: %d plate(s) left pending for sync_whitelist", len(report.left))
 
