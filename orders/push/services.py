@@ -26,6 +26,7 @@ from orders.push.validation import PushData
 from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.netaddr import in_networks
 from parkingops.pcloud import signing
+from parkingops.timerange import EARLIEST
 from whitelist.selectors import find_valid_entry_id
 
 logger = logging.getLogger(__name__)
@@ -264,7 +265,10 @@ def prune_push_log(
     """
     if older_than_days < 1 or batch_size < 1:
         raise ValueError("older_than_days and batch_size must be at least 1")
-    before = (now or timezone.now()) - timedelta(days=older_than_days)
+    now = now or timezone.now()
+    # Further back than the calendar the application keeps (``timerange``) there is nothing to
+    # delete, and a day count past it would overflow the date.
+    before = max(now - timedelta(days=min(older_than_days, (now - EARLIEST).days + 1)), EARLIEST)
     deleted = 0
     stale = PushLog.objects.filter(received_at__lt=before, order__isnull=True)
     progress.stage(gettext("Deleting old push-log rows"))

@@ -79,3 +79,13 @@ def test_the_prune_job_deletes_what_the_command_deletes():
     with translation.override("en"):
         (line,) = kinds.describe(job.kind, job.result)
     assert line.startswith("Deleted 3 push-log rows received before ")
+
+
+@pytest.mark.django_db
+def test_a_day_count_past_the_calendar_deletes_nothing_and_does_not_overflow():
+    kept = PushLog.objects.create(received_at=timezone.now() - timedelta(days=400))
+    out = StringIO()
+    with translation.override("en"):
+        call_command("prune_push_log", "--older-than", "99999999", stdout=out, stderr=StringIO())
+    assert out.getvalue().startswith("Deleted 0 push-log rows received before 2000-01-01 00:00")
+    assert PushLog.objects.filter(pk=kept.pk).exists()
