@@ -24,7 +24,9 @@ from parkingops.api_params import refuse_empty
 
 class PushOutcomeSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("The answer's code, as the platform gets it."))
-    reason = serializers.ChoiceField(choices=Outcome.choices, help_text=outcomes_described)
+    reason = serializers.ChoiceField(
+        source="value", choices=Outcome.choices, help_text=outcomes_described
+    )
     http_status = serializers.IntegerField(
         source="status", help_text=_("The HTTP status of the answer.")
     )
