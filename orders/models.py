@@ -236,7 +236,7 @@ class PushLog(models.Model):
     # What a refusal was about, decided when it was refused (the entries may change since);
     # blank on other rows and on rows logged before these were kept. invalid_field: the
     # field's path as the message names it (``discounts[0].relief_value``).
-    field_path = models.CharField(_("invalid field"), max_length=255, blank=True)
+    field_path = models.CharField(_("field at fault"), max_length=255, blank=True)
     # not_whitelisted: why (``whitelist.selectors.why_not_covered``), the entry it is about
     # (its id, not a foreign key: the entry may be deleted, and a foreign key would make every
     # entry's deletion look through the log), its end or start and, for another park's, the park.

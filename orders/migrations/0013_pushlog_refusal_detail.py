@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="pushlog",
             name="field_path",
-            field=models.CharField(blank=True, max_length=255, verbose_name="invalid field"),
+            field=models.CharField(blank=True, max_length=255, verbose_name="field at fault"),
         ),
         migrations.AddField(
             model_name="pushlog",
