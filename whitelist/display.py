@@ -35,11 +35,13 @@ def yes_no(value) -> str:
     return _("Yes") if value else _("No")
 
 
-def not_covered(*, why: str, date, park_uuid: str) -> str:
+def not_covered(*, why: str, date, park_uuid: str, park_name: str | None = None) -> str:
     """Return why no entry let a plate in (``selectors.why_not_covered``), as a sentence.
 
     ``why`` is an ``Uncovered`` value (a refused push's log row stores it); "" for a row
-    logged before the reason was kept, which says nothing more than its outcome.
+    logged before the reason was kept, which says nothing more than its outcome. The park of
+    another park's entry is named by ``park_name`` when the caller read it with its rows,
+    else looked up.
     """
     if why == Uncovered.NO_ENTRY:
         return _("No whitelist entry for this plate.")
@@ -50,7 +52,6 @@ def not_covered(*, why: str, date, park_uuid: str) -> str:
     if why == Uncovered.NOT_YET_VALID:
         return _("The whitelist entry starts on %(date)s.") % {"date": moment(date)}
     if why == Uncovered.OTHER_PARK:
-        return _("The whitelist entry is for park %(park)s only.") % {
-            "park": park_by_uuid(park_uuid)
-        }
+        name = park(park_uuid, park_name) if park_name else park_by_uuid(park_uuid)
+        return _("The whitelist entry is for park %(park)s only.") % {"park": name}
     return ""

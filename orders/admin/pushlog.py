@@ -117,8 +117,8 @@ class PushLogAdmin(ReadOnlyAdmin):
         return [twins.get(name, name) for name in fields]
 
     def get_queryset(self, request):
-        # "Fixed" is asked per row fetched (one index lookup each), never for the whole log.
-        return pushlog_selectors.with_fixed(super().get_queryset(request))
+        # "Fixed" and a park's name are read per row fetched, never for the whole log.
+        return pushlog_selectors.for_list(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

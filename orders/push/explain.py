@@ -27,6 +27,7 @@ def detail_text(*, reason: str, message: str, detail: Mapping[str, Any]) -> str:
             why=detail["refusal"],
             date=detail.get("refusal_date"),
             park_uuid=detail.get("refusal_park") or "",
+            park_name=detail.get("refusal_park_name"),
         )
     path = detail.get("field_path") or ""
     if reason == Outcome.INVALID_FIELD and path:
@@ -47,9 +48,8 @@ def detail_text(*, reason: str, message: str, detail: Mapping[str, Any]) -> str:
 
 
 def log_detail(log: PushLog) -> str:
-    """Return ``detail_text`` for a push-log row."""
-    return detail_text(
-        reason=log.reason,
-        message=log.message,
-        detail={name: getattr(log, name) for name in DETAIL_FIELDS},
-    )
+    """Return ``detail_text`` for a push-log row (its park's name read with it when annotated:
+    ``orders.selectors.pushlog.for_list``)."""
+    detail = {name: getattr(log, name) for name in DETAIL_FIELDS}
+    detail["refusal_park_name"] = getattr(log, "refusal_park_name", None)
+    return detail_text(reason=log.reason, message=log.message, detail=detail)

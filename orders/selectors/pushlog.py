@@ -5,10 +5,11 @@ retry was accepted (or finance created the order from the platform's list). Aske
 with ``EXISTS`` on the order's unique pay serial, so a page of the log costs no extra query.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from orders.models import PayOrder, PushLog
 from orders.push.outcomes import ACKNOWLEDGED_REASONS
+from whitelist.models import Park
 
 # The refused rows; the same condition as the partial index pushlog_refused_received_at, so a
 # filter on it walks that index newest first.
@@ -19,10 +20,15 @@ def _order_exists() -> Exists:
     return Exists(PayOrder.objects.filter(pay_serial=OuterRef("pay_serial")))
 
 
-def with_fixed(queryset: QuerySet[PushLog]) -> QuerySet[PushLog]:
-    """Annotate each row with ``order_now``: its pay serial has an order (for a refused row:
-    it was fixed). Run only for the rows fetched, one index lookup each."""
-    return queryset.annotate(order_now=_order_exists())
+def for_list(queryset: QuerySet[PushLog]) -> QuerySet[PushLog]:
+    """Annotate each row with what the push log's pages show besides its columns.
+
+    ``order_now``: its pay serial has an order (for a refused row: it was fixed);
+    ``refusal_park_name``: the name of the park of another park's entry that did not let the
+    plate in. Correlated subqueries on unique keys, run only for the rows fetched.
+    """
+    names = Park.objects.filter(park_uuid=OuterRef("refusal_park")).order_by().values("name")
+    return queryset.annotate(order_now=_order_exists(), refusal_park_name=Subquery(names[:1]))
 
 
 def fixed(queryset: QuerySet[PushLog], *, is_fixed: bool) -> QuerySet[PushLog]:

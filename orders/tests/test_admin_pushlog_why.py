@@ -230,13 +230,15 @@ def test_a_page_of_the_log_costs_the_same_queries_with_fifty_refused_rows(
     clerk = staff_client(*VIEW)
     clerk.get(PUSH_LOG)  # warm the session and the filters' reads
     orders = PayOrderFactory.create_batch(3)
+    parks = [ParkFactory(), ParkFactory()]
     PushLog.objects.bulk_create(
         PushLog(
             code="1403",
             reason="not_whitelisted",
             pay_serial=orders[n % 3].pay_serial if n % 2 else f"x{n}",
-            refusal=Uncovered.DISABLED,
+            refusal=Uncovered.OTHER_PARK,
             refusal_entry_id=n + 1,
+            refusal_park=parks[n % 2].park_uuid,
         )
         for n in range(60)
     )
@@ -245,7 +247,9 @@ def test_a_page_of_the_log_costs_the_same_queries_with_fifty_refused_rows(
         response = clerk.get(PUSH_LOG)
 
     assert len(response.context["cl"].result_list) == 50
-    assert page_text(response).count("✓") == 25
+    text = page_text(response)
+    assert text.count("✓") == 25
+    assert text.count(f"白名单条目仅适用于车场 {parks[0].name}。") == 25
 
 
 def test_the_detail_masks_a_mobile_number_in_the_field_name(staff_client, post, params, secret):
