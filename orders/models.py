@@ -11,11 +11,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from orders import coupons
-from orders.push.outcomes import LOGGED_CHOICES
+from orders.push.outcomes import ACKNOWLEDGED_REASONS, LOGGED_CHOICES
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun  # noqa: F401
 from parkingops import timerange
 from whitelist import plates
-from whitelist.models import Park
+from whitelist.models import Park, Uncovered
 
 
 def in_timerange(field: str, model: str, *, nullable: bool = False) -> models.CheckConstraint:
@@ -233,6 +233,19 @@ class PushLog(models.Model):
         verbose_name=_("order"),
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    # What a refusal was about, decided when it was refused (the entries may change since);
+    # blank on other rows and on rows logged before these were kept. invalid_field: the
+    # field's path as the message names it (``discounts[0].relief_value``).
+    field_path = models.CharField(_("field at fault"), max_length=255, blank=True)
+    # not_whitelisted: why (``whitelist.selectors.why_not_covered``), the entry it is about
+    # (its id, not a foreign key: the entry may be deleted, and a foreign key would make every
+    # entry's deletion look through the log), its end or start and, for another park's, the park.
+    refusal = models.CharField(
+        _("why not whitelisted"), max_length=16, choices=Uncovered.choices, blank=True
+    )
+    refusal_entry_id = models.PositiveBigIntegerField(_("whitelist entry"), null=True, blank=True)
+    refusal_date = models.DateTimeField(_("entry's end or start"), null=True, blank=True)
+    refusal_park = models.CharField(_("entry's park"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("push log")
@@ -245,6 +258,13 @@ class PushLog(models.Model):
             models.Index(fields=["pay_serial"], name="pushlog_pay_serial"),
             # The push-log admin searches by plate (operations: "why was this car refused?").
             models.Index(fields=["plate"], name="pushlog_plate"),
+            # The refused rows, newest first: the list's 已修复/未修复 filter walks these
+            # (a few of the log's rows; accepted pushes, the hot path, never write to it).
+            models.Index(
+                fields=["received_at"],
+                name="pushlog_refused_received_at",
+                condition=~Q(reason__in=ACKNOWLEDGED_REASONS),
+            ),
         ]
         constraints = [in_timerange("received_at", "pushlog")]
         permissions = [("replay_pushlog", _("Can replay a logged push"))]

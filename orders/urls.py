@@ -4,6 +4,7 @@ API's reads."""
 from django.urls import path, re_path
 
 from orders.api import views as api
+from orders.api.outcomes import PushOutcomesView
 from orders.api.statements import StatementView
 from orders.push.views import PayOrderPushView
 
@@ -19,4 +20,5 @@ urlpatterns = [
     path("coupons/totals/", api.CouponTotalsView.as_view(), name="api-coupon-totals"),
     path("summary/daily/", api.DailySummaryView.as_view(), name="api-daily-summary"),
     path("statements/", StatementView.as_view(), name="api-statements"),
+    path("push-outcomes/", PushOutcomesView.as_view(), name="api-push-outcomes"),
 ]

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from whitelist import selectors
+from whitelist.models import Uncovered
 
 
 def moment(value) -> str:
@@ -32,3 +33,25 @@ def park_by_uuid(park_uuid: str) -> str:
 def yes_no(value) -> str:
     """Return a boolean as 是/否."""
     return _("Yes") if value else _("No")
+
+
+def not_covered(*, why: str, date, park_uuid: str, park_name: str | None = None) -> str:
+    """Return why no entry let a plate in (``selectors.why_not_covered``), as a sentence.
+
+    ``why`` is an ``Uncovered`` value (a refused push's log row stores it); "" for a row
+    logged before the reason was kept, which says nothing more than its outcome. The park of
+    another park's entry is named by ``park_name`` when the caller read it with its rows,
+    else looked up.
+    """
+    if why == Uncovered.NO_ENTRY:
+        return _("No whitelist entry for this plate.")
+    if why == Uncovered.DISABLED:
+        return _("The whitelist entry was disabled.")
+    if why == Uncovered.EXPIRED:
+        return _("The whitelist entry expired on %(date)s.") % {"date": moment(date)}
+    if why == Uncovered.NOT_YET_VALID:
+        return _("The whitelist entry starts on %(date)s.") % {"date": moment(date)}
+    if why == Uncovered.OTHER_PARK:
+        name = park(park_uuid, park_name) if park_name else park_by_uuid(park_uuid)
+        return _("The whitelist entry is for park %(park)s only.") % {"park": name}
+    return ""

@@ -34,6 +34,20 @@ class Status(models.TextChoices):
     DISABLED = "disabled", _("Disabled")
 
 
+class Uncovered(models.TextChoices):
+    """Why no entry let a plate pay at a park at a time (``selectors.why_not_covered``).
+
+    Stored with a refused push's log row; the statuses an entry can be in besides active,
+    and the two ways a plate has no entry for the park at all.
+    """
+
+    NO_ENTRY = "no_entry", _("No entry for this plate")
+    DISABLED = Status.DISABLED.value, _("The entry is disabled")
+    EXPIRED = Status.EXPIRED.value, _("The entry had expired")
+    NOT_YET_VALID = Status.NOT_YET_VALID.value, _("The entry had not started yet")
+    OTHER_PARK = "other_park", _("The entry is for another park")
+
+
 # The whitelist's validity rule, written here once in its two forms: ``status_q`` for SQL
 # and ``WhitelistEntry.status_at`` for an entry in hand (tests check they agree). The push's
 # check (``selectors.valid_entries``) and the platform's wanted status both filter on

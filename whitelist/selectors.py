@@ -1,7 +1,9 @@
 """Reads of the whitelist."""
 
+import copy
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from parkingops.iterables import chunked
 from parkingops.pcloud.client import STATUS_DISABLE, STATUS_ENABLE
-from whitelist.models import Park, PlateSync, Status, WhitelistEntry, status_q
+from whitelist.models import Park, PlateSync, Status, Uncovered, WhitelistEntry, status_q
 
 
 def valid_entries(*, plate: str, park_uuid: str, at: datetime) -> QuerySet[WhitelistEntry]:
@@ -37,6 +39,67 @@ def find_valid_entry_id(*, plate: str, park_uuid: str, at: datetime) -> int | No
     return (
         valid_entries(plate=plate, park_uuid=park_uuid, at=at).values_list("pk", flat=True).first()
     )
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    """Why ``valid_entries`` found nothing: the reason and the entry it is about, if any.
+
+    ``date`` is when the entry ended (expired) or starts (not yet valid); ``park_uuid`` the
+    park of an entry for another park.
+    """
+
+    why: Uncovered
+    entry_id: int | None = None
+    date: datetime | None = None
+    park_uuid: str = ""
+
+
+# Entries of one plate looked at to explain a refusal; a plate has a handful at most.
+_EXPLAINED_ENTRIES = 200
+
+
+def why_not_covered(*, plate: str, park_uuid: str, at: datetime) -> NotCovered | None:
+    """Return why no entry lets ``plate`` pay at ``park_uuid`` at ``at``; None when one does.
+
+    The refused push's explanation, decided from the rule's own conditions: the park scope of
+    ``valid_entries`` and each entry's ``status_at`` (the Python form of ``status_q``). Among
+    the plate's entries for the park (or all parks) it names the one nearest to letting the
+    plate in: a disabled entry whose window holds ``at`` (enabling it would do), then the one
+    that expired last or starts first, then any disabled one. Only without such an entry does
+    it name an entry for another park, preferring one active at ``at``.
+    """
+    entries = list(
+        WhitelistEntry.objects.filter(plate=plate).order_by("valid_from", "pk")[:_EXPLAINED_ENTRIES]
+    )
+    here = [entry for entry in entries if entry.park_uuid in ("", park_uuid)]
+    statuses = {entry.pk: entry.status_at(at) for entry in entries}
+    if any(statuses[entry.pk] == Status.ACTIVE for entry in here):
+        return None  # an entry arrived since the check: nothing to explain
+    if here:
+        entry = min(here, key=lambda entry: _nearness(entry, statuses[entry.pk], at))
+        status = statuses[entry.pk]
+        date = {
+            Status.EXPIRED: entry.valid_until,
+            Status.NOT_YET_VALID: entry.valid_from,
+        }.get(status)
+        return NotCovered(why=Uncovered(status.value), entry_id=entry.pk, date=date)
+    if entries:
+        entry = min(entries, key=lambda entry: statuses[entry.pk] != Status.ACTIVE)
+        return NotCovered(why=Uncovered.OTHER_PARK, entry_id=entry.pk, park_uuid=entry.park_uuid)
+    return NotCovered(why=Uncovered.NO_ENTRY)
+
+
+def _nearness(entry: WhitelistEntry, status: Status, at: datetime) -> tuple[int, timedelta]:
+    """Sort key: how near ``entry`` (not active at ``at``) is to letting the plate in."""
+    if status == Status.DISABLED:
+        # Would the entry let the plate in if it were enabled? The rule answers, not a copy.
+        enabled = copy.copy(entry)
+        enabled.is_active = True
+        return (0, timedelta(0)) if enabled.status_at(at) == Status.ACTIVE else (2, timedelta(0))
+    if status == Status.EXPIRED:
+        return 1, at - entry.valid_until
+    return 1, entry.valid_from - at
 
 
 def with_park_name(queryset: QuerySet[WhitelistEntry]) -> QuerySet[WhitelistEntry]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.channels import channel_label, channel_names
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.push.outcomes import LOGGED_CHOICES
+from orders.selectors import pushlog as pushlog_selectors
 from parkingops.adminkit import (
     ChoiceFilter,
     DateRangeFilter,
@@ -85,16 +86,30 @@ class PushCodeFilter(DistinctValuesFilter):
 
 
 class PushReasonFilter(ChoiceFilter):
-    """The logged outcomes (every push outcome but ``throttled``, which is never logged)."""
+    """The logged outcomes (every push outcome but ``throttled``, which is never logged), by
+    their labels with the reason the platform sees: 未在白名单 (not_whitelisted)."""
 
     title = _("reason")
     parameter_name = "reason"
 
     def lookups(self, request, model_admin):
-        return LOGGED_CHOICES
+        return [(value, f"{label} ({value})") for value, label in LOGGED_CHOICES]
 
     def filter(self, queryset, value):
         return queryset.filter(reason=value)
+
+
+class PushFixedFilter(ChoiceFilter):
+    """Refused pushes whose order exists now (a replay or retry was accepted), or not yet."""
+
+    title = _("fixed")
+    parameter_name = "fixed"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Fixed")), ("0", _("Not fixed"))]
+
+    def filter(self, queryset, value):
+        return pushlog_selectors.fixed(queryset, is_fixed=value == "1")
 
 
 class HasRelatedFilter(ChoiceFilter):

@@ -8,10 +8,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin.filters import PushCodeFilter, PushLogDateRangeFilter, PushReasonFilter
-from orders.models import PushLog
+from orders.admin.filters import (
+    PushCodeFilter,
+    PushFixedFilter,
+    PushLogDateRangeFilter,
+    PushReasonFilter,
+)
+from orders.models import PayOrder, PushLog
 from orders.permissions import REPLAY_PUSHLOG, VIEW_PERSONAL_DATA
+from orders.push import explain
+from orders.push.outcomes import Outcome
 from orders.push.services import replay_push
+from orders.selectors import pushlog as pushlog_selectors
 from parkingops.adminkit import EstimatedCountPaginator, ReadOnlyAdmin
 from parkingops.formatting import mask_mobiles_in_text, pretty_push_body
 from whitelist import plates
@@ -46,15 +54,29 @@ def _masked_display(name: str):
 class PushLogAdmin(ReadOnlyAdmin):
     """Every push as received; operations replay a refused one after fixing its cause."""
 
-    list_display = ["received_at", "code", "reason", "pay_serial", "plate", "remote_addr"]
+    list_display = [
+        "received_at",
+        "code",
+        "outcome_label",
+        "detail",
+        "fixed",
+        "pay_serial",
+        "plate",
+        "remote_addr",
+    ]
     sortable_by = ["received_at"]
-    list_filter = [PushLogDateRangeFilter, PushCodeFilter, PushReasonFilter]
+    list_filter = [PushLogDateRangeFilter, PushCodeFilter, PushReasonFilter, PushFixedFilter]
     search_fields = ["pay_serial", "plate"]  # see get_search_results
     search_help_text = _("A pay serial or a plate (any spelling), exactly.")
     paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ["replay_selected"]
     readonly_fields = [
+        "outcome_explained",
+        "detail",
+        "detail_masked",
+        "fixed_link",
+        "fixed_link_masked",
         "order_link",
         "body_masked",
         "body_unmasked",
@@ -68,11 +90,13 @@ class PushLogAdmin(ReadOnlyAdmin):
         fields = [
             "received_at",
             "code",
-            "reason",
+            "outcome_explained",
+            "detail",
             "message",
             "pay_serial",
             "plate",
             "order_link",
+            "fixed_link",
             "app_id",
             "remote_addr",
             "content_type",
@@ -87,8 +111,14 @@ class PushLogAdmin(ReadOnlyAdmin):
         """Swap each text field for its masked twin when the user may not see personal data."""
         if request.user.has_perm(VIEW_PERSONAL_DATA):
             return fields
-        twins = {name: f"{name}_masked" for name in TEXT_FIELDS} | {"body_unmasked": "body_masked"}
+        twins = {name: f"{name}_masked" for name in (*TEXT_FIELDS, "detail", "fixed_link")} | {
+            "body_unmasked": "body_masked"
+        }
         return [twins.get(name, name) for name in fields]
+
+    def get_queryset(self, request):
+        # "Fixed" and a park's name are read per row fetched, never for the whole log.
+        return pushlog_selectors.for_list(super().get_queryset(request))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -133,17 +163,23 @@ class PushLogAdmin(ReadOnlyAdmin):
             result = replay_push(log=log)
             ok = result.acknowledged
             accepted += ok
+            detail = explain.detail_text(
+                reason=result.reason, message=result.message, detail=result.detail
+            )
             self.message_user(
                 request,
                 gettext(
-                    "Push #%(id)s (pay serial %(pay_serial)s) replayed: %(code)s %(reason)s, "
-                    "%(message)s."
+                    "Push #%(id)s (pay serial %(pay_serial)s) replayed: %(label)s "
+                    "(%(code)s %(reason)s). %(detail)s%(explanation)s Message: %(message)s"
                 )
                 % {
                     "id": log.pk,
                     "pay_serial": shown(log.pay_serial) or "—",
+                    "label": result.outcome.label,
                     "code": result.code,
                     "reason": result.reason,
+                    "detail": f"{shown(detail)} " if detail else "",
+                    "explanation": result.outcome.explanation,
                     "message": shown(result.message),
                 },
                 messages.SUCCESS if ok else messages.WARNING,
@@ -158,6 +194,44 @@ class PushLogAdmin(ReadOnlyAdmin):
             % {"accepted": accepted, "count": len(logs)},
             messages.INFO,
         )
+
+    # The refusal's detail (the invalid field, why no whitelist entry let the plate in; blank
+    # on other rows and on rows logged before it was kept: the reason's explanation says it)
+    # and the order that fixed a refused push, each with a masked twin (see _shown).
+
+    @admin.display(description=_("why"))
+    def detail(self, obj):
+        return _detail(obj, mask=False)
+
+    @admin.display(description=_("why"))
+    def detail_masked(self, obj):
+        return _detail(obj, mask=True)
+
+    @admin.display(description=_("fixed by"))
+    def fixed_link(self, obj):
+        return _fixed_link(obj, mask=False)
+
+    @admin.display(description=_("fixed by"))
+    def fixed_link_masked(self, obj):
+        return _fixed_link(obj, mask=True)
+
+    @admin.display(description=_("reason"))
+    def outcome_label(self, obj):
+        outcome = Outcome(obj.reason)
+        return format_html('<span title="{}">{}</span>', outcome.explanation, outcome.label)
+
+    @admin.display(description=_("reason"))
+    def outcome_explained(self, obj):
+        outcome = Outcome(obj.reason)
+        return format_html(
+            "<strong>{}</strong> ({})<br>{}", outcome.label, outcome.value, outcome.explanation
+        )
+
+    @admin.display(description=_("fixed"))
+    def fixed(self, obj):
+        """✓ on a refused row whose pay serial has an order now (a replay or retry went in)."""
+        refused = not Outcome(obj.reason).acknowledged
+        return "✓" if refused and getattr(obj, "order_now", False) else ""
 
     @admin.display(description=_("order"))
     def order_link(self, obj):
@@ -182,3 +256,31 @@ class PushLogAdmin(ReadOnlyAdmin):
     def body_unmasked(self, obj):
         body = pretty_push_body(obj.body, obj.content_type, mask=False)
         return format_html("<pre>{}</pre>", body)
+
+
+def _detail(obj: PushLog, *, mask: bool) -> str:
+    """The refusal's detail in words, linking the whitelist entry it is about."""
+    text = explain.log_detail(obj)
+    if not text:
+        return "—"
+    if mask:
+        text = mask_mobiles_in_text(text)
+    if obj.refusal_entry_id is None:
+        return text
+    url = reverse("admin:whitelist_whitelistentry_change", args=[obj.refusal_entry_id])
+    label = gettext("whitelist entry #%(id)s") % {"id": obj.refusal_entry_id}
+    return format_html('{} <a href="{}">{}</a>', text, url, label)
+
+
+def _fixed_link(obj: PushLog, *, mask: bool) -> str:
+    """The order a later replay or retry stored for a refused push's pay serial (one query)."""
+    if Outcome(obj.reason).acknowledged or not obj.pay_serial:
+        return "—"
+    order_id = (
+        PayOrder.objects.filter(pay_serial=obj.pay_serial).values_list("pk", flat=True).first()
+    )
+    if order_id is None:
+        return gettext("Not fixed yet")
+    url = reverse("admin:orders_payorder_change", args=[order_id])
+    shown = mask_mobiles_in_text(obj.pay_serial) if mask else obj.pay_serial
+    return format_html('<a href="{}">{}</a>', url, shown)

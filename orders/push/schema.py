@@ -5,6 +5,7 @@ Documentation only: the push is read by ``decoding`` and ``validation``, not by 
 serializers. Codes, reasons and statuses come from ``Outcome``; nothing here restates them.
 """
 
+from django.utils.functional import lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -73,11 +74,25 @@ class PushJsonSerializer(_PushFieldsSerializer):
     mcoupons = PushCouponSerializer(many=True, required=False)
 
 
+def _outcomes_described() -> str:
+    """Describe the reason enum: each reason with its code, status, label and explanation, in
+    the active language (the schema's; ``GET /api/v1/push-outcomes/`` gives the same)."""
+    return "\n".join(
+        f"- `{outcome.value}` ({outcome.code}, HTTP {outcome.status}): **{outcome.label}** — "
+        f"{outcome.explanation}"
+        for outcome in Outcome
+    )
+
+
+# Lazy: rendered when the schema is, in the language it is asked in.
+outcomes_described = lazy(_outcomes_described, str)()
+
+
 class PushAnswerSerializer(serializers.Serializer):
     """Every answer of the push endpoint: exactly these three keys."""
 
     code = serializers.ChoiceField(choices=sorted({outcome.code for outcome in Outcome}))
-    reason = serializers.ChoiceField(choices=Outcome.values)
+    reason = serializers.ChoiceField(choices=Outcome.choices, help_text=outcomes_described)
     message = serializers.CharField(help_text="Short English text; names the field at fault.")
 
 

@@ -27,7 +27,7 @@ from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.netaddr import in_networks
 from parkingops.pcloud import signing
 from parkingops.timerange import EARLIEST
-from whitelist.selectors import find_valid_entry_id
+from whitelist.selectors import find_valid_entry_id, why_not_covered
 
 logger = logging.getLogger(__name__)
 # One JSON line per push on stdout (settings.LOGGING), for the log collector.
@@ -54,11 +54,19 @@ class PushRequest:
 
 
 class Refusal(Exception):
-    """A push refused at one of the protocol's steps."""
+    """A push refused at one of the protocol's steps; ``detail``: what the log row keeps of why
+    (``PushLog`` field names and values, ``PushResult.detail``)."""
 
-    def __init__(self, outcome: Outcome, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        outcome: Outcome,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
-        self.result = PushResult(outcome, message, status_override=status)
+        self.result = PushResult(outcome, message, status_override=status, detail=detail or {})
 
 
 def _clip(value: Any, length: int) -> str:
@@ -109,10 +117,28 @@ def _store(data: PushData, log: PushLog, started: float) -> PushResult:
         held = storing.held_order(data)
         if held is not None and held.acknowledged:
             return held
-        raise Refusal(Outcome.NOT_WHITELISTED, "plate is not on a valid whitelist entry")
+        raise Refusal(
+            Outcome.NOT_WHITELISTED,
+            "plate is not on a valid whitelist entry",
+            detail=_why_not_whitelisted(data),
+        )
     # The log row is written with the order: fill it in as accepted before the write.
     _fill_log(log, storing.ACCEPTED, started)
     return storing.store_once(data, entry_id=entry_id, log=log)
+
+
+def _why_not_whitelisted(data: PushData) -> dict[str, Any]:
+    """Return the log row's account of why no entry let the plate in, decided now: the entries
+    may change before anyone reads the log. Costs a query on refusals only."""
+    why = why_not_covered(plate=data.plate, park_uuid=data.park_uuid, at=data.pay_time)
+    if why is None:  # an entry let it in since the check: the outcome says enough
+        return {}
+    return {
+        "refusal": why.why.value,
+        "refusal_entry_id": why.entry_id,
+        "refusal_date": why.date,
+        "refusal_park": why.park_uuid,
+    }
 
 
 def _fill_log(log: PushLog, result: PushResult, started: float) -> None:
@@ -121,6 +147,8 @@ def _fill_log(log: PushLog, result: PushResult, started: float) -> None:
     log.reason = result.reason
     log.message = _clip(result.message, 500)
     log.order_id = result.order_id
+    for name, value in result.detail.items():
+        setattr(log, name, value)
     log.duration_ms = round((time.monotonic() - started) * 1000)
 
 
@@ -167,7 +195,9 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
             with translation.override("en"):
                 data = validation.validate_push(payload, now=now)
         except validation.InvalidField as exc:
-            raise Refusal(Outcome.INVALID_FIELD, str(exc)[:500]) from None
+            raise Refusal(
+                Outcome.INVALID_FIELD, str(exc)[:500], detail={"field_path": _clip(exc.field, 255)}
+            ) from None
         log.plate = data.plate
         result = _store(data, log, started)
     except Refusal as refusal:

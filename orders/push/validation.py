@@ -4,6 +4,7 @@ Plain DRF Serializers that only validate and normalise; reading the body is
 ``orders.push.decoding``'s job, storing ``orders.push.storing``'s.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from orders.push import times
@@ -140,23 +143,23 @@ class KeepExtraMixin:
 
 
 class DiscountSerializer(KeepExtraMixin, serializers.Serializer):
-    type = OptionalTextField(max_length=255)
-    token = OptionalTextField(max_length=255)
-    openid = OptionalTextField(max_length=255)
-    mobile = OptionalTextField(max_length=255)
-    relief_amount = OptionalAmountField()
-    relief_value = OptionalAmountField()
+    type = OptionalTextField(max_length=255, label=_("type"))
+    token = OptionalTextField(max_length=255, label=_("token"))
+    openid = OptionalTextField(max_length=255, label=_("openid"))
+    mobile = OptionalTextField(max_length=255, label=_("mobile"))
+    relief_amount = OptionalAmountField(label=_("relief amount"))
+    relief_value = OptionalAmountField(label=_("relief value (fen)"))
 
 
 class MerchantCouponSerializer(KeepExtraMixin, serializers.Serializer):
-    coupon_name = OptionalTextField(max_length=255)
-    coupon_code = OptionalTextField(max_length=255)
-    store_name = OptionalTextField(max_length=255)
-    store_code = OptionalTextField(max_length=255)
-    coupon_type = CouponTypeField()
-    coupon_value = OptionalAmountField()
-    grant_time = OptionalTextField(max_length=255)
-    grant_serial = OptionalTextField(max_length=255)
+    coupon_name = OptionalTextField(max_length=255, label=_("coupon name"))
+    coupon_code = OptionalTextField(max_length=255, label=_("coupon code"))
+    store_name = OptionalTextField(max_length=255, label=_("store name"))
+    store_code = OptionalTextField(max_length=255, label=_("store code"))
+    coupon_type = CouponTypeField(label=_("coupon type"))
+    coupon_value = OptionalAmountField(label=_("coupon value"))
+    grant_time = OptionalTextField(max_length=255, label=_("grant time"))
+    grant_serial = OptionalTextField(max_length=255, label=_("grant serial"))
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         value = super().to_internal_value(data)
@@ -198,19 +201,23 @@ class EmbeddedListField(serializers.ListField):
 
 
 class PayOrderPushSerializer(serializers.Serializer):
-    """The business fields of a push (the protocol's step 5)."""
+    """The business fields of a push (the protocol's step 5).
 
-    park_uuid = TextField(max_length=64)
-    park_name = TextField(max_length=128)
-    parking_serial = TextField(max_length=64)
-    pay_serial = TextField(max_length=64)
-    pay_value = DigitsField(max_value=MAX_FEN)
-    pay_time = DigitsField(max_value=10**15)
-    plate = TextField(max_length=64)
-    channel = TextField(max_length=64)
-    identity = OptionalTextField(max_length=255)
-    discounts = EmbeddedListField(child=DiscountSerializer())
-    mcoupons = EmbeddedListField(child=MerchantCouponSerializer())
+    Each field's ``label`` is its name for staff (the model's verbose name where there is
+    one): the push log names an invalid field by it (``field_label``).
+    """
+
+    park_uuid = TextField(max_length=64, label=_("park uuid"))
+    park_name = TextField(max_length=128, label=_("park name"))
+    parking_serial = TextField(max_length=64, label=_("parking serial"))
+    pay_serial = TextField(max_length=64, label=_("pay serial"))
+    pay_value = DigitsField(max_value=MAX_FEN, label=_("amount paid (fen)"))
+    pay_time = DigitsField(max_value=10**15, label=_("pay time"))
+    plate = TextField(max_length=64, label=_("plate"))
+    channel = TextField(max_length=64, label=_("channel"))
+    identity = OptionalTextField(max_length=255, label=_("user identity"))
+    discounts = EmbeddedListField(child=DiscountSerializer(), label=_("discounts"))
+    mcoupons = EmbeddedListField(child=MerchantCouponSerializer(), label=_("merchant coupons"))
 
     def validate_plate(self, value: str) -> str:
         plate = plates.normalise(value)
@@ -305,6 +312,45 @@ def _flatten_errors(errors: Any, path: str = "") -> tuple[str, str]:
             if item:
                 return _flatten_errors(item, f"{path}[{index}]")
     return path, str(errors)
+
+
+# One step of a field's path (``_flatten_errors``): a name, after a dot unless it comes first,
+# or an index in brackets.
+_PATH_NAME = re.compile(r"([^.\[\]]+)")
+_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[([0-9]{1,9})\]")
+
+
+@functools.cache
+def _labelled_fields() -> Mapping[str, serializers.Field]:
+    """The push serializer's fields, built once, read only for their labels."""
+    return PayOrderPushSerializer().fields
+
+
+def field_label(path: str) -> str | None:
+    """Return the staff's name of the field at ``path`` (``InvalidField.field``), or None.
+
+    Read from the serializer's labels, in the active language: ``pay_time`` is 支付时间,
+    ``discounts[0].relief_value`` 优惠 › 第 1 项 › 抵扣金额（分）. None for a name the push does
+    not define (a refused key, a protocol field) or a path that does not parse.
+    """
+    match = _PATH_NAME.match(path)
+    fields: Mapping[str, serializers.Field] = _labelled_fields()
+    parts: list[str] = []
+    while match:
+        name, index = (match.group(1), None) if match.re is _PATH_NAME else match.groups()
+        if index is not None:
+            parts.append(gettext("item %(number)d") % {"number": int(index) + 1})
+        else:
+            field = fields.get(name)
+            if field is None:
+                return None
+            parts.append(str(field.label))
+            child = getattr(field, "child", None)
+            fields = child.fields if isinstance(child, serializers.Serializer) else {}
+        if match.end() == len(path):
+            return " › ".join(parts)
+        match = _PATH_STEP.match(path, match.end())
+    return None
 
 
 class InvalidField(ValueError):

@@ -3,7 +3,7 @@
 from django.utils import translation
 
 from orders.models import PushLog
-from orders.push.outcomes import LOGGED_CHOICES, Outcome, PushResult
+from orders.push.outcomes import ACKNOWLEDGED_REASONS, LOGGED_CHOICES, Outcome, PushResult
 
 
 def test_each_reason_has_the_protocols_code_and_status():
@@ -80,3 +80,20 @@ def test_each_outcome_is_accepted_refused_or_an_error_for_the_metrics():
         Outcome.INTERNAL_ERROR,
     }
     assert verdicts[Outcome.THROTTLED] == verdicts[Outcome.NOT_WHITELISTED] == "refused"
+
+
+def test_every_outcome_has_a_chinese_label_and_explanation():
+    # Iterates the enum: an outcome added without its translations fails here.
+    for outcome in Outcome:
+        with translation.override("en"):
+            label, explanation = str(outcome.label), str(outcome.explanation)
+        with translation.override("zh-hans"):
+            chinese_label, chinese_explanation = str(outcome.label), str(outcome.explanation)
+        assert label and explanation, outcome
+        assert chinese_label != label, f"{outcome.value}: label not translated"
+        assert chinese_explanation != explanation, f"{outcome.value}: explanation not translated"
+        assert any("\u4e00" <= char <= "\u9fff" for char in chinese_explanation), outcome
+
+
+def test_the_acknowledged_reasons_are_those_of_code_1001():
+    assert set(ACKNOWLEDGED_REASONS) == {"accepted", "duplicate"}

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
-from orders.push.validation import InvalidField, validate_push
+from orders.push.validation import InvalidField, field_label, validate_push
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -393,3 +394,63 @@ def test_a_value_holding_another_documented_field_is_refused_naming_it(changes, 
 )
 def test_ordinary_ampersands_and_equals_signs_are_fine(changes):
     assert validate_push(base(**changes), now=NOW).pay_serial
+
+
+# --- Naming a field for staff ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "chinese"),
+    [
+        ("pay_time", "支付时间"),
+        ("park_uuid", "车场编号"),
+        ("discounts", "优惠"),
+        ("discounts[0].relief_value", "优惠 › 第 1 项 › 抵扣金额（分）"),
+        ("mcoupons[12].grant_time", "商户券 › 第 13 项 › 发券时间"),
+    ],
+)
+def test_a_fields_path_is_named_by_the_serializers_labels(path, chinese):
+    with translation.override("zh-hans"):
+        assert field_label(path) == chinese
+
+
+def test_every_business_field_has_a_label_of_its_own():
+    # DRF would make one up from the name ("Pay time"): each must be given, and translated.
+    from orders.push.validation import PayOrderPushSerializer
+
+    serializer = PayOrderPushSerializer()
+    fields = list(serializer.fields.values())
+    for nested in ("discounts", "mcoupons"):
+        fields += list(serializer.fields[nested].child.fields.values())
+    with translation.override("zh-hans"):
+        for field in fields:
+            assert any("\u4e00" <= char <= "\u9fff" for char in str(field.label)) or str(
+                field.label
+            ) in {"OpenID"}, field.field_name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "x&channel",
+        "app_id",
+        "discounts[0].nope",
+        "pay_time.x",
+        "discounts.[0]",
+        "[0]",
+        "discounts[0]relief_value",
+        "discounts[99999999999]",
+        "discounts[0].relief_value.x",
+        "\x00",
+    ],
+)
+def test_a_path_the_push_does_not_define_has_no_label(path):
+    assert field_label(path) is None
+
+
+def test_the_invalid_fields_path_is_what_the_log_names():
+    refused = invalid(base(discounts=[{"relief_value": "x"}]))
+
+    assert refused.field == "discounts[0].relief_value"
+    assert field_label(refused.field) is not None
