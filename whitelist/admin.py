@@ -56,7 +56,9 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
         if attempted_at:
             text += " " + _("Last attempt: %(time)s.") % {"time": display.moment(attempted_at)}
     if message:
-        text += " " + _("Platform message: %(message)s") % {"message": message}
+        text += " " + _("Platform message: %(message)s") % {
+            "message": display.platform_message(message)
+        }
     return text
 
 
@@ -183,7 +185,7 @@ class WhitelistEntryAdmin(
             _("Last success"),
             display.moment(sync.synced_at),
             _("Platform message"),
-            sync.message or "–",
+            display.platform_message(sync.message) or "–",
         )
 
     # --- the pages that write: their messages wait for the platform's answer (admin_sync) ---
@@ -367,7 +369,8 @@ class WhitelistEntryAdmin(
             )
         if report.failed:
             failures = "; ".join(
-                f"{plate}: {message}" for plate, message in list(report.failed.items())[:5]
+                f"{plate}: {display.platform_message(message)}"
+                for plate, message in list(report.failed.items())[:5]
             )
             self.message_user(
                 request,
@@ -416,11 +419,29 @@ class PlateSyncAdmin(QueryStringMixin, admin.ModelAdmin):
         "confirmed_status",
         "attempted_at",
         "synced_at",
-        "message",
+        "message_display",
     ]
     list_filter = ["state"]
     search_fields = ["plate"]
     list_per_page = 100
+
+    @admin.display(description=gettext_lazy("platform message"))
+    def message_display(self, sync: PlateSync) -> str:
+        return display.platform_message(sync.message) or "–"
+
+    # The view page shows the platform's message by its meaning too.
+    fields = [
+        "plate",
+        "state",
+        "wanted_status",
+        "confirmed_status",
+        "message_display",
+        "attempted_at",
+        "synced_at",
+        "failing_since",
+        "version",
+    ]
+    readonly_fields = ["message_display"]
 
     def has_add_permission(self, request):
         return False

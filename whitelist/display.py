@@ -4,6 +4,7 @@ list's columns and its history page (``admin_history``) both show them through t
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from parkingops.pcloud import codes
 from whitelist import selectors
 
 
@@ -32,3 +33,9 @@ def park_by_uuid(park_uuid: str) -> str:
 def yes_no(value) -> str:
     """Return a boolean as 是/否."""
     return _("Yes") if value else _("No")
+
+
+def platform_message(text: str | None) -> str:
+    """Return what the platform answered (as ``PlateSync.message`` or a sync report keeps it:
+    ``"<code>: <message>"`` or a success's message) by its meaning, ``codes.error_label``."""
+    return codes.error_label(text or "")
