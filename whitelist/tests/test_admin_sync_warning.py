@@ -65,7 +65,8 @@ def test_changing_an_entry_while_the_platform_is_unreachable_names_it_waiting(
     fake_platform.fail_next("401")  # our app refused: the plate fails, the rest is left
 
     response = admin_en.post(
-        f"{CHANGELIST}{entry.pk}/change/", entry_form(plate="川A660P1", holder="李四")
+        f"{CHANGELIST}{entry.pk}/change/",
+        entry_form(plate="川A660P1", holder="李四", reason="起始时间改到昨天"),
     )
 
     assert WhitelistEntry.objects.get().holder == "李四"
@@ -90,7 +91,12 @@ def test_a_bulk_action_names_ten_plates_and_counts_the_rest(admin_en, fake_platf
 
     response = admin_en.post(
         CHANGELIST,
-        {"action": "disable_entries", "_selected_action": [entry.pk for entry in entries]},
+        {
+            "action": "disable_entries",
+            "_selected_action": [entry.pk for entry in entries],
+            "apply": "1",
+            "reason": "退租",
+        },
     )
 
     found = levels(response)

@@ -239,7 +239,7 @@ def test_rows_no_longer_valid_when_confirmed_fail_the_import_with_nothing_writte
         writer.writerow(["", f"川A{n:05d}", "2026-01-01"])
     preview = previewed_in_background(admin_zh, out.getvalue().encode())
     assert preview.result["valid"]
-    admin_zh.post(preview.result["next_url"])
+    admin_zh.post(preview.result["next_url"], {"reason": "改起始时间"})
     entry.delete()
 
     run_queued_jobs()
