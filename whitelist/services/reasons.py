@@ -72,8 +72,12 @@ def clean_reason(reason: object, *, required: bool) -> str:
     Raise ``ReasonRequired`` when ``required`` and nothing is left (whitespace only), and a
     ValidationError when it is longer than the history keeps (``REASON_MAX_LENGTH``).
     """
-    text = " ".join(str(reason or "").split())
-    text = "".join(char for char in text if unicodedata.category(char)[0] != "C")
+    # Control characters (a NUL, which PostgreSQL refuses; line breaks) become spaces, and
+    # runs of spaces one.
+    text = "".join(
+        " " if unicodedata.category(char)[0] == "C" else char for char in str(reason or "")
+    )
+    text = " ".join(text.split())
     if len(text) > REASON_MAX_LENGTH:
         raise ValidationError(
             _("The change reason may be at most %(max)d characters (it has %(count)d)."),
