@@ -24,8 +24,10 @@ _PLATE_SEPARATORS = str.maketrans("", "", " \t·•-\u3000")
 
 
 def search_plate(term: str) -> str:
-    """Return a typed plate as recorded: without spaces or separators, in upper case."""
-    return term.strip().translate(_PLATE_SEPARATORS).upper()
+    """Return a typed plate as recorded: without spaces, separators or control characters
+    (a NUL no database column holds), in upper case."""
+    printable = "".join(char for char in term if char.isprintable())
+    return printable.strip().translate(_PLATE_SEPARATORS).upper()
 
 
 class CallDateRangeFilter(DateRangeFilter):
