@@ -206,18 +206,25 @@ class WhitelistEntryAdmin(
     # --- the pages that write: their messages wait for the platform's answer (admin_sync) ---
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.saving_form(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def saving_form(self, request, view, *args):
+        """Run ``view``, a page whose form saves one entry (the change form, a revert),
+        reporting its syncs; a save the form could not foresee failing shows the page again
+        with the reason, nothing saved (the page's transaction rolled back)."""
         try:
             with self.reporting_syncs(request):
-                return super().changeform_view(request, object_id, form_url, extra_context)
+                return view(*args)
         except entries.IdentityTaken as taken:
             # The form found the identity free, but a simultaneous save (the same form sent
-            # twice) took it before this one: nothing was saved (the page's transaction rolled
-            # back), and the page is shown again with the reason.
+            # twice) took it before this one.
             self.message_user(request, " ".join(taken.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         except reasons.ReasonRequired as required:
             # The form saw no need for a reason, but the entry changed meanwhile (another
-            # page's save) so that this change now disables or shortens it: nothing was saved.
+            # page's save) so that this change now disables or shortens it.
             self.message_user(request, " ".join(required.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -245,6 +252,18 @@ class WhitelistEntryAdmin(
         unconfirmed.POST = QueryDict()
         return form, unconfirmed
 
+    def response_delete(self, request, obj_display, obj_id):
+        # The entry's history (with the reason just given) stays readable at its address.
+        url = reverse("admin:whitelist_whitelistentry_history", args=[obj_id])
+        self.message_user(
+            request,
+            format_html(
+                '<a href="{}">{}</a>', url, _("The deleted entry's history, with the reason")
+            ),
+            messages.INFO,
+        )
+        return super().response_delete(request, obj_display, obj_id)
+
     @staticmethod
     def with_reason_form(response, form):
         """Add the reason's form to a confirmation page (a TemplateResponse not yet
@@ -264,8 +283,9 @@ class WhitelistEntryAdmin(
             return super().response_action(request, queryset)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        with self.reporting_syncs(request):  # a revert
-            return super().history_form_view(request, object_id, version_id, extra_context)
+        return self.saving_form(  # a revert
+            request, super().history_form_view, request, object_id, version_id, extra_context
+        )
 
     def process_import_view(self, request):
         with self.reporting_syncs(request):

@@ -120,13 +120,17 @@ class WhitelistEntryForm(forms.ModelForm):
 
     def clean(self):
         """Ask the change reason when the change disables or shortens the entry
-        (``reasons.needs_reason``, against the entry as stored)."""
+        (``reasons.needs_reason``), against the entry as stored: a revert's form holds an
+        older version of it."""
         cleaned = super().clean()
         compared = ["plate", "park_uuid", "valid_from", "valid_until", "is_active"]
         required = False
+        stored = None
         if self.instance.pk is not None and all(name in cleaned for name in compared):
-            new = reasons.changed(self.instance, **{name: cleaned[name] for name in compared})
-            required = reasons.needs_reason(self.instance, new)
+            stored = WhitelistEntry.objects.filter(pk=self.instance.pk).first()
+        if stored is not None:
+            new = reasons.changed(stored, **{name: cleaned[name] for name in compared})
+            required = reasons.needs_reason(stored, new)
         if "reason" in self.fields:
             try:
                 cleaned["reason"] = reasons.clean_reason(cleaned.get("reason"), required=required)

@@ -185,11 +185,13 @@ def test_deleting_one_entry_asks_the_reason_on_the_confirmation(admin_zh, entry)
     deleted = admin_zh.post(url, {"post": "yes", "reason": "车主退租"})
 
     assert deleted.status_code == 302
+    history_url = f"{CHANGELIST}{entry.pk}/history/"
+    assert any(history_url in message for message in messages_of(deleted))
     assert not WhitelistEntry.objects.filter(pk=entry.pk).exists()
     record = latest(entry)
     assert (record.history_type, record.history_change_reason) == ("-", "车主退租")
     # The deleted entry's history page shows the reason too.
-    history = admin_zh.get(f"{CHANGELIST}{entry.pk}/history/").content.decode()
+    history = admin_zh.get(history_url).content.decode()
     assert "车主退租" in history and "变更原因" in history
 
 
@@ -250,3 +252,23 @@ def test_an_import_that_only_adds_asks_no_reason(admin_zh):
     assert "reason" not in previewed.context["confirm_form"].fields
     confirm(admin_zh, previewed)
     assert WhitelistEntry.objects.filter(plate="粤B12345").exists()
+
+
+def test_a_revert_that_shortens_the_entry_asks_the_reason(admin_zh, entry):
+    first = latest(entry)
+    entry.valid_until = datetime(2031, 1, 1, tzinfo=UTC)
+    entry.save()
+    url = f"{CHANGELIST}{entry.pk}/history/{first.pk}/"
+
+    form = change_form(entry, valid_until_0="2030-01-01", valid_until_1="08:00:00")
+    refused = admin_zh.post(url, form)
+
+    assert refused.status_code == 200
+    assert reason_errors(refused) == [REQUIRED]
+    entry.refresh_from_db()
+    assert entry.valid_until == datetime(2031, 1, 1, tzinfo=UTC)
+
+    admin_zh.post(url, {**form, "reason": "恢复原合同"})
+    entry.refresh_from_db()
+    assert entry.valid_until == datetime(2030, 1, 1, tzinfo=UTC)
+    assert latest(entry).history_change_reason == "恢复原合同"
