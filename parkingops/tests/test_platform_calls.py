@@ -2,6 +2,7 @@
 client against the fake platform, never holding the secret or the signature, and shown
 read-only in the admin."""
 
+import importlib
 import json
 from datetime import UTC, datetime
 
@@ -218,3 +219,34 @@ def test_a_nul_in_the_plate_search_leads_back_to_the_whole_list(staff_client, re
 
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 3
+
+
+def test_the_migration_gives_the_calls_recorded_before_it_their_plate():
+    from django.apps import apps
+
+    copy_plates = importlib.import_module(
+        "parkingops.migrations.0004_platformcall_plate"
+    ).copy_plates
+    whitelist = "gate/1.0/parking/whitelist"
+    calls = [
+        PlatformCall.objects.create(
+            method="POST", endpoint=whitelist, params={"plate": "川A660P1"}, code="1001"
+        ),
+        PlatformCall.objects.create(method="POST", endpoint=whitelist, params={}, code="1001"),
+        PlatformCall.objects.create(method="POST", endpoint=whitelist, params=["odd"], code="1001"),
+        PlatformCall.objects.create(
+            method="GET",
+            endpoint="gate/1.0/parking/payment/list",
+            params={"plate": "x"},
+            code="1002",
+        ),
+    ]
+
+    copy_plates(apps, None)
+
+    assert [PlatformCall.objects.get(pk=call.pk).plate for call in calls] == [
+        "川A660P1",
+        "",
+        "",
+        "",
+    ]
