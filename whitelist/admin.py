@@ -230,17 +230,18 @@ class WhitelistEntryAdmin(
 
     def delete_view(self, request, object_id, extra_context=None):
         """Django's confirmation page, asking the change reason too (``delete_reason``)."""
-        form, confirm = self.delete_reason(request)
+        # Django's page takes any POST as the confirmation.
+        form, confirm = self.delete_reason(request, confirmed=request.method == "POST")
         with self.reporting_syncs(request):
             response = super().delete_view(confirm, object_id, extra_context)
         return self.with_reason_form(response, form)
 
-    def delete_reason(self, request):
+    def delete_reason(self, request, *, confirmed: bool):
         """Return the delete confirmation's reason form and the request to hand Django's
         page: the request itself, or, when a confirmation came without a valid reason, a
         copy without the confirmation, so that the page is shown again (with the form's
         errors) and nothing is deleted."""
-        if request.method != "POST" or not request.POST.get("post"):
+        if not confirmed:
             return ReasonForm(required=True), request
         form = ReasonForm(request.POST, required=True)
         if form.is_valid():
@@ -275,7 +276,8 @@ class WhitelistEntryAdmin(
     @admin.action(description=gettext_lazy("Delete selected entries…"), permissions=["delete"])
     def delete_selected(self, request, queryset):
         """Django's bulk delete, whose confirmation asks the change reason too."""
-        form, confirm = self.delete_reason(request)
+        # Django's action takes a "post" as the confirmation.
+        form, confirm = self.delete_reason(request, confirmed=bool(request.POST.get("post")))
         return self.with_reason_form(django_actions.delete_selected(self, confirm, queryset), form)
 
     def response_action(self, request, queryset):

@@ -182,6 +182,12 @@ def test_deleting_one_entry_asks_the_reason_on_the_confirmation(admin_zh, entry)
     assert REQUIRED in refused.content.decode()
     assert WhitelistEntry.objects.filter(pk=entry.pk).exists()
 
+    # Django takes any POST as the confirmation: without "post" too, the reason is asked.
+    bare = admin_zh.post(url, {})
+    assert bare.status_code == 200
+    assert bare.context["reason_form"].errors["reason"] == [REQUIRED]
+    assert WhitelistEntry.objects.filter(pk=entry.pk).exists()
+
     deleted = admin_zh.post(url, {"post": "yes", "reason": "车主退租"})
 
     assert deleted.status_code == 302
