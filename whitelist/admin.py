@@ -1,11 +1,14 @@
 """The operations staff's whitelist: list, search, filters, bulk actions, import (pages in
 ``admin_import``) and export, history, and each plate's sync with the platform."""
 
+import copy
+
 from django.contrib import admin, messages
+from django.contrib.admin import actions as django_actions
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,10 +26,10 @@ from whitelist.admin_filters import ExpiringFilter, ParkFilter, StatusFilter, Sy
 from whitelist.admin_history import EntryHistoryMixin
 from whitelist.admin_import import WhitelistImportMixin
 from whitelist.admin_sync import SyncOutcomeMixin
-from whitelist.forms import ValidUntilForm, WhitelistEntryForm
+from whitelist.forms import ReasonForm, ValidUntilForm, WhitelistEntryForm
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
-from whitelist.services import entries, sync_job
+from whitelist.services import entries, reasons, sync_job
 from whitelist.services import sync as platform_sync
 
 # Colours of the status column, from Django admin's own palette.
@@ -56,7 +59,9 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
         if attempted_at:
             text += " " + _("Last attempt: %(time)s.") % {"time": display.moment(attempted_at)}
     if message:
-        text += " " + _("Platform message: %(message)s") % {"message": message}
+        text += " " + _("Platform message: %(message)s") % {
+            "message": display.platform_message(message)
+        }
     return text
 
 
@@ -87,7 +92,14 @@ class WhitelistEntryAdmin(
     )
     list_per_page = 50
     ordering = ["plate", "-valid_from", "-pk"]
-    actions = ["enable_entries", "disable_entries", "change_valid_until", "sync_now"]
+    # delete_selected: Django's, asking the change reason too (see the method).
+    actions = [
+        "delete_selected",
+        "enable_entries",
+        "disable_entries",
+        "change_valid_until",
+        "sync_now",
+    ]
     fieldsets = [
         (None, {"fields": ["plate", "park_uuid", "holder", "note"]}),
         (gettext_lazy("Validity"), {"fields": ["valid_from", "valid_until", "is_active"]}),
@@ -163,7 +175,12 @@ class WhitelistEntryAdmin(
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
-        return [*fieldsets, (gettext_lazy("Platform"), {"fields": ["sync_detail"]})]
+        return [
+            *fieldsets,
+            # Asked on every change, required only when it disables or shortens the entry.
+            (reasons.REASON_LABEL, {"fields": [reasons.REASON_FIELD]}),
+            (gettext_lazy("Platform"), {"fields": ["sync_detail"]}),
+        ]
 
     @admin.display(description=gettext_lazy("platform sync"))
     def sync_detail(self, entry: WhitelistEntry) -> str:
@@ -183,41 +200,105 @@ class WhitelistEntryAdmin(
             _("Last success"),
             display.moment(sync.synced_at),
             _("Platform message"),
-            sync.message or "–",
+            display.platform_message(sync.message) or "–",
         )
 
     # --- the pages that write: their messages wait for the platform's answer (admin_sync) ---
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self.saving_form(
+            request, super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def saving_form(self, request, view, *args):
+        """Run ``view``, a page whose form saves one entry (the change form, a revert),
+        reporting its syncs; a save the form could not foresee failing shows the page again
+        with the reason, nothing saved (the page's transaction rolled back)."""
         try:
             with self.reporting_syncs(request):
-                return super().changeform_view(request, object_id, form_url, extra_context)
+                return view(*args)
         except entries.IdentityTaken as taken:
             # The form found the identity free, but a simultaneous save (the same form sent
-            # twice) took it before this one: nothing was saved (the page's transaction rolled
-            # back), and the page is shown again with the reason.
+            # twice) took it before this one.
             self.message_user(request, " ".join(taken.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except reasons.ReasonRequired as required:
+            # The form saw no need for a reason, but the entry changed meanwhile (another
+            # page's save) so that this change now disables or shortens it.
+            self.message_user(request, " ".join(required.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
+        """Django's confirmation page, asking the change reason too (``delete_reason``)."""
+        # Django's page takes any POST as the confirmation.
+        form, confirm = self.delete_reason(request, confirmed=request.method == "POST")
         with self.reporting_syncs(request):
-            return super().delete_view(request, object_id, extra_context)
+            response = super().delete_view(confirm, object_id, extra_context)
+        return self.with_reason_form(response, form)
+
+    def delete_reason(self, request, *, confirmed: bool):
+        """Return the delete confirmation's reason form and the request to hand Django's
+        page: the request itself, or, when a confirmation came without a valid reason, a
+        copy without the confirmation, so that the page is shown again (with the form's
+        errors) and nothing is deleted."""
+        if not confirmed:
+            return ReasonForm(required=True), request
+        form = ReasonForm(request.POST, required=True)
+        if form.is_valid():
+            return form, request
+        # Django's pages take any POST (delete_view) or a "post" (the bulk action) as the
+        # confirmation: the copy has neither.
+        unconfirmed = copy.copy(request)
+        unconfirmed.method = "GET"
+        unconfirmed.POST = QueryDict()
+        return form, unconfirmed
+
+    def response_delete(self, request, obj_display, obj_id):
+        # The entry's history (with the reason just given) stays readable at its address.
+        url = reverse("admin:whitelist_whitelistentry_history", args=[obj_id])
+        self.message_user(
+            request,
+            format_html(
+                '<a href="{}">{}</a>', url, _("The deleted entry's history, with the reason")
+            ),
+            messages.INFO,
+        )
+        return super().response_delete(request, obj_display, obj_id)
+
+    @staticmethod
+    def with_reason_form(response, form):
+        """Add the reason's form to a confirmation page (a TemplateResponse not yet
+        rendered); any other response (after the delete: a redirect) as it is."""
+        if isinstance(response, TemplateResponse) and not response.is_rendered:
+            response.context_data["reason_form"] = form
+        return response
+
+    @admin.action(description=gettext_lazy("Delete selected entries…"), permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        """Django's bulk delete, whose confirmation asks the change reason too."""
+        # Django's action takes a "post" as the confirmation.
+        form, confirm = self.delete_reason(request, confirmed=bool(request.POST.get("post")))
+        return self.with_reason_form(django_actions.delete_selected(self, confirm, queryset), form)
 
     def response_action(self, request, queryset):
         with self.reporting_syncs(request):
             return super().response_action(request, queryset)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        with self.reporting_syncs(request):  # a revert
-            return super().history_form_view(request, object_id, version_id, extra_context)
+        return self.saving_form(  # a revert
+            request, super().history_form_view, request, object_id, version_id, extra_context
+        )
 
     def process_import_view(self, request):
         with self.reporting_syncs(request):
             return super().process_import_view(request)
 
     def save_model(self, request, obj, form, change):
-        # Through the service, which also syncs the plate after the transaction commits.
-        entries.save_entry(entry=obj, user=request.user)
+        # Through the service, which also syncs the plate after the transaction commits, and
+        # refuses a change that needs a reason without one.
+        entries.save_entry(
+            entry=obj, user=request.user, reason=form.cleaned_data.get(reasons.REASON_FIELD, "")
+        )
         windows = selectors.describe_overlaps(entry=obj)
         if windows:
             messages.warning(
@@ -230,11 +311,21 @@ class WhitelistEntryAdmin(
                 % {"plate": obj.plate, "windows": windows},
             )
 
+    # Called once the confirmation's reason was found valid (``delete_reason``).
+
     def delete_model(self, request, obj):
-        entries.delete_entries(entries=WhitelistEntry.objects.filter(pk=obj.pk))
+        entries.delete_entries(
+            entries=WhitelistEntry.objects.filter(pk=obj.pk),
+            user=request.user,
+            reason=request.POST.get(reasons.REASON_FIELD, ""),
+        )
 
     def delete_queryset(self, request, queryset):
-        entries.delete_entries(entries=queryset)
+        entries.delete_entries(
+            entries=queryset,
+            user=request.user,
+            reason=request.POST.get(reasons.REASON_FIELD, ""),
+        )
 
     # --- bulk actions ------------------------------------------------------------------------
 
@@ -252,9 +343,24 @@ class WhitelistEntryAdmin(
             messages.SUCCESS,
         )
 
-    @admin.action(description=gettext_lazy("Disable selected entries"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Disable selected entries…"), permissions=["change"])
     def disable_entries(self, request, queryset):
-        result = entries.set_entries_active(entries=queryset, active=False, user=request.user)
+        """Ask the change reason (an intermediate page), then disable the entries."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None, required=True)
+        if not form.is_valid():
+            return self.action_page(
+                request,
+                queryset,
+                form=form,
+                title=_("Disable selected entries"),
+                action_name="disable_entries",
+            )
+        result = entries.set_entries_active(
+            entries=queryset,
+            active=False,
+            user=request.user,
+            reason=form.cleaned_data[reasons.REASON_FIELD],
+        )
         self.message_user(
             request,
             ngettext(
@@ -278,7 +384,10 @@ class WhitelistEntryAdmin(
                 if form.cleaned_data["valid_until"] is not None:
                     valid_until = form.cleaned_data["valid_until"]
                     result = entries.set_valid_until(
-                        entries=queryset, valid_until=valid_until, user=request.user
+                        entries=queryset,
+                        valid_until=valid_until,
+                        user=request.user,
+                        reason=form.cleaned_data[reasons.REASON_FIELD],
                     )
                     message = ngettext(
                         "Set “valid until” of %(changed)d entry to %(until)s.",
@@ -303,22 +412,37 @@ class WhitelistEntryAdmin(
                         ) % {"count": result.unchanged}
                     else:
                         message += "."
+            except reasons.ReasonRequired as required:
+                # An earlier end for some entries: the page again, asking the reason.
+                form.add_error(reasons.REASON_FIELD, required)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
                 return None
-            self.message_user(request, message, messages.SUCCESS)
-            return None
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                return None
+        return self.action_page(
+            request,
+            queryset,
+            form=form,
+            title=_("Set or extend “valid until”"),
+            action_name="change_valid_until",
+        )
+
+    def action_page(self, request, queryset, *, form, title, action_name):
+        """The intermediate page of an action that asks something first (``form``); it posts
+        back to the changelist with the same selection."""
         count = queryset.count()
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Set or extend “valid until”"),
+            "title": title,
             "opts": self.opts,
             "form": form,
             "media": self.media + form.media,
             "entries": queryset[:20],
             "count": count,
             "more": max(count - 20, 0),
-            "action_name": "change_valid_until",
+            "action_name": action_name,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
@@ -367,7 +491,8 @@ class WhitelistEntryAdmin(
             )
         if report.failed:
             failures = "; ".join(
-                f"{plate}: {message}" for plate, message in list(report.failed.items())[:5]
+                f"{plate}: {display.platform_message(message)}"
+                for plate, message in list(report.failed.items())[:5]
             )
             self.message_user(
                 request,
@@ -416,11 +541,29 @@ class PlateSyncAdmin(QueryStringMixin, admin.ModelAdmin):
         "confirmed_status",
         "attempted_at",
         "synced_at",
-        "message",
+        "message_display",
     ]
     list_filter = ["state"]
     search_fields = ["plate"]
     list_per_page = 100
+
+    @admin.display(description=gettext_lazy("platform message"))
+    def message_display(self, sync: PlateSync) -> str:
+        return display.platform_message(sync.message) or "–"
+
+    # The view page shows the platform's message by its meaning too.
+    fields = [
+        "plate",
+        "state",
+        "wanted_status",
+        "confirmed_status",
+        "message_display",
+        "attempted_at",
+        "synced_at",
+        "failing_since",
+        "version",
+    ]
+    readonly_fields = ["message_display"]
 
     def has_add_permission(self, request):
         return False

@@ -30,6 +30,7 @@ from parkingops import xlsx
 from parkingops.jobs.models import Job
 from parkingops.uploads import discard_upload, keep_upload, take_upload
 from whitelist import jobs, tables
+from whitelist.forms import ReasonForm
 from whitelist.import_preview import (
     NO_LONGER_VALID,
     NOT_PENDING,
@@ -39,6 +40,7 @@ from whitelist.import_preview import (
 )
 from whitelist.resources import import_template_xlsx
 from whitelist.services import importing, upsert
+from whitelist.services.reasons import ReasonRequired
 from whitelist.spreadsheet import (
     COLUMNS,
     IMPORT_COLUMNS,
@@ -109,8 +111,24 @@ class ImportForm(forms.Form):
         return upload
 
 
-class ConfirmImportForm(forms.Form):
+class ConfirmImportForm(ReasonForm):
+    """The confirmation: the preview's token and, when rows disable or shorten entries
+    (``narrowing`` of them), one change reason for them all."""
+
     token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, narrowing: int = 0, **kwargs):
+        super().__init__(*args, required=bool(narrowing), **kwargs)
+        if not narrowing:
+            del self.fields["reason"]
+
+
+class ConfirmImportJobForm(ConfirmImportForm):
+    """The confirmation on a preview job's page, which names the file: no token."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["token"]
 
 
 class WhitelistImportMixin:
@@ -192,6 +210,7 @@ class WhitelistImportMixin:
                     "upload": keep_upload(data),
                     "preview": result.keep(),
                     "name": upload.name,
+                    "narrowing": result.narrowing,
                 }
                 context["result"] = result
         elif request.method == "GET" and "page" in request.GET:
@@ -204,7 +223,9 @@ class WhitelistImportMixin:
                 context["result"] = result
         if context.get("result") and context["result"].valid:
             token = request.session[SESSION_KEY]["token"]
-            context["confirm_form"] = ConfirmImportForm(initial={"token": token})
+            context["confirm_form"] = ConfirmImportForm(
+                initial={"token": token}, narrowing=context["result"].narrowing
+            )
         return self._render(request, form, context)
 
     def _forget_pending(self, request) -> None:
@@ -221,7 +242,11 @@ class WhitelistImportMixin:
             return HttpResponseNotAllowed(["POST"])
         import_url = self._import_url()
         pending = request.session.get(SESSION_KEY) or {}
-        form = ConfirmImportForm(request.POST)
+        form = ConfirmImportForm(request.POST, narrowing=pending.get("narrowing", 0))
+        if form.is_valid() is False and set(form.errors) == {"reason"}:
+            # The file stays pending: its preview is shown again, with what the reason lacks.
+            self.message_user(request, " ".join(form.errors["reason"]), level="error")
+            return HttpResponseRedirect(import_url + "?page=1")
         if not (
             form.is_valid()
             and pending.get("token")
@@ -242,8 +267,14 @@ class WhitelistImportMixin:
             self.message_user(request, NOT_PENDING, level="error")
             return HttpResponseRedirect(import_url)
         try:
-            result = importing.import_file(data=data, file_name=pending["name"], user=request.user)
-        except (upsert.UpsertRejected, FileRefused):
+            result = importing.import_file(
+                data=data,
+                file_name=pending["name"],
+                user=request.user,
+                change_reason=form.cleaned_data.get("reason", ""),
+            )
+        except (upsert.UpsertRejected, FileRefused, ReasonRequired):
+            # ReasonRequired: rows that did not when previewed now disable or shorten entries.
             self.message_user(request, NO_LONGER_VALID, level="error")
             return HttpResponseRedirect(import_url)
         self.message_user(request, imported_message(pending["name"], import_counts(result)))
@@ -261,7 +292,13 @@ class WhitelistImportMixin:
             Job, pk=job_id, kind=jobs.PREVIEW, owner=request.user, state=Job.State.SUCCEEDED
         )
         if request.method == "POST":
-            job = jobs.confirm_preview(preview, user=request.user)
+            form = ConfirmImportJobForm(request.POST, narrowing=preview.result.get("narrowing", 0))
+            if not form.is_valid():
+                self.message_user(request, " ".join(form.errors["reason"]), level="error")
+                return HttpResponseRedirect(request.path)
+            job = jobs.confirm_preview(
+                preview, user=request.user, change_reason=form.cleaned_data.get("reason", "")
+            )
             if job is None:
                 self.message_user(request, NOT_PENDING, level="error")
                 return HttpResponseRedirect(self._import_url())
@@ -281,7 +318,7 @@ class WhitelistImportMixin:
         context: dict[str, Any] = {"result": result}
         if result.valid and preview.result.get("upload"):
             # Only the job's page is posted: the job names the file, the session nothing.
-            context["confirm_form"] = forms.Form()
+            context["confirm_form"] = ConfirmImportJobForm(narrowing=result.narrowing)
             context["confirm_url"] = request.path
         return self._render(request, ImportForm(), context)
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from whitelist import display
 from whitelist.admin_filters import SyncStateFilter
 from whitelist.models import PlateSync
 from whitelist.services import sync as platform_sync
@@ -43,13 +44,19 @@ def unconfirmed_warning(outcome: platform_sync.InlineOutcome) -> str:
     state = PlateSync.State.FAILED if outcome.failed else PlateSync.State.PENDING
     url = reverse("admin:whitelist_whitelistentry_changelist")
     url += "?" + urlencode({SyncStateFilter.parameter_name: state})
+    text = _(
+        "The platform did not confirm %(plates)s. The scheduled sync retries every "
+        "%(minutes)d minutes; you can also select them in the list and use “Sync now”."
+    ) % {"plates": plates, "minutes": settings.SCHEDULE_SYNC_MINUTES}
+    if outcome.answers:
+        # The platform's answers in words (``codes``), each once.
+        answers = dict.fromkeys(display.platform_message(m) for m in outcome.answers.values())
+        text += " " + _("The platform answered: %(answers)s.") % {
+            "answers": _("; ").join(list(answers)[:3])
+        }
     return format_html(
         '{} <a href="{}">{}</a>',
-        _(
-            "The platform did not confirm %(plates)s. The scheduled sync retries every "
-            "%(minutes)d minutes; you can also select them in the list and use “Sync now”."
-        )
-        % {"plates": plates, "minutes": settings.SCHEDULE_SYNC_MINUTES},
+        text,
         url,
         _("Show the plates that failed to sync")
         if outcome.failed

@@ -4,6 +4,7 @@ list's columns and its history page (``admin_history``) both show them through t
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from parkingops.pcloud import codes
 from whitelist import selectors
 from whitelist.models import Uncovered
 
@@ -55,3 +56,9 @@ def not_covered(*, why: str, date, park_uuid: str, park_name: str | None = None)
         name = park(park_uuid, park_name) if park_name else park_by_uuid(park_uuid)
         return _("The whitelist entry is for park %(park)s only.") % {"park": name}
     return ""
+
+
+def platform_message(text: str | None) -> str:
+    """Return what the platform answered (as ``PlateSync.message`` or a sync report keeps it:
+    ``"<code>: <message>"`` or a success's message) by its meaning, ``codes.error_label``."""
+    return codes.error_label(text or "")

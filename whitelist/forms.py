@@ -1,13 +1,44 @@
-"""Forms of the whitelist admin: the entry form and the "valid until" action's form."""
+"""Forms of the whitelist admin: the entry form, the "valid until" action's form and the
+change reason asked by the pages that disable, delete or shorten entries (``reasons``)."""
 
 from django import forms
 from django.contrib.admin import widgets as admin_widgets
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from parkingops.timerange import validate_moment
 from whitelist import plates, selectors
 from whitelist.models import WhitelistEntry
+from whitelist.services import reasons
 from whitelist.services.entries import MAX_EXTENSION_DAYS
+
+
+def reason_field() -> forms.CharField:
+    """The change reason's field (``reasons.REASON_FIELD``), checked by ``clean_reason``."""
+    return forms.CharField(
+        label=reasons.REASON_LABEL,
+        required=False,
+        strip=False,  # ``reasons.clean_reason`` trims, and says what is wrong
+        help_text=reasons.REASON_HELP,
+        widget=forms.TextInput(attrs={"size": 60, "maxlength": reasons.REASON_MAX_LENGTH}),
+    )
+
+
+class ReasonForm(forms.Form):
+    """Asks the change reason: required when ``required`` (a delete, a disable), else
+    checked only for its length (the service then says whether it was needed)."""
+
+    reason = reason_field()
+
+    def __init__(self, *args, required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason_required = required
+        if required:
+            # Marked as required for the eye; ``clean_reason`` gives the message.
+            self.fields["reason"].widget.attrs["required"] = True
+
+    def clean_reason(self) -> str:
+        return reasons.clean_reason(self.cleaned_data.get("reason"), required=self.reason_required)
 
 
 class ParkWidget(forms.MultiWidget):
@@ -81,9 +112,31 @@ class WhitelistEntryForm(forms.ModelForm):
             field.widget = ParkWidget(choices=park_choices(self.instance.park_uuid))
             field.strip = True
 
+    reason = reason_field()
+
     def clean_plate(self) -> str:
         """Return the plate normalised, or raise the rule it breaks, naming the plate."""
         return plates.validate(self.cleaned_data.get("plate") or "")
+
+    def clean(self):
+        """Ask the change reason when the change disables or shortens the entry
+        (``reasons.needs_reason``), against the entry as stored: a revert's form holds an
+        older version of it."""
+        cleaned = super().clean()
+        compared = ["plate", "park_uuid", "valid_from", "valid_until", "is_active"]
+        required = False
+        stored = None
+        if self.instance.pk is not None and all(name in cleaned for name in compared):
+            stored = WhitelistEntry.objects.filter(pk=self.instance.pk).first()
+        if stored is not None:
+            new = reasons.changed(stored, **{name: cleaned[name] for name in compared})
+            required = reasons.needs_reason(stored, new)
+        if "reason" in self.fields:
+            try:
+                cleaned["reason"] = reasons.clean_reason(cleaned.get("reason"), required=required)
+            except ValidationError as error:
+                self.add_error("reason", error)
+        return cleaned
 
 
 class ValidUntilForm(forms.Form):
@@ -105,6 +158,11 @@ class ValidUntilForm(forms.Form):
             "Added to each entry's current end. Entries without an end stay without an end."
         ),
     )
+    reason = reason_field()
+
+    def clean_reason(self) -> str:
+        # Whether it is needed depends on the entries (an earlier end): the service says.
+        return reasons.clean_reason(self.cleaned_data.get("reason"), required=False)
 
     def clean(self):
         cleaned = super().clean()

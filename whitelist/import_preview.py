@@ -67,6 +67,8 @@ class ShownPreview:
     def __init__(self, state: dict[str, Any], page: int = 1) -> None:
         self.state = state
         self.totals, self.valid = state["totals"], state["valid"]
+        # Rows that disable or shorten an entry: the confirmation asks one reason for them.
+        self.narrowing = state.get("narrowing", 0)
         self.listed, self.shown_total = len(state["rows"]), state["shown_total"]
         self.pages = max(1, -(-self.listed // PAGE_SIZE))
         self.page = min(max(page, 1), self.pages)
@@ -83,6 +85,7 @@ class ShownPreview:
                     IMPORT_TYPES.get(kind, kind): preview.count(kind) for kind in importing.RESULTS
                 },
                 "valid": preview.valid,
+                "narrowing": preview.narrowing,
                 "shown_total": preview.shown_total,
                 "rows": [asdict(_shown(row)) for row in preview.rows],
             }

@@ -31,6 +31,7 @@ from whitelist.services import (
     sync_job,  # noqa: F401 (the platform sync's kind, beside the sync)
     upsert,
 )
+from whitelist.services.reasons import ReasonRequired
 from whitelist.spreadsheet import FileRefused
 
 PREVIEW = "whitelist.import_preview"
@@ -90,6 +91,7 @@ def preview_import(job: Job, progress: Progress) -> dict[str, Any]:
         "file": name,
         "totals": shown.totals,
         "valid": shown.valid,
+        "narrowing": shown.narrowing,
         # The keys of what is kept: read by the preview's page, never shown.
         "preview": shown.keep(),
         "next_url": reverse("admin:whitelist_whitelistentry_import_job", args=[job.pk]),
@@ -99,10 +101,11 @@ def preview_import(job: Job, progress: Progress) -> dict[str, Any]:
     return result
 
 
-def confirm_preview(preview: Job, *, user) -> Job | None:
+def confirm_preview(preview: Job, *, user, change_reason: str = "") -> Job | None:
     """Start importing the file ``preview`` (a succeeded preview job) checked; return the
     import's job, or None when the preview no longer waits for confirmation (confirmed
-    already, invalid, or forgotten after a day).
+    already, invalid, or forgotten after a day). ``change_reason``: for the rows that disable
+    or shorten an entry (``reasons``), checked by the caller, given to the import.
 
     Once: of two simultaneous confirmations only one takes the file (``take_upload``).
     """
@@ -117,7 +120,7 @@ def confirm_preview(preview: Job, *, user) -> Job | None:
         IMPORT,
         owner=user,
         subject=name,
-        params={"name": name},
+        params={"name": name, "change_reason": change_reason},
         input_file=ContentFile(data),
         input_name=name,
     )
@@ -138,9 +141,13 @@ def import_whitelist(job: Job, progress: Progress) -> dict[str, Any]:
     name = job.params["name"]
     try:
         result = importing.import_file(
-            data=_input(job), file_name=name, user=job.owner, progress=progress
+            data=_input(job),
+            file_name=name,
+            user=job.owner,
+            change_reason=job.params.get("change_reason", ""),
+            progress=progress,
         )
-    except (upsert.UpsertRejected, FileRefused):
+    except (upsert.UpsertRejected, FileRefused, ReasonRequired):
         raise JobFailed(str(NO_LONGER_VALID)) from None
     return {"file": name, **import_counts(result)}
 

@@ -16,6 +16,7 @@ from rest_framework.settings import api_settings
 
 from parkingops.timerange import out_of_range_message
 from whitelist.models import PlateSync, Status, WhitelistEntry
+from whitelist.services import reasons
 from whitelist.services.upsert import MAX_UPSERT_ROWS
 
 
@@ -45,9 +46,35 @@ class MomentField(serializers.DateTimeField):
         raise serializers.ValidationError(out_of_range_message(value), code="out_of_range")
 
 
+def reason_field() -> serializers.CharField:
+    """The change reason a write may carry (``reasons.REASON_FIELD``), never read back."""
+    return serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,  # ``reasons.clean_reason`` trims, and says what is wrong
+        help_text=_(
+            "Why: required when the change disables, deletes or shortens entries (an end "
+            "earlier, a start later, an end where there was none, one park instead of all, "
+            "another park or plate); at most 100 characters, kept in the history."
+        ),
+    )
+
+
+def validate_reason(value: str) -> str:
+    """Return the reason as kept, or refuse one too long (whether it is needed, the service
+    decides: ``reasons.ReasonRequired``)."""
+    try:
+        return reasons.clean_reason(value, required=False)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages) from None
+
+
 class WhitelistEntrySerializer(serializers.ModelSerializer):
     """An entry. Times are China time when given without an offset; ``valid_until`` is
     exclusive; a blank ``park_uuid`` means every park."""
+
+    reason = reason_field()
 
     park_name = serializers.SerializerMethodField(
         help_text=_("The park's name when a push has named it; null for all parks or unknown.")
@@ -77,6 +104,7 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
             "sync_state",
             "created_at",
             "updated_at",
+            reasons.REASON_FIELD,
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         # The identity's uniqueness is checked by ``validate`` (the model's constraints, on the
@@ -94,12 +122,16 @@ class WhitelistEntrySerializer(serializers.ModelSerializer):
     def get_sync_state(self, entry: WhitelistEntry) -> PlateSync.State:
         return getattr(entry, "sync_state", PlateSync.State.PENDING.value)
 
+    def validate_reason(self, value: str) -> str:
+        return validate_reason(value)
+
     def validate(self, attrs):
         """Check the entry as the admin form does (the model's ``clean_fields`` and
         constraints); normalise the plate."""
         entry = copy.copy(self.instance) if self.instance is not None else WhitelistEntry()
         for name, value in attrs.items():
-            setattr(entry, name, value)
+            if name != reasons.REASON_FIELD:
+                setattr(entry, name, value)
         try:
             entry.full_clean(validate_unique=False)
         except DjangoValidationError as error:
@@ -154,6 +186,10 @@ class WhitelistBulkSerializer(serializers.Serializer):
         max_length=MAX_UPSERT_ROWS,
         help_text=_("The rows, each like a whitelist entry; at most 1000."),
     )
+    reason = reason_field()
+
+    def validate_reason(self, value: str) -> str:
+        return validate_reason(value)
 
 
 class BulkRowResultSerializer(serializers.Serializer):
@@ -187,5 +223,13 @@ class BulkErrorSerializer(serializers.Serializer):
         help_text=_(
             "One object per refused row: its number and, per field, the messages, e.g. "
             '{"row": 3, "plate": ["…"]}. Nothing was written.'
+        ),
+    )
+    reason = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_(
+            "Present when rows disable or shorten entries and no “reason” was given: the "
+            "message. Nothing was written."
         ),
     )

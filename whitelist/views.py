@@ -3,13 +3,20 @@ bulk upsert. Every write goes through ``whitelist.services``, so the history rec
 user and the platform is synced after commit, exactly as from the admin.
 """
 
+from collections.abc import Mapping
+
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,8 +39,9 @@ from whitelist.serializers import (
     WhitelistBulkSerializer,
     WhitelistEntrySerializer,
     WhitelistRowSerializer,
+    validate_reason,
 )
-from whitelist.services import entries, upsert
+from whitelist.services import entries, reasons, upsert
 
 
 class WhitelistFilter(django_filters.FilterSet):
@@ -97,14 +105,34 @@ def _with_warnings(entry: WhitelistEntry) -> WhitelistEntry:
     return entry
 
 
-def _save(entry: WhitelistEntry, *, user) -> None:
-    """Save through the service; a simultaneous save that took the identity is a 400."""
+def _save(entry: WhitelistEntry, *, user, reason: str = "") -> None:
+    """Save through the service; a simultaneous save that took the identity is a 400, and so
+    is a change that disables or shortens the entry without a reason."""
     try:
-        entries.save_entry(entry=entry, user=user)
+        entries.save_entry(entry=entry, user=user, reason=reason)
     except entries.IdentityTaken as taken:
         raise serializers.ValidationError(
             {api_settings.NON_FIELD_ERRORS_KEY: taken.messages}, code="identity_taken"
         ) from None
+    except reasons.ReasonRequired as required:
+        raise _reason_required(required) from None
+
+
+def _reason_required(required: reasons.ReasonRequired) -> serializers.ValidationError:
+    """The 400 of a change that needs a reason and came without one: under ``reason``."""
+    return serializers.ValidationError(
+        {reasons.REASON_FIELD: required.messages}, code="reason_required"
+    )
+
+
+def _reason(request: Request) -> str:
+    """The reason a DELETE gives, in its body or its query string (``?reason=``)."""
+    data = request.data if isinstance(request.data, Mapping) else {}
+    value = data.get(reasons.REASON_FIELD, request.query_params.get(reasons.REASON_FIELD, ""))
+    try:
+        return validate_reason(value if isinstance(value, str) else "")
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({reasons.REASON_FIELD: error.detail}) from None
 
 
 class WhitelistQuerysetMixin:
@@ -162,9 +190,11 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
     default_ordering = "plate"
 
     def perform_create(self, serializer):
-        entry = WhitelistEntry(**serializer.validated_data)
+        data = dict(serializer.validated_data)
+        reason = data.pop(reasons.REASON_FIELD, "")
+        entry = WhitelistEntry(**data)
         entry._change_reason = _change_reason(self.request)
-        _save(entry, user=self.request.user)
+        _save(entry, user=self.request.user, reason=reason)
         serializer.instance = self.reread(entry)
 
     def csv_response(self, queryset):
@@ -188,7 +218,16 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
     ),
-    delete=extend_schema(summary=_("Delete a whitelist entry (synced to the platform)")),
+    delete=extend_schema(
+        summary=_("Delete a whitelist entry (synced to the platform)"),
+        description=_(
+            'Needs a reason: ?reason=… or {"reason": "…"} in the body (at most 100 '
+            "characters, kept in the history); without one the answer is 400 under “reason”."
+        ),
+        parameters=[
+            OpenApiParameter(reasons.REASON_FIELD, str, description=_("Why the entry is deleted."))
+        ],
+    ),
 )
 class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
     def get_object(self):
@@ -198,15 +237,24 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
 
     def perform_update(self, serializer):
         entry = serializer.instance
-        for name, value in serializer.validated_data.items():
+        data = dict(serializer.validated_data)
+        reason = data.pop(reasons.REASON_FIELD, "")
+        for name, value in data.items():
             setattr(entry, name, value)
         entry._change_reason = _change_reason(self.request)
-        _save(entry, user=self.request.user)
+        _save(entry, user=self.request.user, reason=reason)
         serializer.instance = self.reread(entry)
 
     def perform_destroy(self, instance):
-        # The history's "deleted" record takes the user from the request (the key's user).
-        entries.delete_entries(entries=WhitelistEntry.objects.filter(pk=instance.pk))
+        # The history's "deleted" record keeps the key's user and the reason given.
+        try:
+            entries.delete_entries(
+                entries=WhitelistEntry.objects.filter(pk=instance.pk),
+                user=self.request.user,
+                reason=_reason(self.request),
+            )
+        except reasons.ReasonRequired as required:
+            raise _reason_required(required) from None
 
 
 @extend_schema(
@@ -245,10 +293,18 @@ class WhitelistBulkView(APIView):
                 rows=parsed,
                 user=request.user,
                 reason=_change_reason(request),
+                change_reason=envelope.validated_data.get(reasons.REASON_FIELD, ""),
                 dry_run=bool(errors),
             )
         except upsert.UpsertRejected as rejected:
             errors += [_drf_row(error) for error in rejected.errors]
+        except reasons.ReasonRequired as required:
+            # Rows disable or shorten entries, and the request gave no reason for them.
+            errors.sort(key=lambda error: error["row"])
+            return Response(
+                {"errors": errors, reasons.REASON_FIELD: required.messages},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         if errors:
             errors.sort(key=lambda error: error["row"])
             return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)

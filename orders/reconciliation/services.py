@@ -24,6 +24,7 @@ from orders.reconciliation import selectors
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.reconciliation.payments import BadPaymentList, day_window, read_payment
 from parkingops.jobs.progress import NO_PROGRESS, Progress
+from parkingops.pcloud import codes
 from parkingops.pcloud.client import PlatformClient, PlatformError
 from whitelist import plates
 from whitelist.models import Park
@@ -87,8 +88,14 @@ def reconcile(
         )
     except (PlatformError, BadPaymentList) as exc:
         logger.warning("reconcile %s %s failed: %s", day, park.park_uuid, exc)
+        # Kept as finance reads it: the platform's answer by its meaning (``codes``).
+        message = (
+            codes.answer_label(exc.code, exc.message)
+            if isinstance(exc, PlatformError)
+            else str(exc)
+        )
         run = ReconciliationRun(
-            date=day, park=park, status=ReconciliationRun.Status.FAILED, message=str(exc)[:500]
+            date=day, park=park, status=ReconciliationRun.Status.FAILED, message=message[:500]
         )
         items = []
     run.started_at = started_at

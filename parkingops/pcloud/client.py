@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 
 from parkingops.formatting import CHINA
 from parkingops.pcloud import signing
+from parkingops.pcloud.codes import BAD_PAYLOAD, NETWORK
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +77,15 @@ Recorder = Callable[[CallRecord], None]
 
 def record_to_database(record: CallRecord) -> None:
     """Store a call as a ``PlatformCall`` row; a failure to record never fails the call."""
-    from parkingops.pcloud.models import PlatformCall
+    from parkingops.pcloud.models import PLATE_MAX_LENGTH, PlatformCall
 
     try:
         PlatformCall.objects.create(
             method=record.method,
             endpoint=record.endpoint,
+            plate=str(record.params.get("plate", ""))[:PLATE_MAX_LENGTH]
+            if record.endpoint == WHITELIST_ENDPOINT
+            else "",
             params=record.params,
             code=record.code[:16],
             message=record.message[:500],
@@ -116,7 +120,7 @@ def _page(answer: dict[str, Any]) -> tuple[list[Any], int]:
         or not 0 <= count <= MAX_PAGES
     ):
         raise PlatformError(
-            "bad_payload", f"the payment list's page cannot be read: {str(payload)[:200]}"
+            BAD_PAYLOAD, f"the payment list's page cannot be read: {str(payload)[:200]}"
         )
     return rows, count
 
@@ -247,7 +251,7 @@ class PlatformClient:
         if data is not None:
             request.add_header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
         started = time.monotonic()
-        code, message, answer = "network", "", {}
+        code, message, answer = NETWORK, "", {}
         try:
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -261,7 +265,7 @@ class PlatformClient:
             code = str(answer.get("code", ""))
             message = str(answer.get("message", ""))
         except (OSError, ValueError) as exc:
-            code, message = "network", f"{type(exc).__name__}: {exc}"
+            code, message = NETWORK, f"{type(exc).__name__}: {exc}"
         finally:
             if self.recorder is not None:
                 public = {k: v for k, v in signed.items() if k != "sign"}
@@ -277,7 +281,7 @@ class PlatformClient:
                 )
         if code == "1001" or (code == "1002" and no_data_ok):
             return answer
-        if code in ("network", "1500"):
+        if code in (NETWORK, "1500"):
             raise PlatformUnavailable(code, message)
         if code == "401":
             raise PlatformAuthError(code, message)

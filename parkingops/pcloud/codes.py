@@ -8,6 +8,7 @@ types live with their units in ``orders.coupons``; payment channels are finance'
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -82,3 +83,61 @@ def labelled_codes(fields: dict) -> list[tuple[str, str, str]]:
         for name, (title, table) in FIELDS.items()
         if name in fields and fields[name] not in (None, "")
     ]
+
+
+# --- the platform's answers ----------------------------------------------------------------
+# What its answer codes (docs/platform-api.md, "Common rules") and the client's own outcomes
+# mean, for people: the one home of these labels. The call log (``pcloud.admin``), the
+# whitelist's sync state and warnings and the reconciliation's failures all show an answer
+# through ``answer_label`` or ``error_label``.
+
+NETWORK = "network"  # the client's own code: no answer could be read (``client._call_once``)
+BAD_PAYLOAD = "bad_payload"  # the client's own code: an answer of an unexpected shape
+
+ANSWERS: dict[str, Promise] = {
+    "1001": _("success"),
+    "1002": _("no data"),
+    "401": _("unknown app or wrong signature"),
+    "403": _("interface not authorised for this app"),
+    "1500": _("platform internal error"),
+    NETWORK: _("the platform could not be reached"),
+    BAD_PAYLOAD: _("the platform's answer could not be read"),
+}
+
+# The messages the platform sends with its codes, as the fake platform and its documentation
+# give them: a known code's label already says all they say.
+CANNED_MESSAGES = {"success": "1001", "no data": "1002"}
+
+
+def answer_label(code: str, message: str = "") -> str:
+    """Return what the platform's answer ``code`` (with its ``message``) means, for people.
+
+    A known code is its label, followed by the message when the message says more than the
+    label (a 1500's cause, a network error); an unknown code is ``未知代码 <code>: <message>``.
+    """
+    code, message = (code or "").strip(), (message or "").strip()
+    if not code and message in CANNED_MESSAGES:
+        code = CANNED_MESSAGES[message]
+    if code not in ANSWERS:
+        if not code:
+            return message
+        return gettext("Unknown code %(code)s: %(message)s") % {
+            "code": code,
+            "message": message or "–",
+        }
+    label = str(ANSWERS[code])
+    if not message or CANNED_MESSAGES.get(message) == code:
+        return label
+    return gettext("%(label)s (%(message)s)") % {"label": label, "message": message}
+
+
+def error_label(text: str) -> str:
+    """Return a stored platform outcome ``text`` labelled: ``"<code>: <message>"`` (a
+    ``PlatformError`` as text), a bare code, or a success's message (``"success"``)."""
+    text = (text or "").strip()
+    code, separator, message = text.partition(": ")
+    if separator and code and " " not in code:
+        return answer_label(code, message)
+    if text in ANSWERS:
+        return answer_label(text)
+    return answer_label("", text)

@@ -2,6 +2,7 @@
 client against the fake platform, never holding the secret or the signature, and shown
 read-only in the admin."""
 
+import importlib
 import json
 from datetime import UTC, datetime
 
@@ -147,3 +148,105 @@ def test_no_one_may_add_change_or_delete_a_call_not_even_a_superuser(
 
 def test_call_list_is_refused_without_the_view_permission(staff_client, recorded_calls):
     assert staff_client("orders.view_payorder").get(CALLS).status_code == 403
+
+
+# --- The platform's answers in words, and the plate ------------------------------------------
+
+
+def test_a_whitelist_call_records_its_plate_and_other_calls_none(recorded_calls):
+    assert [call.plate for call in recorded_calls] == ["川A660P1", "川B12345", ""]
+
+
+def test_call_list_shows_each_answer_in_chinese_and_the_plate(staff_client, recorded_calls):
+    client = staff_client("parkingops.view_platformcall", language="zh-hans")
+
+    response = client.get(CALLS)
+    page = response.content.decode()
+
+    assert "平台应答" in page
+    assert ">成功</span>" in page  # 1001 "success"
+    assert ">应用未登记或签名错误（simulated failure 401）</span>" in page
+    assert ">无数据</span>" in page  # 1002 "no data"
+    assert 'title="1001: success"' in page  # the answer as sent, for whoever needs it
+    assert "川B12345" in page
+    # The answer filter names the codes by their meaning too.
+    filters = {
+        str(label)
+        for spec in response.context["cl"].filter_specs
+        for _value, label in getattr(spec, "lookup_choices", [])
+    }
+    assert {"成功", "无数据", "应用未登记或签名错误"} <= filters
+
+
+def test_call_page_shows_the_answer_in_chinese_beside_the_code_as_sent(
+    staff_client, recorded_calls
+):
+    client = staff_client("parkingops.view_platformcall", language="zh-hans")
+
+    page = client.get(f"{CALLS}{recorded_calls[1].pk}/change/").content.decode()
+
+    assert "应用未登记或签名错误（simulated failure 401）" in page
+    assert "原始代码" in page and "401" in page
+
+
+@pytest.mark.parametrize("typed", ["川b 12345", "川B12345", " 川b·12345 "])
+def test_calls_are_found_by_plate_in_any_spelling(staff_client, recorded_calls, typed):
+    client = staff_client("parkingops.view_platformcall", language="zh-hans")
+
+    response = client.get(CALLS, {"q": typed})
+
+    assert list(response.context["cl"].result_list) == [recorded_calls[1]]
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "x" * 5000, "%", "川", "\u200b"])
+def test_an_odd_plate_search_finds_nothing_or_everything_never_an_error(
+    staff_client, recorded_calls, typed
+):
+    client = staff_client("parkingops.view_platformcall", language="zh-hans")
+
+    response = client.get(CALLS, {"q": typed})
+
+    assert response.status_code == 200
+    found = list(response.context["cl"].result_list)
+    # Nothing left of the term to look for: every call.
+    assert found == ([] if typed.strip(" \u200b") else recorded_calls[::-1])
+
+
+def test_a_nul_in_the_plate_search_leads_back_to_the_whole_list(staff_client, recorded_calls):
+    client = staff_client("parkingops.view_platformcall", language="zh-hans")
+
+    response = client.get(CALLS, {"q": "川\x00"}, follow=True)
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 3
+
+
+def test_the_migration_gives_the_calls_recorded_before_it_their_plate():
+    from django.apps import apps
+
+    copy_plates = importlib.import_module(
+        "parkingops.migrations.0004_platformcall_plate"
+    ).copy_plates
+    whitelist = "gate/1.0/parking/whitelist"
+    calls = [
+        PlatformCall.objects.create(
+            method="POST", endpoint=whitelist, params={"plate": "川A660P1"}, code="1001"
+        ),
+        PlatformCall.objects.create(method="POST", endpoint=whitelist, params={}, code="1001"),
+        PlatformCall.objects.create(method="POST", endpoint=whitelist, params=["odd"], code="1001"),
+        PlatformCall.objects.create(
+            method="GET",
+            endpoint="gate/1.0/parking/payment/list",
+            params={"plate": "x"},
+            code="1002",
+        ),
+    ]
+
+    copy_plates(apps, None)
+
+    assert [PlatformCall.objects.get(pk=call.pk).plate for call in calls] == [
+        "川A660P1",
+        "",
+        "",
+        "",
+    ]

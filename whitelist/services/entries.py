@@ -1,5 +1,8 @@
 """The whitelist's single and bulk writes from the admin and the API.
 
+A change that disables, deletes or shortens entries needs a reason (``reasons``): without one
+it raises ``reasons.ReasonRequired`` and writes nothing; the reason is the history's.
+
 Bulk changes go through ``bulk_update_with_history`` so django-simple-history records who
 changed which entry, and ``updated_at`` is set by hand because ``bulk_update`` skips
 ``auto_now``. Every write marks the plates it touches pending inside its transaction and syncs
@@ -22,6 +25,7 @@ from parkingops.iterables import chunked
 from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.timerange import LATEST, moment_in_range, out_of_range_message
 from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
+from whitelist.services.reasons import changed, reason_for
 from whitelist.services.sync import request_sync
 
 # The longest extension accepted in one go: ten years, against typos such as 3650 for 365.
@@ -86,16 +90,26 @@ def save_with_history(
 
 
 def set_entries_active(
-    *, entries: QuerySet[WhitelistEntry], active: bool, user: AbstractBaseUser | None = None
+    *,
+    entries: QuerySet[WhitelistEntry],
+    active: bool,
+    user: AbstractBaseUser | None = None,
+    reason: str = "",
 ) -> BulkResult:
-    """Enable (``active=True``) or disable the ``entries``; those already so are left alone."""
+    """Enable (``active=True``) or disable the ``entries``; those already so are left alone.
+
+    Disabling needs a ``reason`` (``reasons.ReasonRequired`` otherwise, nothing changed).
+    """
     with transaction.atomic():
         locked = _locked(entries)
         changing = [entry for entry in locked if entry.is_active != active]
+        given = reason_for(
+            [(entry, changed(entry, is_active=active)) for entry in changing], reason
+        )
         for entry in changing:
             entry.is_active = active
-        reason = _("Bulk enable") if active else _("Bulk disable")
-        save_with_history(changing, fields=["is_active"], user=user, reason=reason)
+        default = _("Bulk enable") if active else _("Bulk disable")
+        save_with_history(changing, fields=["is_active"], user=user, reason=given or default)
     return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
 
 
@@ -104,8 +118,12 @@ def set_valid_until(
     entries: QuerySet[WhitelistEntry],
     valid_until: datetime | None,
     user: AbstractBaseUser | None = None,
+    reason: str = "",
 ) -> BulkResult:
     """Set the end of the ``entries``' windows to ``valid_until`` (None: no end).
+
+    An end earlier than some entry's (or an end where it had none) needs a ``reason``
+    (``reasons.ReasonRequired`` otherwise, nothing changed).
 
     All or nothing: when ``valid_until`` is outside ``parkingops.timerange``'s span or not later
     than some entry's ``valid_from``, raise ValidationError (naming those entries) and change
@@ -133,10 +151,16 @@ def set_valid_until(
                     params={"count": len(too_early), "plates": _describe(too_early)},
                 )
         changing = [entry for entry in locked if entry.valid_until != valid_until]
+        given = reason_for(
+            [(entry, changed(entry, valid_until=valid_until)) for entry in changing], reason
+        )
         for entry in changing:
             entry.valid_until = valid_until
         save_with_history(
-            changing, fields=["valid_until"], user=user, reason=_("Bulk set valid until")
+            changing,
+            fields=["valid_until"],
+            user=user,
+            reason=given or _("Bulk set valid until"),
         )
     return BulkResult(changed=len(changing), unchanged=len(locked) - len(changing))
 
@@ -196,25 +220,29 @@ def _china(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def save_entry(*, entry: WhitelistEntry, user: AbstractBaseUser | None = None) -> None:
+def save_entry(
+    *, entry: WhitelistEntry, user: AbstractBaseUser | None = None, reason: str = ""
+) -> None:
     """Save an added or changed entry and sync its plate (and its former plate, if changed).
 
-    Raise ``IdentityTaken``, saving nothing, when another entry has the same ``IDENTITY``.
+    Raise ``IdentityTaken``, saving nothing, when another entry has the same ``IDENTITY``, and
+    ``reasons.ReasonRequired`` when the change disables or shortens the entry without a
+    ``reason``. A reason given is the history's (else the one the caller set, if any).
     """
     adding = entry._state.adding
     try:
         with transaction.atomic():
-            previous = None
+            old = None
             if entry.pk is not None:
-                previous = (
-                    WhitelistEntry.objects.filter(pk=entry.pk)
-                    .values_list("plate", flat=True)
-                    .first()
-                )
+                # Locked: the rule compares with what is stored, which may not change meanwhile.
+                old = WhitelistEntry.objects.select_for_update().filter(pk=entry.pk).first()
+            given = reason_for([(old, entry)], reason)
+            if given:
+                entry._change_reason = given  # read by django-simple-history
             if user is not None:
                 entry._history_user = user  # read by django-simple-history
             entry.save()
-            request_sync(plates={entry.plate, previous})
+            request_sync(plates={entry.plate, old.plate if old else None})
     except IntegrityError:
         # The race of two saves of the same entry (a form submitted twice, two staff adding
         # the same plate at once): both passed the form's check that the identity is free, and
@@ -228,10 +256,20 @@ def save_entry(*, entry: WhitelistEntry, user: AbstractBaseUser | None = None) -
         raise IdentityTaken from None
 
 
-def delete_entries(*, entries: QuerySet[WhitelistEntry]) -> int:
-    """Delete the ``entries`` (history records each) and sync their plates; return how many."""
+def delete_entries(
+    *, entries: QuerySet[WhitelistEntry], user: AbstractBaseUser | None = None, reason: str = ""
+) -> int:
+    """Delete the ``entries`` (history records each, with ``reason``) and sync their plates;
+    return how many. Deleting needs a ``reason`` (``reasons.ReasonRequired`` otherwise)."""
     with transaction.atomic():
         locked = _locked(entries)
-        WhitelistEntry.objects.filter(pk__in=[entry.pk for entry in locked]).delete()
+        given = reason_for([(entry, None) for entry in locked], reason)
+        # One by one: simple-history's "deleted" record takes its reason (and user) from the
+        # instance deleted, which a queryset's delete does not hand it.
+        for entry in locked:
+            entry._change_reason = given
+            if user is not None:
+                entry._history_user = user
+            entry.delete()
         request_sync(plates={entry.plate for entry in locked})
     return len(locked)

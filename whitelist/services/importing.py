@@ -45,6 +45,8 @@ class Preview:
 
     counts: dict[str, int]
     rows: list[PreviewRow]
+    # Valid rows that disable or shorten their entry: the confirmation asks one reason for them.
+    narrowing: int = 0
 
     def count(self, result: str) -> int:
         return self.counts[result]
@@ -79,10 +81,12 @@ def preview_import(
     invalid = sorted(unreadable.keys() | plan_errors.keys())
     counts = dict.fromkeys(RESULTS, 0)
     counts[INVALID] = len(invalid)
+    narrowing = 0
     changed = []
     for item in plan.rows:
         if item.number not in unreadable:
             counts[item.result] += 1
+            narrowing += item.narrows
             if item.result != upsert.UNCHANGED and len(changed) < limit:
                 changed.append(item)
     if invalid:
@@ -92,7 +96,7 @@ def preview_import(
         rows = [
             PreviewRow(number=item.number, result=item.result, entry=item.entry) for item in changed
         ]
-    return Preview(counts=counts, rows=rows)
+    return Preview(counts=counts, rows=rows, narrowing=narrowing)
 
 
 def import_file(
@@ -100,11 +104,13 @@ def import_file(
     data: bytes,
     file_name: str,
     user: AbstractBaseUser | None = None,
+    change_reason: str = "",
     dry_run: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> upsert.UpsertResult:
     """Import the file ``data``: every row or none; sync the plates after commit. With
-    ``dry_run`` only check it.
+    ``dry_run`` only check it. Rows that disable or shorten an entry need ``change_reason``
+    (``reasons.ReasonRequired`` otherwise, nothing written).
 
     Raise ``spreadsheet.FileRefused`` for a file that cannot be read and
     ``upsert.UpsertRejected`` when any row is invalid (nothing is written). ``progress`` hears
@@ -119,6 +125,7 @@ def import_file(
         rows=values,
         user=user,
         reason=_("Imported from %(file)s") % {"file": file_name},
+        change_reason=change_reason,
         dry_run=dry_run,
         progress=progress,
     )

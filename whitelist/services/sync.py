@@ -78,6 +78,8 @@ class InlineOutcome:
     failed: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
     not_configured: bool = False
+    # What the platform answered for each failed plate, as ``PlateSync.message`` keeps it.
+    answers: dict[str, str] = field(default_factory=dict)
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -112,6 +114,8 @@ def _unconfirmed(
         outcome.failed += failed
         outcome.left += left
         outcome.not_configured |= not_configured
+        if isinstance(failed, dict):
+            outcome.answers.update(failed)
 
 
 def _plates(plates: Iterable[str | None]) -> list[str]:

@@ -17,6 +17,7 @@ from parkingops.jobs.kinds import JobFailed, job_kind
 from parkingops.jobs.models import Job
 from parkingops.jobs.progress import Progress
 from parkingops.jobs.runner import start_job
+from parkingops.pcloud import codes
 from parkingops.pcloud.client import PlatformClient, not_configured_message
 from whitelist.services import sync
 
@@ -53,7 +54,8 @@ def describe_sync(result: dict[str, Any]) -> list[str]:
         % result
     ]
     lines += [
-        gettext("Failed: %(plate)s: %(message)s") % {"plate": plate, "message": message}
+        gettext("Failed: %(plate)s: %(message)s")
+        % {"plate": plate, "message": codes.error_label(message)}
         for plate, message in result["failures"]
     ]
     return lines

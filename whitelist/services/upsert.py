@@ -4,6 +4,7 @@ The API's ``whitelist/bulk/`` and the admin's file import both go through ``upse
 the import's preview asks ``plan_upsert`` what the rows would do.
 """
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from parkingops.jobs.progress import NO_PROGRESS, Progress
 from whitelist import plates as plate_rules
 from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
 from whitelist.services.entries import save_with_history
+from whitelist.services.reasons import REASON_MAX_LENGTH, clean_reason, needs_reason
 from whitelist.services.sync import request_sync
 
 MAX_UPSERT_ROWS = 1000
@@ -43,6 +45,8 @@ class UpsertedRow:
     number: int
     entry: WhitelistEntry
     result: str
+    # The row disables or shortens its entry: the upsert needs a reason (``reasons``).
+    narrows: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class UpsertResult:
     def count(self, result: str) -> int:
         return sum(1 for row in self.rows if row.result == result)
 
+    @property
+    def narrowing(self) -> int:
+        """How many rows disable or shorten their entry (and so need a reason)."""
+        return sum(1 for row in self.rows if row.narrows)
+
 
 @dataclass
 class UpsertPlan:
@@ -60,6 +69,12 @@ class UpsertPlan:
 
     rows: list[UpsertedRow] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def narrowing(self) -> int:
+        """How many rows disable or shorten their entry (and so need a reason)."""
+        return sum(1 for row in self.rows if row.narrows)
+
     # Plates that rows change away from: the platform must hear of them too.
     previous_plates: set[str] = field(default_factory=set)
 
@@ -102,7 +117,7 @@ def plan_upsert(
     progress.stage(_("Checking"), len(rows))
     for number in progress.iterate(sorted(rows), every=PROGRESS_EVERY):
         try:
-            entry, result, previous = _plan_row(rows[number], by_id, by_identity)
+            entry, result, previous, narrows = _plan_row(rows[number], by_id, by_identity)
             keys = {identity(entry)} | ({entry.pk} if entry.pk else set())
             for key in keys & claimed.keys():
                 raise ValidationError(
@@ -112,7 +127,7 @@ def plan_upsert(
         except ValidationError as error:
             plan.errors.append(_row_errors(number, error))
             continue
-        plan.rows.append(UpsertedRow(number=number, entry=entry, result=result))
+        plan.rows.append(UpsertedRow(number=number, entry=entry, result=result, narrows=narrows))
         if previous:
             plan.previous_plates.add(previous)
     _refuse_taken_identities(plan, by_identity)
@@ -147,6 +162,7 @@ def upsert_entries(
     rows: Mapping[int, Mapping[str, Any]],
     user: AbstractBaseUser | None = None,
     reason: str = "",
+    change_reason: str = "",
     dry_run: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> UpsertResult:
@@ -162,6 +178,9 @@ def upsert_entries(
     Raise UpsertRejected, writing nothing, when any row is invalid, names an unknown id, names
     the same entry as an earlier row or gives an entry another entry's identity. With
     ``dry_run`` only check. History records each change with ``user`` and ``reason``.
+    Rows that disable or shorten their entry (``reasons.needs_reason``) need the person's
+    ``change_reason``, which their history records instead: without one, raise
+    ``reasons.ReasonRequired`` once the rows are otherwise valid, writing nothing.
     ``progress`` hears of the stages "Checking" and "Writing"; when it raises (a job cancelled,
     ``JobCancelled``) the transaction rolls back and nothing is written.
     Simultaneous upserts of the same rows leave one entry per identity: the later ones find it
@@ -175,8 +194,15 @@ def upsert_entries(
                 plan = plan_upsert(rows=rows, progress=progress)
                 if plan.errors:
                     raise UpsertRejected(plan.errors)
+                given = clean_reason(change_reason, required=bool(plan.narrowing))
                 if not dry_run:
-                    _write(plan, user=user, reason=reason[:100], progress=progress)
+                    _write(
+                        plan,
+                        user=user,
+                        reason=reason[:REASON_MAX_LENGTH],
+                        change_reason=given,
+                        progress=progress,
+                    )
             return UpsertResult(rows=plan.rows)
         except IntegrityError:
             # The race left between an upsert and a single save (the admin's form, the API's
@@ -216,22 +242,36 @@ def _one_upsert_at_a_time() -> None:
 
 
 def _write(
-    plan: UpsertPlan, *, user: AbstractBaseUser | None, reason: str, progress: Progress
+    plan: UpsertPlan,
+    *,
+    user: AbstractBaseUser | None,
+    reason: str,
+    change_reason: str,
+    progress: Progress,
 ) -> None:
     """Write the planned changes with their history, a batch at a time; sync the plates after
-    commit."""
+    commit. The rows that disable or shorten their entry are recorded with ``change_reason``,
+    the others with ``reason``."""
     # Inserted in identity order, whoever sends them: two upserts adding the same entries
     # then wait for each other in the same order, never in a cycle (a deadlock).
     new = sorted((row.entry for row in plan.rows if row.result == CREATED), key=identity)
-    changed = [row.entry for row in plan.rows if row.result == UPDATED]
-    progress.stage(_("Writing"), len(new) + len(changed))
+    changed = [row.entry for row in plan.rows if row.result == UPDATED and not row.narrows]
+    narrowed = [row.entry for row in plan.rows if row.narrows]
+    progress.stage(_("Writing"), len(new) + len(changed) + len(narrowed))
     for batch in chunked(new, PROGRESS_EVERY):
         bulk_create_with_history(
             batch, WhitelistEntry, batch_size=500, default_user=user, default_change_reason=reason
         )
         progress.advance(len(batch))
     save_with_history(changed, fields=UPSERT_FIELDS, user=user, reason=reason, progress=progress)
-    request_sync(plates={entry.plate for entry in new + changed} | plan.previous_plates)
+    save_with_history(
+        narrowed,
+        fields=UPSERT_FIELDS,
+        user=user,
+        reason=change_reason or reason,
+        progress=progress,
+    )
+    request_sync(plates={entry.plate for entry in new + changed + narrowed} | plan.previous_plates)
 
 
 def _entries_by_identity(
@@ -275,9 +315,10 @@ def _plan_row(
     row: Mapping[str, Any],
     by_id: dict[int, WhitelistEntry],
     by_identity: dict[tuple, WhitelistEntry],
-) -> tuple[WhitelistEntry, str, str | None]:
-    """Return the row's entry with the row applied, what saving it does, and its former plate
-    when the row changes it; raise ValidationError (a dict) when the row cannot be applied."""
+) -> tuple[WhitelistEntry, str, str | None, bool]:
+    """Return the row's entry with the row applied, what saving it does, its former plate
+    when the row changes it, and whether the change needs a reason (``reasons.needs_reason``);
+    raise ValidationError (a dict) when the row cannot be applied."""
     data = {name: row[name] for name in UPSERT_FIELDS if name in row}
     if "park_uuid" in data:
         data["park_uuid"] = (data["park_uuid"] or "").strip()
@@ -290,14 +331,16 @@ def _plan_row(
     else:
         entry = _entry_by_identity(data, by_identity)
     before = None if entry.pk is None else {name: getattr(entry, name) for name in UPSERT_FIELDS}
+    old = None if entry.pk is None else copy.copy(entry)
     for name, value in data.items():
         setattr(entry, name, value)
     entry.full_clean(validate_unique=False, validate_constraints=False)
     if before is None:
-        return entry, CREATED, None
+        return entry, CREATED, None, False
     if all(getattr(entry, name) == value for name, value in before.items()):
-        return entry, UNCHANGED, None
-    return entry, UPDATED, before["plate"] if before["plate"] != entry.plate else None
+        return entry, UNCHANGED, None, False
+    previous = before["plate"] if before["plate"] != entry.plate else None
+    return entry, UPDATED, previous, needs_reason(old, entry)
 
 
 def _entry_by_identity(

@@ -289,7 +289,7 @@ def test_disable_action_disables_records_history_and_touches_updated_at(admin_en
     entries = [WhitelistEntryFactory(), WhitelistEntryFactory(), WhitelistEntryFactory()]
     before = {entry.pk: entry.updated_at for entry in entries}
 
-    response = action(admin_en, "disable_entries", entries[:2])
+    response = action(admin_en, "disable_entries", entries[:2], apply="1", reason="退租")
 
     assert "Disabled 2 entries (0 already disabled)." in messages_of(response)
     for entry in entries[:2]:
@@ -302,7 +302,7 @@ def test_disable_action_disables_records_history_and_touches_updated_at(admin_en
             "~",
             False,
         )
-        assert record.history_change_reason == "Bulk disable"
+        assert record.history_change_reason == "退租"  # the reason given, kept in the history
     entries[2].refresh_from_db()
     assert entries[2].is_active
     assert entries[2].history.count() == 1
@@ -344,6 +344,7 @@ def test_valid_until_action_sets_the_new_end(admin_en, superuser):
         apply="1",
         valid_until_0="2030-06-30",
         valid_until_1="00:00:00",
+        reason="合同到期",
     )
 
     assert "Set “valid until” of 2 entries to 2030-06-30 00:00." in messages_of(response)
@@ -452,7 +453,7 @@ def test_operator_with_whitelist_permissions_can_use_every_page(operator_en, ope
     assert operator_en.get(CHANGELIST + "import/").status_code == 200
     assert operator_en.get(CHANGELIST + "export/").status_code == 200
     assert operator_en.get(f"{CHANGELIST}{entry.pk}/history/").status_code == 200
-    action(operator_en, "disable_entries", [entry])
+    action(operator_en, "disable_entries", [entry], apply="1", reason="退租")
     entry.refresh_from_db()
     assert not entry.is_active
     assert entry.history.latest().history_user == operator

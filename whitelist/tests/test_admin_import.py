@@ -170,7 +170,7 @@ def test_the_session_holds_a_key_to_the_file_never_the_file(admin_zh):
     preview(admin_zh, content)
 
     pending = admin_zh.session[SESSION_KEY]
-    assert set(pending) == {"token", "upload", "preview", "name"}
+    assert set(pending) == {"token", "upload", "preview", "name", "narrowing"}
     assert len(json.dumps(pending)) < 200
     assert len(admin_zh.session.encode(dict(admin_zh.session))) < 1000
 

@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -65,12 +66,17 @@ def test_changing_an_entry_while_the_platform_is_unreachable_names_it_waiting(
     fake_platform.fail_next("401")  # our app refused: the plate fails, the rest is left
 
     response = admin_en.post(
-        f"{CHANGELIST}{entry.pk}/change/", entry_form(plate="川A660P1", holder="李四")
+        f"{CHANGELIST}{entry.pk}/change/",
+        entry_form(plate="川A660P1", holder="李四", reason="起始时间改到昨天"),
     )
 
     assert WhitelistEntry.objects.get().holder == "李四"
     (warning,) = levels(response)[messages.WARNING]
     assert "川A660P1" in warning
+    # What the platform answered, in words.
+    assert (
+        "The platform answered: unknown app or wrong signature (simulated failure 401)." in warning
+    )
 
 
 def test_without_a_platform_the_warning_says_nothing_was_sent(admin_en, settings):
@@ -90,7 +96,12 @@ def test_a_bulk_action_names_ten_plates_and_counts_the_rest(admin_en, fake_platf
 
     response = admin_en.post(
         CHANGELIST,
-        {"action": "disable_entries", "_selected_action": [entry.pk for entry in entries]},
+        {
+            "action": "disable_entries",
+            "_selected_action": [entry.pk for entry in entries],
+            "apply": "1",
+            "reason": "退租",
+        },
     )
 
     found = levels(response)
@@ -149,3 +160,15 @@ def test_the_expiring_filter_refuses_what_it_does_not_offer(admin_en, value):
     assert response.status_code in (200, 302, 400)
     if response.status_code == 200:
         assert plates_listed(response) == []
+
+
+def test_the_warning_tells_the_platforms_answer_in_chinese(superuser, fake_platform):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(superuser)
+    fake_platform.fail_next("1500")
+
+    response = client.post(ADD, entry_form(plate="川A660P1"))
+
+    (warning,) = levels(response)[messages.WARNING]
+    assert "平台应答：平台内部错误（simulated failure 1500）。" in warning

@@ -246,7 +246,11 @@ def test_put_and_patch_change_an_entry_through_the_service(
     entry = WhitelistEntryFactory(plate="川A660P1", holder="张三")
 
     with django_capture_on_commit_callbacks(execute=True):
-        patched = hr.patch(entry_url(entry), json.dumps({"is_active": False}), content_type=JSON)
+        patched = hr.patch(
+            entry_url(entry),
+            json.dumps({"is_active": False, "reason": "退租"}),
+            content_type=JSON,
+        )
     assert patched.status_code == 200, patched.content
     assert patched.json()["status"] == "disabled"
     assert fake_platform.status_of("川A660P1") == 0
@@ -255,7 +259,12 @@ def test_put_and_patch_change_an_entry_through_the_service(
         put = hr.put(
             entry_url(entry),
             json.dumps(
-                {"plate": "粤b 12345", "valid_from": "2026-01-01T00:00:00+08:00", "is_active": True}
+                {
+                    "plate": "粤b 12345",
+                    "valid_from": "2026-01-01T00:00:00+08:00",
+                    "is_active": True,
+                    "reason": "换车",
+                }
             ),
             content_type=JSON,
         )
@@ -289,12 +298,12 @@ def test_delete_records_the_keys_user_and_removes_the_plate_at_the_platform(
     assert fake_platform.status_of("川A660P1") == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = hr.delete(entry_url(entry))
+        response = hr.delete(entry_url(entry), {"reason": "退租"}, content_type=JSON)
 
     assert response.status_code == 204
     assert not WhitelistEntry.objects.exists()
     deleted = WhitelistEntry.history.filter(id=entry.pk, history_type="-").get()
-    assert deleted.history_user == hr_user
+    assert (deleted.history_user, deleted.history_change_reason) == (hr_user, "退租")
     assert fake_platform.status_of("川A660P1") is None
 
 
@@ -368,7 +377,8 @@ def test_bulk_adds_updates_and_leaves_unchanged_rows(
                         "is_active": False,
                     },
                     {"id": same.pk, "holder": "同"},
-                ]
+                ],
+                "reason": "停用一条",
             },
         )
 

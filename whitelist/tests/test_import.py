@@ -34,10 +34,13 @@ def preview(client, content: bytes, name: str = "whitelist.csv", fmt: str = CSV_
     return client.post(IMPORT, {"import_file": upload, "format": fmt, "resource": "0"})
 
 
-def confirm(client, previewed):
+def confirm(client, previewed, reason: str = ""):
+    """Confirm the previewed import, with ``reason`` when the confirmation asks one."""
     form = previewed.context["confirm_form"]
     assert form is not None, "the preview offered no confirmation"
-    data = {name: form.initial[name] for name in form.fields}
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    if "reason" in form.fields:
+        data["reason"] = reason
     return client.post(PROCESS, data, follow=True)
 
 
@@ -198,7 +201,7 @@ def test_row_without_id_updates_the_entry_with_same_plate_park_and_start(admin_e
 
     previewed = preview(admin_en, content)
     assert (totals(previewed)["new"], totals(previewed)["update"]) == (0, 1)
-    confirm(admin_en, previewed)
+    confirm(admin_en, previewed, reason="停用并设到期")
 
     entry.refresh_from_db()
     assert (entry.is_active, entry.note) == (False, "续期")

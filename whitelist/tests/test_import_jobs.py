@@ -6,6 +6,7 @@ Jobs write their progress on a second connection: the tests commit (transaction=
 
 import csv
 import io
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -14,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from parkingops.formatting import CHINA
 from parkingops.jobs import kinds, runner
 from parkingops.jobs.models import Job
 from parkingops.jobs.testing import run_queued_jobs
@@ -239,7 +241,7 @@ def test_rows_no_longer_valid_when_confirmed_fail_the_import_with_nothing_writte
         writer.writerow(["", f"川A{n:05d}", "2026-01-01"])
     preview = previewed_in_background(admin_zh, out.getvalue().encode())
     assert preview.result["valid"]
-    admin_zh.post(preview.result["next_url"])
+    admin_zh.post(preview.result["next_url"], {"reason": "改起始时间"})
     entry.delete()
 
     run_queued_jobs()
@@ -271,3 +273,25 @@ def test_a_cancelled_import_writes_nothing(admin_zh, monkeypatch):
     assert importing.state == Job.State.CANCELLED
     assert not WhitelistEntry.objects.exists()
     assert not importing.input_file
+
+
+def test_a_background_import_that_disables_entries_asks_one_reason_on_confirming(admin_zh):
+    entry = WhitelistEntryFactory(plate="川A00001", valid_from=datetime(2026, 1, 1, tzinfo=CHINA))
+    content = (HEADER + rows(6).replace("2026-01-01,,1,", "2026-01-01,,0,", 1)).encode()
+    preview = previewed_in_background(admin_zh, content)
+    assert preview.result["narrowing"] == 1
+    page = admin_zh.get(preview.result["next_url"]).content.decode()
+    assert "有 1 行会停用或缩短现有条目" in page and 'name="reason"' in page
+
+    refused = admin_zh.post(preview.result["next_url"], {"reason": " "}, follow=True)
+
+    assert "请填写变更原因：此次变更会停用、删除或缩短白名单条目。" in messages(refused)
+    assert not Job.objects.filter(kind=jobs.IMPORT).exists()
+
+    admin_zh.post(preview.result["next_url"], {"reason": "年度清理"})
+    run_queued_jobs()
+
+    assert Job.objects.get(kind=jobs.IMPORT).state == Job.State.SUCCEEDED
+    entry.refresh_from_db()
+    assert not entry.is_active
+    assert entry.history.latest().history_change_reason == "年度清理"

@@ -82,8 +82,10 @@ def test_run_page_reports_a_platform_failure(staff_client, fake_platform, park):
 
     run = ReconciliationRun.objects.get()
     assert run.status == ReconciliationRun.Status.FAILED
-    assert any("failed: 401" in message for message in messages_of(response))
-    assert "401: simulated failure 401" in response.content.decode()
+    # The platform's answer in words (``pcloud.codes``), as finance reads it.
+    answer = "unknown app or wrong signature (simulated failure 401)"
+    assert any(f"failed: {answer}" in message for message in messages_of(response))
+    assert answer in response.content.decode()
 
 
 @pytest.mark.parametrize(

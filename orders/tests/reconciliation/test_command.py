@@ -68,7 +68,7 @@ def test_command_exits_non_zero_when_a_park_fails(capsys, fake_platform, park):
     with pytest.raises(CommandError, match="1 of 1 parks failed"):
         call_command("reconcile", "--date", "2026-11-01")
 
-    assert "failed: 401: simulated failure 401" in capsys.readouterr().err
+    assert "failed: 应用未登记或签名错误（simulated failure 401）" in capsys.readouterr().err
     assert ReconciliationRun.objects.get().status == ReconciliationRun.Status.FAILED
 
 

@@ -119,7 +119,10 @@ def test_a_park_the_platform_refuses_is_listed_failed_and_the_job_succeeds(
     assert (failed.date, failed.park.park_uuid) == (DAY, "park-east")
     lines = _lines(job)
     assert lines[0] == "4 park-days reconciled: 3 completed, 1 failed; differences: 1."
-    assert lines[1] == "2026-11-01 东门停车场: failed: 401: simulated failure 401"
+    assert (
+        lines[1]
+        == "2026-11-01 东门停车场: failed: unknown app or wrong signature (simulated failure 401)"
+    )
 
 
 @pytest.mark.django_db(transaction=True)

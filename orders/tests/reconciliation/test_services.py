@@ -4,6 +4,7 @@ partial-day whitelisting, re-runs, failures; and creating the missing orders."""
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from orders.models import PayOrder
 from orders.reconciliation import services
@@ -217,6 +218,16 @@ def test_a_platform_failure_marks_the_run_failed_and_stores_nothing_else(
     assert (run.platform_count, run.ours_count, run.matched_count) == (0, 0, 0)
     expected_calls = 3 if failure == "1500" else 1
     assert PlatformCall.objects.filter(code=code).count() == expected_calls
+
+
+def test_a_platform_failure_is_kept_in_the_words_finance_reads(fake_platform, park):
+    fake_platform.fail_next("401")
+
+    with translation.override("zh-hans"):
+        run = run_day(park, client=PlatformClient.from_settings(retries=0))
+
+    assert run.status == ReconciliationRun.Status.FAILED
+    assert run.message == "应用未登记或签名错误（simulated failure 401）"
 
 
 def test_a_failure_on_a_later_page_keeps_nothing_of_the_earlier_pages(

@@ -17,7 +17,7 @@ def test_disabling_records_one_history_row_per_changed_entry(superuser):
     already = WhitelistEntryFactory(is_active=False)
 
     result = entry_services.set_entries_active(
-        entries=WhitelistEntry.objects.all(), active=False, user=superuser
+        entries=WhitelistEntry.objects.all(), active=False, user=superuser, reason="租户退租"
     )
 
     assert result == entry_services.BulkResult(changed=1, unchanged=1)
@@ -47,7 +47,10 @@ def test_set_valid_until_accepts_an_annotated_queryset(superuser, now):
     until = now + timedelta(days=7)
 
     result = entry_services.set_valid_until(
-        entries=with_park_name(WhitelistEntry.objects.all()), valid_until=until, user=superuser
+        entries=with_park_name(WhitelistEntry.objects.all()),
+        valid_until=until,
+        user=superuser,
+        reason="合同提前结束",
     )
 
     assert result.changed == 1
@@ -107,6 +110,8 @@ def test_extend_refuses_a_nonsensical_number_of_days(days, now):
 def test_history_user_defaults_to_none_outside_a_request():
     WhitelistEntryFactory()
 
-    entry_services.set_entries_active(entries=WhitelistEntry.objects.all(), active=False)
+    entry_services.set_entries_active(
+        entries=WhitelistEntry.objects.all(), active=False, reason="停用"
+    )
 
     assert WhitelistEntry.history.latest().history_user is None

@@ -107,7 +107,7 @@ def test_unticking_active_in_the_change_form_disables_the_plate(
 
     with committed():
         response = admin_en.post(
-            f"{CHANGELIST}{entry.pk}/change/", change_form(entry, is_active="")
+            f"{CHANGELIST}{entry.pk}/change/", change_form(entry, is_active="", reason="租户退租")
         )
 
     assert response.status_code == 302
@@ -134,7 +134,9 @@ def test_changing_the_plate_removes_the_old_plate_and_enables_the_new_one(
     entry = synced_entry(plate="川A00001")
 
     with committed():
-        admin_en.post(f"{CHANGELIST}{entry.pk}/change/", change_form(entry, plate="川B00002"))
+        admin_en.post(
+            f"{CHANGELIST}{entry.pk}/change/", change_form(entry, plate="川B00002", reason="换车")
+        )
 
     assert fake_platform.status_of("川A00001") is None
     assert fake_platform.status_of("川B00002") == 1
@@ -148,7 +150,7 @@ def test_disable_action_disables_the_plates_at_the_platform(
     first, second = synced_entry(plate="川A00001"), synced_entry(plate="川A00002")
 
     with committed():
-        action(admin_en, "disable_entries", [first, second])
+        action(admin_en, "disable_entries", [first, second], apply="1", reason="退租")
 
     assert fake_platform.status_of("川A00001") == 0
     assert fake_platform.status_of("川A00002") == 0
@@ -185,7 +187,9 @@ def test_deleting_the_last_entry_removes_the_plate_from_the_platform(
     entry = synced_entry(plate=PLATE)
 
     with committed():
-        response = admin_en.post(f"{CHANGELIST}{entry.pk}/delete/", {"post": "yes"})
+        response = admin_en.post(
+            f"{CHANGELIST}{entry.pk}/delete/", {"post": "yes", "reason": "退租"}
+        )
 
     assert response.status_code == 302
     assert not WhitelistEntry.objects.exists()
@@ -201,7 +205,7 @@ def test_deleting_one_of_two_entries_keeps_the_plate_enabled(
     deleted = WhitelistEntryFactory(plate=PLATE, park_uuid="park-2")
 
     with committed():
-        action(admin_en, "delete_selected", [deleted], post="yes")
+        action(admin_en, "delete_selected", [deleted], post="yes", reason="退租")
 
     assert list(WhitelistEntry.objects.all()) == [kept]
     assert platform_calls(fake_platform)[-1] == ("POST", PLATE, "1")
@@ -216,7 +220,7 @@ def test_deleting_the_only_active_entry_disables_a_plate_that_keeps_an_inactive_
     WhitelistEntryFactory(plate=PLATE, is_active=False, valid_from=datetime(2021, 1, 1, tzinfo=UTC))
 
     with committed():
-        action(admin_en, "delete_selected", [active], post="yes")
+        action(admin_en, "delete_selected", [active], post="yes", reason="退租")
 
     assert fake_platform.status_of(PLATE) == 0
 
@@ -250,7 +254,7 @@ def test_an_import_changing_a_plate_by_id_syncs_both_plates(
     content = f"id,plate,valid_from\r\n{entry.pk},川B00002,2025-01-01 00:00\r\n".encode()
 
     with committed():
-        confirm(admin_en, preview(admin_en, content))
+        confirm(admin_en, preview(admin_en, content), reason="换车")
 
     assert fake_platform.status_of("川A00001") is None
     assert fake_platform.status_of("川B00002") == 1
@@ -276,7 +280,9 @@ def test_a_platform_failure_keeps_the_change_and_sync_whitelist_retries_it(
     assert sync.attempted_at is not None and sync.synced_at is None
     listed = admin_en.get(CHANGELIST).content.decode()
     assert ">Sync failed</span>" in listed
-    assert "Platform message: 1500: simulated failure 1500" in listed  # the tooltip
+    assert (
+        "Platform message: platform internal error (simulated failure 1500)" in listed
+    )  # the tooltip
 
     output = sync_whitelist()
 
@@ -516,7 +522,7 @@ def test_list_shows_each_plates_sync_state_with_the_platform_message(
     assert html.count(">Synced</span>") == 1
     assert html.count(">Sync failed</span>") == 1
     assert html.count(">Pending</span>") == 2
-    assert "Platform message: 1500: platform busy" in html
+    assert "Platform message: platform internal error (platform busy)" in html
 
 
 @pytest.mark.parametrize(
@@ -557,7 +563,7 @@ def test_change_page_shows_the_sync_details(admin_en, entry_in_each_sync_state):
     html = admin_en.get(f"{CHANGELIST}{entry.pk}/change/").content.decode()
 
     assert "Sync failed" in html
-    assert "1500: platform busy" in html
+    assert "platform internal error (platform busy)" in html
     assert "never confirmed" in html
 
 
@@ -590,7 +596,7 @@ def test_sync_now_action_reports_a_failure(admin_en, fake_platform):
     response = action(admin_en, "sync_now", [entry])
 
     assert (
-        "1 plate could not be synced (川A660P1: 1500: simulated failure 1500); "
+        "1 plate could not be synced (川A660P1: platform internal error (simulated failure 1500)); "
         "sync_whitelist retries it."
     ) in messages_of(response)
     assert sync_of(PLATE).state == "failed"

@@ -69,7 +69,7 @@ def test_plates_that_fail_are_listed_and_the_job_succeeds(fake_platform):
     assert job.result["failures"] == [["川A00001", "1500: simulated failure 1500"]]
     assert _lines(job) == [
         "Checked 3 plates: synced 2, failed 1, left 0 for the next sync.",
-        "Failed: 川A00001: 1500: simulated failure 1500",
+        "Failed: 川A00001: platform internal error (simulated failure 1500)",
     ]
     assert PlateSync.objects.get(plate="川A00001").state == "failed"
 

@@ -97,7 +97,8 @@ def test_entries_trading_identities_are_refused_with_nothing_written():
             rows={
                 1: {"id": first.pk, "valid_from": LATER},
                 2: {"id": second.pk, "valid_from": START},
-            }
+            },
+            change_reason="调换起始时间",
         )
 
     assert [error["row"] for error in refused.value.errors] == [1, 2]
