@@ -1,7 +1,7 @@
 """Reads of the whitelist."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -134,6 +134,17 @@ def in_sync_state(queryset: QuerySet[WhitelistEntry], *, state: str) -> QuerySet
         settled = PlateSync.objects.exclude(state=PlateSync.State.PENDING).values("plate")
         return queryset.exclude(plate__in=settled)
     return queryset.filter(plate__in=PlateSync.objects.filter(state=state).values("plate"))
+
+
+EXPIRING_DAYS = 7  # "expiring soon": the whitelist list's filter and the home page
+
+
+def expiring_entries(
+    queryset: QuerySet[WhitelistEntry], *, now: datetime, days: int = EXPIRING_DAYS
+) -> QuerySet[WhitelistEntry]:
+    """Return the entries whose validity ends in the next ``days`` days: not those ended
+    already, nor those without an end. Enabled or not: a status filter narrows it."""
+    return queryset.filter(valid_until__gt=now, valid_until__lte=now + timedelta(days=days))
 
 
 def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dict[str, int]:
