@@ -85,12 +85,21 @@ def _finance(user, now: datetime) -> dict:
             "label": line.label,
             "park_uuid": line.park_uuid,
             "cells": [
-                (line.today_count, fen_to_yuan(line.today_paid, grouping=True),
-                 orders_list(park_uuid=park, first=today, last=today)),
-                (line.yesterday_count, fen_to_yuan(line.yesterday_paid, grouping=True),
-                 orders_list(park_uuid=park, first=yesterday, last=yesterday)),
-                (line.month_count, fen_to_yuan(line.month_paid, grouping=True),
-                 orders_list(park_uuid=park, first=month, last=today)),
+                (
+                    line.today_count,
+                    fen_to_yuan(line.today_paid, grouping=True),
+                    orders_list(park_uuid=park, first=today, last=today),
+                ),
+                (
+                    line.yesterday_count,
+                    fen_to_yuan(line.yesterday_paid, grouping=True),
+                    orders_list(park_uuid=park, first=yesterday, last=yesterday),
+                ),
+                (
+                    line.month_count,
+                    fen_to_yuan(line.month_paid, grouping=True),
+                    orders_list(park_uuid=park, first=month, last=today),
+                ),
             ],
         }
 
@@ -160,7 +169,9 @@ def _pushes(user, now: datetime) -> dict:
         for line in figures.series
     ]
     return {
-        "chart": chart_data(labels=labels, series=figures.series, unit=gettext("pushes"), money=False),
+        "chart": chart_data(
+            labels=labels, series=figures.series, unit=gettext("pushes"), money=False
+        ),
         "chart_rows": [
             {"hour": hour, "values": [line.values[n] for line in figures.series]}
             for n, hour in enumerate(figures.hours)
@@ -176,7 +187,10 @@ def _pushes(user, now: datetime) -> dict:
                 "count": plate.count,
                 "reason": Outcome(plate.reason).label if plate.reason else "",
                 "url": admin_list(
-                    "orders_pushlog_changelist", q=plate.plate, reason=plate.reason or None, **window
+                    "orders_pushlog_changelist",
+                    q=plate.plate,
+                    reason=plate.reason or None,
+                    **window,
                 ),
             }
             for plate in plates
@@ -215,7 +229,8 @@ def _whitelist(now: datetime) -> dict:
             str(figures.pending), admin_list(entries, sync=PlateSync.State.PENDING.value)
         ),
         "expiring": Link(
-            str(figures.expiring), admin_list(entries, **{ExpiringFilter.parameter_name: EXPIRING_PARAM})
+            str(figures.expiring),
+            admin_list(entries, **{ExpiringFilter.parameter_name: EXPIRING_PARAM}),
         ),
         "expiring_days": ExpiringFilter.EXPIRING_DAYS,
     }

@@ -194,7 +194,9 @@ def _paid_series(by_park, parks, days: list[date]) -> list[Series]:
         for park_id in ranked[:CHART_PARKS]
     ]
     if others := ranked[CHART_PARKS:]:
-        summed = [sum(values) for values in zip(*(paid(park_id) for park_id in others))]
+        summed = [
+            sum(values) for values in zip(*(paid(park_id) for park_id in others), strict=True)
+        ]
         series.append(Series(label=gettext("Others"), values=summed))
     return series
 
@@ -347,9 +349,7 @@ def silent_parks(*, now: datetime) -> list[SilentPark]:
     and the SILENCE_SAMPLE-th before it: a few index entries per park, whatever the table's
     size. The usual gap is the mean gap between those orders.
     """
-    orders = PayOrder.objects.filter(park=OuterRef("pk"), pay_time__lte=now).order_by(
-        "-pay_time"
-    )
+    orders = PayOrder.objects.filter(park=OuterRef("pk"), pay_time__lte=now).order_by("-pay_time")
     parks = (
         Park.objects.annotate(
             last=Subquery(orders.values("pay_time")[:1]),
@@ -363,7 +363,9 @@ def silent_parks(*, now: datetime) -> list[SilentPark]:
         usual = (last - earlier) / SILENCE_SAMPLE
         silent_for = now - last
         if silent_for > max(SILENCE_FACTOR * usual, SILENCE_FLOOR):
-            silent.append(SilentPark(park_uuid, park_label(name, park_uuid), last, usual, silent_for))
+            silent.append(
+                SilentPark(park_uuid, park_label(name, park_uuid), last, usual, silent_for)
+            )
     silent.sort(key=lambda park: (-park.silent_for, park.label))
     return silent
 
@@ -390,4 +392,3 @@ def whitelist_figures(*, now: datetime) -> WhitelistFigures:
         pending=in_sync_state(entries, state=PlateSync.State.PENDING).count(),
         expiring=expiring_entries(entries, now=now).count(),
     )
-

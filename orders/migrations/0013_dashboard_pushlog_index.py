@@ -24,7 +24,9 @@ def _swap(apps, schema_editor, *, add: models.Index, drop: models.Index) -> None
         f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {schema_editor.quote_name(add.name)} "
         f"ON {table} ({columns})"
     )
-    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(drop.name)}")
+    schema_editor.execute(
+        f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(drop.name)}"
+    )
 
 
 def forwards(apps, schema_editor):

@@ -111,14 +111,22 @@ def test_a_user_without_permissions_gets_the_plain_index(data, staff_client):
 
 def test_sections_follow_permissions_not_group_names(data, staff_client):
     # Operations' permissions without the group: the operations sections.
-    html = staff_client(
-        "whitelist.change_whitelistentry", "whitelist.view_whitelistentry", "orders.view_pushlog"
-    ).get("/admin/").content.decode()
+    html = (
+        staff_client(
+            "whitelist.change_whitelistentry",
+            "whitelist.view_whitelistentry",
+            "orders.view_pushlog",
+        )
+        .get("/admin/")
+        .content.decode()
+    )
     assert OPERATIONS_MARK in html and FINANCE_MARK not in html
     # Keeping the whitelist without reading the push log: no push figures, the whitelist's.
-    html = staff_client("whitelist.change_whitelistentry", "whitelist.view_whitelistentry").get(
-        "/admin/"
-    ).content.decode()
+    html = (
+        staff_client("whitelist.change_whitelistentry", "whitelist.view_whitelistentry")
+        .get("/admin/")
+        .content.decode()
+    )
     assert OPERATIONS_MARK in html and "dashboard-push-chart" not in html
     # Orders without the reconciliation: the takings, no reconciliation box.
     html = staff_client("orders.view_payorder").get("/admin/").content.decode()
