@@ -5,6 +5,7 @@ whitelist's counts. ``now`` is pinned, including on the year's and the month's f
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils.translation import gettext
 
 from orders.dashboard import selectors
 from orders.models import PushLog
@@ -106,7 +107,7 @@ def test_the_chart_draws_five_parks_and_sums_the_others():
     series = selectors.finance_figures(now=now).series
 
     assert [line.label for line in series] == [
-        "停车场6", "停车场5", "停车场4", "停车场3", "停车场2", "Others"
+        "停车场6", "停车场5", "停车场4", "停车场3", "停车场2", gettext("Others")
     ]  # fmt: skip
     assert series[-1].values[-1] == 100 + 200
     assert series[-1].park_uuid == ""
