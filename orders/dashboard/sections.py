@@ -31,6 +31,7 @@ VIEW_PUSHLOG = "orders.view_pushlog"
 VIEW_ENTRIES = "whitelist.view_whitelistentry"
 VIEW_PARKS = "whitelist.view_park"
 EXPIRING_PARAM = "7d"  # ExpiringFilter's one choice
+GAPS_SHOWN = 5  # the newest unreconciled park-days listed; the figure links to them all
 
 
 def admin_list(name: str, **params) -> str:
@@ -141,7 +142,7 @@ def _finance(user, now: datetime) -> dict:
                     "gap": gap,
                     "url": orders_list(park_uuid=gap.park_uuid, first=gap.day, last=gap.day),
                 }
-                for gap in figures.gaps[:10]
+                for gap in figures.gaps[:GAPS_SHOWN]
             ],
             "gap_count": len(figures.gaps),
             "gaps_url": reverse("admin:orders_reconciliationrun_unreconciled")
@@ -170,7 +171,7 @@ def _pushes(user, now: datetime) -> dict:
     ]
     return {
         "chart": chart_data(
-            labels=labels, series=figures.series, unit=gettext("pushes"), money=False
+            labels=labels, series=figures.series, unit=gettext("pushes (count)"), money=False
         ),
         "chart_rows": [
             {"hour": hour, "values": [line.values[n] for line in figures.series]}

@@ -70,7 +70,7 @@ def role_client(role: str) -> Client:
 def dashboard_links(html: str) -> list[str]:
     """Return every link inside the dashboard."""
     start = html.index('id="dashboard"')
-    end = html.index('id="content-main"')
+    end = html.index('class="app-', start)
     return [unescape(href) for href in re.findall(r'href="([^"]+)"', html[start:end])]
 
 
