@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from orders.dashboard import selectors
 from orders.permissions import VIEW_ORDERS, VIEW_RECONCILIATION
 from orders.push.outcomes import Outcome
+from orders.reconciliation.selectors import open_differences
 from parkingops.formatting import CHINA, fen_to_yuan
 from whitelist.admin_filters import ExpiringFilter
 from whitelist.models import PlateSync
@@ -135,7 +136,7 @@ def _finance(user, now: datetime) -> dict:
     }
     if user.has_perm(VIEW_RECONCILIATION):
         section["reconciliation"] = {
-            "open": selectors.open_difference_count(),
+            "open": open_differences(),
             "open_url": admin_list("orders_reconciliationitem_changelist", resolved="0"),
             "gaps": [
                 {

@@ -21,7 +21,6 @@ from django.utils.translation import gettext
 from orders.models import PayOrder, PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationRun
-from orders.reconciliation.selectors import open_differences
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -224,11 +223,6 @@ def _unreconciled(by_park, parks, *, today: date) -> dict:
                 gaps.append(Gap(day, park.park_uuid, label, failed=status is not None))
     gaps.sort(key=lambda gap: (-gap.day.toordinal(), gap.label))
     return {"gaps": gaps, "gaps_from": gaps_from, "gaps_to": gaps_to}
-
-
-def open_difference_count() -> int:
-    """Return how many reconciliation differences are still open (the reconciliation's rule)."""
-    return open_differences()
 
 
 # --- Operations: pushes ----------------------------------------------------------------------

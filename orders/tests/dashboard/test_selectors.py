@@ -42,7 +42,6 @@ def test_an_empty_database_gives_zeros_and_empty_lists():
     assert selectors.refused_plates(now=now) == []
     assert selectors.silent_parks(now=now) == []
     assert selectors.whitelist_figures(now=now) == selectors.WhitelistFigures(0, 0, 0)
-    assert selectors.open_difference_count() == 0
 
 
 def test_takings_split_today_yesterday_and_month_by_china_day():
