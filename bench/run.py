@@ -871,10 +871,11 @@ def seed_push_log(count: int, days: int) -> float:
         + " END"
     )
     started = time.monotonic()
+    # "authorization" is a reserved word in PostgreSQL: the column's name is quoted.
     psql(
         "SET statement_timeout = 0; "
         "INSERT INTO orders_pushlog (received_at, remote_addr, content_type, body, "
-        "authorization, code, reason, message, app_id, pay_serial, plate, duration_ms) "
+        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms) '
         f"SELECT now() - random() * interval '{days} days', '10.0.0.1', "
         "'application/x-www-form-urlencoded', '', '', "
         f"{code}, {reason}, '', '{APP_ID}', 'PL' || n, "

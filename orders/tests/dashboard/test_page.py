@@ -9,7 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import PushLog
@@ -184,3 +186,25 @@ def test_the_links_lead_to_the_figures_rows(data):
 def test_hostile_query_strings_on_the_index_are_harmless(data, superuser_client):
     for query in ["?x=%00", "?e=1", "?q=' OR 1=1", "?_changelist_filters=%ff"]:
         assert superuser_client.get("/admin/" + query).status_code == 200
+
+
+def test_the_page_costs_the_same_queries_however_many_parks(data, django_assert_num_queries):
+    """No query per park, plate or day: more of each adds rows to the grouped reads only."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(User.objects.create_superuser("root", "r@example.com", "x"))
+    client.get("/admin/")  # warm the caches (content types, translations)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/admin/")
+    now = timezone.now()
+    for n in range(6):
+        park = ParkFactory(park_uuid=f"p-more-{n}", name="")
+        for day in range(0, 40, 4):
+            PayOrderFactory(park=park, pay_time=now - timedelta(days=day))
+        for minute in range(25):
+            PayOrderFactory(park=park, pay_time=now - timedelta(hours=5, minutes=minute * 5))
+        PushLog.objects.create(
+            received_at=now, code="1403", reason=Outcome.NOT_WHITELISTED.value, plate=f"京A{n}"
+        )
+    with django_assert_num_queries(len(few)):
+        html = client.get("/admin/").content.decode()
+    assert "p-more-5" in html  # the new parks are there (silent ones too)
