@@ -39,6 +39,9 @@ def data(db):
     for n in range(3):
         PayOrderFactory(park=east, pay_time=now - timedelta(minutes=n), pay_value=1250)
     PayOrderFactory(park=nameless, pay_time=now - timedelta(days=1), pay_value=300)
+    silent = ParkFactory(park_uuid="p-silent", name="西门")  # every 5 minutes until 3 hours ago
+    for n in range(21):
+        PayOrderFactory(park=silent, pay_time=now - timedelta(hours=3, minutes=5 * n))
     for n in range(4):
         PushLog.objects.create(
             received_at=now - timedelta(minutes=n),
@@ -172,6 +175,9 @@ def test_the_links_lead_to_the_figures_rows(data):
     assert [e.plate for e in client.get(failed).context["cl"].result_list] == ["川A00001"]
     [expiring] = [link for link in links if "expiring=7d" in link]
     assert [e.plate for e in client.get(expiring).context["cl"].result_list] == ["川A00001"]
+    # Operations may not read orders: a silent park opens the park list, searched for it.
+    [silent] = [link for link in links if "/whitelist/park/" in link]
+    assert [p.park_uuid for p in client.get(silent).context["cl"].result_list] == ["p-silent"]
 
     client = role_client(FINANCE)
     links = dashboard_links(client.get("/admin/").content.decode())
