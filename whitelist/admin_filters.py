@@ -2,8 +2,6 @@
 value that is none of its choices (``parkingops.adminkit.ChoiceFilter``): the list says so in a
 message and the export answers 400, instead of ignoring a typo."""
 
-from datetime import timedelta
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -32,7 +30,7 @@ class ExpiringFilter(ChoiceFilter):
     """The entries whose validity ends in the next ``EXPIRING_DAYS`` days: not those ended
     already, nor those without an end. Enabled or not: the status filter narrows it."""
 
-    EXPIRING_DAYS = 7
+    EXPIRING_DAYS = selectors.EXPIRING_DAYS
 
     title = gettext_lazy("expiring soon")
     parameter_name = "expiring"
@@ -41,10 +39,7 @@ class ExpiringFilter(ChoiceFilter):
         return [("7d", gettext_lazy("within 7 days"))]
 
     def filter(self, queryset, value):
-        now = timezone.now()
-        return queryset.filter(
-            valid_until__gt=now, valid_until__lte=now + timedelta(days=self.EXPIRING_DAYS)
-        )
+        return selectors.expiring_entries(queryset, now=timezone.now(), days=self.EXPIRING_DAYS)
 
 
 class ParkFilter(ChoiceFilter):

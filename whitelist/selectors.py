@@ -199,6 +199,17 @@ def in_sync_state(queryset: QuerySet[WhitelistEntry], *, state: str) -> QuerySet
     return queryset.filter(plate__in=PlateSync.objects.filter(state=state).values("plate"))
 
 
+EXPIRING_DAYS = 7  # "expiring soon": the whitelist list's filter and the home page
+
+
+def expiring_entries(
+    queryset: QuerySet[WhitelistEntry], *, now: datetime, days: int = EXPIRING_DAYS
+) -> QuerySet[WhitelistEntry]:
+    """Return the entries whose validity ends in the next ``days`` days: not those ended
+    already, nor those without an end. Enabled or not: a status filter narrows it."""
+    return queryset.filter(valid_until__gt=now, valid_until__lte=now + timedelta(days=days))
+
+
 def wanted_statuses(*, at: datetime, plates: Iterable[str] | None = None) -> dict[str, int]:
     """Return ``{plate: 1 or 0}``: 1 while the plate has an active entry at ``at``, else 0.
 
