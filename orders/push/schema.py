@@ -73,6 +73,25 @@ class PushJsonSerializer(_PushFieldsSerializer):
     mcoupons = PushCouponSerializer(many=True, required=False)
 
 
+class OtherPushSerializer(serializers.Serializer):
+    """An entry, exit or renewal push: the protocol's fields, and the business fields of
+    PLATFORM_PUSHES.md (documented there, field by field)."""
+
+    app_id = serializers.CharField(help_text="Our app id at the platform.")
+    park_uuid = serializers.CharField(max_length=64)
+    park_name = serializers.CharField(max_length=128)
+    plate = serializers.CharField(help_text="Normalised before matching.")
+    parking_serial = serializers.CharField(
+        required=False, max_length=64, help_text="Entry and exit: the stay's identity."
+    )
+    pay_serial = serializers.CharField(
+        required=False, max_length=64, help_text="Renewal: its identity."
+    )
+    sign = serializers.CharField(required=False, help_text="As for the pay order.")
+    sign_type = serializers.ChoiceField(choices=["MD5"], required=False)
+    timestamp = serializers.CharField(required=False, help_text="ms since epoch.")
+
+
 class PushAnswerSerializer(serializers.Serializer):
     """Every answer of the push endpoint: exactly these three keys."""
 
@@ -144,6 +163,17 @@ PUSH_DESCRIPTION = "\n".join(
         f"is always answered {Outcome.ACCEPTED.code}.",
     ]
 )
+
+
+def other_kind_description(what: str) -> str:
+    """Describe the endpoint of another kind of push: the pay order's checks and answers."""
+    return (
+        f"The platform pushes {what} for a whitelisted plate, signed and answered exactly as "
+        "the pay order (its checks, in the same order, with the same codes); the whitelist is "
+        "read at the event's own time, and the identity is `parking_serial` (entry, exit) or "
+        "`pay_serial` (renewal). See the platform's pushes (PLATFORM_PUSHES.md)."
+    )
+
 
 # What the answers' descriptions say about an outcome besides its reason.
 _NOTES = {
