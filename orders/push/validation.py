@@ -166,13 +166,22 @@ class PlateField(TextField):
 
 class TimeField(DigitsField):
     """A time as ms since epoch, between 2000-01-01 and one day after the push's ``now``
-    (the serializer's context)."""
+    (the serializer's context); with ``future=True`` up to the product's last day instead
+    (the end of a period paid for, which is ahead by nature)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, future: bool = False, **kwargs: Any) -> None:
+        self.future = future
         super().__init__(max_value=10**15, **kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         value = super().to_internal_value(data)
+        if self.future:
+            if not times.EARLIEST_MS <= value <= times.LATEST_MS:
+                raise serializers.ValidationError(
+                    f"must be ms since epoch between {timerange.FIRST_DAY} and "
+                    f"{timerange.LAST_DAY}"
+                )
+            return value
         now: datetime = self.context["now"]
         latest = min(times.ms(now + timedelta(days=1)), times.LATEST_MS)
         if not times.EARLIEST_MS <= value <= latest:

@@ -130,8 +130,10 @@ class RenewalPushSerializer(_ParkSerializer):
     identity = OptionalTextField(max_length=255)
     vip_type = IntegerCodeField()
     quantity = DigitsField(max_value=10**12)
-    start_time = OptionalTimeField()
-    end_time = OptionalTimeField()
+    # A period paid for lies ahead: bounded by the product's span, not by "one day after now"
+    # (a monthly card paid today ends a month from now).
+    start_time = OptionalTimeField(future=True)
+    end_time = OptionalTimeField(future=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs["start_time"], attrs["end_time"]
