@@ -10,7 +10,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0013_pushlog_kind'),
-        ('whitelist', '0009_park_address'),
+        # The park and the whitelist entry, as every orders migration since 0007 sees them.
+        ('whitelist', '0004_park'),
     ]
 
     operations = [

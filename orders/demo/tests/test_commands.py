@@ -266,7 +266,7 @@ def test_send_push_visit_sends_entry_pay_order_and_exit_of_one_stay(whitelisted,
 
 
 def _counts() -> dict[str, int]:
-    models = [Park, PayOrder, Discount, MerchantCoupon, PushLog, WhitelistEntry]
+    models = [Park, PayOrder, Discount, MerchantCoupon, PushLog, WhitelistEntry, Stay, Renewal]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -287,6 +287,29 @@ def test_seed_demo_pushes_about_300_orders_with_discounts_and_coupons(db):
     assert Discount.objects.filter(mobile="").exists()
     assert MerchantCoupon.objects.values("store_code").distinct().count() >= 3
     assert MerchantCoupon.objects.values("coupon_type").distinct().count() >= 3
+
+
+def test_seed_demo_pushes_stays_some_in_the_park_one_with_a_gap_and_renewals(db):
+    from django.db.models import Sum
+
+    output = run("seed_demo")
+
+    assert "Stays:" in output and "Renewals:" in output
+    stays = Stay.objects.all()
+    assert stays.count() == seed_demo.STAY_ORDERS + seed_demo.IN_PARK_NOW
+    assert Stay.objects.in_park().count() == seed_demo.IN_PARK_NOW
+    gaps = []
+    for stay in Stay.objects.left():
+        paid = PayOrder.objects.filter(parking_serial=stay.parking_serial).aggregate(
+            total=Sum("pay_value")
+        )["total"]
+        gaps.append(stay.due_through_pushes - (paid or 0))
+    assert sorted(gaps) == [0] * (seed_demo.STAY_ORDERS - 1) + [500]
+    assert Renewal.objects.count() == len(seed_demo.RENEWALS)
+    assert Renewal.objects.values("vip_type").distinct().count() >= 4
+    assert not PushLog.objects.exclude(code="1001").exists()
+    # The orders are the same 300 as before.
+    assert PayOrder.objects.count() == seed_demo.ORDER_COUNT
 
 
 def test_seed_demo_whitelists_every_kind_of_entry(db):
