@@ -178,8 +178,7 @@ class TimeField(DigitsField):
         if self.future:
             if not times.EARLIEST_MS <= value <= times.LATEST_MS:
                 raise serializers.ValidationError(
-                    f"must be ms since epoch between {timerange.FIRST_DAY} and "
-                    f"{timerange.LAST_DAY}"
+                    f"must be ms since epoch between {timerange.FIRST_DAY} and {timerange.LAST_DAY}"
                 )
             return value
         now: datetime = self.context["now"]

@@ -98,14 +98,16 @@ class PayOrderPushView(APIView):
         return result
 
 
-def _other_kind_view(kind: kinds.PushKind, summary: str, doc: str) -> type[PayOrderPushView]:
+def _other_kind_view(
+    kind: kinds.PushKind, summary: str, description: str
+) -> type[PayOrderPushView]:
     """Make the view of a kind of push (PLATFORM_PUSHES.md): the pay order's, another kind."""
 
     class KindPushView(PayOrderPushView):
         @extend_schema(
             operation_id=f"push_{kind.kind}",
             summary=summary,
-            description=schema.other_kind_description(doc),
+            description=description,
             tags=["push"],
             auth=[],
             request={
@@ -124,13 +126,32 @@ def _other_kind_view(kind: kinds.PushKind, summary: str, doc: str) -> type[PayOr
 
 
 EntryPushView = _other_kind_view(
-    kinds.ENTRY, _("Receive a car's entry pushed by the platform"), "an entry (入场记录推送)"
+    kinds.ENTRY,
+    _("Receive a car's entry pushed by the platform"),
+    schema.other_kind_description(
+        "a car's entry (入场记录推送)",
+        event_time="enter_time",
+        identity="parking_serial",
+        stored="the stay's entry, and the stay if the exit has not come",
+    ),
 )
 ExitPushView = _other_kind_view(
-    kinds.EXIT, _("Receive a car's exit pushed by the platform"), "an exit (离场记录推送)"
+    kinds.EXIT,
+    _("Receive a car's exit pushed by the platform"),
+    schema.other_kind_description(
+        "a car's exit (离场记录推送)",
+        event_time="leave_time",
+        identity="parking_serial",
+        stored="the stay's exit, and the stay if the entry has not come",
+    ),
 )
 RenewalPushView = _other_kind_view(
     kinds.RENEWAL,
     _("Receive a fixed-car renewal pushed by the platform"),
-    "a fixed-car renewal (固定车续费推送)",
+    schema.other_kind_description(
+        "a fixed-car renewal (固定车续费推送)",
+        event_time="pay_time",
+        identity="pay_serial",
+        stored="the renewal",
+    ),
 )
