@@ -16,6 +16,7 @@ from django.db.models import Case, Q, Value, When
 
 from orders.models import PushLog
 from orders.push.outcomes import Outcome, PushResult
+from orders.push.storing import Statement
 from orders.stays.models import Renewal, Stay
 from orders.stays.validation import EventData, moment
 from whitelist.models import Park
@@ -42,12 +43,10 @@ class _Held(Exception):
     """The half this push would write is already stored: answer from what is held."""
 
 
-def upsert_park(fields: Mapping[str, Any], *, now: datetime) -> int:
-    """Create the push's park or update it (the newest name and position win); return its id.
-
-    Address and position are overwritten only when the push gives them: a push without them
-    (or with the platform's ``-1.0``) does not erase what an earlier one said.
-    """
+def _park(fields: Mapping[str, Any], *, now: datetime) -> tuple[Park, list[str]]:
+    """The push's park, and the columns an existing park takes from it: the newest name, and
+    the address and position only when the push gives them (a push without them, or with the
+    platform's ``-1.0``, does not erase what an earlier one said)."""
     given = [name for name in PLACE_FIELDS if fields.get(name) not in (None, "")]
     park = Park(
         park_uuid=fields["park_uuid"],
@@ -56,11 +55,27 @@ def upsert_park(fields: Mapping[str, Any], *, now: datetime) -> int:
         last_seen=now,
         **{name: fields[name] for name in given},
     )
+    return park, ["name", "last_seen", *given]
+
+
+def _park_upsert(statement: Statement, fields: Mapping[str, Any], *, now: datetime) -> None:
+    """Add the park's upsert to a one-statement write (PostgreSQL) as its ``park`` CTE."""
+    park, update = _park(fields, now=now)
+    qn = statement.db.ops.quote_name
+    sets = ", ".join(f"{qn(name)} = EXCLUDED.{qn(name)}" for name in update)
+    statement.insert(
+        "park", Park, [park], f'ON CONFLICT ("park_uuid") DO UPDATE SET {sets} RETURNING id'
+    )
+
+
+def upsert_park(fields: Mapping[str, Any], *, now: datetime) -> int:
+    """Create the push's park or update it (the newest name and position win); return its id."""
+    park, update = _park(fields, now=now)
     (park,) = Park.objects.bulk_create(
         [park],
         update_conflicts=True,
         unique_fields=["park_uuid"],
-        update_fields=["name", "last_seen", *given],
+        update_fields=update,
     )
     return park.pk
 
@@ -138,14 +153,30 @@ def _store_half(
     review: Case,
     first: dict[str, Any],
     held: Any,
+    empty_column: str,
+    review_sql: str,
 ) -> PushResult:
     """Write one half of a stay (its entry or its exit) with the push's log row, once.
 
     ``empty`` selects the stay while this half is missing; ``review`` recomputes the mark
     against the other half, read by the UPDATE itself (so a concurrent write of the other
     half cannot be missed); ``first`` is what a new stay takes beyond this half.
+    ``empty_column`` and ``review_sql`` say the same for PostgreSQL's one-statement write.
     """
     now = log.received_at
+    db = transaction.get_connection()
+    if db.vendor == "postgresql":
+        stay_id = _write_half_in_one_statement(
+            db, data, log=log, half=half, first=first, empty=empty_column, review=review_sql
+        )
+        if stay_id is None:
+            # The half is held: ON CONFLICT found the stay with it already written.
+            log.pk = log.stay_id = None
+            answer = held(data)
+            if answer is None:
+                raise RuntimeError(f"the stay {data.serial!r} vanished while storing it")
+            return answer
+        return _result(Outcome.ACCEPTED, "stay stored", stay_id)
     for _ in range(_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -184,6 +215,51 @@ def _store_half(
     raise RuntimeError(f"could not store the stay {data.serial!r}")
 
 
+def _write_half_in_one_statement(
+    db: Any,
+    data: EventData,
+    *,
+    log: PushLog,
+    half: dict[str, Any],
+    first: dict[str, Any],
+    empty: str,
+    review: str,
+) -> int | None:
+    """Write one half of a stay, its park and its log row with one PostgreSQL statement.
+
+    The stay is inserted, or, when its serial is held, updated with this half only while the
+    half is empty (``ON CONFLICT ... DO UPDATE ... WHERE``: PostgreSQL locks the row, so two
+    writers of one serial take turns and the second sees the first's half). The log row is
+    inserted only with the stay's. Return the stay's id, or None when the half was held.
+    """
+    qn = db.ops.quote_name
+    stay = Stay(
+        parking_serial=data.serial,
+        plate=data.plate,
+        plate_raw=data.fields["plate"],
+        app_id=data.app_id,
+        **first,
+        **half,
+    )
+    columns = [Stay._meta.get_field(name).column for name in half]
+    sets = ", ".join(f"{qn(column)} = EXCLUDED.{qn(column)}" for column in columns)
+    table = qn(Stay._meta.db_table)
+    statement = Statement(db)
+    _park_upsert(statement, data.fields, now=log.received_at)
+    statement.insert(
+        "stay",
+        Stay,
+        [stay],
+        f'ON CONFLICT ("parking_serial") DO UPDATE SET {sets}, "needs_review" = {review} '
+        f"WHERE {table}.{qn(empty)} = '' RETURNING id",
+        refs={"park_id": "park"},
+    )
+    statement.insert("pushlog", PushLog, [log], refs={"stay_id": "stay"}, only_if="stay")
+    stay_id = statement.run("stay")
+    log.stay_id = stay_id
+    return stay_id
+
+
 def store_entry(data: EventData, *, entry_id: int | None, log: PushLog) -> PushResult:
     """Store an entry on its stay (creating the stay when the exit has not come)."""
     enter_time = moment(data.fields["enter_time"])
@@ -200,6 +276,10 @@ def store_entry(data: EventData, *, entry_id: int | None, log: PushLog) -> PushR
         ),
         first={},
         held=held_entry,
+        empty_column="entry_fingerprint",
+        # The held stay's exit (if any) against this entry's time (EXCLUDED: the new row).
+        review_sql='CASE WHEN "orders_stay"."exit_enter_time" IS NULL OR '
+        '"orders_stay"."exit_enter_time" = EXCLUDED."enter_time" THEN false ELSE true END',
     )
 
 
@@ -222,6 +302,10 @@ def store_exit(data: EventData, *, entry_id: int | None, log: PushLog) -> PushRe
             **{name: data.fields[name] for name in ENTRY_DETAILS},
         },
         held=held_exit,
+        empty_column="exit_fingerprint",
+        # The held stay's entry (if any) against this exit's own entry time.
+        review_sql='CASE WHEN "orders_stay"."entry_received_at" IS NULL OR '
+        '"orders_stay"."enter_time" = EXCLUDED."exit_enter_time" THEN false ELSE true END',
     )
 
 
@@ -248,12 +332,21 @@ def store_renewal(data: EventData, *, entry_id: int | None, log: PushLog) -> Pus
         whitelist_entry_id=entry_id,
         fingerprint=data.fingerprint,
     )
+    db = transaction.get_connection()
     try:
-        with transaction.atomic():
-            renewal.park_id = upsert_park(fields, now=now)
-            renewal.save(force_insert=True)
-            log.renewal_id = renewal.pk
-            log.save(force_insert=True)
+        if db.vendor == "postgresql":
+            # One statement, as the pay order's (orders.push.storing): the hot path.
+            statement = Statement(db)
+            _park_upsert(statement, fields, now=now)
+            statement.insert("renewal", Renewal, [renewal], "RETURNING id", {"park_id": "park"})
+            statement.insert("pushlog", PushLog, [log], refs={"renewal_id": "renewal"})
+            renewal.pk = log.renewal_id = statement.run("renewal")
+        else:
+            with transaction.atomic():
+                renewal.park_id = upsert_park(fields, now=now)
+                renewal.save(force_insert=True)
+                log.renewal_id = renewal.pk
+                log.save(force_insert=True)
     except IntegrityError:
         # Another request committed this pay_serial first: the unique constraint decided.
         log.pk = log.renewal_id = None
