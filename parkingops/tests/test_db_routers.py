@@ -3,6 +3,7 @@
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from orders import selectors
 from orders.exports.orders import orders_csv
@@ -42,9 +43,9 @@ def test_the_daily_summary_and_coupon_totals_read_from_the_replica(replica):
         CaptureQueriesContext(connections["default"]) as on_default,
     ):
         totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
-        summary = selectors.daily_summary(
-            date_from=order.pay_time.date(), date_to=order.pay_time.date()
-        )
+        # The summary's days are China-time days (after 16:00 UTC, tomorrow's in UTC terms).
+        day = timezone.localtime(order.pay_time).date()
+        summary = selectors.daily_summary(date_from=day, date_to=day)
 
     assert totals.stores == []
     assert summary.total.orders == 1
