@@ -87,8 +87,12 @@ class Stay(models.Model):
     entry_received_at = models.DateTimeField(_("entry received at"), null=True, blank=True)
     exit_received_at = models.DateTimeField(_("exit received at"), null=True, blank=True)
     # SHA-256 of each push's business content: a retry is told from a conflict by one column.
-    entry_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    exit_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    entry_fingerprint = models.CharField(
+        _("entry content fingerprint"), max_length=64, blank=True, editable=False
+    )
+    exit_fingerprint = models.CharField(
+        _("exit content fingerprint"), max_length=64, blank=True, editable=False
+    )
     entry_whitelist_entry = _whitelist_entry("stay_entries", _("whitelist entry (entry)"))
     exit_whitelist_entry = _whitelist_entry("stay_exits", _("whitelist entry (exit)"))
 
