@@ -231,6 +231,9 @@ def _write_half_in_one_statement(
     half is empty (``ON CONFLICT ... DO UPDATE ... WHERE``: PostgreSQL locks the row, so two
     writers of one serial take turns and the second sees the first's half). The log row is
     inserted only with the stay's. Return the stay's id, or None when the half was held.
+    The park's upsert runs either way: a retry (or a 1409) of a signed, whitelisted push
+    refreshes the park's name, position and last_seen, which is the park as the platform last
+    described it, not part of the stay.
     """
     qn = db.ops.quote_name
     stay = Stay(
