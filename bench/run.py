@@ -149,38 +149,65 @@ def ratio(figure: float, baseline: float) -> str:
 # --- 1. push ingest ------------------------------------------------------------------------
 
 
-def push_bodies(count: int, path: Path) -> None:
+def push_bodies(count: int, path: Path, kind: str = "pay", run: str = "") -> None:
+    """Write ``count`` signed pushes of ``kind``. Entries and exits of one ``run`` share their
+    parking serials: each exit completes the stay its entry opened (the common order)."""
     from orders.demo import simulator
 
+    now_ms = int(time.time() * 1000)
     with path.open("w", encoding="latin-1") as handle:
         for n in range(count):
-            params = simulator.build_push(
-                app_id=APP_ID,
-                pay_serial=f"BENCH{time.time_ns()}{n:08d}",
-                plate=PLATE,
-                discounts=[
-                    {
-                        "type": "1",
-                        "mobile": "13800138000",
-                        "relief_amount": "1",
-                        "relief_value": "200",
-                    }
-                ],
-                mcoupons=[
-                    {
-                        "coupon_name": "停车券",
-                        "coupon_code": f"C{n}",
-                        "store_name": "肯德基",
-                        "store_code": "KFC01",
-                        "coupon_type": "1",
-                        "coupon_value": "500",
-                        "grant_time": "1618994000000",
-                        "grant_serial": f"G{n}",
-                    }
-                ],
-            )
+            if kind == "entry":
+                params = simulator.build_entry(
+                    app_id=APP_ID, parking_serial=f"BENCH{run}{n:08d}", plate=PLATE
+                )
+            elif kind == "exit":
+                params = simulator.build_exit(
+                    app_id=APP_ID,
+                    parking_serial=f"BENCH{run}{n:08d}",
+                    plate=PLATE,
+                    leave_time_ms=now_ms,
+                    total_value=1000,
+                    free_value=200,
+                )
+            elif kind == "renewal":
+                params = simulator.build_renewal(
+                    app_id=APP_ID, pay_serial=f"BENCH{time.time_ns()}{n:08d}", plate=PLATE
+                )
+            else:
+                params = pay_order_push(n)
             encoded = simulator.encode_push(params, secret=SECRET)
             handle.write(f"{encoded.content_type}\t{encoded.body.decode('latin-1')}\n")
+
+
+def pay_order_push(n: int) -> dict:
+    from orders.demo import simulator
+
+    return simulator.build_push(
+        app_id=APP_ID,
+        pay_serial=f"BENCH{time.time_ns()}{n:08d}",
+        plate=PLATE,
+        discounts=[
+            {
+                "type": "1",
+                "mobile": "13800138000",
+                "relief_amount": "1",
+                "relief_value": "200",
+            }
+        ],
+        mcoupons=[
+            {
+                "coupon_name": "停车券",
+                "coupon_code": f"C{n}",
+                "store_name": "肯德基",
+                "store_code": "KFC01",
+                "coupon_type": "1",
+                "coupon_value": "500",
+                "grant_time": "1618994000000",
+                "grant_serial": f"G{n}",
+            }
+        ],
+    )
 
 
 def load(path: str, bodies: Path, concurrency: int) -> dict:
@@ -193,6 +220,15 @@ def load(path: str, bodies: Path, concurrency: int) -> dict:
     return json.loads(out)
 
 
+# Every kind of push, measured the same way against the same baselines (the same target).
+PUSH_KINDS = (
+    ("push", "pay", "/api/v1/push/pay-orders/"),
+    ("entry push", "entry", "/api/v1/push/entries/"),
+    ("exit push", "exit", "/api/v1/push/exits/"),
+    ("renewal push", "renewal", "/api/v1/push/renewals/"),
+)
+
+
 def bench_push(count: int) -> None:
     from whitelist.models import WhitelistEntry
 
@@ -203,26 +239,32 @@ def bench_push(count: int) -> None:
             for name, path in (
                 ("no-db view", "/bench/nodb/"),
                 ("one-row insert", "/bench/insert/"),
-                ("push", "/api/v1/push/pay-orders/"),
             ):
                 bodies = Path(tmp) / f"{name}-{concurrency}.txt"
                 push_bodies(count, bodies)
                 results[name] = load(path, bodies, concurrency)
                 say(f"  c={concurrency} {name}: {results[name]}")
-            push, insert, nodb = results["push"], results["one-row insert"], results["no-db view"]
-            rows.append(
-                (
-                    f"push ingest c={concurrency}",
-                    f"{push['per_second']:.0f}/s, p50 {push['p50_ms']} ms, p99 {push['p99_ms']} ms",
-                    f"insert {insert['per_second']:.0f}/s (p99 {insert['p99_ms']} ms); "
-                    f"no-db {nodb['per_second']:.0f}/s",
-                    f"{ratio(push['per_second'], insert['per_second'])} of insert, "
-                    f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db",
+            insert, nodb = results["one-row insert"], results["no-db view"]
+            for name, kind, path in PUSH_KINDS:
+                bodies = Path(tmp) / f"{kind}-{concurrency}.txt"
+                push_bodies(count, bodies, kind, run=str(concurrency))
+                push = load(path, bodies, concurrency)
+                say(f"  c={concurrency} {name}: {push}")
+                label = "push ingest" if kind == "pay" else name
+                rows.append(
+                    (
+                        f"{label} c={concurrency}",
+                        f"{push['per_second']:.0f}/s, p50 {push['p50_ms']} ms, "
+                        f"p99 {push['p99_ms']} ms",
+                        f"insert {insert['per_second']:.0f}/s (p99 {insert['p99_ms']} ms); "
+                        f"no-db {nodb['per_second']:.0f}/s",
+                        f"{ratio(push['per_second'], insert['per_second'])} of insert, "
+                        f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db",
+                    )
                 )
-            )
-            bad = {k: v for k, v in push["statuses"].items() if k != "200"}
-            if bad:
-                say(f"  push answers other than 200: {bad}")
+                bad = {k: v for k, v in push["statuses"].items() if k != "200"}
+                if bad:
+                    say(f"  {name} answers other than 200: {bad}")
 
 
 # --- 2. dataset ------------------------------------------------------------------------------

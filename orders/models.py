@@ -207,8 +207,17 @@ class MerchantCoupon(models.Model):
 
 
 class PushLog(models.Model):
-    """One request to the push endpoint, whatever its outcome."""
+    """One request to a push endpoint, whatever its outcome."""
 
+    class Kind(models.TextChoices):
+        """Which push it was (PLATFORM_PUSHES.md): each has its own URL, one pipeline."""
+
+        PAY = "pay", _("pay order")
+        ENTRY = "entry", _("entry")
+        EXIT = "exit", _("exit")
+        RENEWAL = "renewal", _("renewal")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PAY)
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     remote_addr = models.CharField(_("remote address"), max_length=64, blank=True)
     content_type = models.CharField(_("content type"), max_length=255, blank=True)
@@ -233,6 +242,23 @@ class PushLog(models.Model):
         blank=True,
         related_name="push_logs",
         verbose_name=_("order"),
+    )
+    # The stay or renewal an entry, exit or renewal push concerns (as ``order`` for a pay order).
+    stay = models.ForeignKey(
+        "orders.Stay",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="push_logs",
+        verbose_name=_("stay"),
+    )
+    renewal = models.ForeignKey(
+        "orders.Renewal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="push_logs",
+        verbose_name=_("renewal"),
     )
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
     # What a refusal was about, decided when it was refused (the entries may change since);
@@ -270,9 +296,14 @@ class PushLog(models.Model):
                 name="pushlog_refused_received_at",
                 condition=~Q(reason__in=ACKNOWLEDGED_REASONS),
             ),
+            models.Index(fields=["kind"], name="pushlog_kind"),
         ]
         constraints = [in_timerange("received_at", "pushlog")]
         permissions = [("replay_pushlog", _("Can replay a logged push"))]
 
     def __str__(self) -> str:
         return f"{localtime(self.received_at):%Y-%m-%d %H:%M:%S} {self.code} {self.reason}"
+
+
+# Last: they use ``in_timerange`` above, and Django finds an app's models through this module.
+from orders.stays.models import Renewal, Stay  # noqa: E402, F401

@@ -6,13 +6,16 @@ from django.urls import path, re_path
 from orders.api import views as api
 from orders.api.outcomes import PushOutcomesView
 from orders.api.statements import StatementView
-from orders.push.views import PayOrderPushView
+from orders.push.views import EntryPushView, ExitPushView, PayOrderPushView, RenewalPushView
 
 app_name = "orders"
 
 urlpatterns = [
     # The trailing slash is optional: a platform posting without it must not get a redirect.
     re_path(r"^push/pay-orders/?$", PayOrderPushView.as_view(), name="push-pay-orders"),
+    re_path(r"^push/entries/?$", EntryPushView.as_view(), name="push-entries"),
+    re_path(r"^push/exits/?$", ExitPushView.as_view(), name="push-exits"),
+    re_path(r"^push/renewals/?$", RenewalPushView.as_view(), name="push-renewals"),
     # The integration API's reads.
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
     path("orders/<str:pay_serial>/", api.OrderDetailView.as_view(), name="api-order"),

@@ -279,6 +279,12 @@ class Park(models.Model):
     name = models.CharField(_("name"), max_length=128)
     first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    # Where the park is, as the entry and exit pushes last said (newest wins; empty or None
+    # when never said, or when the platform sent -1.0 for an unknown position).
+    address = models.CharField(_("address"), max_length=64, blank=True)
+    area_code = models.CharField(_("region code"), max_length=64, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
 
     class Meta:
         # Created by the orders app before parks moved here; the table keeps its name.

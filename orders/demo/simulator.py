@@ -71,6 +71,190 @@ def build_push(
     return params
 
 
+# Where each kind of push goes (PUSH_PROTOCOL.md, PLATFORM_PUSHES.md), by PushLog.Kind value.
+PUSH_PATHS = {
+    "pay": "/api/v1/push/pay-orders/",
+    "entry": "/api/v1/push/entries/",
+    "exit": "/api/v1/push/exits/",
+    "renewal": "/api/v1/push/renewals/",
+}
+# What the demo park says about itself in entry and exit pushes.
+DEMO_PARK_PLACE = {
+    "address": "四川省成都市高新区天府大道1号",
+    "area_code": "510107",
+    "latitude": "30.572815",
+    "longitude": "104.066801",
+}
+
+
+def new_parking_serial() -> str:
+    """Return a fresh parking serial like the platform's (18 digits)."""
+    return str(10**17 + secrets.randbelow(9 * 10**17))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def build_entry(
+    *,
+    app_id: str,
+    parking_serial: str | None = None,
+    plate: str = DEMO_PLATE,
+    park_uuid: str = DEMO_PARK_UUID,
+    park_name: str = DEMO_PARK_NAME,
+    enter_time_ms: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the fields of one entry push (unsigned, every value a string)."""
+    now_ms = _now_ms()
+    params: dict[str, Any] = {
+        "app_id": app_id,
+        "park_uuid": park_uuid,
+        "park_name": park_name,
+        "parking_serial": parking_serial or new_parking_serial(),
+        "plate": plate,
+        "enter_time": str(enter_time_ms if enter_time_ms is not None else now_ms),
+        "plate_color": "1",
+        "car_type": "1",
+        "vehicle_type": "1",
+        "car_desc": "小型车",
+        "enter_gate": "东门入口",
+        "enter_security": "值班员01",
+        "enter_image": "https://img.example.com/enter/1.jpg",
+        **DEMO_PARK_PLACE,
+        "total_space": "500",
+        "remain_space": "120",
+        "sign_type": "MD5",
+        "timestamp": str(now_ms),
+    }
+    params.update(extra)
+    return params
+
+
+def build_exit(
+    *,
+    app_id: str,
+    parking_serial: str | None = None,
+    enter_time_ms: int | None = None,
+    leave_time_ms: int | None = None,
+    total_value: int = 1000,
+    free_value: int = 0,
+    autopay_value: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the fields of one exit push: the entry's (``extra`` may change them) and the
+    exit's own; by default the car came two hours before it left."""
+    leave = leave_time_ms if leave_time_ms is not None else _now_ms()
+    enter = enter_time_ms if enter_time_ms is not None else leave - 2 * 3600 * 1000
+    entry_fields = {
+        key: extra.pop(key) for key in ("plate", "park_uuid", "park_name") if key in extra
+    }
+    params = build_entry(
+        app_id=app_id, parking_serial=parking_serial, enter_time_ms=enter, **entry_fields
+    )
+    params.update(
+        {
+            "leave_time": str(leave),
+            "parking_time": str(max(leave - enter, 0) // 1000),
+            "total_value": str(total_value),
+            "free_value": str(free_value),
+            "autopay_value": str(autopay_value),
+            "leave_gate": "东门出口",
+            "leave_security": "值班员02",
+            "leave_image": "https://img.example.com/leave/1.jpg",
+        }
+    )
+    params.update(extra)
+    return params
+
+
+def build_renewal(
+    *,
+    app_id: str,
+    pay_serial: str | None = None,
+    plate: str = DEMO_PLATE,
+    park_uuid: str = DEMO_PARK_UUID,
+    park_name: str = DEMO_PARK_NAME,
+    vip_type: int = 1,
+    quantity: int = 31,
+    pay_value: int = 30000,
+    pay_time_ms: int | None = None,
+    channel: str = "200102",
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the fields of one fixed-car renewal push; a time-based type covers
+    ``quantity`` days from the payment."""
+    now_ms = _now_ms()
+    paid = pay_time_ms if pay_time_ms is not None else now_ms
+    params: dict[str, Any] = {
+        "app_id": app_id,
+        "park_uuid": park_uuid,
+        "park_name": park_name,
+        "plate": plate,
+        "pay_serial": pay_serial or new_serial(),
+        "pay_value": str(pay_value),
+        "pay_time": str(paid),
+        "channel": channel,
+        "identity": "5aeV05nlt6/ig4LplITisYg=",
+        "vip_type": str(vip_type),
+        "quantity": str(quantity),
+        "sign_type": "MD5",
+        "timestamp": str(now_ms),
+    }
+    if vip_type not in (2, 3):
+        params["start_time"] = str(paid)
+        params["end_time"] = str(paid + quantity * 86_400_000)
+    params.update(extra)
+    return params
+
+
+def build_visit(
+    *,
+    app_id: str,
+    plate: str = DEMO_PLATE,
+    park_uuid: str = DEMO_PARK_UUID,
+    park_name: str = DEMO_PARK_NAME,
+    leave_time_ms: int | None = None,
+    minutes: int = 125,
+    total_value: int = 1000,
+    free_value: int = 0,
+    autopay_value: int = 0,
+    paid: int | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """Return one whole visit as (kind, fields): the entry, the pay order (``paid`` fen, by
+    default the fee less discounts and autopay; none when 0) a minute before the exit, and the
+    exit, all with the same parking serial and consistent times."""
+    leave = leave_time_ms if leave_time_ms is not None else _now_ms()
+    enter = leave - minutes * 60_000
+    serial = new_parking_serial()
+    where = {"plate": plate, "park_uuid": park_uuid, "park_name": park_name}
+    due = total_value - free_value - autopay_value if paid is None else paid
+    visit = [
+        ("entry", build_entry(app_id=app_id, parking_serial=serial, enter_time_ms=enter, **where))
+    ]
+    if due > 0:
+        order = build_push(app_id=app_id, pay_value=due, pay_time_ms=leave - 60_000, **where)
+        order["parking_serial"] = serial
+        visit.append(("pay", order))
+    visit.append(
+        (
+            "exit",
+            build_exit(
+                app_id=app_id,
+                parking_serial=serial,
+                enter_time_ms=enter,
+                leave_time_ms=leave,
+                total_value=total_value,
+                free_value=free_value,
+                autopay_value=autopay_value,
+                **where,
+            ),
+        )
+    )
+    return visit
+
+
 def coupon_name(coupon_type: int, value: int) -> str:
     """Name a merchant coupon the way stores do: ``10元停车券`` for an amount of 1000 fen."""
     if coupon_type == 1:

@@ -29,7 +29,7 @@ from orders.push.outcomes import Outcome
 logger = logging.getLogger(__name__)
 
 # The kinds of push the platform sends: the view of each names its own.
-PUSH_KINDS = ("pay_order",)
+PUSH_KINDS = ("pay_order", "entry", "exit", "renewal")
 
 PUSHES = Counter(
     "parkingops_pushes",

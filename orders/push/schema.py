@@ -88,6 +88,25 @@ def _outcomes_described() -> str:
 outcomes_described = lazy(_outcomes_described, str)()
 
 
+class OtherPushSerializer(serializers.Serializer):
+    """An entry, exit or renewal push: the protocol's fields, and the business fields of
+    PLATFORM_PUSHES.md (documented there, field by field)."""
+
+    app_id = serializers.CharField(help_text="Our app id at the platform.")
+    park_uuid = serializers.CharField(max_length=64)
+    park_name = serializers.CharField(max_length=128)
+    plate = serializers.CharField(help_text="Normalised before matching.")
+    parking_serial = serializers.CharField(
+        required=False, max_length=64, help_text="Entry and exit: the stay's identity."
+    )
+    pay_serial = serializers.CharField(
+        required=False, max_length=64, help_text="Renewal: its identity."
+    )
+    sign = serializers.CharField(required=False, help_text="As for the pay order.")
+    sign_type = serializers.ChoiceField(choices=["MD5"], required=False)
+    timestamp = serializers.CharField(required=False, help_text="ms since epoch.")
+
+
 class PushAnswerSerializer(serializers.Serializer):
     """Every answer of the push endpoint: exactly these three keys."""
 
@@ -98,41 +117,54 @@ class PushAnswerSerializer(serializers.Serializer):
 
 # --- The checks and the answers, described ---------------------------------------------------
 
-# The push's checks, in the order they run (PUSH_PROTOCOL.md): step, check, outcome.
-PUSH_CHECKS = [
-    ("0", "source address in PUSH_ALLOWED_IPS (when set)", Outcome.ADDRESS_NOT_ALLOWED),
-    (
-        "0",
-        "fewer unauthenticated refusals from the address than PUSH_REFUSAL_RATE; not logged",
-        Outcome.THROTTLED,
-    ),
-    ("0", "the method is POST (any other is logged)", Outcome.BAD_METHOD),
-    (
-        "1",
-        "body readable (content type, UTF-8, JSON object, at most 1 MiB, no repeated key; a "
-        "chunked body is read whole)",
-        Outcome.BAD_BODY,
-    ),
-    ("2", "`app_id` present and ours", Outcome.UNKNOWN_APP),
-    (
-        "3",
-        "signature present and valid (`sign` field, or the `Authorization` header for a JSON "
-        "body), `sign_type` MD5 or absent",
-        Outcome.BAD_SIGNATURE,
-    ),
-    ("4", "`timestamp` within PUSH_TIMESTAMP_TOLERANCE (when enabled)", Outcome.STALE_TIMESTAMP),
-    ("5", "every field valid", Outcome.INVALID_FIELD),
-    (
-        "6",
-        "plate on an active whitelist entry for the park (or all parks) at `pay_time`",
-        Outcome.NOT_WHITELISTED,
-    ),
-    ("7", "new `pay_serial`: stored with its discounts and coupons", Outcome.ACCEPTED),
-    ("7'", "same `pay_serial`, same content (a retry)", Outcome.DUPLICATE),
-    ("7''", "same `pay_serial`, other content", Outcome.CONFLICT),
-    ("-", "database unreachable", Outcome.UNAVAILABLE),
-    ("-", "anything unexpected", Outcome.INTERNAL_ERROR),
-]
+
+def push_checks(
+    *, event_time: str = "pay_time", identity: str = "pay_serial", stored: str = ""
+) -> list[tuple[str, str, Outcome]]:
+    """The checks of a push, in the order they run (PUSH_PROTOCOL.md): step, check, outcome.
+    The same for every kind but for its event time, its identity and what it stores."""
+    stored = stored or "stored with its discounts and coupons"
+    return [
+        ("0", "source address in PUSH_ALLOWED_IPS (when set)", Outcome.ADDRESS_NOT_ALLOWED),
+        (
+            "0",
+            "fewer unauthenticated refusals from the address than PUSH_REFUSAL_RATE; not logged",
+            Outcome.THROTTLED,
+        ),
+        ("0", "the method is POST (any other is logged)", Outcome.BAD_METHOD),
+        (
+            "1",
+            "body readable (content type, UTF-8, JSON object, at most 1 MiB, no repeated key; a "
+            "chunked body is read whole)",
+            Outcome.BAD_BODY,
+        ),
+        ("2", "`app_id` present and ours", Outcome.UNKNOWN_APP),
+        (
+            "3",
+            "signature present and valid (`sign` field, or the `Authorization` header), "
+            "`sign_type` MD5 or absent",
+            Outcome.BAD_SIGNATURE,
+        ),
+        (
+            "4",
+            "`timestamp` within PUSH_TIMESTAMP_TOLERANCE (when enabled)",
+            Outcome.STALE_TIMESTAMP,
+        ),
+        ("5", "every field valid", Outcome.INVALID_FIELD),
+        (
+            "6",
+            f"plate on an active whitelist entry for the park (or all parks) at `{event_time}`",
+            Outcome.NOT_WHITELISTED,
+        ),
+        ("7", f"new `{identity}`: {stored}", Outcome.ACCEPTED),
+        ("7'", f"same `{identity}`, same content (a retry)", Outcome.DUPLICATE),
+        ("7''", f"same `{identity}`, other content", Outcome.CONFLICT),
+        ("-", "database unreachable", Outcome.UNAVAILABLE),
+        ("-", "anything unexpected", Outcome.INTERNAL_ERROR),
+    ]
+
+
+PUSH_CHECKS = push_checks()
 
 
 def _http(outcome: Outcome) -> str:
@@ -141,24 +173,42 @@ def _http(outcome: Outcome) -> str:
     return str(outcome.status)
 
 
-PUSH_DESCRIPTION = "\n".join(
-    [
-        "The platform pushes one signed pay order per payment of a whitelisted plate (see the "
-        "push protocol). No API key: the signature authenticates the platform; never throttled. "
-        'Every answer is `{"code", "reason", "message"}`; the checks run in this order and the '
-        "first that fails answers:",
-        "",
-        "| step | check | code | reason | HTTP |",
-        "|---|---|---|---|---|",
-        *(
-            f"| {step} | {check} | {outcome.code} | {outcome.value} | {_http(outcome)} |"
-            for step, check, outcome in PUSH_CHECKS
-        ),
-        "",
-        f"The platform pushes again until it gets {Outcome.ACCEPTED.code}; an order already held "
-        f"is always answered {Outcome.ACCEPTED.code}.",
-    ]
+def push_description(intro: str, checks: list[tuple[str, str, Outcome]]) -> str:
+    """Describe a push endpoint: ``intro``, then its checks and answers as a table."""
+    return "\n".join(
+        [
+            intro + " No API key: the signature authenticates the platform; never throttled. "
+            'Every answer is `{"code", "reason", "message"}`; the checks run in this order and '
+            "the first that fails answers:",
+            "",
+            "| step | check | code | reason | HTTP |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {step} | {check} | {outcome.code} | {outcome.value} | {_http(outcome)} |"
+                for step, check, outcome in checks
+            ),
+            "",
+            f"The platform pushes again until it gets {Outcome.ACCEPTED.code}; a push already "
+            f"held is always answered {Outcome.ACCEPTED.code}.",
+        ]
+    )
+
+
+PUSH_DESCRIPTION = push_description(
+    "The platform pushes one signed pay order per payment of a whitelisted plate (see the "
+    "push protocol).",
+    PUSH_CHECKS,
 )
+
+
+def other_kind_description(what: str, *, event_time: str, identity: str, stored: str) -> str:
+    """Describe the endpoint of another kind of push (PLATFORM_PUSHES.md)."""
+    return push_description(
+        f"The platform pushes {what} for a whitelisted plate, signed and answered as the pay "
+        "order (see the platform's pushes).",
+        push_checks(event_time=event_time, identity=identity, stored=stored),
+    )
+
 
 # What the answers' descriptions say about an outcome besides its reason.
 _NOTES = {

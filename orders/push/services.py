@@ -1,9 +1,10 @@
-"""Writes: receiving a pay-order push (PUSH_PROTOCOL.md), replaying a logged one, pruning the
-push log.
+"""Writes: receiving a push of any kind (PUSH_PROTOCOL.md, PLATFORM_PUSHES.md), replaying a
+logged one, pruning the push log.
 
-``receive_push`` is the one call chain: the source address, reading the body
-(``decoding``), the app id, signature and timestamp (here), the fields (``validation``), the
-whitelist, storing (``storing``), then the push log row and the JSON log line.
+``receive_push`` is the one call chain for every kind: the source address, reading the body
+(``decoding``), the app id, signature and timestamp (here), the fields, the whitelist at the
+event's time, storing once (what differs per kind is its ``kinds.PushKind``), then the push
+log row and the JSON log line.
 """
 
 import json
@@ -20,9 +21,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from orders.models import PushLog
-from orders.push import decoding, storing, times, validation
+from orders.push import decoding, times, validation
+from orders.push.kinds import KINDS, PAY, PushKind
 from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
-from orders.push.validation import PushData
 from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.netaddr import in_networks
 from parkingops.pcloud import signing
@@ -108,29 +109,32 @@ def _authenticate(payload: Mapping[str, Any], request: PushRequest, now: datetim
             )
 
 
-def _store(data: PushData, log: PushLog, started: float) -> PushResult:
-    """Steps 6 and 7: the whitelist, then the order, its discounts and coupons, at once."""
-    entry_id = find_valid_entry_id(plate=data.plate, park_uuid=data.park_uuid, at=data.pay_time)
+def _store(kind: PushKind, data: Any, log: PushLog, started: float) -> PushResult:
+    """Steps 6 and 7: the whitelist at the event's time, then the push's record, at once."""
+    entry_id = find_valid_entry_id(
+        plate=data.plate, park_uuid=data.park_uuid, at=kind.event_time(data)
+    )
     if entry_id is None:
-        # An order we already hold is always acknowledged, even if its plate has since left
+        # A push we already hold is always acknowledged, even if its plate has since left
         # the whitelist: otherwise the platform would retry it for ever.
-        held = storing.held_order(data)
+        held = kind.held(data)
         if held is not None and held.acknowledged:
             return held
         raise Refusal(
             Outcome.NOT_WHITELISTED,
             "plate is not on a valid whitelist entry",
-            detail=_why_not_whitelisted(data),
+            detail=_why_not_whitelisted(data, at=kind.event_time(data)),
         )
-    # The log row is written with the order: fill it in as accepted before the write.
-    _fill_log(log, storing.ACCEPTED, started)
-    return storing.store_once(data, entry_id=entry_id, log=log)
+    # The log row is written with the record: fill it in as accepted before the write.
+    _fill_log(kind, log, PushResult(Outcome.ACCEPTED, f"{kind.noun} stored"), started)
+    return kind.store(data, entry_id=entry_id, log=log)
 
 
-def _why_not_whitelisted(data: PushData) -> dict[str, Any]:
-    """Return the log row's account of why no entry let the plate in, decided now: the entries
-    may change before anyone reads the log. Costs a query on refusals only."""
-    why = why_not_covered(plate=data.plate, park_uuid=data.park_uuid, at=data.pay_time)
+def _why_not_whitelisted(data: Any, *, at: datetime) -> dict[str, Any]:
+    """Return the log row's account of why no entry let the plate in at the event's time,
+    decided now: the entries may change before anyone reads the log. Costs a query on
+    refusals only."""
+    why = why_not_covered(plate=data.plate, park_uuid=data.park_uuid, at=at)
     if why is None:  # an entry let it in since the check: the outcome says enough
         return {}
     return {
@@ -141,31 +145,35 @@ def _why_not_whitelisted(data: PushData) -> dict[str, Any]:
     }
 
 
-def _fill_log(log: PushLog, result: PushResult, started: float) -> None:
+def _fill_log(kind: PushKind, log: PushLog, result: PushResult, started: float) -> None:
     """Write the answer and the time taken so far into the push's log row (not saved)."""
     log.code = result.code
     log.reason = result.reason
     log.message = _clip(result.message, 500)
-    log.order_id = result.order_id
+    kind.link_log(log, result.order_id)
     for name, value in result.detail.items():
         setattr(log, name, value)
     log.duration_ms = round((time.monotonic() - started) * 1000)
 
 
-def _save_log(log: PushLog, result: PushResult, started: float) -> None:
-    _fill_log(log, result, started)
+def _save_log(kind: PushKind, log: PushLog, result: PushResult, started: float) -> None:
+    _fill_log(kind, log, result, started)
     log.save(force_insert=True)
 
 
-def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushResult:
-    """Verify, validate and store one push, log it, and return the protocol's answer.
+def receive_push(
+    *, request: PushRequest, now: datetime | None = None, kind: PushKind = PAY
+) -> PushResult:
+    """Verify, validate and store one push of ``kind``, log it, and return the answer.
 
-    Nothing half-stored survives a refusal: the order, its discounts and coupons are written
-    in one transaction, and the log row is written either inside it (accepted) or after it.
+    Nothing half-stored survives a refusal: the record (an order with its discounts and
+    coupons, a stay's half, a renewal) and its park are written in one transaction, and the
+    log row is written either inside it (accepted) or after it.
     """
     started = time.monotonic()
     now = now or timezone.now()
     log = PushLog(
+        kind=kind.kind,
         received_at=now,
         remote_addr=_clip(request.remote_addr, 64),
         content_type=_clip(request.content_type, 255),
@@ -193,13 +201,13 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
             # The answer's message is English for the platform (PUSH_PROTOCOL.md), whatever
             # language LocaleMiddleware chose: DRF's own messages would come out in Chinese.
             with translation.override("en"):
-                data = validation.validate_push(payload, now=now)
+                data = kind.validate(payload, now=now)
         except validation.InvalidField as exc:
             raise Refusal(
                 Outcome.INVALID_FIELD, str(exc)[:500], detail={"field_path": _clip(exc.field, 255)}
             ) from None
         log.plate = data.plate
-        result = _store(data, log, started)
+        result = _store(kind, data, log, started)
     except Refusal as refusal:
         result = refusal.result
     except (OperationalError, InterfaceError):
@@ -214,7 +222,7 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
         # one whose order transaction failed on commit) is logged now, on its own.
         log.pk = None
         try:
-            _save_log(log, result, started)
+            _save_log(kind, log, result, started)
         except DatabaseError:
             # The raw push is always logged: when the database cannot take it, the process
             # log does. The body carries a signature, never a secret.
@@ -233,6 +241,7 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
                 {
                     "time": log.received_at.isoformat(),
                     "event": "push",
+                    "kind": kind.kind,
                     "pay_serial": log.pay_serial,
                     "code": result.code,
                     "reason": result.reason,
@@ -246,8 +255,10 @@ def receive_push(*, request: PushRequest, now: datetime | None = None) -> PushRe
 
 
 def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
-    """Run a logged push's body again through ``receive_push``; the result is a new log row."""
+    """Run a logged push's body again through ``receive_push`` as the kind it was; the result
+    is a new log row."""
     return receive_push(
+        kind=KINDS.get(log.kind, PAY),
         request=PushRequest(
             body=log.body.encode("utf-8"),
             content_type=log.content_type,
@@ -287,11 +298,11 @@ def prune_push_log(
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Pruned:
-    """Delete log rows received more than ``older_than_days`` ago that produced no order.
+    """Delete log rows received more than ``older_than_days`` ago that produced no record.
 
-    Rows that point at an order are its history and stay. The delete goes in batches, each
-    its own short transaction, so a large prune never holds long locks on the log; a job
-    cancelled stops between two batches.
+    Rows that point at an order, a stay or a renewal are its history and stay. The delete
+    goes in batches, each its own short transaction, so a large prune never holds long locks
+    on the log; a job cancelled stops between two batches.
     """
     if older_than_days < 1 or batch_size < 1:
         raise ValueError("older_than_days and batch_size must be at least 1")
@@ -300,7 +311,9 @@ def prune_push_log(
     # delete, and a day count past it would overflow the date.
     before = max(now - timedelta(days=min(older_than_days, (now - EARLIEST).days + 1)), EARLIEST)
     deleted = 0
-    stale = PushLog.objects.filter(received_at__lt=before, order__isnull=True)
+    stale = PushLog.objects.filter(
+        received_at__lt=before, order__isnull=True, stay__isnull=True, renewal__isnull=True
+    )
     progress.stage(gettext("Deleting old push-log rows"))
     while True:
         ids = list(stale.values_list("pk", flat=True)[:batch_size])

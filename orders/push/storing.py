@@ -133,6 +133,68 @@ def _values(
     return ", ".join(columns), f"({', '.join(values)})", params
 
 
+class Statement:
+    """One PostgreSQL statement of data-modifying CTEs, rendered from model instances.
+
+    The push is the hot path: one statement instead of several (and no BEGIN/COMMIT around
+    it) is what keeps its throughput near a one-row insert's (see bench/). A single
+    statement is atomic by itself, so a failure leaves nothing behind.
+    """
+
+    def __init__(self, db: BaseDatabaseWrapper) -> None:
+        self.db = db
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def insert(
+        self,
+        name: str,
+        model: type[models.Model],
+        rows: list[models.Model],
+        tail: str = "",
+        refs: Mapping[str, str] | None = None,
+        only_if: str = "",
+    ) -> None:
+        """Add ``name AS (INSERT INTO <model's table> ... <tail>)``; foreign keys in ``refs``
+        take the id of that CTE's row, and with ``only_if`` the row is inserted only when that
+        CTE returned one."""
+        qn = self.db.ops.quote_name
+        rendered = [_values(self.db, row, refs=refs or {}) for row in rows]
+        columns = rendered[0][0]
+        if only_if:
+            (row,) = rendered
+            # Identifiers come from our models, every value is a parameter.
+            source = f"SELECT {row[1][1:-1]} WHERE EXISTS (SELECT 1 FROM {only_if})"  # noqa: S608
+        else:
+            source = f"VALUES {', '.join(values for _, values, _ in rendered)}"
+        self.parts.append(
+            f"{name} AS (INSERT INTO {qn(model._meta.db_table)} ({columns}) {source} {tail})"
+        )
+        for _, _, row_params in rendered:
+            self.params.extend(row_params)
+
+    def add_params(self, *params: Any) -> None:
+        """Append parameters used by the last ``tail`` (in their order there)."""
+        self.params.extend(params)
+
+    def run(self, result: str) -> int | None:
+        """Execute the statement; return the id the CTE ``result`` returned, if any."""
+        sql = f"WITH {', '.join(self.parts)} SELECT id FROM {result}"  # noqa: S608
+        # Inside an outer transaction a failed statement would abort it: a savepoint contains it.
+        guard = transaction.atomic() if self.db.in_atomic_block else nullcontext()
+        with guard, self.db.cursor() as cursor:
+            cursor.execute(sql, self.params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+
+# Creating the push's park, or giving it the newest name: the first CTE of every push's write.
+PARK_UPSERT = (
+    'ON CONFLICT ("park_uuid") DO UPDATE SET "name" = EXCLUDED."name", '
+    '"last_seen" = EXCLUDED."last_seen" RETURNING id'
+)
+
+
 def _insert_in_one_statement(
     db: BaseDatabaseWrapper,
     park: Park,
@@ -141,52 +203,17 @@ def _insert_in_one_statement(
     coupons: list[MerchantCoupon],
     log: PushLog | None,
 ) -> int:
-    """Write an order's rows with one PostgreSQL statement of data-modifying CTEs.
-
-    The push is the hot path: one statement instead of six (and no BEGIN/COMMIT around it)
-    is what keeps its throughput near a one-row insert's (see bench/). A single statement
-    is atomic by itself, so a duplicate pay_serial leaves nothing behind.
-    """
-    qn = db.ops.quote_name
-    parts, params = [], []
-
-    def cte(
-        name: str,
-        model: type[models.Model],
-        rows: list[models.Model],
-        tail: str = "",
-        refs: Mapping[str, str] | None = None,
-    ) -> None:
-        rendered = [_values(db, row, refs=refs or {}) for row in rows]
-        columns = rendered[0][0]
-        parts.append(
-            # Identifiers come from our models, every value is a parameter.
-            f"{name} AS (INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-            f"{', '.join(values for _, values, _ in rendered)} {tail})"
-        )
-        for _, _, row_params in rendered:
-            params.extend(row_params)
-
-    cte(
-        "park",
-        Park,
-        [park],
-        'ON CONFLICT ("park_uuid") DO UPDATE SET "name" = EXCLUDED."name", '
-        '"last_seen" = EXCLUDED."last_seen" RETURNING id',
-    )
-    cte("payorder", PayOrder, [order], "RETURNING id", refs={"park_id": "park"})
+    """Write an order's rows with one PostgreSQL statement of data-modifying CTEs."""
+    statement = Statement(db)
+    statement.insert("park", Park, [park], PARK_UPSERT)
+    statement.insert("payorder", PayOrder, [order], "RETURNING id", refs={"park_id": "park"})
     if discounts:
-        cte("discounts", Discount, discounts, refs={"order_id": "payorder"})
+        statement.insert("discounts", Discount, discounts, refs={"order_id": "payorder"})
     if coupons:
-        cte("mcoupons", MerchantCoupon, coupons, refs={"order_id": "payorder"})
+        statement.insert("mcoupons", MerchantCoupon, coupons, refs={"order_id": "payorder"})
     if log is not None:
-        cte("pushlog", PushLog, [log], refs={"order_id": "payorder"})
-    sql = f"WITH {', '.join(parts)} SELECT id FROM payorder"  # noqa: S608
-    # Inside an outer transaction a failed statement would abort it: a savepoint contains it.
-    guard = transaction.atomic() if db.in_atomic_block else nullcontext()
-    with guard, db.cursor() as cursor:
-        cursor.execute(sql, params)
-        (order_id,) = cursor.fetchone()
+        statement.insert("pushlog", PushLog, [log], refs={"order_id": "payorder"})
+    order_id = statement.run("payorder")
     order.pk = order_id
     if log is not None:
         log.order_id = order_id

@@ -1,4 +1,4 @@
-"""The push endpoint: one thin view; the work is ``services.receive_push``'s."""
+"""The push endpoints: one thin view per kind of push; the work is ``services.receive_push``'s."""
 
 import logging
 import time
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from orders.monitoring import metrics
-from orders.push import decoding, schema, services, throttling
+from orders.push import decoding, kinds, schema, services, throttling
 from orders.push.outcomes import PushResult
 from parkingops import RAW_CONTENT_TYPE
 from parkingops.netaddr import client_address
@@ -31,7 +31,8 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
 
 class PayOrderPushView(APIView):
-    """Receive the platform's pay-order push (PUSH_PROTOCOL.md)."""
+    """Receive the platform's pay-order push (PUSH_PROTOCOL.md); the other kinds' views differ
+    only in their ``kind`` and schema."""
 
     # Every other method (GET, OPTIONS, HEAD, ...) goes to http_method_not_allowed: answered
     # 405 bad_method by the service and logged like any other request.
@@ -41,8 +42,7 @@ class PayOrderPushView(APIView):
     throttle_classes = ()  # the platform is never rate-limited: a refused push is retried
     parser_classes = ()  # the service reads the raw body itself: the header signature needs it
     content_negotiation_class = FirstRendererNegotiation
-    # The pushes' label in the metrics (orders.monitoring.metrics).
-    push_kind = "pay_order"
+    kind = kinds.PAY
 
     @extend_schema(
         operation_id="push_pay_order",
@@ -66,7 +66,7 @@ class PayOrderPushView(APIView):
         started = time.monotonic()
         result = self._answer(request)
         metrics.observe_push(
-            kind=self.push_kind, outcome=result.outcome, seconds=time.monotonic() - started
+            kind=self.kind.metric, outcome=result.outcome, seconds=time.monotonic() - started
         )
         return JsonResponse(result.as_json(), status=result.status)
 
@@ -81,6 +81,7 @@ class PayOrderPushView(APIView):
         except decoding.BadBody as exc:
             body, unreadable = b"", str(exc)
         result = services.receive_push(
+            kind=self.kind,
             request=services.PushRequest(
                 body=body,
                 method=request.method,
@@ -91,7 +92,66 @@ class PayOrderPushView(APIView):
                 ),
                 authorization=request.META.get("HTTP_AUTHORIZATION", ""),
                 remote_addr=address,
-            )
+            ),
         )
         throttling.count_push_refusal(address, result.outcome)
         return result
+
+
+def _other_kind_view(
+    kind: kinds.PushKind, summary: str, description: str
+) -> type[PayOrderPushView]:
+    """Make the view of a kind of push (PLATFORM_PUSHES.md): the pay order's, another kind."""
+
+    class KindPushView(PayOrderPushView):
+        @extend_schema(
+            operation_id=f"push_{kind.kind}",
+            summary=summary,
+            description=description,
+            tags=["push"],
+            auth=[],
+            request={
+                "application/x-www-form-urlencoded": schema.OtherPushSerializer,
+                "application/json": schema.OtherPushSerializer,
+            },
+            responses=schema.push_responses(),
+        )
+        def post(self, request: Request) -> JsonResponse:
+            return self._receive(request)
+
+    KindPushView.kind = kind
+    KindPushView.__name__ = KindPushView.__qualname__ = f"{kind.kind.title()}PushView"
+    KindPushView.__doc__ = f"Receive the platform's {kind.kind} push (PLATFORM_PUSHES.md)."
+    return KindPushView
+
+
+EntryPushView = _other_kind_view(
+    kinds.ENTRY,
+    _("Receive a car's entry pushed by the platform"),
+    schema.other_kind_description(
+        "a car's entry (入场记录推送)",
+        event_time="enter_time",
+        identity="parking_serial",
+        stored="the stay's entry, and the stay if the exit has not come",
+    ),
+)
+ExitPushView = _other_kind_view(
+    kinds.EXIT,
+    _("Receive a car's exit pushed by the platform"),
+    schema.other_kind_description(
+        "a car's exit (离场记录推送)",
+        event_time="leave_time",
+        identity="parking_serial",
+        stored="the stay's exit, and the stay if the entry has not come",
+    ),
+)
+RenewalPushView = _other_kind_view(
+    kinds.RENEWAL,
+    _("Receive a fixed-car renewal pushed by the platform"),
+    schema.other_kind_description(
+        "a fixed-car renewal (固定车续费推送)",
+        event_time="pay_time",
+        identity="pay_serial",
+        stored="the renewal",
+    ),
+)

@@ -3,13 +3,13 @@
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from orders import selectors
 from orders.exports.orders import orders_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.factories import DiscountFactory, PayOrderFactory
 from parkingops.db_routers import HeavyReadRouter, heavy_reads
-from parkingops.formatting import CHINA
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -43,8 +43,8 @@ def test_the_daily_summary_and_coupon_totals_read_from_the_replica(replica):
         CaptureQueriesContext(connections["default"]) as on_default,
     ):
         totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
-        # The summary's days are China-time days (from 16:00 UTC, the next UTC day).
-        day = order.pay_time.astimezone(CHINA).date()
+        # The summary's days are China-time days (after 16:00 UTC, tomorrow's in UTC terms).
+        day = timezone.localtime(order.pay_time).date()
         summary = selectors.daily_summary(date_from=day, date_to=day)
 
     assert totals.stores == []

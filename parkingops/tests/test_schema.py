@@ -5,6 +5,8 @@ import yaml
 from django.core.management import call_command
 
 PUSH = "/api/v1/push/pay-orders/"
+# Every kind of push has its endpoint, documented alike (PLATFORM_PUSHES.md).
+PUSHES = (PUSH, "/api/v1/push/entries/", "/api/v1/push/exits/", "/api/v1/push/renewals/")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/whitelist/{id}/",
         "/api/v1/whitelist/bulk/",
         "/api/v1/push-outcomes/",
-        PUSH,
+        *PUSHES,
     }
 
 
@@ -58,8 +60,9 @@ def test_schema_documents_the_api_key_header(schema):
     assert {"apiKeyAuth": []} in schema["paths"]["/api/v1/orders/"]["get"]["security"]
 
 
-def test_schema_documents_the_push_with_its_codes_and_reasons(schema):
-    push = schema["paths"][PUSH]["post"]
+@pytest.mark.parametrize("path", PUSHES)
+def test_schema_documents_the_push_with_its_codes_and_reasons(schema, path):
+    push = schema["paths"][path]["post"]
 
     assert set(push["responses"]) == {
         "200",

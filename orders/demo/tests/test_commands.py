@@ -15,6 +15,7 @@ from orders.demo import simulator
 from orders.demo.management.commands import seed_demo
 from orders.demo.management.commands.send_push import default_url, parse_coupon, parse_discount
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.stays.models import Renewal, Stay
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
 from whitelist.selectors import find_valid_entry
@@ -217,11 +218,55 @@ def test_default_url_is_the_local_server_on_port(monkeypatch):
     assert default_url() == f"http://127.0.0.1:8000{PUSH_PATH}"
 
 
+@pytest.mark.parametrize("kind", ["entry", "exit", "renewal"])
+def test_send_push_kind_sends_that_push_to_its_url(whitelisted, push_url, kind):
+    output = run("send_push", "--url", push_url, "--kind", kind, "--amount", "800")
+
+    assert simulator.PUSH_PATHS[kind] in output
+    assert '"code": "1001"' in output
+    log = PushLog.objects.get()
+    assert (log.kind, log.reason) == (kind, "accepted")
+    if kind == "exit":
+        assert Stay.objects.get().total_value == 800
+    if kind == "renewal":
+        assert Renewal.objects.get().pay_value == 800
+
+
+def test_send_push_count_of_entries_with_one_serial_repeats_the_same_push(whitelisted, push_url):
+    output = run(
+        "send_push", "--url", push_url, "--kind", "entry", "--count", "3",
+        "--parking-serial", "PS1",
+    )  # fmt: skip
+
+    assert "1001 accepted: 1" in output
+    assert "1001 duplicate: 2" in output
+    assert Stay.objects.get().parking_serial == "PS1"
+
+
+def test_send_push_visit_sends_entry_pay_order_and_exit_of_one_stay(whitelisted, push_url):
+    output = run(
+        "send_push", "--url", push_url, "--visit", "--amount", "1500", "--free", "300",
+        "--autopay", "200",
+    )  # fmt: skip
+
+    assert output.count('"code": "1001"') == 3
+    stay = Stay.objects.get()
+    order = PayOrder.objects.get()
+    assert order.parking_serial == stay.parking_serial
+    assert order.pay_value == stay.due_through_pushes == 1000
+    assert stay.enter_time < order.pay_time < stay.leave_time
+    assert list(PushLog.objects.order_by("pk").values_list("kind", flat=True)) == [
+        "entry",
+        "pay",
+        "exit",
+    ]
+
+
 # --- seed_demo -------------------------------------------------------------------------------
 
 
 def _counts() -> dict[str, int]:
-    models = [Park, PayOrder, Discount, MerchantCoupon, PushLog, WhitelistEntry]
+    models = [Park, PayOrder, Discount, MerchantCoupon, PushLog, WhitelistEntry, Stay, Renewal]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -242,6 +287,29 @@ def test_seed_demo_pushes_about_300_orders_with_discounts_and_coupons(db):
     assert Discount.objects.filter(mobile="").exists()
     assert MerchantCoupon.objects.values("store_code").distinct().count() >= 3
     assert MerchantCoupon.objects.values("coupon_type").distinct().count() >= 3
+
+
+def test_seed_demo_pushes_stays_some_in_the_park_one_with_a_gap_and_renewals(db):
+    from django.db.models import Sum
+
+    output = run("seed_demo")
+
+    assert "Stays:" in output and "Renewals:" in output
+    stays = Stay.objects.all()
+    assert stays.count() == seed_demo.STAY_ORDERS + seed_demo.IN_PARK_NOW
+    assert Stay.objects.in_park().count() == seed_demo.IN_PARK_NOW
+    gaps = []
+    for stay in Stay.objects.left():
+        paid = PayOrder.objects.filter(parking_serial=stay.parking_serial).aggregate(
+            total=Sum("pay_value")
+        )["total"]
+        gaps.append(stay.due_through_pushes - (paid or 0))
+    assert sorted(gaps) == [0] * (seed_demo.STAY_ORDERS - 1) + [500]
+    assert Renewal.objects.count() == len(seed_demo.RENEWALS)
+    assert Renewal.objects.values("vip_type").distinct().count() >= 4
+    assert not PushLog.objects.exclude(code="1001").exists()
+    # The orders are the same 300 as before.
+    assert PayOrder.objects.count() == seed_demo.ORDER_COUNT
 
 
 def test_seed_demo_whitelists_every_kind_of_entry(db):

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 
 from conftest import FORM, PUSH_URL, form_body
 from orders.models import PayOrder, PushLog
@@ -27,13 +28,13 @@ def _chunks(body: bytes, size: int = 1000) -> Iterator[bytes]:
         yield body[start : start + size]
 
 
-def send_chunked(host: str, port: int, body: bytes) -> tuple[int, dict]:
+def send_chunked(host: str, port: int, body: bytes, path: str = PUSH_URL) -> tuple[int, dict]:
     """POST ``body`` as a chunked form, without Content-Length; return status and answer."""
     conn = http.client.HTTPConnection(host, port, timeout=60)
     try:
         conn.request(
             "POST",
-            PUSH_URL,
+            path,
             body=_chunks(body),
             headers={"Content-Type": FORM, "Transfer-Encoding": "chunked"},
             encode_chunked=True,
@@ -111,3 +112,22 @@ def test_djangos_own_server_refuses_a_chunked_push_it_cannot_read(
     assert "chunked" in answer["message"]
     assert not PayOrder.objects.exists()
     assert PushLog.objects.get().reason == "bad_body"
+
+
+def test_gunicorn_reads_chunked_entry_exit_and_renewal_pushes_whole(gunicorn, whitelisted, secret):
+    from datetime import UTC, datetime
+
+    from orders.demo import simulator
+    from orders.tests.stays.conftest import OTHER_KINDS, build, ms
+    from orders.tests.stays.test_views import _times_now
+
+    host, port = gunicorn
+    now_ms = ms(datetime.now(UTC))
+    for kind in OTHER_KINDS:
+        params = build(kind, app_id=settings.PLATFORM_APP_ID, **_times_now(kind, now_ms))
+        body = form_body(params, secret).encode()
+
+        status, answer = send_chunked(host, port, body, simulator.PUSH_PATHS[kind])
+
+        assert (kind, status, answer["reason"]) == (kind, 200, "accepted")
+    assert sorted(PushLog.objects.values_list("kind", flat=True)) == sorted(OTHER_KINDS)

@@ -5,10 +5,6 @@ WAL, the busy timeout and IMMEDIATE transactions are really exercised.
 """
 
 import json
-import threading
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -17,40 +13,10 @@ from django.db import connection
 from conftest import FORM, JSON, PUSH_URL, form_body, json_body
 from orders.demo import simulator
 from orders.models import Discount, PayOrder, PushLog
+from orders.tests.push.racing import post_all_at_once
 from whitelist.tests.factories import WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Loopback needs no proxy, and a configured one could not reach the live server anyway.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def http_post(url: str, body: str, content_type: str) -> tuple[int, dict]:
-    request = urllib.request.Request(  # noqa: S310 (the live server's own http URL)
-        url, data=body.encode("utf-8"), headers={"Content-Type": content_type}, method="POST"
-    )
-    try:
-        with OPENER.open(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            raw = error.read()
-        try:
-            return error.code, json.loads(raw)
-        except ValueError:
-            return error.code, {"raw": raw.decode("utf-8", "replace")}
-
-
-def post_all_at_once(url: str, bodies: list[tuple[str, str]]) -> list[tuple[int, dict]]:
-    """POST every body from its own thread, all released by one barrier."""
-    barrier = threading.Barrier(len(bodies))
-
-    def send(item: tuple[str, str]) -> tuple[int, dict]:
-        barrier.wait(timeout=30)
-        return http_post(url, *item)
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return list(pool.map(send, bodies))
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 
 import json
 import logging
-import socket
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from conftest import FORM, JSON, PUSH_URL, answer, form_body, json_body, signed
 from orders.demo import simulator
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.tests.push.outage import database_unreachable
 from parkingops.pcloud import signing
 from whitelist.models import Park
 from whitelist.tests.factories import WhitelistEntryFactory
@@ -560,26 +558,6 @@ def test_the_simulator_push_matches_the_demo_settings(app_id):
 
 
 # --- The database unreachable --------------------------------------------------------------------
-
-
-@contextmanager
-def database_unreachable():
-    """Point the default connection at nothing meanwhile: a closed port, an unopenable file."""
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["NAME"] = "/nonexistent-directory/parkingops.sqlite3"
-    else:
-        with socket.socket() as probe:  # a port nobody listens on: bound, then released
-            probe.bind(("127.0.0.1", 0))
-            closed_port = probe.getsockname()[1]
-        connection.settings_dict.update(HOST="127.0.0.1", PORT=str(closed_port))
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
 
 
 @pytest.mark.django_db(transaction=True)

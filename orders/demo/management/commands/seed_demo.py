@@ -1,4 +1,6 @@
-"""Load the demo: parks, whitelist entries of every kind and ~300 orders, pushed like the platform.
+"""Load the demo: parks, whitelist entries of every kind, ~300 orders, stays (entry and exit
+pushes around some of those orders, a few cars in the park now, one stay with a payment gap) and
+fixed-car renewals, all pushed like the platform.
 
 Orders go through ``orders.push.services.receive_push`` with signed bodies built by the simulator,
 so they are validated, whitelisted, stored and logged exactly as real pushes are. Everything is
@@ -26,7 +28,9 @@ from django.utils.translation import gettext as _g
 
 from orders.demo import simulator
 from orders.models import PayOrder
+from orders.push import kinds
 from orders.push.services import PushRequest, push_logger, receive_push
+from orders.stays.models import Renewal, Stay
 from parkingops.formatting import CHINA
 from whitelist.models import Park, WhitelistEntry
 
@@ -86,6 +90,20 @@ STORES = [
 ]
 # (DiscountType, coupon_value): amounts in fen, time in minutes, free, percentage payable.
 COUPONS = [(1, 500), (1, 1000), (1, 1500), (2, 60), (2, 120), (3, 0), (6, 80), (6, 50)]
+# Stays: around this many demo orders of the open-ended entries' plates, plus cars in the park.
+STAY_ORDERS = 20
+IN_PARK_NOW = 3
+# Fixed-car renewals: (plate, vip_type, quantity, pay_value in fen, days ago).
+RENEWALS = [
+    (simulator.DEMO_PLATE, 1, 31, 30000, 25),
+    (simulator.DEMO_PLATE, 1, 31, 30000, 2),
+    ("川AD12345", 5, 365, 300000, 40),
+    ("川AD12345", 2, 50000, 50000, 12),
+    ("渝B5C8Q6", 6, 92, 80000, 20),
+    ("渝B5C8Q6", 3, 20, 20000, 6),
+]
+# The plates whose entries are open-ended and valid for months: their stays are never refused.
+STAY_PLATES = (simulator.DEMO_PLATE, "川AD12345")
 MOBILE_PREFIXES = ["135", "138", "139", "150", "152", "158", "177", "186", "189", "199"]
 
 
@@ -142,6 +160,8 @@ class Command(BaseCommand):
                 stack.enter_context(_quiet_logger("orders.push.services"))
                 stack.enter_context(_quiet_logger(push_logger.name))
             self._push_orders(entries, now)
+            self._push_stays(now)
+            self._push_renewals(now)
 
     def _ensure_entries(self, now: datetime) -> list[tuple[DemoEntry, WhitelistEntry]]:
         midnight = timezone.localtime(now, CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -255,6 +275,135 @@ class Command(BaseCommand):
                 _g("%(count)d demo pushes were refused: %(first)s")
                 % {"count": len(failures), "first": "; ".join(failures[:5])}
             )
+
+    def _send(self, kind: str, params: dict[str, Any], received: datetime) -> str:
+        """Push one signed event of ``kind`` through the push service; return its reason."""
+        encoded = simulator.encode_push(params, secret=settings.PLATFORM_APP_SECRET[0])
+        result = receive_push(
+            request=PushRequest(
+                body=encoded.body, content_type=encoded.content_type, remote_addr="seed_demo"
+            ),
+            now=received,
+            kind=kinds.KINDS[kind],
+        )
+        return result.reason
+
+    def _push_stays(self, now: datetime) -> None:
+        """Entries and exits around some demo orders (the first with a payment gap: the fee was
+        more than its pay order, as when the rest is paid in cash at the gate), and a few cars
+        that entered in the last hours and are in the park now."""
+        rng = random.Random(SEED + 1)  # noqa: S311 (demo data, deterministic on purpose)
+        app_id = settings.PLATFORM_APP_ID
+        orders = list(
+            PayOrder.objects.filter(
+                pay_serial__in=[demo_serial(index) for index in range(ORDER_COUNT)],
+                plate__in=STAY_PLATES,
+                pay_time__lt=now - timedelta(hours=1),
+            )
+            .select_related("park")
+            .order_by("pay_serial")[:STAY_ORDERS]
+        )
+        visits = []
+        for index, order in enumerate(orders):
+            pay_ms = int(order.pay_time.timestamp() * 1000)
+            enter_ms = pay_ms - rng.randint(20, 300) * 60_000
+            leave_ms = pay_ms + rng.randint(1, 10) * 60_000
+            free = rng.choice([0, 0, 0, 200, 500])
+            gap = 500 if index == 0 else 0
+            where = {
+                "plate": order.plate,
+                "park_uuid": order.park.park_uuid,
+                "park_name": order.park.name,
+            }
+            entry = simulator.build_entry(
+                app_id=app_id,
+                parking_serial=order.parking_serial,
+                enter_time_ms=enter_ms,
+                **where,
+            )
+            leave = simulator.build_exit(
+                app_id=app_id,
+                parking_serial=order.parking_serial,
+                enter_time_ms=enter_ms,
+                leave_time_ms=leave_ms,
+                total_value=order.pay_value + free + gap,
+                free_value=free,
+                **where,
+            )
+            visits.append((order.parking_serial, [(entry, enter_ms), (leave, leave_ms)]))
+        for index in range(IN_PARK_NOW):
+            park_uuid, park_name = PARKS[index]
+            serial = f"{SEED}{index:010d}"
+            enter_ms = int((now - timedelta(minutes=rng.randint(20, 240))).timestamp() * 1000)
+            entry = simulator.build_entry(
+                app_id=app_id,
+                parking_serial=serial,
+                enter_time_ms=enter_ms,
+                plate=STAY_PLATES[index % len(STAY_PLATES)],
+                park_uuid=park_uuid,
+                park_name=park_name,
+            )
+            visits.append((serial, [(entry, enter_ms)]))
+        held = set(
+            Stay.objects.filter(parking_serial__in=[serial for serial, _ in visits]).values_list(
+                "parking_serial", flat=True
+            )
+        )
+        outcomes: Counter[str] = Counter()
+        for serial, pushes in visits:
+            if serial in held:
+                continue
+            for params, event_ms in pushes:
+                kind = "exit" if "leave_time" in params else "entry"
+                received = min(datetime.fromtimestamp(event_ms / 1000 + 3, CHINA), now)
+                params["timestamp"] = str(int(received.timestamp() * 1000))
+                outcomes[self._send(kind, params, received)] += 1
+        self.stdout.write(
+            _g("Stays: %(new)d demo stays pushed (%(outcomes)s), %(held)d already there.")
+            % {
+                "new": len(visits) - len(held),
+                "outcomes": ", ".join(f"{r}: {n}" for r, n in sorted(outcomes.items())) or "-",
+                "held": len(held),
+            }
+        )
+
+    def _push_renewals(self, now: datetime) -> None:
+        """A few fixed-car renewals of the demo plates over the last weeks."""
+        app_id = settings.PLATFORM_APP_ID
+        midnight = timezone.localtime(now, CHINA).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        serials = [f"{SEED}R{index:05d}" for index in range(len(RENEWALS))]
+        held = set(
+            Renewal.objects.filter(pay_serial__in=serials).values_list("pay_serial", flat=True)
+        )
+        outcomes: Counter[str] = Counter()
+        for serial, (plate, vip_type, quantity, value, days) in zip(serials, RENEWALS, strict=True):
+            if serial in held:
+                continue
+            paid = midnight - timedelta(days=days)
+            park_uuid, park_name = PARKS[3] if plate == "渝B5C8Q6" else PARKS[0]
+            params = simulator.build_renewal(
+                app_id=app_id,
+                pay_serial=serial,
+                plate=plate,
+                park_uuid=park_uuid,
+                park_name=park_name,
+                vip_type=vip_type,
+                quantity=quantity,
+                pay_value=value,
+                pay_time_ms=int(paid.timestamp() * 1000),
+                timestamp=str(int(paid.timestamp() * 1000) + 2000),
+            )
+            outcomes[self._send("renewal", params, paid + timedelta(seconds=3))] += 1
+        self.stdout.write(
+            _g("Renewals: %(new)d demo renewals pushed (%(outcomes)s), %(held)d already there.")
+            % {
+                "new": len(serials) - len(held),
+                "outcomes": ", ".join(f"{r}: {n}" for r, n in sorted(outcomes.items())) or "-",
+                "held": len(held),
+            }
+        )
 
     def _order(
         self,

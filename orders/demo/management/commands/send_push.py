@@ -1,4 +1,5 @@
-"""Play the platform: build, sign and POST pay-order pushes, and print what the receiver says."""
+"""Play the platform: build, sign and POST pushes of every kind (pay order, entry, exit,
+renewal, or a whole visit), and print what the receiver says."""
 
 import argparse
 import json
@@ -22,7 +23,14 @@ from orders.demo import simulator
 from orders.push.outcomes import Outcome
 from parkingops.formatting import CHINA
 
-PUSH_PATH = "/api/v1/push/pay-orders/"
+PUSH_PATH = simulator.PUSH_PATHS["pay"]
+# The field that identifies a push of each kind: fresh for each push of --count.
+SERIAL_FIELD = {
+    "pay": "pay_serial",
+    "entry": "parking_serial",
+    "exit": "parking_serial",
+    "renewal": "pay_serial",
+}
 _DIGITS = re.compile(r"[0-9]+")
 # Failures listed after a --count summary; the rest are only counted.
 MAX_LISTED_FAILURES = 20
@@ -30,10 +38,19 @@ MAX_LISTED_FAILURES = 20
 STORED = Outcome.ACCEPTED.code
 
 
-def default_url() -> str:
-    """Return the push URL of the local server: ``127.0.0.1`` on ``$PORT`` (8000)."""
+def default_url(kind: str = "pay") -> str:
+    """Return the push URL of a kind on the local server: ``127.0.0.1`` on ``$PORT`` (8000)."""
     port = os.environ.get("PORT") or "8000"
-    return f"http://127.0.0.1:{port}{PUSH_PATH}"
+    return f"http://127.0.0.1:{port}{simulator.PUSH_PATHS[kind]}"
+
+
+def url_for(url: str, kind: str) -> str:
+    """Return the URL of ``kind`` on the server of ``url`` (another kind's push URL)."""
+    for path in simulator.PUSH_PATHS.values():
+        base, found, _ = url.partition(path.rstrip("/"))
+        if found:
+            return base + simulator.PUSH_PATHS[kind]
+    return url
 
 
 def _positive_int(text: str) -> int:
@@ -126,7 +143,7 @@ class Command(BaseCommand):
     @property
     def help(self) -> str:  # a property, so the text is translated when it is shown
         return _g(
-            "Play the platform: build a pay-order push (or read one from a JSON file), sign "
+            "Play the platform: build a push of any kind (or read one from a JSON file), sign "
             "it with the configured PLATFORM_APP_ID and first PLATFORM_APP_SECRET, POST it and "
             "print the answer. Exits non-zero unless every push is answered 1001."
         )
@@ -136,6 +153,37 @@ class Command(BaseCommand):
             "--url",
             default=None,
             help=_g("Where to POST (default: http://127.0.0.1:$PORT%s, PORT 8000).") % PUSH_PATH,
+        )
+        parser.add_argument(
+            "--kind",
+            choices=sorted(simulator.PUSH_PATHS),
+            default="pay",
+            help=_g("Which push: pay (the pay order, default), entry, exit or renewal."),
+        )
+        parser.add_argument(
+            "--visit",
+            action="store_true",
+            help=_g(
+                "Send a whole visit: the entry, the pay order and the exit, with one parking "
+                "serial and consistent times; --amount is the fee."
+            ),
+        )
+        parser.add_argument(
+            "--parking-serial", help=_g("Parking serial of an entry or exit (default: fresh).")
+        )
+        parser.add_argument(
+            "--free", type=_whole_number, help=_g("Exit, visit: discounts granted, in fen.")
+        )
+        parser.add_argument(
+            "--autopay", type=_whole_number, help=_g("Exit, visit: paid by autopay, in fen.")
+        )
+        parser.add_argument(
+            "--vip-type", type=_whole_number, help=_g("Renewal: the fixed-car type (default 1).")
+        )
+        parser.add_argument(
+            "--quantity",
+            type=_whole_number,
+            help=_g("Renewal: days bought, or the type's unit (default 31)."),
         )
         parser.add_argument(
             "--file",
@@ -228,11 +276,15 @@ class Command(BaseCommand):
         if not re.match(r"https?://[^/]", self.url):
             raise CommandError(_g("--url must be an http:// or https:// URL."))
         self.template = self._read_file(options["file"]) if options["file"] else None
+        if options["visit"]:
+            self._send_visit()
+            return
+        self.url = url_for(self.url, options["kind"])
 
         count = options["count"]
         if count == 1:
             self._send_one(self._encode(self._params(fresh_serial=False)))
-        elif options["pay_serial"]:
+        elif options[SERIAL_FIELD[options["kind"]]]:
             # The very same push again and again, as a platform retrying it would.
             self._send_many([self._encode(self._params(fresh_serial=False))] * count)
         else:
@@ -258,6 +310,8 @@ class Command(BaseCommand):
 
     def _params(self, *, fresh_serial: bool) -> dict[str, Any]:
         options = self.options
+        if options["kind"] != "pay":
+            return self._other_params(options["kind"], fresh_serial=fresh_serial)
         overrides = {
             "plate": options["plate"],
             "park_uuid": options["park_uuid"],
@@ -280,6 +334,68 @@ class Command(BaseCommand):
         params.update(overrides)
         return params
 
+    def _other_params(self, kind: str, *, fresh_serial: bool) -> dict[str, Any]:
+        """The fields of an entry, exit or renewal push, with the options given."""
+        options = self.options
+        amount = None if options["amount"] is None else str(options["amount"])
+        overrides = {
+            "plate": options["plate"],
+            "park_uuid": options["park_uuid"],
+            "park_name": options["park_name"],
+            SERIAL_FIELD[kind]: options[SERIAL_FIELD[kind]],
+        }
+        if kind == "exit":
+            overrides["total_value"] = amount
+            for option, field in (("free", "free_value"), ("autopay", "autopay_value")):
+                if options[option] is not None:
+                    overrides[field] = str(options[option])
+        if kind == "renewal":
+            overrides["pay_value"] = amount
+            overrides["channel"] = options["channel"]
+            overrides["identity"] = options["identity"]
+            if options["pay_time"] is not None:
+                overrides["pay_time"] = str(options["pay_time"])
+        overrides = {key: value for key, value in overrides.items() if value is not None}
+        app_id = settings.PLATFORM_APP_ID
+        if self.template is not None:
+            params = {"app_id": app_id, **self.template, **overrides}
+        elif kind == "renewal":
+            renewal = {
+                name: options[name]
+                for name in ("vip_type", "quantity")
+                if options[name] is not None
+            }
+            params = {**simulator.build_renewal(app_id=app_id, **renewal), **overrides}
+        else:
+            build = simulator.build_entry if kind == "entry" else simulator.build_exit
+            params = {**build(app_id=app_id), **overrides}
+        if fresh_serial:
+            field = SERIAL_FIELD[kind]
+            params[field] = (
+                simulator.new_serial() if field == "pay_serial" else simulator.new_parking_serial()
+            )
+        return params
+
+    def _send_visit(self) -> None:
+        """Send one whole visit (entry, pay order, exit), stopping at the first refusal."""
+        options = self.options
+        where = {
+            name: options[name]
+            for name in ("plate", "park_uuid", "park_name")
+            if options[name] is not None
+        }
+        visit = simulator.build_visit(
+            app_id=settings.PLATFORM_APP_ID,
+            total_value=1000 if options["amount"] is None else options["amount"],
+            free_value=options["free"] or 0,
+            autopay_value=options["autopay"] or 0,
+            **where,
+        )
+        base = self.url
+        for kind, params in visit:
+            self.url = url_for(base, kind)
+            self._send_one(self._encode(params), kind=kind)
+
     def _encode(self, params: dict[str, Any]) -> Push:
         encoded = simulator.encode_push(
             params,
@@ -291,13 +407,26 @@ class Command(BaseCommand):
 
     # --- sending -----------------------------------------------------------------------------
 
-    def _describe(self, params: dict[str, Any]) -> str:
+    def _describe(self, params: dict[str, Any], push_kind: str = "pay") -> str:
         if self.options["header_sign"]:
             kind = _g("JSON, signed in the Authorization header")
         elif self.options["json"]:
             kind = _g("JSON")
         else:
             kind = _g("form")
+        if push_kind != "pay":
+            return _g(
+                "POST %(url)s (%(kind)s): %(push)s %(field)s=%(serial)s plate=%(plate)s "
+                "park=%(park)s"
+            ) % {
+                "url": self.url,
+                "kind": kind,
+                "push": push_kind,
+                "field": SERIAL_FIELD[push_kind],
+                "serial": params.get(SERIAL_FIELD[push_kind], ""),
+                "plate": params.get("plate", ""),
+                "park": params.get("park_name", params.get("park_uuid", "")),
+            }
         return _g(
             "POST %(url)s (%(kind)s): pay_serial=%(serial)s plate=%(plate)s park=%(park)s "
             "pay_value=%(value)s fen"
@@ -319,8 +448,8 @@ class Command(BaseCommand):
             % {"url": self.url, "error": error}
         )
 
-    def _send_one(self, push: Push) -> None:
-        self.stdout.write(self._describe(push.params))
+    def _send_one(self, push: Push, kind: str | None = None) -> None:
+        self.stdout.write(self._describe(push.params, kind or self.options["kind"]))
         if self.options["verbosity"] >= 2:
             # The body and the signature header; neither holds the secret.
             for name, value in push.encoded.headers.items():
@@ -342,7 +471,11 @@ class Command(BaseCommand):
                     "The server answered HTTP %(status)d, not with a push answer: is %(url)s the "
                     "push endpoint (…%(path)s)?"
                 )
-                % {"status": answer.status, "url": self.url, "path": PUSH_PATH}
+                % {
+                    "status": answer.status,
+                    "url": self.url,
+                    "path": simulator.PUSH_PATHS[kind or self.options["kind"]],
+                }
             )
         raise CommandError(
             _g("The push was not accepted: %(code)s %(reason)s")
@@ -398,7 +531,8 @@ class Command(BaseCommand):
             self.stdout.write(_g("Failures:"))
             for push, answer in failures[:MAX_LISTED_FAILURES]:
                 self.stdout.write(
-                    f"  {push.params.get('pay_serial', '')}: {answer.code} {answer.reason} "
+                    f"  {push.params.get(SERIAL_FIELD[self.options['kind']], '')}: "
+                    f"{answer.code} {answer.reason} "
                     f"{answer.message}"
                 )
             if len(failures) > MAX_LISTED_FAILURES:
