@@ -21,7 +21,7 @@ CHROMIUM = os.environ.get("PARKINGOPS_CHROMIUM") or shutil.which("chromium")
 # What a skipped browser test says (``pytest -rs``), and what ``make test`` prints before the
 # run when the binary is missing.
 NO_CHROMIUM = (
-    "no Chromium on this machine: the browser tests are skipped "
+    "no Chromium on this machine, so the browser tests are skipped "
     "(apt-get install chromium fonts-wqy-microhei, or set PARKINGOPS_CHROMIUM)"
 )
 
