@@ -26,6 +26,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
@@ -262,7 +263,8 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
     pytest-django's ``live_server`` would flush the database after every test, and seeding
     the demo again for each of ~100 pages takes minutes. Here the rows are written once
     (outside any test transaction, so the server's thread sees them), the pages only read
-    them, and the database is flushed at the end of the module, as a transactional test does.
+    them, and at the end of the module the database is emptied and what the migrations wrote
+    put back.
     """
     platform = _shared_server()
     platform.reset()
@@ -272,6 +274,9 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
             PLATFORM_API_BASE=platform.url, PLATFORM_API_TIMEOUT=2, PLATFORM_API_RETRIES=0
         ),
     ):
+        # What the migrations wrote (the named channels, …), put back at the end for the
+        # tests after this module, as a transactional test with serialized_rollback does.
+        migrated = connection.creation.serialize_db_to_string()
         server = LiveServer("localhost")
         try:
             _seed(platform)
@@ -285,7 +290,8 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
             yield Site(server.url, states)
         finally:
             server.stop()
-            call_command("flush", interactive=False, verbosity=0)
+            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(migrated)
 
 
 @pytest.fixture
