@@ -5,9 +5,9 @@ of every model it may view, and the extra pages (daily summary, statements, the 
 import and an entry's history, the reconciliation's run page, its gaps and a difference's
 resolve page, my jobs), a 404, and a page it may not see (403). On every page:
 
-- no English word is visible outside the data (``visible_words``: the page's rendered text
-  without table cells, read-only values, code and form controls), except the few names in
-  ``ALLOWED_WORDS``;
+- no English word is visible outside the data (``VISIBLE_WORDS_JS``: the page's rendered text
+  without what ``DATA`` names — table cells, filter choices, read-only values, code, form
+  controls), except the few names in ``ALLOWED_WORDS``;
 - nothing scrolls sideways: neither the document nor any box inside it (Django's result list
   scrolls inside its own box, which is what the clerks saw).
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -39,7 +40,8 @@ from parkingops.formatting import CHINA
 from parkingops.jobs.models import ScheduleRun
 from parkingops.jobs.testing import run_queued_jobs
 from parkingops.pcloud.client import PlatformClient
-from parkingops.pcloud.testing import _shared_server, fake_platform  # noqa: F401 (a fixture)
+from parkingops.pcloud.fake import FakePlatform
+from parkingops.pcloud.testing import fake_platform  # noqa: F401 (a fixture)
 from parkingops.roles import FINANCE, OPERATIONS, ROLES, apply_roles
 from parkingops.tests.browser import log_in, module_browser  # noqa: F401 (a fixture)
 from whitelist.models import WhitelistEntry
@@ -47,7 +49,7 @@ from whitelist.services.sync import sync_plates
 from whitelist.services.sync_job import start_sync
 
 # The mark makes pytest-django create the test database; each test's own transaction is rolled
-# back as usual, while the module's rows (``site``) are committed and flushed at its end.
+# back as usual, while the module's rows (``site``) are committed and removed at its end.
 pytestmark = pytest.mark.django_db
 
 VIEWPORT = {"width": 1366, "height": 768}
@@ -266,8 +268,11 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
     them, and at the end of the module the database is emptied and what the migrations wrote
     put back.
     """
-    platform = _shared_server()
-    platform.reset()
+    # A fake platform of the module's own, to list the demo's payments and confirm its plates.
+    platform = FakePlatform(
+        app_id=settings.PLATFORM_APP_ID, secrets=list(settings.PLATFORM_APP_SECRET)
+    )
+    platform.start()
     with (
         django_db_blocker.unblock(),
         override_settings(
@@ -280,7 +285,6 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
         server = LiveServer("localhost")
         try:
             _seed(platform)
-            platform.reset()
             states = {}
             for role, username in USERS.items():
                 context = module_browser.new_context(locale="zh-CN", viewport=VIEWPORT)
@@ -290,6 +294,7 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
             yield Site(server.url, states)
         finally:
             server.stop()
+            platform.stop()
             call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
             connection.creation.deserialize_db_from_string(migrated)
 

@@ -9,6 +9,7 @@ from orders.exports.orders import orders_csv
 from orders.models import MerchantCoupon, PayOrder
 from orders.tests.factories import DiscountFactory, PayOrderFactory
 from parkingops.db_routers import HeavyReadRouter, heavy_reads
+from parkingops.formatting import CHINA
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -42,9 +43,9 @@ def test_the_daily_summary_and_coupon_totals_read_from_the_replica(replica):
         CaptureQueriesContext(connections["default"]) as on_default,
     ):
         totals = selectors.coupon_totals(coupons=MerchantCoupon.objects.all())
-        summary = selectors.daily_summary(
-            date_from=order.pay_time.date(), date_to=order.pay_time.date()
-        )
+        # The summary's days are China days: from 16:00 UTC on, the UTC date is the day before.
+        day = order.pay_time.astimezone(CHINA).date()
+        summary = selectors.daily_summary(date_from=day, date_to=day)
 
     assert totals.stores == []
     assert summary.total.orders == 1
