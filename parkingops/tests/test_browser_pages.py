@@ -295,7 +295,15 @@ def site(django_db_setup, django_db_blocker, module_browser):  # noqa: F811
         finally:
             server.stop()
             platform.stop()
-            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+            # Sequences kept (not reset): the rows put back keep their ids, and new rows of the
+            # tests after must not be given those ids again (PostgreSQL).
+            call_command(
+                "flush",
+                interactive=False,
+                verbosity=0,
+                inhibit_post_migrate=True,
+                reset_sequences=False,
+            )
             connection.creation.deserialize_db_from_string(migrated)
 
 
