@@ -47,7 +47,12 @@ serve: install
 	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DEBUG=0 $(BIN)/python -m gunicorn -c python:parkingops.gunicorn parkingops.wsgi
 
+# Without Chromium the browser tests (what staff see, parkingops/tests/browser.py) skip: say so
+# first, and pytest says it again at the end.
 test: install
+	@command -v chromium >/dev/null || [ -n "$$PARKINGOPS_CHROMIUM" ] || \
+		echo "No Chromium on this machine: the browser tests will be skipped" \
+			"(apt-get install chromium fonts-wqy-microhei, or set PARKINGOPS_CHROMIUM)."
 	$(BIN)/python -m pytest
 
 # Benchmarks against gunicorn + PostgreSQL on this machine (see bench/run.py); a few minutes.

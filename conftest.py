@@ -169,3 +169,17 @@ def superuser_client(db) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(user)
     return client
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say at the end of the run, in one line, that the browser tests did not run, and why."""
+    from parkingops.tests.browser import NO_CHROMIUM
+
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if NO_CHROMIUM in str(report.longrepr)
+    ]
+    if skipped:
+        message = f"{NO_CHROMIUM[0].upper()}{NO_CHROMIUM[1:]}: {len(skipped)} tests."
+        terminalreporter.write_line(message, yellow=True)

@@ -303,3 +303,24 @@ def test_every_reconciliation_page_renders_in_chinese(superuser_client, missing_
     assert len(messages_of(ran)) == 1
     assert created.status_code == 302
     assert PayOrder.objects.get(pay_serial="NEVER-PUSHED").source == PayOrder.Source.RECONCILIATION
+
+
+def test_the_run_list_puts_each_sides_count_over_its_amount_and_names_the_differences(
+    superuser_client, two_runs
+):
+    """Ten columns, to fit a 1366-pixel screen (issue 13): count and amount share a cell, the
+    categories with differences share one, a line each; a run without any shows a dash."""
+    page = superuser_client.get(RUNS, {"park": "park-east"}).content.decode()
+    row = page.split('id="result_list"', 1)[1].split("</tbody>", 1)[0]
+    cells = {
+        name: re.sub(r"\s+", " ", value).strip()
+        for name, value in re.findall(r'<td class="field-(\w+)">(.*?)</td>', row, re.S)
+    }
+
+    assert cells["platform_total"] == "2 笔<br>¥27.00"
+    assert cells["ours_total"] == "2 笔<br>¥18.00"
+    assert cells["differences"] == "本地缺失&nbsp;1<br>平台缺失&nbsp;1<br>金额不一致&nbsp;1"
+    assert len(re.findall(r'<th [^>]*class="[^"]*column-', page)) == 10
+
+    west = superuser_client.get(RUNS, {"park": "park-west"}).content.decode()
+    assert '<td class="field-differences">本地缺失&nbsp;1</td>' in west
