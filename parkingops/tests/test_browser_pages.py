@@ -376,6 +376,40 @@ def test_every_page_is_chinese_and_fits_the_screen(role, page, open_as):
     assert not found, f"{path}: " + "; ".join(found)
 
 
+# The charts each role's home page draws (orders/dashboard): finance the takings, operations the
+# pushes, the superuser both; a role never gets the other's.
+CHARTS = {
+    SUPERUSER: {"dashboard-finance-chart", "dashboard-push-chart"},
+    FINANCE: {"dashboard-finance-chart"},
+    OPERATIONS: {"dashboard-push-chart"},
+}
+# Counts the canvas's pixels that are not transparent: a drawn chart has thousands.
+PAINTED_JS = """(canvas) => {
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let n = 3; n < data.length; n += 4) if (data[n]) painted++;
+  return painted;
+}"""
+
+
+@pytest.mark.parametrize("role", list(USERS), ids=ROLE_IDS.get)
+def test_the_home_page_draws_the_role_s_charts_with_their_tables(role, open_as):
+    opened, response = open_as(role, "/admin/")
+
+    assert response.status == 200
+    shown = set(
+        opened.eval_on_selector_all("canvas[data-chart]", "cs => cs.map(c => c.dataset.chart)")
+    )
+    assert shown == CHARTS[role]
+    for chart in CHARTS[role]:
+        canvas = opened.locator(f'canvas[data-chart="{chart}"]')
+        opened.wait_for_selector(f'canvas[data-chart="{chart}"][data-drawn]')
+        assert canvas.evaluate(PAINTED_JS) > 1000, chart  # axes, labels and bars
+        # The same numbers as a table, for screen readers and for copying.
+        table = canvas.locator("xpath=ancestor::figure//details//table")
+        assert table.locator("tbody tr").count() > 0, chart
+
+
 @pytest.mark.parametrize(
     ("role", "path"),
     [
