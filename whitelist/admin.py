@@ -3,6 +3,7 @@
 
 import copy
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import actions as django_actions
 from django.contrib.admin import helpers
@@ -21,7 +22,7 @@ from parkingops.adminexport import FileExportMixin
 from parkingops.adminquery import (
     QueryStringMixin,
 )
-from whitelist import display, plates, selectors
+from whitelist import admin_sync, display, plates, selectors
 from whitelist.admin_filters import ExpiringFilter, ParkFilter, StatusFilter, SyncStateFilter
 from whitelist.admin_history import EntryHistoryMixin
 from whitelist.admin_import import WhitelistImportMixin
@@ -51,9 +52,10 @@ def sync_tooltip(*, state: str, message: str | None, attempted_at, synced_at) ->
     if state == PlateSync.State.SYNCED:
         text = _("Confirmed by the platform at %(time)s.") % {"time": display.moment(synced_at)}
     elif state == PlateSync.State.FAILED:
-        text = _("The last attempt, at %(time)s, failed; sync_whitelist retries it.") % {
-            "time": display.moment(attempted_at)
-        }
+        text = _(
+            "The last attempt, at %(time)s, failed; the scheduled sync retries it every "
+            "%(minutes)d minutes."
+        ) % {"time": display.moment(attempted_at), "minutes": settings.SCHEDULE_SYNC_MINUTES}
     else:
         text = _("Waiting to be sent to the platform.")
         if attempted_at:
@@ -494,28 +496,28 @@ class WhitelistEntryAdmin(
                 f"{plate}: {display.platform_message(message)}"
                 for plate, message in list(report.failed.items())[:5]
             )
+            text = ngettext(
+                "%(count)d plate could not be synced (%(failures)s); the scheduled sync "
+                "retries it every %(minutes)d minutes.",
+                "%(count)d plates could not be synced (%(failures)s); the scheduled sync "
+                "retries them every %(minutes)d minutes.",
+                len(report.failed),
+            ) % {
+                "count": len(report.failed),
+                "failures": failures,
+                "minutes": settings.SCHEDULE_SYNC_MINUTES,
+            }
             self.message_user(
-                request,
-                ngettext(
-                    "%(count)d plate could not be synced (%(failures)s); sync_whitelist "
-                    "retries it.",
-                    "%(count)d plates could not be synced (%(failures)s); sync_whitelist "
-                    "retries them.",
-                    len(report.failed),
-                )
-                % {"count": len(report.failed), "failures": failures},
-                messages.ERROR,
+                request, admin_sync.with_sync_state_link(text, failed=True), messages.ERROR
             )
         if report.left:
+            text = ngettext(
+                "%(count)d plate was left waiting for the next scheduled sync.",
+                "%(count)d plates were left waiting for the next scheduled sync.",
+                len(report.left),
+            ) % {"count": len(report.left)}
             self.message_user(
-                request,
-                ngettext(
-                    "%(count)d plate was left pending for the next sync_whitelist run.",
-                    "%(count)d plates were left pending for the next sync_whitelist run.",
-                    len(report.left),
-                )
-                % {"count": len(report.left)},
-                messages.WARNING,
+                request, admin_sync.with_sync_state_link(text, failed=False), messages.WARNING
             )
 
     # --- import / export ---------------------------------------------------------------------

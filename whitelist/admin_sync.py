@@ -41,9 +41,6 @@ def unconfirmed_warning(outcome: platform_sync.InlineOutcome) -> str:
             "The platform is not configured (PLATFORM_API_BASE): the change to %(plates)s was "
             "saved and has not been sent."
         ) % {"plates": plates}
-    state = PlateSync.State.FAILED if outcome.failed else PlateSync.State.PENDING
-    url = reverse("admin:whitelist_whitelistentry_changelist")
-    url += "?" + urlencode({SyncStateFilter.parameter_name: state})
     text = _(
         "The platform did not confirm %(plates)s. The scheduled sync retries every "
         "%(minutes)d minutes; you can also select them in the list and use “Sync now”."
@@ -54,14 +51,20 @@ def unconfirmed_warning(outcome: platform_sync.InlineOutcome) -> str:
         text += " " + _("The platform answered: %(answers)s.") % {
             "answers": _("; ").join(list(answers)[:3])
         }
-    return format_html(
-        '{} <a href="{}">{}</a>',
-        text,
-        url,
-        _("Show the plates that failed to sync")
-        if outcome.failed
-        else _("Show the plates waiting to sync"),
-    )
+    return with_sync_state_link(text, failed=bool(outcome.failed))
+
+
+def with_sync_state_link(text: str, *, failed: bool) -> str:
+    """Return ``text`` (escaped) followed by a link to the whitelist list filtered to the
+    plates that failed to sync (``failed``) or are waiting to sync, as safe HTML."""
+    state = PlateSync.State.FAILED if failed else PlateSync.State.PENDING
+    url = reverse("admin:whitelist_whitelistentry_changelist")
+    url += "?" + urlencode({SyncStateFilter.parameter_name: state})
+    if failed:
+        label = _("Show the plates that failed to sync")
+    else:
+        label = _("Show the plates waiting to sync")
+    return format_html('{} <a href="{}">{}</a>', text, url, label)
 
 
 class SyncOutcomeMixin:

@@ -595,10 +595,13 @@ def test_sync_now_action_reports_a_failure(admin_en, fake_platform):
 
     response = action(admin_en, "sync_now", [entry])
 
-    assert (
+    failure = next(m for m in messages_of(response) if "could not be synced" in m)
+    assert failure.startswith(
         "1 plate could not be synced (川A660P1: platform internal error (simulated failure 1500)); "
-        "sync_whitelist retries it."
-    ) in messages_of(response)
+        "the scheduled sync retries it every 5 minutes."
+    )
+    # One click to the plates that failed.
+    assert 'href="/admin/whitelist/whitelistentry/?sync=failed"' in failure
     assert sync_of(PLATE).state == "failed"
 
 
