@@ -164,7 +164,7 @@ class PushLogAdmin(ReadOnlyAdmin):
             ok = result.acknowledged
             accepted += ok
             detail = explain.detail_text(
-                reason=result.reason, message=result.message, detail=result.detail
+                reason=result.reason, message=result.message, detail=result.detail, kind=log.kind
             )
             self.message_user(
                 request,

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from orders.models import PushLog
+from orders.push.kinds import KINDS
 from orders.push.outcomes import Outcome
 from orders.push.validation import field_label
 from whitelist import display
@@ -19,9 +20,12 @@ from whitelist import display
 DETAIL_FIELDS = ("field_path", "refusal", "refusal_entry_id", "refusal_date", "refusal_park")
 
 
-def detail_text(*, reason: str, message: str, detail: Mapping[str, Any]) -> str:
+def detail_text(
+    *, reason: str, message: str, detail: Mapping[str, Any], kind: str = PushLog.Kind.PAY
+) -> str:
     """Return the refusal's detail as a sentence, or "" when nothing was kept (other outcomes,
-    rows logged before the detail was): the outcome's explanation then says it all."""
+    rows logged before the detail was): the outcome's explanation then says it all. ``kind``
+    is the push's (``PushLog.kind``): its fields name an invalid one."""
     if reason == Outcome.NOT_WHITELISTED and detail.get("refusal"):
         return display.not_covered(
             why=detail["refusal"],
@@ -33,7 +37,7 @@ def detail_text(*, reason: str, message: str, detail: Mapping[str, Any]) -> str:
     if reason == Outcome.INVALID_FIELD and path:
         # The message is "<path>: <what is wrong>" (validation.InvalidField), in English.
         problem = message.removeprefix(f"{path}: ")
-        label = field_label(path)
+        label = field_label(path, serializer_class=KINDS[kind].fields)
         if label is None:
             return gettext("Field %(field)s is invalid: %(problem)s") % {
                 "field": path,
@@ -52,4 +56,4 @@ def log_detail(log: PushLog) -> str:
     ``orders.selectors.pushlog.for_list``)."""
     detail = {name: getattr(log, name) for name in DETAIL_FIELDS}
     detail["refusal_park_name"] = getattr(log, "refusal_park_name", None)
-    return detail_text(reason=log.reason, message=log.message, detail=detail)
+    return detail_text(reason=log.reason, message=log.message, detail=detail, kind=log.kind)

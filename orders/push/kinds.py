@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rest_framework import serializers
+
 from orders.models import PushLog
 from orders.push import storing, validation
 from orders.push.outcomes import PushResult
@@ -26,6 +28,8 @@ class PushKind:
     metric: str  # the label in orders.monitoring.metrics
     # The business fields of a decoded body, as of now: validated data, or InvalidField.
     validate: Callable[..., Any]
+    # The serializer of those fields: their labels name an invalid one (validation.field_label).
+    fields: type[serializers.Serializer]
     # The time the whitelist is read at (the event's own time).
     event_time: Callable[[Any], datetime]
     # The answer for the identity already held (a retry or a conflict), or None.
@@ -46,6 +50,7 @@ PAY = PushKind(
     kind=PushLog.Kind.PAY,
     metric="pay_order",
     validate=validation.validate_push,
+    fields=validation.PayOrderPushSerializer,
     event_time=lambda data: data.pay_time,
     held=storing.held_order,
     store=storing.store_once,
@@ -56,6 +61,7 @@ ENTRY = PushKind(
     kind=PushLog.Kind.ENTRY,
     metric="entry",
     validate=stays_validation.validate_entry,
+    fields=stays_validation.EntryPushSerializer,
     event_time=lambda data: data.event_time,
     held=stays_storing.held_entry,
     store=stays_storing.store_entry,
@@ -66,6 +72,7 @@ EXIT = PushKind(
     kind=PushLog.Kind.EXIT,
     metric="exit",
     validate=stays_validation.validate_exit,
+    fields=stays_validation.ExitPushSerializer,
     event_time=lambda data: data.event_time,
     held=stays_storing.held_exit,
     store=stays_storing.store_exit,
@@ -76,6 +83,7 @@ RENEWAL = PushKind(
     kind=PushLog.Kind.RENEWAL,
     metric="renewal",
     validate=stays_validation.validate_renewal,
+    fields=stays_validation.RenewalPushSerializer,
     event_time=lambda data: data.event_time,
     held=stays_storing.held_renewal,
     store=stays_storing.store_renewal,

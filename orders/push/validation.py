@@ -384,20 +384,25 @@ _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[([0-9]{1,9})\]")
 
 
 @functools.cache
-def _labelled_fields() -> Mapping[str, serializers.Field]:
-    """The push serializer's fields, built once, read only for their labels."""
-    return PayOrderPushSerializer().fields
+def _labelled_fields(
+    serializer_class: type[serializers.Serializer],
+) -> Mapping[str, serializers.Field]:
+    """A push serializer's fields, built once, read only for their labels."""
+    return serializer_class().fields
 
 
-def field_label(path: str) -> str | None:
+def field_label(
+    path: str, *, serializer_class: type[serializers.Serializer] = PayOrderPushSerializer
+) -> str | None:
     """Return the staff's name of the field at ``path`` (``InvalidField.field``), or None.
 
-    Read from the serializer's labels, in the active language: ``pay_time`` is 支付时间,
-    ``discounts[0].relief_value`` 优惠 › 第 1 项 › 抵扣金额（分）. None for a name the push does
-    not define (a refused key, a protocol field) or a path that does not parse.
+    Read from the labels of the kind's serializer (``PushKind.fields``; the pay order's by
+    default), in the active language: ``pay_time`` is 支付时间, ``discounts[0].relief_value``
+    优惠 › 第 1 项 › 抵扣金额（分）. None for a name the push does not define (a refused key, a
+    protocol field) or a path that does not parse.
     """
     match = _PATH_NAME.match(path)
-    fields: Mapping[str, serializers.Field] = _labelled_fields()
+    fields: Mapping[str, serializers.Field] = _labelled_fields(serializer_class)
     parts: list[str] = []
     while match:
         name, index = (match.group(1), None) if match.re is _PATH_NAME else match.groups()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from orders.push.validation import (
@@ -75,44 +76,47 @@ class PositionField(serializers.Field):
 
 
 class _ParkSerializer(serializers.Serializer):
-    """What every push names: the park and the plate."""
+    """What every push names: the park and the plate.
 
-    park_uuid = TextField(max_length=64)
-    park_name = TextField(max_length=128)
-    plate = PlateField(max_length=64)
+    Each field's ``label`` is its name for staff, the model's verbose name: the push log names
+    an invalid field by it (``validation.field_label``)."""
+
+    park_uuid = TextField(max_length=64, label=_("park uuid"))
+    park_name = TextField(max_length=128, label=_("park name"))
+    plate = PlateField(max_length=64, label=_("plate"))
 
 
 class EntryPushSerializer(_ParkSerializer):
     """The business fields of an entry push."""
 
-    parking_serial = TextField(max_length=TEXT)
-    enter_time = TimeField()
-    plate_color = OptionalIntegerField()
-    car_type = OptionalIntegerField()
-    vehicle_type = OptionalIntegerField()
-    car_desc = OptionalTextField(max_length=TEXT)
-    enter_gate = OptionalTextField(max_length=TEXT)
-    enter_security = OptionalTextField(max_length=TEXT)
-    enter_image = OptionalTextField(max_length=IMAGE)
-    address = OptionalTextField(max_length=TEXT)
-    area_code = OptionalTextField(max_length=TEXT)
-    latitude = PositionField(limit=90)
-    longitude = PositionField(limit=180)
-    total_space = OptionalIntegerField(min_value=-1)
-    remain_space = OptionalIntegerField(min_value=-1)
+    parking_serial = TextField(max_length=TEXT, label=_("parking serial"))
+    enter_time = TimeField(label=_("entry time"))
+    plate_color = OptionalIntegerField(label=_("plate colour"))
+    car_type = OptionalIntegerField(label=_("car type"))
+    vehicle_type = OptionalIntegerField(label=_("vehicle type"))
+    car_desc = OptionalTextField(max_length=TEXT, label=_("car description"))
+    enter_gate = OptionalTextField(max_length=TEXT, label=_("entry gate"))
+    enter_security = OptionalTextField(max_length=TEXT, label=_("entry attendant"))
+    enter_image = OptionalTextField(max_length=IMAGE, label=_("entry picture"))
+    address = OptionalTextField(max_length=TEXT, label=_("address"))
+    area_code = OptionalTextField(max_length=TEXT, label=_("region code"))
+    latitude = PositionField(limit=90, label=_("latitude"))
+    longitude = PositionField(limit=180, label=_("longitude"))
+    total_space = OptionalIntegerField(min_value=-1, label=_("total spaces"))
+    remain_space = OptionalIntegerField(min_value=-1, label=_("free spaces"))
 
 
 class ExitPushSerializer(EntryPushSerializer):
     """The business fields of an exit push: the entry's, and the exit's own."""
 
-    leave_time = TimeField()
-    parking_time = DigitsField(max_value=10**12)
-    total_value = DigitsField(max_value=MAX_FEN)
-    free_value = OptionalAmountField()
-    autopay_value = OptionalAmountField()
-    leave_gate = OptionalTextField(max_length=TEXT)
-    leave_security = OptionalTextField(max_length=TEXT)
-    leave_image = OptionalTextField(max_length=IMAGE)
+    leave_time = TimeField(label=_("exit time"))
+    parking_time = DigitsField(max_value=10**12, label=_("length of stay (s)"))
+    total_value = DigitsField(max_value=MAX_FEN, label=_("fee (fen)"))
+    free_value = OptionalAmountField(label=_("discounts (fen)"))
+    autopay_value = OptionalAmountField(label=_("autopay (fen)"))
+    leave_gate = OptionalTextField(max_length=TEXT, label=_("exit gate"))
+    leave_security = OptionalTextField(max_length=TEXT, label=_("exit attendant"))
+    leave_image = OptionalTextField(max_length=IMAGE, label=_("exit picture"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["leave_time"] < attrs["enter_time"]:
@@ -123,17 +127,17 @@ class ExitPushSerializer(EntryPushSerializer):
 class RenewalPushSerializer(_ParkSerializer):
     """The business fields of a fixed-car renewal push."""
 
-    pay_serial = TextField(max_length=TEXT)
-    pay_value = DigitsField(max_value=MAX_FEN)
-    pay_time = TimeField()
-    channel = TextField(max_length=TEXT)
-    identity = OptionalTextField(max_length=255)
-    vip_type = IntegerCodeField()
-    quantity = DigitsField(max_value=10**12)
+    pay_serial = TextField(max_length=TEXT, label=_("pay serial"))
+    pay_value = DigitsField(max_value=MAX_FEN, label=_("amount paid (fen)"))
+    pay_time = TimeField(label=_("pay time"))
+    channel = TextField(max_length=TEXT, label=_("channel"))
+    identity = OptionalTextField(max_length=255, label=_("user identity"))
+    vip_type = IntegerCodeField(label=_("fixed-car type"))
+    quantity = DigitsField(max_value=10**12, label=_("quantity"))
     # A period paid for lies ahead: bounded by the product's span, not by "one day after now"
     # (a monthly card paid today ends a month from now).
-    start_time = OptionalTimeField(future=True)
-    end_time = OptionalTimeField(future=True)
+    start_time = OptionalTimeField(future=True, label=_("period start"))
+    end_time = OptionalTimeField(future=True, label=_("period end"))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs["start_time"], attrs["end_time"]

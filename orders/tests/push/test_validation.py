@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 
 from conftest import SAMPLE_COUPON, SAMPLE_DISCOUNT
+from orders.push.kinds import KINDS
 from orders.push.validation import InvalidField, field_label, validate_push
 
 FORM = "application/x-www-form-urlencoded"
@@ -427,6 +428,21 @@ def test_every_business_field_has_a_label_of_its_own():
             assert any("\u4e00" <= char <= "\u9fff" for char in str(field.label)) or str(
                 field.label
             ) in {"OpenID"}, field.field_name
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kinds_fields_have_chinese_labels(kind):
+    # An invalid field of an entry, exit or renewal push is named by its kind's labels too.
+    with translation.override("zh-hans"):
+        for name, field in KINDS[kind].fields().fields.items():
+            assert any("\u4e00" <= char <= "\u9fff" for char in str(field.label)), (kind, name)
+
+
+def test_an_exit_pushs_field_is_named_by_the_exits_labels():
+    with translation.override("zh-hans"):
+        assert field_label("leave_time", serializer_class=KINDS["exit"].fields) == "离场时间"
+        # Not a pay-order field: the pay order's labels do not know it.
+        assert field_label("leave_time") is None
 
 
 @pytest.mark.parametrize(
