@@ -1,10 +1,11 @@
 """factory-boy factories for the orders' models (the whitelist's: whitelist.tests.factories)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.stays.models import Renewal, Stay
 from whitelist.tests.factories import ParkFactory
 
 
@@ -47,3 +48,45 @@ class MerchantCouponFactory(factory.django.DjangoModelFactory):
     store_code = "KFC01"
     coupon_type = MerchantCoupon.CouponType.AMOUNT
     coupon_value = 1000
+
+
+class StayFactory(factory.django.DjangoModelFactory):
+    """A stay with its entry; ``left=True`` adds the exit (an hour later, 10 yuan due)."""
+
+    class Meta:
+        model = Stay
+
+    class Params:
+        left = factory.Trait(
+            leave_time=factory.LazyAttribute(lambda stay: stay.enter_time + timedelta(hours=1)),
+            parking_time=3600,
+            total_value=1000,
+            free_value=0,
+            autopay_value=0,
+            exit_received_at=factory.LazyAttribute(lambda stay: stay.leave_time),
+        )
+
+    parking_serial = factory.Sequence(lambda n: f"59{n:016d}")
+    park = factory.SubFactory(ParkFactory)
+    plate = "川A660P1"
+    plate_raw = factory.SelfAttribute("plate")
+    app_id = "op00961963581daa7"
+    enter_time = factory.LazyFunction(lambda: datetime.now(UTC) - timedelta(hours=2))
+    entry_received_at = factory.SelfAttribute("enter_time")
+
+
+class RenewalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Renewal
+
+    pay_serial = factory.Sequence(lambda n: f"2025{n:022d}")
+    park = factory.SubFactory(ParkFactory)
+    plate = "川A660P1"
+    plate_raw = factory.SelfAttribute("plate")
+    vip_type = Renewal.VipType.MONTHLY
+    quantity = 30
+    pay_value = 30000
+    pay_time = factory.LazyFunction(lambda: datetime.now(UTC))
+    channel = "200102"
+    app_id = "op00961963581daa7"
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
