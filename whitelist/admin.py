@@ -177,12 +177,12 @@ class WhitelistEntryAdmin(
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
             return fieldsets
-        return [
-            *fieldsets,
-            # Asked on every change, required only when it disables or shortens the entry.
-            (reasons.REASON_LABEL, {"fields": [reasons.REASON_FIELD]}),
-            (gettext_lazy("Platform"), {"fields": ["sync_detail"]}),
-        ]
+        fieldsets = list(fieldsets)
+        if self.has_change_permission(request, obj):
+            # Asked on every change, required only when it disables or shortens the entry;
+            # a read-only view changes nothing and asks nothing.
+            fieldsets.append((reasons.REASON_LABEL, {"fields": [reasons.REASON_FIELD]}))
+        return [*fieldsets, (gettext_lazy("Platform"), {"fields": ["sync_detail"]})]
 
     @admin.display(description=gettext_lazy("platform sync"))
     def sync_detail(self, entry: WhitelistEntry) -> str:

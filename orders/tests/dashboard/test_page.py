@@ -107,6 +107,16 @@ def test_a_superuser_sees_both(data):
     assert FINANCE_MARK in html and OPERATIONS_MARK in html
 
 
+@pytest.mark.parametrize("app", ["orders", "whitelist"])
+def test_an_apps_own_index_lists_its_tables_without_the_dashboard(data, app):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(User.objects.create_superuser("root", "r@example.com", "x"))
+    html = client.get(f"/admin/{app}/").content.decode()
+    assert FINANCE_MARK not in html and OPERATIONS_MARK not in html
+    assert "chart.umd.min.js" not in html
+    assert 'id="content-main"' in html and f"app-{app}" in html
+
+
 def test_a_user_without_permissions_gets_the_plain_index(data, staff_client):
     response = staff_client()
     html = response.get("/admin/").content.decode()
