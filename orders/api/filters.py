@@ -262,6 +262,12 @@ class CouponFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean column, ``true``/``false`` (``StrictBooleanField``)."""
+
+    field_class = StrictBooleanField
+
+
 class SubsetFilter(django_filters.BooleanFilter):
     """``true``: the rows of a subset (``subset(queryset)``, a rule written elsewhere once);
     ``false``: the others."""
@@ -319,9 +325,8 @@ class StayFilter(django_filters.FilterSet):
             "false: the others."
         ),
     )
-    needs_review = django_filters.BooleanFilter(
+    needs_review = StrictBooleanFilter(
         field_name="needs_review",
-        field_class=StrictBooleanField,
         help_text=_("true: stays whose exit disagrees with the entry on the entry time."),
     )
 
