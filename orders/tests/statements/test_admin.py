@@ -100,6 +100,11 @@ def test_the_csv_has_order_rows_then_plate_and_holder_subtotals_marked_by_row_ki
         "pay_value_fen",
         "discount_relief_yuan",
         "coupon_money_yuan",
+        "renewal_count",
+        "renewal_value_yuan",
+        "stay_count",
+        "stay_minutes",
+        "stay_gap_yuan",
     ]
     shape = [(r[0], r[1], r[2], r[7], r[8], r[9], r[11], r[12]) for r in rows[1:]]
     assert shape == [
@@ -131,7 +136,14 @@ def test_the_csv_headers_are_chinese_with_their_units(finance, november):
     header = csv_rows(finance.get(EXPORT, {"month": "2026-11"}))[0]
 
     assert header[:3] == ["行类型", "持有人", "车牌"]
-    assert header[-1] == "商户券金额(元)"
+    assert header[12:] == [
+        "商户券金额(元)",
+        "续费笔数",
+        "续费金额(元)",
+        "停车次数",
+        "停车时长(分钟)",
+        "停车差额(元)",
+    ]
 
 
 @pytest.mark.parametrize(
