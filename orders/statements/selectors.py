@@ -244,8 +244,9 @@ def _owned(query: StatementQuery, time: str, holder: str) -> Q:
 def statement(*, query: StatementQuery) -> Statement:
     """Return the statement's lines per holder and plate, each holder's subtotal and the total.
 
-    Three grouped queries on the pay-time index (orders, their discounts, their coupons), as
-    the daily summary; the subtotals add up those groups, never the orders one by one.
+    Five grouped queries on the time indexes (orders, their discounts, their coupons; the
+    renewals; the stays), as the daily summary; the subtotals add up those groups, never the
+    rows one by one.
     """
     holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
     lines: dict[tuple[str, str], StatementLine] = {}

@@ -55,7 +55,7 @@ def line_of(statement, holder: str, plate: str = ""):
 def test_renewals_and_stays_are_counted_per_holder_and_plate_each_unit_apart(
     renewals_and_stays, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         statement = selectors.statement(query=read_params({"month": "2026-11"}, today=TODAY))
 
     zhang = line_of(statement, "张三", "川A660P1")
