@@ -8,7 +8,9 @@ import pytest
 from orders.statements import selectors
 from orders.statements.selectors import read_params
 from orders.tests.api.test_views import csv_rows, key_client, make_user, streamed
+from orders.tests.conftest import FINANCE
 from orders.tests.factories import PayOrderFactory, RenewalFactory, StayFactory
+from orders.tests.test_admin import cell_texts
 from parkingops.formatting import CHINA
 from whitelist.tests.factories import WhitelistEntryFactory
 
@@ -127,3 +129,23 @@ def test_a_stay_that_left_after_the_period_is_not_in_it(november):
 
     # The factory's stay leaves an hour after entering: in December.
     assert statement.total.stays == 0
+
+
+def test_the_admin_page_shows_them_in_their_own_columns(renewals_and_stays, staff_client):
+    client = staff_client(*FINANCE)
+    response = client.get("/admin/orders/statement/", {"month": "2026-11", "plate": "川A660P1"})
+
+    page = response.content.decode()
+    assert "续费金额" in page and "停车差额" in page
+    row = page.split('<tr class="orders-statement-plate">')[1].split("</tr>")[0]
+    assert cell_texts(row)[2:] == [
+        "2",
+        "¥15.00",
+        "¥2.00",
+        "¥3.00",
+        "2",
+        "¥600.00",
+        "2",
+        "91",
+        "¥10.00",
+    ]
