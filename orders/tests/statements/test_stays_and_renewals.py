@@ -36,16 +36,20 @@ def renewals_and_stays(november) -> dict:
     RenewalFactory(plate=li.plate, whitelist_entry=li, pay_time=_china(2026, 12, 1, 0))  # Dec.
     RenewalFactory(plate="京A00001", pay_time=_china(2026, 11, 5, 9))  # no entry: nobody's
 
+    # Serials of their own: the order factory's sequence spells serials as the stay's does.
     paid = StayFactory(
+        parking_serial="stay-paid",
         left=True, plate=zhang_a.plate, entry_whitelist_entry=zhang_a,
         enter_time=_china(2026, 11, 4, 8), parking_time=5430,
     )  # fmt: skip
     PayOrderFactory(parking_serial=paid.parking_serial, pay_value=1000, plate="京A00002")
     StayFactory(
+        parking_serial="stay-unpaid",
         left=True, plate=zhang_a.plate, exit_whitelist_entry=zhang_a,
         enter_time=_china(2026, 11, 6, 8), parking_time=60,
     )  # fmt: skip
-    StayFactory(plate=zhang_a.plate, entry_whitelist_entry=zhang_a)  # in the park: not left
+    # In the park: not left.
+    StayFactory(parking_serial="stay-in", plate=zhang_a.plate, entry_whitelist_entry=zhang_a)
     return {"wang": wang}
 
 
