@@ -19,6 +19,8 @@ urlpatterns = [
     # The integration API's reads.
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
     path("orders/<str:pay_serial>/", api.OrderDetailView.as_view(), name="api-order"),
+    path("stays/", api.StayListView.as_view(), name="api-stays"),
+    path("renewals/", api.RenewalListView.as_view(), name="api-renewals"),
     path("coupons/", api.CouponListView.as_view(), name="api-coupons"),
     path("coupons/totals/", api.CouponTotalsView.as_view(), name="api-coupon-totals"),
     path("summary/daily/", api.DailySummaryView.as_view(), name="api-daily-summary"),

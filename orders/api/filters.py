@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.push.validation import MAX_FEN
+from orders.stays.models import Renewal, Stay
+from orders.stays.selectors import with_a_gap
 from parkingops.formatting import CHINA
 from parkingops.queries import day_start
 from whitelist.filters import PlateFilter
@@ -260,11 +262,110 @@ class CouponFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-def export_days(filterset: django_filters.FilterSet) -> tuple[date | None, date | None]:
-    """Return the first and last China-time day of the filtered pay times, for a file name."""
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean column, ``true``/``false`` (``StrictBooleanField``)."""
+
+    field_class = StrictBooleanField
+
+
+class SubsetFilter(django_filters.BooleanFilter):
+    """``true``: the rows of a subset (``subset(queryset)``, a rule written elsewhere once);
+    ``false``: the others."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, subset=None, **kwargs):
+        self.subset = subset
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: bool | None) -> QuerySet:
+        if value is None:
+            return qs
+        within = self.subset(qs.model.objects.all()).values("pk")
+        return qs.filter(pk__in=within) if value else qs.exclude(pk__in=within)
+
+
+PLATE_HELP = _(
+    "A plate in any spelling (川a 660p1 finds 川A660P1), or its beginning followed by * (川A66*)."
+)
+
+
+class StayFilter(django_filters.FilterSet):
+    """``GET /api/v1/stays/``'s filters."""
+
+    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    plate = PlateFilter(field_name="plate", help_text=PLATE_HELP)
+    parking_serial = django_filters.CharFilter(
+        field_name="parking_serial", help_text=_("The stay's parking serial.")
+    )
+    enter_time_after = MomentAfterFilter(
+        field_name="enter_time",
+        help_text=_("Entered at or after this time, or a date (from 00:00 China time)."),
+    )
+    enter_time_before = MomentBeforeFilter(
+        field_name="enter_time",
+        help_text=_("Entered before this time (exclusive), or a date: up to the end of that day."),
+    )
+    leave_time_after = MomentAfterFilter(
+        field_name="leave_time",
+        help_text=_("Left at or after this time, or a date (from 00:00 China time)."),
+    )
+    leave_time_before = MomentBeforeFilter(
+        field_name="leave_time",
+        help_text=_("Left before this time (exclusive), or a date: up to the end of that day."),
+    )
+    in_park = SubsetFilter(
+        subset=lambda stays: stays.in_park(),
+        help_text=_("true: cars in the park (an entry, no exit yet); false: the others."),
+    )
+    has_gap = SubsetFilter(
+        subset=with_a_gap,
+        help_text=_(
+            "true: left stays whose pay orders do not add up to what was due (gap not 0); "
+            "false: the others."
+        ),
+    )
+    needs_review = StrictBooleanFilter(
+        field_name="needs_review",
+        help_text=_("true: stays whose exit disagrees with the entry on the entry time."),
+    )
+
+    class Meta:
+        model = Stay
+        fields: list[str] = []
+
+
+class RenewalFilter(django_filters.FilterSet):
+    """``GET /api/v1/renewals/``'s filters."""
+
+    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    plate = PlateFilter(field_name="plate", help_text=PLATE_HELP)
+    vip_type = Int32Filter(
+        field_name="vip_type",
+        help_text=_(
+            "The fixed-car type: 1 monthly, 2 stored value, 3 stored visits, 4 stored days, "
+            "5 yearly, 6 quarterly, 7 half-yearly."
+        ),
+    )
+    pay_serial = django_filters.CharFilter(
+        field_name="pay_serial", help_text=_("The renewal's pay serial.")
+    )
+    pay_time_after = MomentAfterFilter(field_name="pay_time", help_text=PAY_TIME_AFTER_HELP)
+    pay_time_before = MomentBeforeFilter(field_name="pay_time", help_text=PAY_TIME_BEFORE_HELP)
+
+    class Meta:
+        model = Renewal
+        fields: list[str] = []
+
+
+def export_days(
+    filterset: django_filters.FilterSet, *, time: str = "pay_time"
+) -> tuple[date | None, date | None]:
+    """Return the first and last China-time day of the filtered ``time`` range (``pay_time``,
+    ``enter_time``), for a file name."""
     data = filterset.form.cleaned_data if filterset.is_valid() else {}
-    after: Moment | None = data.get("pay_time_after")
-    before: Moment | None = data.get("pay_time_before")
+    after: Moment | None = data.get(f"{time}_after")
+    before: Moment | None = data.get(f"{time}_before")
     first = after.first_day if after else None
     last = before.last_day if before and before.end is not None else None
     return first, last

@@ -15,6 +15,7 @@ from orders import coupons as coupon_rules
 from orders import selectors
 from orders.exports.summary import VIEWS
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.stays.models import Renewal, Stay
 from parkingops.formatting import CHINA, mask_mobile, mask_mobiles
 from whitelist.models import Park
 
@@ -118,6 +119,101 @@ class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_extra(self, order: PayOrder):
         return order.extra if self.unmask else mask_mobiles(order.extra)
+
+
+# --- Stays and renewals ----------------------------------------------------------------------
+
+
+class StaySerializer(serializers.ModelSerializer):
+    """A stay with what its pay orders paid and its gap (``orders.stays.selectors.with_gap``
+    annotates both; the view reads through it)."""
+
+    park = ParkSerializer(read_only=True)
+    in_park = serializers.SerializerMethodField(
+        help_text=_("The entry arrived and no exit yet: the car is in the park.")
+    )
+    length_seconds = serializers.IntegerField(
+        source="parking_time",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The length of the stay as the exit told it (seconds); null before the exit."),
+    )
+    paid_by_pushes = serializers.IntegerField(
+        read_only=True, help_text=_("What the stay's pay orders paid (fen); 0 when none.")
+    )
+    gap = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "Fee − discounts − autopay − paid_by_pushes (fen) once the exit told the fee; "
+            "null before. Not 0: a lost pay-order push, or cash at the gate."
+        ),
+    )
+
+    class Meta:
+        model = Stay
+        fields = [
+            "parking_serial",
+            "park",
+            "plate",
+            "plate_raw",
+            "enter_time",
+            "leave_time",
+            "length_seconds",
+            "in_park",
+            "total_value",
+            "free_value",
+            "autopay_value",
+            "paid_by_pushes",
+            "gap",
+            "needs_review",
+            "exit_enter_time",
+            "plate_color",
+            "car_type",
+            "vehicle_type",
+            "car_desc",
+            "enter_gate",
+            "leave_gate",
+            "app_id",
+            "entry_received_at",
+            "exit_received_at",
+        ]
+
+    def get_in_park(self, stay: Stay) -> bool:
+        return stay.has_entry and not stay.has_left
+
+
+class RenewalSerializer(UnmaskMixin, serializers.ModelSerializer):
+    park = ParkSerializer(read_only=True)
+    vip_type_label = serializers.CharField(
+        read_only=True, help_text=_("The type's name; an unknown type's number.")
+    )
+    extra = serializers.SerializerMethodField(help_text=_("Fields the platform sent besides."))
+
+    class Meta:
+        model = Renewal
+        fields = [
+            "pay_serial",
+            "park",
+            "plate",
+            "plate_raw",
+            "vip_type",
+            "vip_type_label",
+            "quantity",
+            "start_time",
+            "end_time",
+            "pay_value",
+            "pay_time",
+            "channel",
+            "identity",
+            "app_id",
+            "received_at",
+            "extra",
+        ]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_extra(self, renewal: Renewal):
+        return renewal.extra if self.unmask else mask_mobiles(renewal.extra)
 
 
 # --- Merchant coupons ------------------------------------------------------------------------

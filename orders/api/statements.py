@@ -65,6 +65,19 @@ class StatementLineSerializer(serializers.Serializer):
     coupon_value = serializers.IntegerField(
         help_text=_("Coupon money (fen): amount coupons only; other types are not money.")
     )
+    renewal_count = serializers.IntegerField(
+        source="renewals", help_text=_("Fixed-car renewals paid in the period.")
+    )
+    renewal_value = serializers.IntegerField(
+        help_text=_("What those renewals paid (fen): money of its own, not in pay_value.")
+    )
+    stay_count = serializers.IntegerField(
+        source="stays", help_text=_("Stays that left in the period.")
+    )
+    stay_minutes = serializers.IntegerField(help_text=_("Their length added up, in whole minutes."))
+    stay_gap = serializers.IntegerField(
+        help_text=_("Their payment gaps added up (fen): due at the exit but not paid by orders.")
+    )
 
 
 class StatementPlateSerializer(StatementLineSerializer):
@@ -105,8 +118,10 @@ class StatementSerializer(serializers.Serializer):
     description=_(
         "For a month (or a range of China-time days), the orders of the plates each holder "
         "holds — the holder of the whitelist entry that admitted the order — per holder and "
-        "plate: count, amount paid, discount relief and coupon money (amount coupons), with "
-        "each holder's subtotal and the total. With ?format=csv or ?format=xlsx every order too."
+        "plate: count, amount paid, discount relief and coupon money (amount coupons); the "
+        "renewals paid (count, amount) and the stays that left (count, minutes, payment gap), "
+        "with each holder's subtotal and the total. With ?format=csv or ?format=xlsx every "
+        "order too."
     ),
     parameters=[StatementQuerySerializer],
     responses={

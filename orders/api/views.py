@@ -1,7 +1,7 @@
 """The integration API's reads: one thin view per endpoint, the work is in selectors.
 
-Orders, merchant coupons, their totals per store and the daily summary, each also as the
-admin's CSV (``?format=csv``) and Excel file (``?format=xlsx``).
+Orders, merchant coupons, their totals per store, the daily summary, stays and renewals,
+each also as the admin's CSV (``?format=csv``) and Excel file (``?format=xlsx``).
 """
 
 from django.http import Http404
@@ -17,9 +17,12 @@ from orders import channels, selectors
 from orders.api import filters, serializers
 from orders.exports.coupons import coupon_totals_csv, coupon_totals_xlsx, coupons_csv, coupons_xlsx
 from orders.exports.orders import orders_csv, orders_xlsx
+from orders.exports.stays import renewals_csv, renewals_xlsx, stays_csv, stays_xlsx
 from orders.exports.summary import summary_file, summary_xlsx
 from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
+from orders.stays.models import Renewal, Stay
+from orders.stays.selectors import with_gap
 from parkingops import tabular, xlsx
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
 from parkingops.api_params import refuse_empty
@@ -98,6 +101,93 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
             self.filterset_class(self.request.query_params, queryset=queryset.none())
         )
         return tabular.export_filename("orders", first, last)
+
+
+@extend_schema(
+    summary=_("List stays"),
+    description=_(
+        "A car's visits to a park (its entry and exit pushes), newest entry first, with what "
+        "their pay orders paid and the payment gap. Paged by cursor: follow “next”. Amounts "
+        "in fen, lengths in seconds, times ISO-8601 with offset."
+    ),
+    responses={
+        (200, "application/json"): serializers.StaySerializer(many=True),
+        (200, "text/csv"): CSV_RESPONSE,
+        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
+    },
+)
+class StayListView(CsvListMixin, generics.ListAPIView):
+    queryset = Stay.objects.all()
+    serializer_class = serializers.StaySerializer
+    filterset_class = filters.StayFilter
+    pagination_class = KeysetPagination
+    csv_permission = EXPORT_ORDERS
+    orderings = {
+        "-enter_time": ("-enter_time", "-pk"),
+        "enter_time": ("enter_time", "pk"),
+    }
+    default_ordering = "-enter_time"
+
+    def paginate_queryset(self, queryset):
+        # The gap is the selectors' (written once), annotated on the page's rows only.
+        return super().paginate_queryset(with_gap(queryset.select_related("park")))
+
+    def csv_response(self, queryset):
+        return tabular.csv_response(stays_csv(queryset), self.export_filename(queryset))
+
+    def xlsx_response(self, queryset):
+        file = self.xlsx_file(lambda about: stays_xlsx(queryset, about=about))
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
+
+    def export_filename(self, queryset) -> str:
+        first, last = filters.export_days(
+            self.filterset_class(self.request.query_params, queryset=queryset.none()),
+            time="enter_time",
+        )
+        return tabular.export_filename("stays", first, last)
+
+
+@extend_schema(
+    summary=_("List fixed-car renewals"),
+    description=_(
+        "Monthly cards and the like paid at the platform, newest payment first. Paged by "
+        "cursor: follow “next”. Amounts in fen, times ISO-8601 with offset."
+    ),
+    responses={
+        (200, "application/json"): serializers.RenewalSerializer(many=True),
+        (200, "text/csv"): CSV_RESPONSE,
+        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
+    },
+)
+class RenewalListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+    queryset = Renewal.objects.all()
+    serializer_class = serializers.RenewalSerializer
+    filterset_class = filters.RenewalFilter
+    pagination_class = KeysetPagination
+    csv_permission = EXPORT_ORDERS
+    orderings = {
+        "-pay_time": ("-pay_time", "-pk"),
+        "pay_time": ("pay_time", "pk"),
+        "-pay_value": ("-pay_value", "-pk"),
+        "pay_value": ("pay_value", "pk"),
+    }
+    default_ordering = "-pay_time"
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(queryset.select_related("park"))
+
+    def csv_response(self, queryset):
+        return tabular.csv_response(renewals_csv(queryset), self.export_filename(queryset))
+
+    def xlsx_response(self, queryset):
+        file = self.xlsx_file(lambda about: renewals_xlsx(queryset, about=about))
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
+
+    def export_filename(self, queryset) -> str:
+        first, last = filters.export_days(
+            self.filterset_class(self.request.query_params, queryset=queryset.none())
+        )
+        return tabular.export_filename("renewals", first, last)
 
 
 @extend_schema(summary=_("One pay order, by its pay serial"))

@@ -35,7 +35,15 @@ STATEMENT_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "paid"),
     Column(pgettext_lazy("CSV header", "discount_relief_yuan"), Kind.YUAN, "relief"),
     Column(pgettext_lazy("CSV header", "coupon_money_yuan"), Kind.YUAN, "coupon_value"),
+    # The renewals and stays of the subtotal lines (blank in order rows), after the orders'
+    # columns so files read by position keep their layout; each unit its own column.
+    Column(pgettext_lazy("CSV header", "renewal_count"), Kind.NUMBER, "renewals"),
+    Column(pgettext_lazy("CSV header", "renewal_value_yuan"), Kind.YUAN, "renewal_value"),
+    Column(pgettext_lazy("CSV header", "stay_count"), Kind.NUMBER, "stays"),
+    Column(pgettext_lazy("CSV header", "stay_minutes"), Kind.NUMBER, "stay_minutes"),
+    Column(pgettext_lazy("CSV header", "stay_gap_yuan"), Kind.YUAN, "stay_gap"),
 )
+_LINE_ONLY = ("renewals", "renewal_value", "stays", "stay_minutes", "stay_gap")
 # The order's own fields a row reads (the rest are its totals, or the subtotal lines').
 _ORDER_FIELDS = (
     "pk",
@@ -53,33 +61,54 @@ _BLANK_ORDER = {name: None for name in _ORDER_FIELDS if name not in ("plate",)}
 
 def statement_table(statement: selectors.Statement) -> Iterator[dict[str, Any]]:
     """Yield the statement's rows in reading order: per holder, each plate's orders and the
-    plate's subtotal, then the holder's subtotal; the total last."""
+    plate's subtotal, then the holder's subtotal; the total last.
+
+    A plate with renewals or stays but no order in the period has its subtotal only, after the
+    holder's plates with orders; a holder without any order comes after those with orders.
+    """
     lines = {
         (line.holder, line.plate): line for entry in statement.holders for line in entry.plates
     }
     holders = {entry.holder: entry.total for entry in statement.holders}
+    plates_of: dict[str, list[str]] = {}
+    for holder, plate in lines:
+        plates_of.setdefault(holder, []).append(plate)
+    shown: set[tuple[str, str]] = set()
 
     def plate_line(holder: str, plate: str) -> dict[str, Any]:
         # An order paid after the subtotals were read (a month still running) has none.
         line = lines.get((holder, plate)) or selectors.StatementLine(holder=holder, plate=plate)
         return _line_row(RowKind.PLATE_SUBTOTAL, line)
 
-    def holder_line(holder: str) -> dict[str, Any]:
+    def holder_lines(holder: str) -> Iterator[dict[str, Any]]:
+        # The holder's plates without orders, then the holder's subtotal.
+        for plate in plates_of.get(holder, []):
+            if (holder, plate) not in shown:
+                shown.add((holder, plate))
+                yield plate_line(holder, plate)
         line = holders.get(holder) or selectors.StatementLine(holder=holder, plate="")
-        return _line_row(RowKind.HOLDER_SUBTOTAL, line)
+        yield _line_row(RowKind.HOLDER_SUBTOTAL, line)
 
     previous: tuple[str, str] | None = None
+    done: set[str] = set()
     for row in _order_rows(statement.query):
         key = (row["holder"], row["plate"])
         if previous is not None and key != previous:
+            shown.add(previous)
             yield plate_line(*previous)
             if key[0] != previous[0]:
-                yield holder_line(previous[0])
+                done.add(previous[0])
+                yield from holder_lines(previous[0])
         yield row
         previous = key
     if previous is not None:
+        shown.add(previous)
         yield plate_line(*previous)
-        yield holder_line(previous[0])
+        done.add(previous[0])
+        yield from holder_lines(previous[0])
+    for entry in statement.holders:
+        if entry.holder not in done:
+            yield from holder_lines(entry.holder)
     yield {**_line_row(RowKind.TOTAL, statement.total), "holder": gettext("Total")}
 
 
@@ -115,6 +144,7 @@ def _order_rows(query: selectors.StatementQuery) -> Iterator[dict[str, Any]]:
                 "paid": row["pay_value"],
                 "relief": extra.relief,
                 "coupon_value": extra.coupon_value,
+                **dict.fromkeys(_LINE_ONLY),
             }
 
 
@@ -128,4 +158,9 @@ def _line_row(kind: RowKind, line: selectors.StatementLine) -> dict[str, Any]:
         "paid": line.paid,
         "relief": line.relief,
         "coupon_value": line.coupon_value,
+        "renewals": line.renewals,
+        "renewal_value": line.renewal_value,
+        "stays": line.stays,
+        "stay_minutes": line.stay_minutes,
+        "stay_gap": line.stay_gap,
     }

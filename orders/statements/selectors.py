@@ -5,6 +5,12 @@ An order belongs to the holder of the whitelist entry that admitted it
 whose entry was deleted) belong to no holder and are in no statement. Money is fen: the amount
 paid, the discount relief and the coupon money — amount coupons (type 1) only, the other
 types' values are not money.
+
+Beside the orders, each line has the holder's fixed-car renewals paid in the period (count and
+amount, fen: money of its own, never added to the orders') and the stays that left in the
+period (count, length in seconds, and the payment gap in fen, ``orders.stays.selectors``'s),
+each owned likewise: by the holder of the renewal's whitelist entry, of the stay's entry push
+(else its exit push).
 """
 
 import re
@@ -14,10 +20,13 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.stays.models import Renewal, Stay
+from orders.stays.selectors import with_gap
 from parkingops import timerange
 from parkingops.db_routers import on_replica
 from parkingops.formatting import parse_day
@@ -156,12 +165,35 @@ class StatementLine:
     paid: int = 0
     relief: int = 0
     coupon_value: int = 0
+    # Renewals paid in the period: their own money (fen), never added to the orders'.
+    renewals: int = 0
+    renewal_value: int = 0
+    # Stays that left in the period: how long (seconds) and their payment gap (fen).
+    stays: int = 0
+    stay_seconds: int = 0
+    stay_gap: int = 0
 
     def add(self, other: "StatementLine") -> None:
-        self.orders += other.orders
-        self.paid += other.paid
-        self.relief += other.relief
-        self.coupon_value += other.coupon_value
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def stay_minutes(self) -> int:
+        """The stays' length in whole minutes (rounded down once, on the sum)."""
+        return self.stay_seconds // 60
+
+
+_SUMMED = (
+    "orders",
+    "paid",
+    "relief",
+    "coupon_value",
+    "renewals",
+    "renewal_value",
+    "stays",
+    "stay_seconds",
+    "stay_gap",
+)
 
 
 @dataclass
@@ -192,12 +224,29 @@ def _scope(query: StatementQuery, prefix: str = "") -> Q:
     return scope
 
 
+# A stay's holder: its entry push's whitelist entry's, else its exit push's.
+_STAY_HOLDER = Coalesce("entry_whitelist_entry__holder", "exit_whitelist_entry__holder")
+
+
+def _owned(query: StatementQuery, time: str, holder: str) -> Q:
+    """Return "the statement's renewals (or stays)": ``time`` in its days, owned by a holder
+    (``holder`` the lookup of the holder's name), of the query's holder and plate."""
+    scope = in_days(time, date_from=query.date_from, date_to=query.date_to)
+    scope &= Q(**{f"{holder}__isnull": False})
+    if query.holder:
+        scope &= Q(**{holder: query.holder})
+    if query.plate:
+        scope &= Q(plate=query.plate)
+    return scope
+
+
 @on_replica
 def statement(*, query: StatementQuery) -> Statement:
     """Return the statement's lines per holder and plate, each holder's subtotal and the total.
 
-    Three grouped queries on the pay-time index (orders, their discounts, their coupons), as
-    the daily summary; the subtotals add up those groups, never the orders one by one.
+    Five grouped queries on the time indexes (orders, their discounts, their coupons; the
+    renewals; the stays), as the daily summary; the subtotals add up those groups, never the
+    rows one by one.
     """
     holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
     lines: dict[tuple[str, str], StatementLine] = {}
@@ -227,6 +276,33 @@ def statement(*, query: StatementQuery) -> Statement:
     )
     for row in coupons:
         lines[row[prefixed], row["order__plate"]].coupon_value = row["value"] or 0
+
+    def line(holder_name: str, plate: str) -> StatementLine:
+        # A plate may have renewals or stays and no order in the period.
+        return lines.setdefault(
+            (holder_name, plate), StatementLine(holder=holder_name, plate=plate)
+        )
+
+    renewals = (
+        Renewal.objects.filter(_owned(query, "pay_time", "whitelist_entry__holder"))
+        .order_by()
+        .values("whitelist_entry__holder", "plate")
+        .annotate(count=Count("pk"), paid=Sum("pay_value"))
+    )
+    for row in renewals:
+        renewal_line = line(row["whitelist_entry__holder"], row["plate"])
+        renewal_line.renewals, renewal_line.renewal_value = row["count"], row["paid"] or 0
+    stays = (
+        with_gap(Stay.objects.annotate(holder=_STAY_HOLDER))
+        .filter(_owned(query, "leave_time", "holder"))
+        .order_by()
+        .values("holder", "plate")
+        .annotate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
+    )
+    for row in stays:
+        stay_line = line(row["holder"], row["plate"])
+        stay_line.stays, stay_line.stay_seconds = row["count"], row["seconds"] or 0
+        stay_line.stay_gap = row["gap_total"] or 0
 
     result = Statement(query=query)
     for key in sorted(lines):

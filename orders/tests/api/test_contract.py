@@ -21,7 +21,13 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from orders.tests.factories import (
+    DiscountFactory,
+    MerchantCouponFactory,
+    PayOrderFactory,
+    RenewalFactory,
+    StayFactory,
+)
 from parkingops import api_keys
 from parkingops.wsgi import application
 from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
@@ -37,6 +43,8 @@ def api_key(db, settings) -> str:
         order = PayOrderFactory(park=park, pay_time=now - timedelta(days=days))
         DiscountFactory(order=order)
         MerchantCouponFactory(order=order)
+        StayFactory(park=park, left=bool(days), parking_serial=order.parking_serial)
+        RenewalFactory(park=park, pay_time=now - timedelta(days=days))
     WhitelistEntryFactory(plate="川A660P1", valid_from=now - timedelta(days=30))
     WhitelistEntryFactory(plate="渝B5C8Q6", park_uuid=park.park_uuid, valid_from=now)
     user = User.objects.create_superuser("contract", "contract@example.com", "x")

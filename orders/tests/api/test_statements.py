@@ -35,6 +35,11 @@ def test_a_months_statement_per_holder_and_plate_in_fen(finance, november):
         "pay_value": 1750,
         "discount_relief": 200,
         "coupon_value": 300,
+        "renewal_count": 0,
+        "renewal_value": 0,
+        "stay_count": 0,
+        "stay_minutes": 0,
+        "stay_gap": 0,
     }
     assert [(p["plate"], p["order_count"], p["pay_value"]) for p in zhang["plates"]] == [
         ("川A12345", 1, 250),

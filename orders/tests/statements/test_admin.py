@@ -34,6 +34,10 @@ def finance_en(staff_client):
     return staff_client(*FINANCE, language="en")
 
 
+# The renewals and stays columns, empty in ``november`` (orders only).
+NONE = ["0", "¥0.00", "0", "0", "¥0.00"]
+
+
 def test_the_page_shows_each_holders_subtotal_then_their_plates_and_the_total(
     finance, november, django_assert_max_num_queries
 ):
@@ -43,12 +47,12 @@ def test_the_page_shows_each_holders_subtotal_then_their_plates_and_the_total(
     assert response.status_code == 200
     rows = re.findall(r'<tr class="(orders-[a-z -]+)">(.*?)</tr>', response.content.decode(), re.S)
     assert [(kind.split()[-1], cell_texts(cells)) for kind, cells in rows] == [
-        ("orders-statement-holder", ["张三", "持有人小计", "3", "¥17.50", "¥2.00", "¥3.00"]),
-        ("orders-statement-plate", ["", "川A12345", "1", "¥2.50", "¥0.00", "¥0.00"]),
-        ("orders-statement-plate", ["", "川A660P1", "2", "¥15.00", "¥2.00", "¥3.00"]),
-        ("orders-statement-holder", ["李四", "持有人小计", "1", "¥7.00", "¥0.00", "¥0.00"]),
-        ("orders-statement-plate", ["", "渝B5C8Q6", "1", "¥7.00", "¥0.00", "¥0.00"]),
-        ("orders-summary-total", ["合计", "4", "¥24.50", "¥2.00", "¥3.00"]),
+        ("orders-statement-holder", ["张三", "持有人小计", "3", "¥17.50", "¥2.00", "¥3.00", *NONE]),
+        ("orders-statement-plate", ["", "川A12345", "1", "¥2.50", "¥0.00", "¥0.00", *NONE]),
+        ("orders-statement-plate", ["", "川A660P1", "2", "¥15.00", "¥2.00", "¥3.00", *NONE]),
+        ("orders-statement-holder", ["李四", "持有人小计", "1", "¥7.00", "¥0.00", "¥0.00", *NONE]),
+        ("orders-statement-plate", ["", "渝B5C8Q6", "1", "¥7.00", "¥0.00", "¥0.00", *NONE]),
+        ("orders-summary-total", ["合计", "4", "¥24.50", "¥2.00", "¥3.00", *NONE]),
     ]
     page = response.content.decode()
     assert (
@@ -100,6 +104,11 @@ def test_the_csv_has_order_rows_then_plate_and_holder_subtotals_marked_by_row_ki
         "pay_value_fen",
         "discount_relief_yuan",
         "coupon_money_yuan",
+        "renewal_count",
+        "renewal_value_yuan",
+        "stay_count",
+        "stay_minutes",
+        "stay_gap_yuan",
     ]
     shape = [(r[0], r[1], r[2], r[7], r[8], r[9], r[11], r[12]) for r in rows[1:]]
     assert shape == [
@@ -131,7 +140,14 @@ def test_the_csv_headers_are_chinese_with_their_units(finance, november):
     header = csv_rows(finance.get(EXPORT, {"month": "2026-11"}))[0]
 
     assert header[:3] == ["行类型", "持有人", "车牌"]
-    assert header[-1] == "商户券金额(元)"
+    assert header[12:] == [
+        "商户券金额(元)",
+        "续费笔数",
+        "续费金额(元)",
+        "停车次数",
+        "停车时长(分钟)",
+        "停车差额(元)",
+    ]
 
 
 @pytest.mark.parametrize(

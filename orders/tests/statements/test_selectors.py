@@ -24,7 +24,7 @@ def test_a_month_gives_per_holder_and_plate_the_count_paid_relief_and_amount_cou
 ):
     query = read_params({"month": "2026-11"}, today=TODAY)
 
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         statement = selectors.statement(query=query)
 
     assert (query.date_from, query.date_to) == (date(2026, 11, 1), date(2026, 11, 30))

@@ -1,0 +1,126 @@
+"""The stay and renewal files (CSV and XLSX): their columns described once, for the integration
+API's downloads (``/api/v1/stays/?format=csv``, ``/api/v1/renewals/?format=xlsx``) and any
+other writer of the same files.
+
+Money is written as the order export writes it: in yuan, the unit in the header. A stay's
+``paid_by_pushes`` and ``gap`` are read from ``orders.stays.selectors.with_gap`` (never
+recomputed here); its length is the exit's ``parking_time`` in whole minutes.
+"""
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.db.models import QuerySet
+from django.utils.translation import pgettext_lazy
+
+from orders.stays.models import Renewal, Stay
+from orders.stays.selectors import with_gap
+from parkingops import tabular, xlsx
+from parkingops.db_routers import on_replica
+from parkingops.tabular import Column, Kind
+
+STAY_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "parking_serial"), Kind.TEXT, "parking_serial"),
+    Column(pgettext_lazy("CSV header", "park_uuid"), Kind.TEXT, "park__park_uuid"),
+    Column(pgettext_lazy("CSV header", "park_name"), Kind.TEXT, "park__name"),
+    Column(pgettext_lazy("CSV header", "plate"), Kind.TEXT, "plate"),
+    Column(pgettext_lazy("CSV header", "enter_time"), Kind.TIME, "enter_time"),
+    Column(pgettext_lazy("CSV header", "leave_time"), Kind.TIME, "leave_time"),
+    Column(pgettext_lazy("CSV header", "length_minutes"), Kind.NUMBER, "length_minutes"),
+    Column(pgettext_lazy("CSV header", "total_value_yuan"), Kind.YUAN, "total_value"),
+    Column(pgettext_lazy("CSV header", "free_value_yuan"), Kind.YUAN, "free_value"),
+    Column(pgettext_lazy("CSV header", "autopay_value_yuan"), Kind.YUAN, "autopay_value"),
+    Column(pgettext_lazy("CSV header", "paid_by_pushes_yuan"), Kind.YUAN, "paid_by_pushes"),
+    Column(pgettext_lazy("CSV header", "gap_yuan"), Kind.YUAN, "gap"),
+    Column(pgettext_lazy("CSV header", "enter_gate"), Kind.TEXT, "enter_gate"),
+    Column(pgettext_lazy("CSV header", "leave_gate"), Kind.TEXT, "leave_gate"),
+    Column(pgettext_lazy("CSV header", "needs_review"), Kind.NUMBER, "needs_review"),  # 1 or 0
+)
+
+RENEWAL_COLUMNS: tuple[Column, ...] = (
+    Column(pgettext_lazy("CSV header", "pay_serial"), Kind.TEXT, "pay_serial"),
+    Column(pgettext_lazy("CSV header", "park_uuid"), Kind.TEXT, "park__park_uuid"),
+    Column(pgettext_lazy("CSV header", "park_name"), Kind.TEXT, "park__name"),
+    Column(pgettext_lazy("CSV header", "plate"), Kind.TEXT, "plate"),
+    Column(pgettext_lazy("CSV header", "vip_type"), Kind.NUMBER, "vip_type"),
+    Column(pgettext_lazy("CSV header", "vip_type_label"), Kind.TEXT, "vip_type_label"),
+    Column(pgettext_lazy("CSV header", "quantity"), Kind.NUMBER, "quantity"),
+    Column(pgettext_lazy("CSV header", "start_time"), Kind.TIME, "start_time"),
+    Column(pgettext_lazy("CSV header", "end_time"), Kind.TIME, "end_time"),
+    Column(pgettext_lazy("CSV header", "pay_time"), Kind.TIME, "pay_time"),
+    Column(pgettext_lazy("CSV header", "pay_value_yuan"), Kind.YUAN, "pay_value"),
+    Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "pay_value"),
+    Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
+    Column(pgettext_lazy("CSV header", "received_at"), Kind.TIME, "received_at"),
+)
+
+_STAY_FIELDS = (
+    "parking_serial",
+    "park__park_uuid",
+    "park__name",
+    "plate",
+    "enter_time",
+    "leave_time",
+    "parking_time",
+    "total_value",
+    "free_value",
+    "autopay_value",
+    "paid_by_pushes",
+    "gap",
+    "enter_gate",
+    "leave_gate",
+    "needs_review",
+)
+_RENEWAL_FIELDS = tuple(
+    dict.fromkeys(c.source for c in RENEWAL_COLUMNS if c.source != "vip_type_label")
+)
+
+
+def minutes(seconds: int | None) -> int | None:
+    """A length in whole minutes (rounded down), None when unknown (the car is in the park)."""
+    return None if seconds is None else seconds // 60
+
+
+def _stay_rows(stays: QuerySet[Stay]) -> Iterator[dict[str, Any]]:
+    rows = with_gap(stays).values(*_STAY_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS)
+    for row in rows:
+        row["length_minutes"] = minutes(row["parking_time"])
+        row["needs_review"] = int(row["needs_review"])
+        yield row
+
+
+def _renewal_rows(renewals: QuerySet[Renewal]) -> Iterator[dict[str, Any]]:
+    for row in renewals.values(*_RENEWAL_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS):
+        row["vip_type_label"] = Renewal(vip_type=row["vip_type"]).vip_type_label
+        yield row
+
+
+def stays_csv(stays: QuerySet[Stay]) -> Iterator[str]:
+    """Return the stay CSV of ``stays`` (in their order) as an iterator of text pieces."""
+    return _csv(stays, STAY_COLUMNS, _stay_rows, tabular.header(STAY_COLUMNS))
+
+
+def renewals_csv(renewals: QuerySet[Renewal]) -> Iterator[str]:
+    """Return the renewal CSV of ``renewals`` (in their order) as an iterator of text pieces."""
+    return _csv(renewals, RENEWAL_COLUMNS, _renewal_rows, tabular.header(RENEWAL_COLUMNS))
+
+
+@on_replica
+def _csv(queryset, columns, rows, header: list[str]) -> Iterator[str]:
+    # The header is translated by the caller, in the request's language; the rows are read
+    # while streaming.
+    yield from tabular.csv_text(columns, rows(queryset), names=header)
+
+
+@on_replica
+def stays_xlsx(stays: QuerySet[Stay], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the stay CSV; raises ``xlsx.TooManyRows`` when too long."""
+    table = xlsx.queryset_table(stays, STAY_COLUMNS, _stay_rows(stays))
+    return xlsx.workbook([table], about)
+
+
+@on_replica
+def renewals_xlsx(renewals: QuerySet[Renewal], *, about: xlsx.About) -> IO[bytes]:
+    """Return the XLSX twin of the renewal CSV; raises ``xlsx.TooManyRows`` when too long."""
+    table = xlsx.queryset_table(renewals, RENEWAL_COLUMNS, _renewal_rows(renewals))
+    return xlsx.workbook([table], about)
