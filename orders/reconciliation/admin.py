@@ -183,6 +183,8 @@ class ReconciliationRunAdmin(CsvExportAdmin):
             (_("missing at the platform"), obj.missing_at_platform),
             (_("amount differs"), obj.amount_differs),
             (_("other fields differ"), obj.fields_differ),
+            (_("stay not paid in full"), obj.stay_gaps),
+            (_("order without a stay"), obj.orders_without_stay),
         ]
         lines = [(label, count) for label, count in counts if count]
         if not lines:
