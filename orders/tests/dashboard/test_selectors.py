@@ -280,3 +280,15 @@ def test_cars_in_the_park_now_and_the_mean_length_of_stay_per_china_week():
     assert by_park["p-east"].weeks == [600, None, None, None, None, None, 3600, 7350]
     assert by_park["p-west"].in_park == 0
     assert by_park["p-west"].weeks == [None] * 6 + [1800, None]
+
+
+def test_on_postgresql_the_weeks_of_stays_are_read_from_the_exit_time_index_alone():
+    """Migration 0018: the exit-time index carries the park and the length (INCLUDE)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'stay_leave_time'")
+        (definition,) = cursor.fetchone()
+    assert definition.endswith("(leave_time) INCLUDE (park_id, parking_time)")
