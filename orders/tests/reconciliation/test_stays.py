@@ -168,6 +168,8 @@ def test_the_admin_shows_the_stay_categories_on_the_runs_list_the_run_and_the_di
     page = gaps.content.decode()
     assert "PS-SHORT" in page and "PS-NONE" in page and "PAY-LOST" not in page
     assert "¥10.00" in page and "¥3.00" in page  # due and paid
+    assert client.get(RUNS, {"q": "PS-NONE"}).context["cl"].result_count == 1
+    assert client.get(RUNS, {"q": "PS-FULL"}).context["cl"].result_count == 0
     found = client.get(ITEMS, {"q": "PS-LOST"}).content.decode()
     assert "PAY-LOST" in found and "PS-SHORT" not in found
     item = stay_run.items.get(parking_serial="PS-SHORT")
