@@ -919,11 +919,12 @@ def seed_push_log(count: int, days: int) -> float:
     psql(
         "SET statement_timeout = 0; "
         "INSERT INTO orders_pushlog (received_at, remote_addr, content_type, body, "
-        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms) '
+        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms, '
+        "field_path, refusal, refusal_park, kind) "
         f"SELECT now() - ({count} - n)::float8 / {count} * interval '{days} days', '10.0.0.1', "
         "'application/x-www-form-urlencoded', '', '', "
         f"{code}, {reason}, '', '{APP_ID}', 'PL' || n, "
-        "'川A' || lpad((n % 5000)::text, 5, '0'), 3 "
+        "'川A' || lpad((n % 5000)::text, 5, '0'), 3, '', '', '', 'pay' "
         f"FROM (SELECT n, random() AS r FROM generate_series(1, {count}) AS n) AS rows",
         DB_NAME,
     )
