@@ -919,17 +919,49 @@ def seed_push_log(count: int, days: int) -> float:
     psql(
         "SET statement_timeout = 0; "
         "INSERT INTO orders_pushlog (received_at, remote_addr, content_type, body, "
-        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms) '
+        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms, '
+        "field_path, refusal, refusal_park, kind) "
         f"SELECT now() - ({count} - n)::float8 / {count} * interval '{days} days', '10.0.0.1', "
         "'application/x-www-form-urlencoded', '', '', "
         f"{code}, {reason}, '', '{APP_ID}', 'PL' || n, "
-        "'川A' || lpad((n % 5000)::text, 5, '0'), 3 "
+        "'川A' || lpad((n % 5000)::text, 5, '0'), 3, '', '', '', 'pay' "
         f"FROM (SELECT n, random() AS r FROM generate_series(1, {count}) AS n) AS rows",
         DB_NAME,
     )
     psql("VACUUM ANALYZE orders_pushlog", DB_NAME)
     psql("VACUUM ANALYZE orders_payorder", DB_NAME)
     return time.monotonic() - started
+
+
+def seed_stays() -> tuple[int, float]:
+    """Insert a stay around every order of the dataset in one SQL statement (entered 20 min to
+    5 h before the payment, left 5 min after and pushed its length; the last 2 hours' cars are
+    still in the park), then VACUUM ANALYZE; return the rows and the seconds taken."""
+    started = time.monotonic()
+    leave = (
+        "CASE WHEN o.pay_time > now() - interval '2 hours' THEN NULL "
+        "ELSE o.pay_time + interval '5 minutes' END"
+    )
+    minutes = "(o.id % 280 + 20)"
+    psql(
+        "SET statement_timeout = 0; "
+        "INSERT INTO orders_stay (parking_serial, park_id, plate, plate_raw, app_id, enter_time, "
+        "car_desc, enter_gate, enter_security, enter_image, leave_time, parking_time, "
+        "total_value, free_value, autopay_value, leave_gate, leave_security, leave_image, "
+        "needs_review, entry_extra, exit_extra, entry_received_at, exit_received_at, "
+        "entry_fingerprint, exit_fingerprint) "
+        f"SELECT 'BSTAY' || o.id, o.park_id, o.plate, o.plate, '{APP_ID}', "
+        f"o.pay_time - {minutes} * interval '1 minute', '', '', '', '', {leave}, "
+        f"CASE WHEN {leave} IS NULL THEN NULL ELSE ({minutes} + 5) * 60 END, "
+        f"CASE WHEN {leave} IS NULL THEN NULL ELSE o.pay_value END, 0, 0, '', '', '', false, "
+        f"'{{}}', '{{}}', o.pay_time - {minutes} * interval '1 minute', {leave}, '', '' "
+        "FROM orders_payorder o",
+        DB_NAME,
+    )
+    psql("VACUUM ANALYZE orders_stay", DB_NAME)
+    from orders.stays.models import Stay
+
+    return Stay.objects.count(), time.monotonic() - started
 
 
 def bench_dashboard(pushlog: int) -> None:
@@ -943,6 +975,8 @@ def bench_dashboard(pushlog: int) -> None:
 
     seconds = seed_push_log(pushlog, PUSH_LOG_KEEP_DAYS)
     say(f"  push log: {pushlog:,} rows over {PUSH_LOG_KEEP_DAYS} days in {seconds:.0f} s")
+    stays, seconds = seed_stays()
+    say(f"  stays: {stays:,} rows (one around each order) in {seconds:.0f} s")
     # Each section's reads in this process, to see where the page's time goes.
     now = timezone.now()
     parts = {}
@@ -952,6 +986,7 @@ def bench_dashboard(pushlog: int) -> None:
         "refused_plates",
         "silent_parks",
         "whitelist_figures",
+        "stay_figures",
     ):
         times = []
         for _ in range(4):

@@ -8,6 +8,8 @@ Finance (``orders.view_payorder``): takings per park and the 30-day chart; with
 pushes of the last 24 hours, the refused plates and the silent parks; with
 ``whitelist.view_whitelistentry`` the entries the platform has not confirmed and those expiring.
 Finance reads the push log too, but for single orders: the push monitoring is operations'.
+Stays (``orders.view_stay``, both roles): the cars in each park now, linked to the stay list
+filtered so, and the mean length of stay per park and week.
 """
 
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -23,7 +25,7 @@ from orders.dashboard import selectors
 from orders.permissions import VIEW_ORDERS, VIEW_RECONCILIATION
 from orders.push.outcomes import Outcome
 from orders.reconciliation.selectors import open_differences
-from parkingops.formatting import CHINA, fen_to_yuan
+from parkingops.formatting import CHINA, fen_to_yuan, hours_minutes
 from whitelist.admin_filters import ExpiringFilter
 from whitelist.models import PlateSync
 from whitelist.permissions import CHANGE_ENTRY
@@ -31,6 +33,7 @@ from whitelist.permissions import CHANGE_ENTRY
 VIEW_PUSHLOG = "orders.view_pushlog"
 VIEW_ENTRIES = "whitelist.view_whitelistentry"
 VIEW_PARKS = "whitelist.view_park"
+VIEW_STAYS = "orders.view_stay"
 EXPIRING_PARAM = "7d"  # ExpiringFilter's one choice
 GAPS_SHOWN = 5  # the newest unreconciled park-days listed; the figure links to them all
 
@@ -222,6 +225,37 @@ def _park_link(user, park_uuid: str, *, now: datetime) -> str:
     return admin_list("whitelist_park_changelist", q=park_uuid)
 
 
+def stays_list(**params) -> str:
+    """Return the address of the stay list filtered by ``params`` (its own query parameters:
+    ``park__id__exact``, ``in_park``)."""
+    try:
+        url = reverse("admin:orders_stay_changelist")
+    except NoReverseMatch:
+        # The stay list's own address, for as long as its admin is not registered here.
+        url = reverse("admin:index") + "orders/stay/"
+    query = urlencode({key: value for key, value in params.items() if value is not None})
+    return f"{url}?{query}" if query else url
+
+
+def _stays(now: datetime) -> dict:
+    figures = selectors.stay_figures(now=now)
+    return {
+        "weeks": figures.weeks,
+        "in_park": Link(str(figures.in_park), stays_list(in_park=1)),
+        "parks": [
+            {
+                "label": line.label,
+                "park_uuid": line.park_uuid,
+                "in_park": Link(
+                    str(line.in_park), stays_list(park__id__exact=line.park_id, in_park=1)
+                ),
+                "weeks": [hours_minutes(seconds) for seconds in line.weeks],
+            }
+            for line in figures.parks
+        ],
+    }
+
+
 def _whitelist(now: datetime) -> dict:
     figures = selectors.whitelist_figures(now=now)
     entries = "whitelist_whitelistentry_changelist"
@@ -247,5 +281,6 @@ def dashboard(request: HttpRequest, *, now: datetime | None = None) -> dict:
         "finance": _finance(user, now) if user.has_perm(VIEW_ORDERS) else None,
         "pushes": _pushes(user, now) if operations and user.has_perm(VIEW_PUSHLOG) else None,
         "whitelist": _whitelist(now) if operations and user.has_perm(VIEW_ENTRIES) else None,
+        "stays": _stays(now) if user.has_perm(VIEW_STAYS) else None,
         "now": now,
     }

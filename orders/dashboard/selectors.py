@@ -5,7 +5,10 @@ Finance: the takings of today, yesterday and this month per park, the last 30 da
 day (one query grouped by park and China-time day, on the pay-time index), and the park-days
 with orders but no completed reconciliation. Operations: the last 24 hours' pushes per hour and
 outcome (one grouped query on the push log's ``(received_at, reason)`` index), the plates
-refused most often, the parks gone silent, and the whitelist's state at the platform.
+refused most often, the parks gone silent, and the whitelist's state at the platform. Stays:
+the cars in each park now (the stays with an entry and no exit), and the mean length of the
+stays that left in each of the last 8 weeks, per park (one query grouped by park and China-time
+day, on the exit-time index).
 
 Every function takes ``now`` so the tests (and the year's and the month's first days) can pin
 it. Money is integer fen here; the page turns it into yuan.
@@ -21,6 +24,7 @@ from django.utils.translation import gettext
 from orders.models import PayOrder, PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationRun
+from orders.stays.models import Stay
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -39,6 +43,7 @@ SILENCE_SAMPLE = 20
 SILENCE_FACTOR = 3
 SILENCE_FLOOR = timedelta(hours=1)
 SILENCE_HORIZON = timedelta(days=7)
+STAY_WEEKS = 8  # the mean length of stay: the last 8 weeks (Monday to Sunday), this one last
 
 
 def china_today(now: datetime) -> date:
@@ -387,3 +392,91 @@ def whitelist_figures(*, now: datetime) -> WhitelistFigures:
         pending=in_sync_state(entries, state=PlateSync.State.PENDING).count(),
         expiring=expiring_entries(entries, now=now).count(),
     )
+
+
+# --- Stays -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ParkStays:
+    """One park's cars in the park now and the mean length (seconds) of its stays that left in
+    each week (None: none left that week)."""
+
+    park_id: int
+    park_uuid: str
+    label: str
+    in_park: int
+    weeks: list[float | None]
+
+
+@dataclass
+class StayFigures:
+    """The stays' half of the home page: the weeks (their Mondays, China time, oldest first)
+    and a line per park with a car in it or a stay that left in those weeks."""
+
+    weeks: list[date]
+    parks: list[ParkStays]
+    in_park: int
+
+
+def stay_weeks(now: datetime) -> list[date]:
+    """Return the Mondays of the last STAY_WEEKS China-time weeks, the current week last."""
+    today = china_today(now)
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=n) for n in range(STAY_WEEKS - 1, -1, -1)]
+
+
+@on_replica
+def stay_figures(*, now: datetime) -> StayFigures:
+    """Return the cars in each park now and the mean length of stay per park and week.
+
+    Two grouped queries: the stays in the park (``Stay.objects.in_park()``, the stay list's
+    filter, so the figure and the list agree) per park, on the exit-time index (exit NULL); and
+    the left stays' pushed lengths (``parking_time``) summed and counted per park and China-time
+    day of exit over the weeks, on the same index's range, then added up per week here. A
+    stay's week is its exit's: its length is known then. A stay without a pushed length is not
+    averaged.
+    """
+    weeks = stay_weeks(now)
+    in_park = dict(
+        Stay.objects.in_park()
+        .order_by()
+        .values("park_id")
+        .annotate(count=Count("*"))
+        .values_list("park_id", "count")
+    )
+    rows = (
+        Stay.objects.filter(
+            in_days("leave_time", date_from=weeks[0], date_to=china_today(now)),
+            parking_time__isnull=False,
+        )
+        .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
+        .order_by()
+        .values("park_id", "day")
+        .annotate(count=Count("*"), seconds=Sum("parking_time"))
+    )
+    totals: dict[int, list[list[int]]] = {}  # park → per week [seconds, stays]
+    for row in rows:
+        week = (row["day"] - weeks[0]).days // 7
+        if 0 <= week < len(weeks):
+            line = totals.setdefault(row["park_id"], [[0, 0] for _ in weeks])
+            line[week][0] += row["seconds"] or 0
+            line[week][1] += row["count"]
+    parks = Park.objects.filter(pk__in=in_park.keys() | totals.keys()).only(
+        "pk", "park_uuid", "name"
+    )
+    lines = [
+        ParkStays(
+            park_id=park.pk,
+            park_uuid=park.park_uuid,
+            label=park_label(park.name, park.park_uuid),
+            in_park=in_park.get(park.pk, 0),
+            weeks=[
+                seconds / count if count else None
+                for seconds, count in totals.get(park.pk, [[0, 0] for _ in weeks])
+            ],
+        )
+        for park in parks
+    ]
+    lines.sort(key=lambda line: (-line.in_park, line.label))
+    return StayFigures(weeks=weeks, parks=lines, in_park=sum(in_park.values()))

@@ -89,7 +89,9 @@ class ReconciliationRunAdmin(CsvExportAdmin):
     list_select_related = ["park"]
     list_filter = [RunDayRangeFilter, ParkFilter, RunStatusFilter, OpenDifferencesFilter]
     search_fields = ["items__pay_serial", "items__plate"]  # see get_search_results
-    search_help_text = _("Runs with a difference of this pay serial or plate (any spelling).")
+    search_help_text = _(
+        "Runs with a difference of this pay serial, parking serial or plate (any spelling)."
+    )
     list_per_page = 50
     actions = None
     fields = [
@@ -183,6 +185,8 @@ class ReconciliationRunAdmin(CsvExportAdmin):
             (_("missing at the platform"), obj.missing_at_platform),
             (_("amount differs"), obj.amount_differs),
             (_("other fields differ"), obj.fields_differ),
+            (_("stay not paid in full"), obj.stay_gaps),
+            (_("order without a stay"), obj.orders_without_stay),
         ]
         lines = [(label, count) for label, count in counts if count]
         if not lines:

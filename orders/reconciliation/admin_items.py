@@ -68,11 +68,12 @@ class ResolvedFilter(ChoiceFilter):
 
 
 def search_items(items, term: str):
-    """Narrow ``items`` to a pay serial or a plate (any spelling), exactly."""
+    """Narrow ``items`` to a pay serial, a stay's parking serial or a plate (any spelling),
+    exactly."""
     term = term.strip()
     if not term:
         return items
-    condition = Q(pay_serial=term) | Q(plate=term)
+    condition = Q(pay_serial=term) | Q(parking_serial=term) | Q(plate=term)
     if (plate := plates.normalise(term)) and plate != term:
         condition |= Q(plate=plate)
     return items.filter(condition)
@@ -88,7 +89,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         "run_date",
         "park",
         "category",
-        "pay_serial",
+        "serial",
         "plate",
         "pay_time",
         "ours",
@@ -96,12 +97,12 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         "order_link",
         "resolution",
     ]
-    list_display_links = ["pay_serial"]
+    list_display_links = ["serial"]
     sortable_by = []
     list_select_related = ["run__park", "resolved_by"]
     list_filter = [ItemDayRangeFilter, ItemParkFilter, CategoryFilter, ResolvedFilter]
     search_fields = ["pay_serial", "plate"]  # see get_search_results
-    search_help_text = _("A pay serial or a plate (any spelling), exactly.")
+    search_help_text = _("A pay serial, a parking serial or a plate (any spelling), exactly.")
     # The run's page links to its differences by this lookup (items_link, categories.html).
     extra_lookups = ("run__id__exact",)
     ordering = ["-run__date", "run__park__name", "pay_time", "pk"]
@@ -113,6 +114,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         "category",
         "field",
         "pay_serial",
+        "parking_serial",
         "plate",
         "pay_time",
         "ours",
@@ -261,6 +263,12 @@ class ReconciliationItemAdmin(CsvExportAdmin):
             messages.SUCCESS,
         )
         return None
+
+    @admin.display(description=_("serial"))
+    def serial(self, obj):
+        """The pay serial; for a stay not paid in full (no pay serial), the stay's parking
+        serial."""
+        return obj.pay_serial or obj.parking_serial or "—"
 
     @admin.display(description=_("date"))
     def run_date(self, obj):

@@ -38,6 +38,12 @@ RUN_COLUMNS: tuple[Column, ...] = (
     ),
     Column(pgettext_lazy("CSV header", "amount_differs_count"), Kind.NUMBER, "amount_differs"),
     Column(pgettext_lazy("CSV header", "fields_differ_count"), Kind.NUMBER, "fields_differ"),
+    Column(pgettext_lazy("CSV header", "stay_gap_count"), Kind.NUMBER, "stay_gaps"),
+    Column(
+        pgettext_lazy("CSV header", "order_without_stay_count"),
+        Kind.NUMBER,
+        "orders_without_stay",
+    ),
     Column(pgettext_lazy("CSV header", "open_count"), Kind.NUMBER, "open_count"),
     Column(
         pgettext_lazy("CSV header", "not_whitelisted_count"), Kind.NUMBER, "not_whitelisted_count"
@@ -69,7 +75,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "platform_value_fen"), Kind.FEN, "platform_value"),
     Column(pgettext_lazy("CSV header", "our_value_yuan"), Kind.YUAN, "our_value"),
     Column(pgettext_lazy("CSV header", "our_value_fen"), Kind.FEN, "our_value"),
-    # The listed payment's parking serial and channel, or our order's when not listed.
+    # The stay's parking serial (a difference against the stays), else the listed payment's
+    # parking serial and channel, or our order's when not listed.
     Column(pgettext_lazy("CSV header", "parking_serial"), Kind.TEXT, "parking_serial"),
     Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
     # The listed field that differs, and both values as a person reads them (money in yuan,
@@ -158,6 +165,7 @@ def _item_rows(
     rows = with_channel_names(items).values(
         *fields,
         "payment",
+        "parking_serial",
         "order__parking_serial",
         "order__channel",
         "platform_text",
@@ -178,6 +186,8 @@ def _item_rows(
         )
         row["state"] = states[row["resolved_at"] is not None]
         row["category"] = categories.get(row["category"], row["category"])
-        row["parking_serial"] = listed.get("parking_serial", row["order__parking_serial"])
+        row["parking_serial"] = row["parking_serial"] or listed.get(
+            "parking_serial", row["order__parking_serial"]
+        )
         row["channel"] = listed.get("channel", row["order__channel"])
         yield row

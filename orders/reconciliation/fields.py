@@ -53,8 +53,14 @@ MONEY_CATEGORIES = frozenset(
         Category.ORDER_VALUE_DIFFERS,
         Category.FREE_VALUE_DIFFERS,
         Category.DISCOUNT_VALUE_DIFFERS,
+        # Due through pay orders (the stay's fee less discounts and autopay) / paid by them.
+        Category.STAY_GAP,
+        Category.ORDER_WITHOUT_STAY,
     }
 )
+
+# Money categories with our side only: the platform's is not applicable (None, not 0).
+OURS_ONLY = frozenset({Category.MISSING_AT_PLATFORM, Category.ORDER_WITHOUT_STAY})
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,10 @@ class ReconciliationRun(models.Model):
 
 class ReconciliationItem(models.Model):
     """One difference found by a run: a payment missing here or there, or one listed field
-    whose value differs from ours (one row per differing field; ``field`` names it).
+    whose value differs from ours (one row per differing field; ``field`` names it); or, against
+    the stays, a left stay whose pay orders do not add up to its fee (``stay_gap``: due in
+    ``platform_value``, paid in ``our_value``, no pay serial) or a pay order whose
+    ``parking_serial`` has no stay (``order_without_stay``).
 
     Money stays in ``platform_value`` / ``our_value`` (fen); other values are kept as text in
     ``platform_text`` / ``our_text`` (times already in China time). Resolved when
@@ -100,6 +103,9 @@ class ReconciliationItem(models.Model):
         CHANNEL_DIFFERS = "channel_differs", _("channel differs")
         PAY_TIME_DIFFERS = "pay_time_differs", _("pay time differs")
         FIELD_UNREADABLE = "field_unreadable", _("listed field unreadable")
+        # Against the stays (the entry and exit pushes), not the payment list.
+        STAY_GAP = "stay_gap", _("stay not paid in full")
+        ORDER_WITHOUT_STAY = "order_without_stay", _("order without a stay")
 
     run = models.ForeignKey(
         ReconciliationRun,
@@ -109,7 +115,13 @@ class ReconciliationItem(models.Model):
         db_index=False,  # the (run, category) index serves the foreign key too
     )
     category = models.CharField(_("category"), max_length=24, choices=Category.choices)
-    pay_serial = models.CharField(_("pay serial"), max_length=64)
+    pay_serial = models.CharField(_("pay serial"), max_length=64, blank=True)
+    parking_serial = models.CharField(
+        _("parking serial"),
+        max_length=64,
+        blank=True,
+        help_text=_("The stay's, for a difference against the stays."),
+    )
     plate = models.CharField(_("plate"), max_length=64, blank=True)
     pay_time = models.DateTimeField(_("pay time"), null=True, blank=True)
     platform_value = models.BigIntegerField(_("paid at the platform (fen)"), null=True, blank=True)
@@ -164,6 +176,7 @@ class ReconciliationItem(models.Model):
             models.Index(fields=["run", "category"], name="reconitem_run_category"),
             models.Index(fields=["category"], name="reconitem_category"),
             models.Index(fields=["pay_serial"], name="reconitem_pay_serial"),
+            models.Index(fields=["parking_serial"], name="reconitem_parking_serial"),
             models.Index(fields=["plate"], name="reconitem_plate"),
             # Open differences (resolved_at IS NULL): the filter and the counts.
             models.Index(fields=["resolved_at"], name="reconitem_resolved_at"),

@@ -13,13 +13,22 @@ China-time day and returns the run's figures and its differences, unsaved:
 
 Payments of plates that were not whitelisted are only counted. A listed serial held here under
 another day or park is compared too; "matched" counts the held serials of the same paid amount.
+
+Against the stays (the entry and exit pushes; ``stay_differences``):
+
+- **stay not paid in full**: a stay of the park that left on the day and whose pay orders do not
+  add up to its fee less discounts and autopay (``orders.stays.selectors.with_a_gap``): a lost
+  pay-order push, or cash at the gate;
+- **order without a stay**: an order of the park and day whose ``parking_serial`` no stay holds
+  (an entry and exit push lost). Orders without a parking serial, and orders paid before the
+  park's first stay (its entries and exits were not pushed yet), are not counted.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -29,6 +38,8 @@ from orders.reconciliation import fields
 from orders.reconciliation.fields import OurOrder
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
 from orders.reconciliation.payments import ListedPayment
+from orders.stays.models import Stay
+from orders.stays.selectors import with_a_gap
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.iterables import chunked
@@ -186,19 +197,82 @@ def compare(
                     order_id=order.pk,
                 )
             )
-    items.sort(key=lambda item: (item.pay_time, item.pay_serial))
+    items.extend(stay_differences(park=park, day=day, ours=ours))
+    items.sort(key=lambda item: (item.pay_time, item.pay_serial, item.parking_serial))
     return run, items
+
+
+def _stays_by_serial(serials: Sequence[str]) -> set[str]:
+    """Return the parking serials among ``serials`` that a stay holds (one query per 500)."""
+    found: set[str] = set()
+    for chunk in chunked(serials, CHUNK):
+        found.update(
+            Stay.objects.filter(parking_serial__in=chunk).values_list("parking_serial", flat=True)
+        )
+    return found
+
+
+def stay_differences(
+    *, park: Park, day: date, ours: dict[str, OurOrder]
+) -> list[ReconciliationItem]:
+    """Return the day's differences against the stays (unsaved, without the run): the left
+    stays with a payment gap, and ``ours`` (the park's orders of the day) whose parking serial
+    no stay holds. The gap is ``with_a_gap``'s, never recomputed here."""
+    items = [
+        ReconciliationItem(
+            category=Category.STAY_GAP,
+            parking_serial=stay.parking_serial,
+            plate=stay.plate,
+            pay_time=stay.leave_time,  # the exit: when the fee fell due
+            platform_value=stay.paid_by_pushes + stay.gap,  # due through pay orders
+            our_value=stay.paid_by_pushes,
+        )
+        for stay in with_a_gap(
+            Stay.objects.filter(in_days("leave_time", date_from=day, date_to=day), park=park)
+        ).order_by("leave_time", "pk")
+    ]
+    first_stay = Stay.objects.filter(park=park).aggregate(first=Min("enter_time"))["first"]
+    if first_stay is None:
+        return items  # the park's entries and exits are not pushed (yet): nothing to miss
+    candidates = {
+        serial: order
+        for serial, order in ours.items()
+        if order.parking_serial and order.pay_time >= first_stay
+    }
+    with_stay = _stays_by_serial(sorted({order.parking_serial for order in candidates.values()}))
+    items.extend(
+        ReconciliationItem(
+            category=Category.ORDER_WITHOUT_STAY,
+            pay_serial=serial,
+            parking_serial=order.parking_serial,
+            plate=order.plate,
+            pay_time=order.pay_time,
+            our_value=order.pay_value,
+            order_id=order.pk,
+        )
+        for serial, order in candidates.items()
+        if order.parking_serial not in with_stay
+    )
+    return items
 
 
 # --- Reads for the admin and the command ----------------------------------------------------
 
+
+# The categories against the stays, counted together on the runs' list.
+STAY_CATEGORIES = [Category.STAY_GAP, Category.ORDER_WITHOUT_STAY]
 
 # The field categories past the paid amount, counted together on the runs' list.
 OTHER_FIELDS = [
     category
     for category in Category
     if category
-    not in (Category.MISSING_HERE, Category.MISSING_AT_PLATFORM, Category.AMOUNT_DIFFERS)
+    not in (
+        Category.MISSING_HERE,
+        Category.MISSING_AT_PLATFORM,
+        Category.AMOUNT_DIFFERS,
+        *STAY_CATEGORIES,
+    )
 ]
 
 
@@ -215,13 +289,16 @@ def _count(condition: Q) -> Coalesce:
 
 def with_category_counts(runs: QuerySet[ReconciliationRun]) -> QuerySet[ReconciliationRun]:
     """Annotate each run with ``missing_here``, ``missing_at_platform``, ``amount_differs``,
-    ``fields_differ`` (every other field category) and ``open_count`` (differences not
-    resolved): correlated counts on the (run, category) index, run only for the rows read."""
+    ``fields_differ`` (every other field category), ``stay_gaps``, ``orders_without_stay`` and
+    ``open_count`` (differences not resolved): correlated counts on the (run, category) index,
+    run only for the rows read."""
     return runs.annotate(
         missing_here=_count(Q(category=Category.MISSING_HERE)),
         missing_at_platform=_count(Q(category=Category.MISSING_AT_PLATFORM)),
         amount_differs=_count(Q(category=Category.AMOUNT_DIFFERS)),
         fields_differ=_count(Q(category__in=OTHER_FIELDS)),
+        stay_gaps=_count(Q(category=Category.STAY_GAP)),
+        orders_without_stay=_count(Q(category=Category.ORDER_WITHOUT_STAY)),
         open_count=_count(Q(resolved_at__isnull=True)),
     )
 
@@ -269,7 +346,7 @@ def category_totals(*, run: ReconciliationRun) -> list[CategoryTotal]:
             count=row.get("count", 0),
             open=row.get("open", 0),
             platform_value=(row.get("platform") or 0)
-            if money and category != Category.MISSING_AT_PLATFORM
+            if money and category not in fields.OURS_ONLY
             else None,
             our_value=(row.get("ours") or 0)
             if money and category != Category.MISSING_HERE

@@ -124,7 +124,7 @@ def _store(run: ReconciliationRun, items: list[ReconciliationItem]) -> Reconcili
 
 
 _RESOLUTION = ("resolved_at", "resolved_by_id", "resolution_note", "resolved_order_id")
-_IDENTITY = ("pay_serial", "category", "field", "platform_value", "our_value")
+_IDENTITY = ("pay_serial", "parking_serial", "category", "field", "platform_value", "our_value")
 _IDENTITY += ("platform_text", "our_text")
 
 

@@ -106,6 +106,8 @@ class Stay(models.Model):
             models.Index(fields=["plate"], name="stay_plate"),
             models.Index(fields=["park", "enter_time"], name="stay_park_enter_time"),
             models.Index(fields=["enter_time"], name="stay_enter_time"),
+            # On PostgreSQL it also carries the park and the length (INCLUDE, migration 0018):
+            # the dashboard's mean length of stay per park and week is read from the index.
             models.Index(fields=["leave_time"], name="stay_leave_time"),
             models.Index(
                 fields=["needs_review"], name="stay_needs_review", condition=Q(needs_review=True)

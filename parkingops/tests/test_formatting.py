@@ -9,6 +9,7 @@ from django.utils import translation
 from parkingops.formatting import (
     china_time,
     fen_to_yuan,
+    hours_minutes,
     mask_mobile,
     mask_mobiles,
     mask_mobiles_in_text,
@@ -49,6 +50,23 @@ def test_fen_become_yuan_with_two_decimals_without_floats(fen, plain, shown):
 )
 def test_mobile_numbers_are_masked_in_the_middle(mobile, masked):
     assert mask_mobile(mobile) == masked
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "chinese"),
+    [
+        (7500, "2 h 05 min", "2 小时 05 分"),
+        (29.9, "0 h 00 min", "0 小时 00 分"),  # to the nearest minute
+        (3599.5, "1 h 00 min", "1 小时 00 分"),
+        (90_000, "25 h 00 min", "25 小时 00 分"),  # hours, never days
+        (None, "—", "—"),
+    ],
+)
+def test_a_length_of_time_is_shown_in_hours_and_minutes(seconds, english, chinese):
+    with translation.override("en"):
+        assert hours_minutes(seconds) == english
+    with translation.override("zh-hans"):
+        assert hours_minutes(seconds) == chinese
 
 
 def test_times_are_shown_in_china_time():

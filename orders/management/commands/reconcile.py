@@ -77,6 +77,8 @@ class Command(BaseCommand):
                 f"missing at the platform {totals['missing_at_platform'].count}, "
                 f"amount differs {totals['amount_differs'].count}, "
                 f"other fields differ {other}, "
+                f"stays not paid in full {totals['stay_gap'].count}, "
+                f"orders without a stay {totals['order_without_stay'].count}, "
                 f"not whitelisted {run.not_whitelisted_count} "
                 f"({yuan(run.not_whitelisted_value)})"
             )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from orders.models import PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationItem, ReconciliationRun
-from orders.tests.factories import PayOrderFactory
+from orders.tests.factories import PayOrderFactory, StayFactory
 from parkingops.formatting import CHINA
 from parkingops.roles import FINANCE, OPERATIONS, apply_roles
 from whitelist.models import PlateSync
@@ -27,12 +27,14 @@ pytestmark = pytest.mark.django_db
 
 FINANCE_MARK = 'id="dashboard-finance"'
 OPERATIONS_MARK = 'id="dashboard-operations"'
+STAYS_MARK = 'id="dashboard-stays"'
 
 
 @pytest.fixture
 def data(db):
     """A day of orders and pushes at two parks (one without a name), a refused plate, a
-    whitelist entry failing at the platform and one ending soon, an open difference."""
+    whitelist entry failing at the platform and one ending soon, an open difference, a car in
+    the park."""
     now = timezone.now()
     east = ParkFactory(park_uuid="p-east", name="东门")
     nameless = ParkFactory(park_uuid="p-nameless", name="")
@@ -50,6 +52,7 @@ def data(db):
             plate="川B99999",
         )
     PushLog.objects.create(received_at=now, code="1001", reason=Outcome.ACCEPTED.value)
+    StayFactory(park=east, enter_time=now - timedelta(hours=1))
     WhitelistEntryFactory(plate="川A00001", valid_until=now + timedelta(days=2))
     PlateSync.objects.create(plate="川A00001", state=PlateSync.State.FAILED)
     run = ReconciliationRun.objects.create(
@@ -218,9 +221,46 @@ def test_the_page_costs_the_same_queries_however_many_parks(data, django_assert_
             PayOrderFactory(park=park, pay_time=now - timedelta(days=day))
         for minute in range(25):
             PayOrderFactory(park=park, pay_time=now - timedelta(hours=5, minutes=minute * 5))
+        for week in range(9):
+            StayFactory(park=park, left=True, enter_time=now - timedelta(weeks=week, hours=2))
+        StayFactory(park=park)  # in the park
         PushLog.objects.create(
             received_at=now, code="1403", reason=Outcome.NOT_WHITELISTED.value, plate=f"京A{n}"
         )
     with django_assert_num_queries(len(few)):
         html = client.get("/admin/").content.decode()
     assert "p-more-5" in html  # the new parks are there (silent ones too)
+    assert html.count("in_park=1") == 2 + 6  # all parks, 东门 and each new park's cars inside
+
+
+def test_the_stays_show_the_cars_in_each_park_linked_and_the_mean_length_per_week(
+    data, staff_client
+):
+    east = ParkFactory(park_uuid="p-stays", name="南门")
+    now = timezone.now()
+    for _ in range(3):
+        StayFactory(park=east, enter_time=now - timedelta(minutes=30))
+    StayFactory(
+        park=east,
+        left=True,
+        enter_time=now - timedelta(hours=3),
+        leave_time=now - timedelta(minutes=55),
+        parking_time=7500,
+    )
+
+    html = staff_client("orders.view_stay").get("/admin/").content.decode()
+
+    # Stays alone: neither finance's nor operations' sections come with them.
+    assert STAYS_MARK in html and FINANCE_MARK not in html and OPERATIONS_MARK not in html
+    links = dashboard_links(html)
+    assert f"/admin/orders/stay/?park__id__exact={east.pk}&in_park=1" in links
+    assert "/admin/orders/stay/?in_park=1" in links
+    row = html.split("南门", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row)[-1] == "2 小时 05 分"
+    assert 'in_park=1">3</a>' in row
+
+
+def test_the_stays_need_their_own_permission(data, staff_client):
+    StayFactory()
+    html = staff_client("orders.view_payorder").get("/admin/").content.decode()
+    assert FINANCE_MARK in html and STAYS_MARK not in html

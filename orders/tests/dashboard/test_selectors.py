@@ -11,7 +11,7 @@ from orders.dashboard import selectors
 from orders.models import PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationRun
-from orders.tests.factories import PayOrderFactory
+from orders.tests.factories import PayOrderFactory, StayFactory
 from parkingops.formatting import CHINA
 from whitelist.models import PlateSync
 from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
@@ -233,3 +233,62 @@ def test_whitelist_counts_match_the_lists_filters():
     figures = selectors.whitelist_figures(now=now)
 
     assert figures == selectors.WhitelistFigures(failed=1, pending=2, expiring=1)
+
+
+# --- Stays -----------------------------------------------------------------------------------
+
+
+def left(park, leave_time: datetime, parking_time: int | None):
+    return StayFactory(
+        park=park,
+        left=True,
+        enter_time=leave_time - timedelta(hours=1),
+        leave_time=leave_time,
+        parking_time=parking_time,
+    )
+
+
+def test_an_empty_database_has_no_stays():
+    figures = selectors.stay_figures(now=china(2026, 12, 5, 10, 30))
+    assert (figures.parks, figures.in_park) == ([], 0)
+    assert len(figures.weeks) == 8
+
+
+def test_cars_in_the_park_now_and_the_mean_length_of_stay_per_china_week():
+    now = china(2026, 12, 5, 10, 30)  # a Saturday: this week began on Monday 11-30
+    east = ParkFactory(park_uuid="p-east", name="东门")
+    west = ParkFactory(park_uuid="p-west", name="西门")
+    ParkFactory(park_uuid="p-quiet", name="北门")  # no stay at all: not listed
+    for _ in range(2):
+        StayFactory(park=east, enter_time=china(2026, 12, 5, 9, 0))  # in the park
+    left(east, china(2026, 11, 29, 23, 59), 3600)  # Sunday night, China time: last week
+    left(east, china(2026, 11, 30, 0, 0), 7200)  # Monday 00:00 China (Sunday in UTC)
+    left(east, china(2026, 12, 5, 10, 0), 7500)
+    left(east, china(2026, 12, 5, 10, 10), None)  # no pushed length: not averaged
+    left(east, china(2026, 10, 12, 0, 30), 600)  # the first week's first hour
+    left(east, china(2026, 10, 11, 23, 59), 99_999)  # before the 8 weeks
+    left(west, china(2026, 11, 25, 12, 0), 1800)
+
+    figures = selectors.stay_figures(now=now)
+
+    assert figures.weeks[0] == datetime(2026, 10, 12).date()
+    assert figures.weeks[-1] == datetime(2026, 11, 30).date()
+    assert figures.in_park == 2
+    by_park = {line.park_uuid: line for line in figures.parks}
+    assert [line.park_uuid for line in figures.parks] == ["p-east", "p-west"]  # most inside
+    assert by_park["p-east"].in_park == 2
+    assert by_park["p-east"].weeks == [600, None, None, None, None, None, 3600, 7350]
+    assert by_park["p-west"].in_park == 0
+    assert by_park["p-west"].weeks == [None] * 6 + [1800, None]
+
+
+def test_on_postgresql_the_weeks_of_stays_are_read_from_the_exit_time_index_alone():
+    """Migration 0018: the exit-time index carries the park and the length (INCLUDE)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'stay_leave_time'")
+        (definition,) = cursor.fetchone()
+    assert definition.endswith("(leave_time) INCLUDE (park_id, parking_time)")

@@ -1,6 +1,6 @@
 """Load the demo: parks, whitelist entries of every kind, ~300 orders, stays (entry and exit
-pushes around some of those orders, a few cars in the park now, one stay with a payment gap) and
-fixed-car renewals, all pushed like the platform.
+pushes around those orders, a few cars in the park now; yesterday one stay with a payment gap and
+one order whose stay was lost) and fixed-car renewals, all pushed like the platform.
 
 Orders go through ``orders.push.services.receive_push`` with signed bodies built by the simulator,
 so they are validated, whitelisted, stored and logged exactly as real pushes are. Everything is
@@ -90,8 +90,7 @@ STORES = [
 ]
 # (DiscountType, coupon_value): amounts in fen, time in minutes, free, percentage payable.
 COUPONS = [(1, 500), (1, 1000), (1, 1500), (2, 60), (2, 120), (3, 0), (6, 80), (6, 50)]
-# Stays: around this many demo orders of the open-ended entries' plates, plus cars in the park.
-STAY_ORDERS = 20
+# Stays: around every demo order (but one), plus cars in the park now.
 IN_PARK_NOW = 3
 # Fixed-car renewals: (plate, vip_type, quantity, pay_value in fen, days ago).
 RENEWALS = [
@@ -289,27 +288,46 @@ class Command(BaseCommand):
         return result.reason
 
     def _push_stays(self, now: datetime) -> None:
-        """Entries and exits around some demo orders (the first with a payment gap: the fee was
-        more than its pay order, as when the rest is paid in cash at the gate), and a few cars
-        that entered in the last hours and are in the park now."""
+        """Entries and exits around every demo order, as the platform pushes them, and a few
+        cars that entered in the last hours and are in the park now. Yesterday (China time)
+        shows the reconciliation's two stay differences: its first order's stay was not paid in
+        full (the rest in cash at the gate, say), and its second order's entry and exit were
+        lost (no stay). An order paid in the last minutes is still in the park."""
         rng = random.Random(SEED + 1)  # noqa: S311 (demo data, deterministic on purpose)
         app_id = settings.PLATFORM_APP_ID
         orders = list(
             PayOrder.objects.filter(
-                pay_serial__in=[demo_serial(index) for index in range(ORDER_COUNT)],
-                plate__in=STAY_PLATES,
-                pay_time__lt=now - timedelta(hours=1),
+                pay_serial__in=[demo_serial(index) for index in range(ORDER_COUNT)]
             )
-            .select_related("park")
-            .order_by("pay_serial")[:STAY_ORDERS]
+            .select_related("park", "whitelist_entry")
+            .order_by("pay_time", "pay_serial")
         )
+        yesterday = timezone.localtime(now, CHINA).date() - timedelta(days=1)
+        of_yesterday = [
+            order
+            for order in orders
+            if timezone.localtime(order.pay_time, CHINA).date() == yesterday
+        ]
+        short = of_yesterday[0].pk if of_yesterday else None
+        lost = of_yesterday[1].pk if len(of_yesterday) > 1 else None
+        now_ms = int(now.timestamp() * 1000)
         visits = []
-        for index, order in enumerate(orders):
-            pay_ms = int(order.pay_time.timestamp() * 1000)
-            enter_ms = pay_ms - rng.randint(20, 300) * 60_000
-            leave_ms = pay_ms + rng.randint(1, 10) * 60_000
+        for order in orders:
+            # Drawn for every order, pushed or not, so the data stay the same.
+            before, after = rng.randint(20, 300) * 60_000, rng.randint(1, 10) * 60_000
             free = rng.choice([0, 0, 0, 200, 500])
-            gap = 500 if index == 0 else 0
+            if order.pk == lost:
+                continue
+            pay_ms = int(order.pay_time.timestamp() * 1000)
+            # Entry and exit inside the whitelist entry's validity, as the platform pushes only
+            # whitelisted plates' events.
+            entry_of = order.whitelist_entry
+            enter_ms = pay_ms - before
+            leave_ms = pay_ms + after
+            if entry_of is not None:
+                enter_ms = max(enter_ms, int(entry_of.valid_from.timestamp() * 1000))
+                if entry_of.valid_until is not None:
+                    leave_ms = min(leave_ms, int(entry_of.valid_until.timestamp() * 1000) - 1000)
             where = {
                 "plate": order.plate,
                 "park_uuid": order.park.park_uuid,
@@ -321,16 +339,19 @@ class Command(BaseCommand):
                 enter_time_ms=enter_ms,
                 **where,
             )
-            leave = simulator.build_exit(
-                app_id=app_id,
-                parking_serial=order.parking_serial,
-                enter_time_ms=enter_ms,
-                leave_time_ms=leave_ms,
-                total_value=order.pay_value + free + gap,
-                free_value=free,
-                **where,
-            )
-            visits.append((order.parking_serial, [(entry, enter_ms), (leave, leave_ms)]))
+            pushes = [(entry, enter_ms)]
+            if leave_ms < now_ms:
+                leave = simulator.build_exit(
+                    app_id=app_id,
+                    parking_serial=order.parking_serial,
+                    enter_time_ms=enter_ms,
+                    leave_time_ms=leave_ms,
+                    total_value=order.pay_value + free + (500 if order.pk == short else 0),
+                    free_value=free,
+                    **where,
+                )
+                pushes.append((leave, leave_ms))
+            visits.append((order.parking_serial, pushes))
         for index in range(IN_PARK_NOW):
             park_uuid, park_name = PARKS[index]
             serial = f"{SEED}{index:010d}"
