@@ -44,6 +44,15 @@ def china_time(moment: datetime | None) -> str:
     return moment.astimezone(CHINA).strftime(TIME_FORMAT)
 
 
+def hours_minutes(seconds: int | None) -> str:
+    """Return a length of time for people to read: ``7500`` → ``2 小时 05 分`` (in Chinese);
+    ``None`` → ``""``. Seconds are dropped, never rounded up."""
+    if seconds is None:
+        return ""
+    hours, minutes = divmod(max(seconds, 0) // 60, 60)
+    return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
 def mask_mobile(mobile: str | None) -> str:
     """Hide the middle of a mobile number: ``13800138000`` → ``138****8000``.
 

@@ -26,6 +26,7 @@ from orders.admin.filters import (
     PayDateRangeFilter,
     SourceFilter,
 )
+from orders.admin.stays import stay_link
 from orders.exports.orders import orders_csv, orders_xlsx
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
@@ -134,6 +135,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                 "fields": [
                     "pay_serial",
                     "parking_serial",
+                    "stay_display",
                     "park_display",
                     "plate",
                     "plate_raw",
@@ -154,6 +156,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     ]
     readonly_fields = [
         "park_display",
+        "stay_display",
         "channel_display",
         "amount_detail",
         "extra_display",
@@ -194,6 +197,11 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                 obj.get_source_display(),
             )
         return obj.pay_serial
+
+    @admin.display(description=_("stay"))
+    def stay_display(self, obj):
+        # The stay of the order's parking serial (停车记录), for those who may see stays.
+        return stay_link(obj.parking_serial)
 
     @admin.display(description=_("park"))
     def park_name(self, obj):
