@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import channels, selectors
-from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
+from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin, plate_link
 from orders.admin.coupons import CouponDisplayMixin
 from orders.admin.filters import (
     ChannelFilter,
@@ -100,7 +100,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     list_display = [
         "pay_time",
         "park_name",
-        "plate",
+        "plate_display",
         "amount",
         "channel_display",
         "relief",
@@ -197,6 +197,10 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                 obj.get_source_display(),
             )
         return obj.pay_serial
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
 
     @admin.display(description=_("stay"))
     def stay_display(self, obj):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import channels
-from orders.admin.base import CsvExportAdmin
+from orders.admin.base import CsvExportAdmin, plate_link
 from orders.admin.filters import (
     EntryDateRangeFilter,
     ExitDateRangeFilter,
@@ -79,7 +79,7 @@ class StayAdmin(CsvExportAdmin):
     export_kind = "stays"
     list_display = [
         "park_name",
-        "plate",
+        "plate_display",
         "enter_time",
         "leave_time",
         "length",
@@ -159,6 +159,10 @@ class StayAdmin(CsvExportAdmin):
     @admin.display(description=_("park"))
     def park_name(self, obj):
         return str(obj.park)
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
 
     @admin.display(description=_("park"))
     def park_display(self, obj):
@@ -281,7 +285,7 @@ class RenewalAdmin(CsvExportAdmin):
     export_kind = "renewals"
     list_display = [
         "pay_time",
-        "plate",
+        "plate_display",
         "park_name",
         "vip_type_label",
         "quantity",
@@ -324,6 +328,10 @@ class RenewalAdmin(CsvExportAdmin):
     @admin.display(description=_("park"))
     def park_name(self, obj):
         return str(obj.park)
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
 
     @admin.display(description=_("fixed-car type"))
     def vip_type_label(self, obj):
