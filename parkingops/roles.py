@@ -19,14 +19,17 @@ ROLES: dict[str, frozenset[str]] = {
     # (which needs view_payorder) and the push log, exports CSV, may look the whitelist up,
     # runs the reconciliation against the platform, turns payments missing here into orders,
     # marks differences resolved with a note and reads the record of calls to the platform. It
-    # names the payment channels (the platform pushes codes; finance gives an undocumented one
-    # such as 200102 its name).
+    # reads the stays (停车记录: entries, exits and the payment gap) and the fixed-car renewals
+    # (续费记录). It names the payment channels (the platform pushes codes; finance gives an
+    # undocumented one such as 200102 its name).
     FINANCE: frozenset(
         {
             "orders.view_channel",
             "orders.add_channel",
             "orders.change_channel",
             "orders.view_payorder",
+            "orders.view_stay",
+            "orders.view_renewal",
             "orders.view_discount",
             "orders.view_merchantcoupon",
             "whitelist.view_park",
@@ -43,7 +46,7 @@ ROLES: dict[str, frozenset[str]] = {
     # Operations keeps the whitelist (the admin allows import with add+change and export with
     # view) and reads its history and its sync state at the platform (and the calls made
     # there), reads the parks to find their uuids, reads the push log and
-    # replays a refused push.
+    # replays a refused push, and reads the stays (停车记录: which car is in which park).
     OPERATIONS: frozenset(
         {
             "whitelist.view_whitelistentry",
@@ -56,6 +59,7 @@ ROLES: dict[str, frozenset[str]] = {
             "whitelist.view_park",
             "orders.view_pushlog",
             "orders.replay_pushlog",
+            "orders.view_stay",
         }
     ),
 }

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from orders.admin import plate as admin_plate
 from orders.admin import summary as admin_summary
 from orders.monitoring.views import metrics
 from orders.statements import admin as admin_statements
@@ -18,6 +19,7 @@ urlpatterns = [
     # The finance daily summary, inside the admin's URL space: before the admin's catch-all.
     path("admin/orders/summary/", include(admin_summary.urlpatterns)),
     path("admin/orders/statement/", include(admin_statements.urlpatterns)),
+    path("admin/orders/plate/", include(admin_plate.urlpatterns)),
     # Parks moved to the whitelist app and the platform's call log beside its client: the old
     # addresses (bookmarks, links in mails) lead to the new pages.
     re_path(

@@ -7,7 +7,7 @@ reconciliation's admin lives in its own package and is imported here); the daily
 pages are routed by ``parkingops/urls.py``.
 """
 
-from orders.admin import channels, coupons, orders, pushlog, summary
+from orders.admin import channels, coupons, orders, pushlog, stays, summary
 from orders.reconciliation import admin as reconciliation
 
-__all__ = ["channels", "coupons", "orders", "pushlog", "reconciliation", "summary"]
+__all__ = ["channels", "coupons", "orders", "pushlog", "reconciliation", "stays", "summary"]

@@ -3,6 +3,7 @@ CSV" of a list (``parkingops.adminexport``).
 """
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -73,3 +74,10 @@ class ExtraFieldsMixin(PersonalDataMixin):
     @admin.display(description=_("extra fields"))
     def extra_masked(self, obj):
         return extra_with_labels(mask_mobiles(obj.extra))
+
+
+def plate_link(plate: str) -> str:
+    """The plate as a link to its page (``orders.admin.plate``), for the lists showing one."""
+    if not plate:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse("orders_plate", args=[plate]), plate)

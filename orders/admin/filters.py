@@ -1,4 +1,4 @@
-"""The list filters of orders, merchant coupons and the push log.
+"""The list filters of orders, merchant coupons, the push log, stays and renewals.
 
 Each filter is backed by an index (see ``orders.models`` and migration 0003); the bases, which
 refuse a value they cannot use, are in ``parkingops.adminkit``.
@@ -11,12 +11,15 @@ from orders.channels import channel_label, channel_names
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.push.outcomes import LOGGED_CHOICES
 from orders.selectors import pushlog as pushlog_selectors
+from orders.stays import selectors as stay_selectors
+from orders.stays.models import Renewal
 from parkingops.adminkit import (
     ChoiceFilter,
     DateRangeFilter,
     DistinctValuesFilter,
     FieldChoicesFilter,
 )
+from parkingops.queries import distinct_values
 from whitelist.models import Park
 
 
@@ -143,3 +146,81 @@ class SourceFilter(FieldChoicesFilter):
     title = _("source")
     parameter_name = field = "source"
     options = PayOrder.Source
+
+
+# --- Stays and renewals ----------------------------------------------------------------------
+
+
+class EntryDateRangeFilter(DateRangeFilter):
+    title = _("entry date")
+    field = "enter_time"
+    parameter_from = "entry_date_from"
+    parameter_to = "entry_date_to"
+
+
+class ExitDateRangeFilter(DateRangeFilter):
+    title = _("exit date")
+    field = "leave_time"
+    parameter_from = "exit_date_from"
+    parameter_to = "exit_date_to"
+
+
+class InParkFilter(ChoiceFilter):
+    """``1``: the car is in the park now (entry, no exit); ``0``: it has left."""
+
+    title = _("in park now")
+    parameter_name = "in_park"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("In park")), ("0", _("Left"))]
+
+    def filter(self, queryset, value):
+        return queryset.in_park() if value == "1" else queryset.left()
+
+
+class HasGapFilter(ChoiceFilter):
+    """``1``: left stays whose pay orders do not add up (``stays.selectors.with_a_gap``)."""
+
+    title = _("has a gap")
+    parameter_name = "has_gap"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
+
+    def filter(self, queryset, value):
+        gapped = stay_selectors.with_a_gap(queryset.model.objects.all()).values("pk")
+        return queryset.filter(pk__in=gapped) if value == "1" else queryset.exclude(pk__in=gapped)
+
+
+class NeedsReviewFilter(ChoiceFilter):
+    title = _("marked for review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("1", _("Yes")), ("0", _("No"))]
+
+    def filter(self, queryset, value):
+        return queryset.filter(needs_review=value == "1")
+
+
+class VipTypeFilter(ChoiceFilter):
+    """The fixed-car type by its label; an unknown code (stored as pushed) by its number."""
+
+    title = _("fixed-car type")
+    parameter_name = "vip_type"
+
+    def lookups(self, request, model_admin):
+        known = dict(Renewal.VipType.choices)
+        codes = distinct_values(model=Renewal, field_name="vip_type")
+        return [(str(code), known.get(code, str(code))) for code in sorted(set(codes) | set(known))]
+
+    def filter(self, queryset, value):
+        return queryset.filter(vip_type=int(value))
+
+
+class PushKindFilter(FieldChoicesFilter):
+    """Which push a row is: pay order, entry, exit or renewal."""
+
+    title = _("push kind")
+    parameter_name = field = "kind"
+    options = PushLog.Kind

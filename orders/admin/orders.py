@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import channels, selectors
-from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
+from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin, plate_link
 from orders.admin.coupons import CouponDisplayMixin
 from orders.admin.filters import (
     ChannelFilter,
@@ -26,6 +26,7 @@ from orders.admin.filters import (
     PayDateRangeFilter,
     SourceFilter,
 )
+from orders.admin.stays import stay_link
 from orders.exports.orders import orders_csv, orders_xlsx
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
@@ -99,7 +100,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     list_display = [
         "pay_time",
         "park_name",
-        "plate",
+        "plate_display",
         "amount",
         "channel_display",
         "relief",
@@ -134,6 +135,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                 "fields": [
                     "pay_serial",
                     "parking_serial",
+                    "stay_display",
                     "park_display",
                     "plate",
                     "plate_raw",
@@ -154,6 +156,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
     ]
     readonly_fields = [
         "park_display",
+        "stay_display",
         "channel_display",
         "amount_detail",
         "extra_display",
@@ -194,6 +197,15 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
                 obj.get_source_display(),
             )
         return obj.pay_serial
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
+
+    @admin.display(description=_("stay"))
+    def stay_display(self, obj):
+        # The stay of the order's parking serial (停车记录), for those who may see stays.
+        return stay_link(obj.parking_serial)
 
     @admin.display(description=_("park"))
     def park_name(self, obj):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.admin.filters import (
     PushCodeFilter,
     PushFixedFilter,
+    PushKindFilter,
     PushLogDateRangeFilter,
     PushReasonFilter,
 )
@@ -56,6 +57,7 @@ class PushLogAdmin(ReadOnlyAdmin):
 
     list_display = [
         "received_at",
+        "kind_short",
         "code",
         "outcome_label",
         "detail",
@@ -65,7 +67,13 @@ class PushLogAdmin(ReadOnlyAdmin):
         "remote_addr",
     ]
     sortable_by = ["received_at"]
-    list_filter = [PushLogDateRangeFilter, PushCodeFilter, PushReasonFilter, PushFixedFilter]
+    list_filter = [
+        PushLogDateRangeFilter,
+        PushKindFilter,
+        PushCodeFilter,
+        PushReasonFilter,
+        PushFixedFilter,
+    ]
     search_fields = ["pay_serial", "plate"]  # see get_search_results
     search_help_text = _("A pay serial or a plate (any spelling), exactly.")
     paginator = EstimatedCountPaginator
@@ -78,6 +86,7 @@ class PushLogAdmin(ReadOnlyAdmin):
         "fixed_link",
         "fixed_link_masked",
         "order_link",
+        "stay_link",
         "body_masked",
         "body_unmasked",
         *(f"{name}_masked" for name in TEXT_FIELDS),
@@ -89,6 +98,7 @@ class PushLogAdmin(ReadOnlyAdmin):
     def get_fields(self, request, obj=None):
         fields = [
             "received_at",
+            "kind",
             "code",
             "outcome_explained",
             "detail",
@@ -96,6 +106,7 @@ class PushLogAdmin(ReadOnlyAdmin):
             "pay_serial",
             "plate",
             "order_link",
+            "stay_link",
             "fixed_link",
             "app_id",
             "remote_addr",
@@ -215,6 +226,11 @@ class PushLogAdmin(ReadOnlyAdmin):
     def fixed_link_masked(self, obj):
         return _fixed_link(obj, mask=True)
 
+    @admin.display(description=_("kind"))
+    def kind_short(self, obj):
+        # One short word (入场, 出场…): the list keeps its 1366-pixel fit.
+        return obj.get_kind_display()
+
     @admin.display(description=_("reason"))
     def outcome_label(self, obj):
         outcome = Outcome(obj.reason)
@@ -229,7 +245,8 @@ class PushLogAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("fixed"))
     def fixed(self, obj):
-        """✓ on a refused row whose pay serial has an order now (a replay or retry went in)."""
+        """✓ on a refused row whose record exists now (a replay or retry went in): its order, its
+        renewal, or a stay with its half stored by a later push (``selectors.pushlog``)."""
         refused = not Outcome(obj.reason).acknowledged
         return "✓" if refused and getattr(obj, "order_now", False) else ""
 
@@ -239,6 +256,13 @@ class PushLogAdmin(ReadOnlyAdmin):
             return "—"
         url = reverse("admin:orders_payorder_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.pay_serial or obj.order_id)
+
+    @admin.display(description=_("stay"))
+    def stay_link(self, obj):
+        if obj.stay_id is None:
+            return "—"
+        url = reverse("admin:orders_stay_change", args=[obj.stay_id])
+        return format_html('<a href="{}">{}</a>', url, obj.stay_id)
 
     message_masked = _masked_display("message")
     pay_serial_masked = _masked_display("pay_serial")

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -227,12 +227,8 @@ def _park_link(user, park_uuid: str, *, now: datetime) -> str:
 
 def stays_list(**params) -> str:
     """Return the address of the stay list filtered by ``params`` (its own query parameters:
-    ``park__id__exact``, ``in_park``)."""
-    try:
-        url = reverse("admin:orders_stay_changelist")
-    except NoReverseMatch:
-        # The stay list's own address, for as long as its admin is not registered here.
-        url = reverse("admin:index") + "orders/stay/"
+    ``park`` (the park's uuid), ``in_park``)."""
+    url = reverse("admin:orders_stay_changelist")
     query = urlencode({key: value for key, value in params.items() if value is not None})
     return f"{url}?{query}" if query else url
 
@@ -247,7 +243,7 @@ def _stays(now: datetime) -> dict:
                 "label": line.label,
                 "park_uuid": line.park_uuid,
                 "in_park": Link(
-                    str(line.in_park), stays_list(park__id__exact=line.park_id, in_park=1)
+                    str(line.in_park), stays_list(park=line.park_uuid, in_park=1)
                 ),
                 "weeks": [hours_minutes(seconds) for seconds in line.weeks],
             }

@@ -1,6 +1,6 @@
-"""The stay and renewal files (CSV and XLSX): their columns described once, for the integration
-API's downloads (``/api/v1/stays/?format=csv``, ``/api/v1/renewals/?format=xlsx``) and any
-other writer of the same files.
+"""The stay and renewal files (CSV and XLSX): their columns and rows described once, for the
+integration API's downloads (``/api/v1/stays/?format=csv``, ``/api/v1/renewals/?format=xlsx``)
+and the admin lists' exports (``orders.admin.stays``).
 
 Money is written as the order export writes it: in yuan, the unit in the header. A stay's
 ``paid_by_pushes`` and ``gap`` are read from ``orders.stays.selectors.with_gap`` (never
@@ -13,6 +13,7 @@ from typing import IO, Any
 from django.db.models import QuerySet
 from django.utils.translation import pgettext_lazy
 
+from orders import channels
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import tabular, xlsx
@@ -51,6 +52,7 @@ RENEWAL_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "pay_value_yuan"), Kind.YUAN, "pay_value"),
     Column(pgettext_lazy("CSV header", "pay_value_fen"), Kind.FEN, "pay_value"),
     Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
+    Column(pgettext_lazy("CSV header", "channel_name"), Kind.TEXT, "channel_name"),
     Column(pgettext_lazy("CSV header", "received_at"), Kind.TIME, "received_at"),
 )
 
@@ -72,7 +74,9 @@ _STAY_FIELDS = (
     "needs_review",
 )
 _RENEWAL_FIELDS = tuple(
-    dict.fromkeys(c.source for c in RENEWAL_COLUMNS if c.source != "vip_type_label")
+    dict.fromkeys(
+        c.source for c in RENEWAL_COLUMNS if c.source not in {"vip_type_label", "channel_name"}
+    )
 )
 
 
@@ -81,7 +85,8 @@ def minutes(seconds: int | None) -> int | None:
     return None if seconds is None else seconds // 60
 
 
-def _stay_rows(stays: QuerySet[Stay]) -> Iterator[dict[str, Any]]:
+def stay_rows(stays: QuerySet[Stay]) -> Iterator[dict[str, Any]]:
+    """Yield the rows ``STAY_COLUMNS`` read, one per stay of ``stays`` (in their order)."""
     rows = with_gap(stays).values(*_STAY_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS)
     for row in rows:
         row["length_minutes"] = minutes(row["parking_time"])
@@ -89,20 +94,25 @@ def _stay_rows(stays: QuerySet[Stay]) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def _renewal_rows(renewals: QuerySet[Renewal]) -> Iterator[dict[str, Any]]:
-    for row in renewals.values(*_RENEWAL_FIELDS).iterator(chunk_size=tabular.CHUNK_ROWS):
+def renewal_rows(renewals: QuerySet[Renewal]) -> Iterator[dict[str, Any]]:
+    """Yield the rows ``RENEWAL_COLUMNS`` read, one per renewal of ``renewals`` (in their
+    order), with its type's label and the name finance gave its channel ("" when none)."""
+    named = channels.with_channel_name(renewals)
+    for row in named.values(*_RENEWAL_FIELDS, "channel_name").iterator(
+        chunk_size=tabular.CHUNK_ROWS
+    ):
         row["vip_type_label"] = Renewal(vip_type=row["vip_type"]).vip_type_label
         yield row
 
 
 def stays_csv(stays: QuerySet[Stay]) -> Iterator[str]:
     """Return the stay CSV of ``stays`` (in their order) as an iterator of text pieces."""
-    return _csv(stays, STAY_COLUMNS, _stay_rows, tabular.header(STAY_COLUMNS))
+    return _csv(stays, STAY_COLUMNS, stay_rows, tabular.header(STAY_COLUMNS))
 
 
 def renewals_csv(renewals: QuerySet[Renewal]) -> Iterator[str]:
     """Return the renewal CSV of ``renewals`` (in their order) as an iterator of text pieces."""
-    return _csv(renewals, RENEWAL_COLUMNS, _renewal_rows, tabular.header(RENEWAL_COLUMNS))
+    return _csv(renewals, RENEWAL_COLUMNS, renewal_rows, tabular.header(RENEWAL_COLUMNS))
 
 
 @on_replica
@@ -115,12 +125,12 @@ def _csv(queryset, columns, rows, header: list[str]) -> Iterator[str]:
 @on_replica
 def stays_xlsx(stays: QuerySet[Stay], *, about: xlsx.About) -> IO[bytes]:
     """Return the XLSX twin of the stay CSV; raises ``xlsx.TooManyRows`` when too long."""
-    table = xlsx.queryset_table(stays, STAY_COLUMNS, _stay_rows(stays))
+    table = xlsx.queryset_table(stays, STAY_COLUMNS, stay_rows(stays))
     return xlsx.workbook([table], about)
 
 
 @on_replica
 def renewals_xlsx(renewals: QuerySet[Renewal], *, about: xlsx.About) -> IO[bytes]:
     """Return the XLSX twin of the renewal CSV; raises ``xlsx.TooManyRows`` when too long."""
-    table = xlsx.queryset_table(renewals, RENEWAL_COLUMNS, _renewal_rows(renewals))
+    table = xlsx.queryset_table(renewals, RENEWAL_COLUMNS, renewal_rows(renewals))
     return xlsx.workbook([table], about)

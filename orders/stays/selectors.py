@@ -2,8 +2,11 @@
 stay*), written once for the admin, the API, the exports, the statements and the
 reconciliation."""
 
+from dataclasses import dataclass
+
 from django.db.models import (
     BigIntegerField,
+    Count,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -12,10 +15,11 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Reverse
 
 from orders.models import PayOrder
-from orders.stays.models import Stay
+from orders.stays.models import Renewal, Stay
+from whitelist import plates
 
 
 def _paid_by_pushes() -> Subquery:
@@ -51,4 +55,79 @@ def with_a_gap(queryset: QuerySet[Stay]) -> QuerySet[Stay]:
     (``with_gap``'s ``gap`` is not 0): a lost pay-order push, or cash at the gate."""
     return (
         with_gap(queryset).filter(leave_time__isnull=False).exclude(Q(gap=0) | Q(gap__isnull=True))
+    )
+
+
+def search_by_plate_or_serial(queryset: QuerySet, *, term: str, serial: str) -> QuerySet:
+    """Narrow stays or renewals to ``term``: their ``serial`` field exactly, or a plate in any
+    spelling (normalised first) as the whole plate, its beginning or its ending — the order
+    list's search (``orders.selectors.search_orders``)."""
+    term = term.strip()
+    if not term:
+        return queryset
+    condition = Q(**{serial: term})
+    plate = plates.normalise(term)
+    if plate:
+        queryset = queryset.alias(plate_reversed=Reverse("plate"))
+        condition |= Q(plate__startswith=plate) | Q(plate_reversed__startswith=plate[::-1])
+    return queryset.filter(condition)
+
+
+@dataclass(frozen=True)
+class StayTotals:
+    """Totals of a set of stays; money in fen, each kind of money on its own."""
+
+    stays: int = 0
+    in_park: int = 0
+    fee: int = 0
+    discounts: int = 0
+    autopay: int = 0
+    paid_by_pushes: int = 0
+    gap: int = 0
+    with_a_gap: int = 0
+
+
+def stay_totals(*, stays: QuerySet[Stay]) -> StayTotals:
+    """Return the count, the cars in the park and the money totals of all of ``stays``, the
+    gap summed over the left stays (``with_gap``) as the list shows it per row."""
+    # A fresh query of the same stays: Django's aggregate over annotations built on other
+    # annotations breaks on a query that already carries them (the admin list's).
+    chosen = stays.order_by().values("pk")
+    base = Stay.objects.filter(pk__in=chosen) if stays.query.has_filters() else Stay.objects.all()
+    # values() first: Django then sums the annotations its inner query selects (without them
+    # it sums a column the inner query lacks). A stay in the park has no gap (None): the sum
+    # is the left stays' gap, as the list shows it per row.
+    totals = (
+        with_gap(base)
+        .values("pk", "total_value", "free_value", "autopay_value", "paid_by_pushes", "gap")
+        .aggregate(
+            count=Count("pk"),
+            fee=Sum("total_value"),
+            discounts=Sum("free_value"),
+            autopay=Sum("autopay_value"),
+            paid=Sum("paid_by_pushes"),
+            gap_total=Sum("gap"),  # not "gap": an aggregate may not reuse an annotation's name
+        )
+    )
+    return StayTotals(
+        stays=totals["count"] or 0,
+        in_park=base.in_park().count(),
+        fee=totals["fee"] or 0,
+        discounts=totals["discounts"] or 0,
+        autopay=totals["autopay"] or 0,
+        paid_by_pushes=totals["paid"] or 0,
+        gap=totals["gap_total"] or 0,
+        with_a_gap=with_a_gap(base).count(),
+    )
+
+
+def renewal_totals(*, renewals: QuerySet[Renewal]) -> list[dict]:
+    """Return the count and amount (fen) of ``renewals`` per park and fixed-car type, in park
+    name and type order: ``park__name``, ``park__park_uuid``, ``vip_type``, ``count``,
+    ``amount``."""
+    return list(
+        renewals.order_by()
+        .values("park__name", "park__park_uuid", "vip_type")
+        .annotate(count=Count("pk"), amount=Sum("pay_value"))
+        .order_by("park__name", "park__park_uuid", "vip_type")
     )

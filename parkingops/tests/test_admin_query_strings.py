@@ -26,7 +26,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from orders.models import PushLog, ReconciliationItem, ReconciliationRun
-from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOrderFactory
+from orders.tests.factories import (
+    DiscountFactory,
+    MerchantCouponFactory,
+    PayOrderFactory,
+    RenewalFactory,
+    StayFactory,
+)
 from parkingops.adminquery import QueryStringMixin, offered_parameters
 from parkingops.pcloud.models import PlatformCall
 from parkingops.roles import ROLES, apply_roles
@@ -186,6 +192,9 @@ def rows(db) -> list[str]:
     )
     DiscountFactory(order=order)
     MerchantCouponFactory(order=order)
+    StayFactory(park=park, parking_serial=order.parking_serial, left=True, needs_review=True)
+    StayFactory(park=park)
+    RenewalFactory(park=park, pay_time=datetime(2026, 11, 1, 3, tzinfo=UTC))
     PlateSync.objects.create(plate="川A660P1")
     PlatformCall.objects.create(method="POST", endpoint="/whitelist/add", code="0")
     PushLog.objects.create(

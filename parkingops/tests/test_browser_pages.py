@@ -187,6 +187,10 @@ PAGES = [
         ("orders.view_payorder",),
     ),
     Page("statements", "/admin/orders/statement/", ("orders.view_payorder",)),
+    # A plate's page: each role sees its own sections (operations: whitelist and stays).
+    Page("plate page", "/admin/orders/plate/川AD12345/", ("orders.view_stay",)),
+    Page("stays in the park", "/admin/orders/stay/?in_park=1", ("orders.view_stay",)),
+    Page("push log by kind", "/admin/orders/pushlog/?kind=entry", ("orders.view_pushlog",)),
     Page(
         "whitelist import",
         "/admin/whitelist/whitelistentry/import/",

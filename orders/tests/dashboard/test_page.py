@@ -253,7 +253,7 @@ def test_the_stays_show_the_cars_in_each_park_linked_and_the_mean_length_per_wee
     # Stays alone: neither finance's nor operations' sections come with them.
     assert STAYS_MARK in html and FINANCE_MARK not in html and OPERATIONS_MARK not in html
     links = dashboard_links(html)
-    assert f"/admin/orders/stay/?park__id__exact={east.pk}&in_park=1" in links
+    assert f"/admin/orders/stay/?park={east.park_uuid}&in_park=1" in links
     assert "/admin/orders/stay/?in_park=1" in links
     row = html.split("南门", 1)[1].split("</tr>", 1)[0]
     assert re.findall(r"<td[^>]*>(.*?)</td>", row)[-1] == "2 小时 05 分"
