@@ -242,9 +242,7 @@ def _stays(now: datetime) -> dict:
             {
                 "label": line.label,
                 "park_uuid": line.park_uuid,
-                "in_park": Link(
-                    str(line.in_park), stays_list(park=line.park_uuid, in_park=1)
-                ),
+                "in_park": Link(str(line.in_park), stays_list(park=line.park_uuid, in_park=1)),
                 "weeks": [hours_minutes(seconds) for seconds in line.weeks],
             }
             for line in figures.parks
