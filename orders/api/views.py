@@ -54,6 +54,33 @@ class UnmaskContextMixin:
         return {**super().get_serializer_context(), "unmask": _unmask(self.request)}
 
 
+class ListFilesMixin(CsvListMixin):
+    """A list's CSV and XLSX files, as its export module writes them: ``write_csv(queryset)``
+    and ``write_xlsx(queryset, about)`` call the writers, the file is named ``export_name``
+    and the China-time days of the filtered ``export_time`` range."""
+
+    export_name: str
+    export_time = "pay_time"
+
+    def write_csv(self, queryset):
+        raise NotImplementedError
+
+    def write_xlsx(self, queryset, about):
+        raise NotImplementedError
+
+    def csv_response(self, queryset):
+        return tabular.csv_response(self.write_csv(queryset), self.export_filename(queryset))
+
+    def xlsx_response(self, queryset):
+        file = self.xlsx_file(lambda about: self.write_xlsx(queryset, about))
+        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
+
+    def export_filename(self, queryset) -> str:
+        filterset = self.filterset_class(self.request.query_params, queryset=queryset.none())
+        first, last = filters.export_days(filterset, time=self.export_time)
+        return tabular.export_filename(self.export_name, first, last)
+
+
 @extend_schema(
     summary=_("List pay orders"),
     description=_(
@@ -66,12 +93,13 @@ class UnmaskContextMixin:
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = PayOrder.objects.all()
     serializer_class = serializers.OrderSerializer
     filterset_class = filters.OrderFilter
     pagination_class = KeysetPagination
     csv_permission = EXPORT_ORDERS
+    export_name = "orders"
     orderings = {
         "-pay_time": ("-pay_time", "-pk"),
         "pay_time": ("pay_time", "pk"),
@@ -86,21 +114,11 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         queryset = queryset.select_related("park").prefetch_related("discounts", "mcoupons")
         return super().paginate_queryset(channels.with_channel_name(queryset))
 
-    def csv_response(self, queryset):
-        return tabular.csv_response(
-            orders_csv(queryset, unmask=_unmask(self.request)), self.export_filename(queryset)
-        )
+    def write_csv(self, queryset):
+        return orders_csv(queryset, unmask=_unmask(self.request))
 
-    def xlsx_response(self, queryset):
-        unmask = _unmask(self.request)
-        file = self.xlsx_file(lambda about: orders_xlsx(queryset, about=about, unmask=unmask))
-        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
-
-    def export_filename(self, queryset) -> str:
-        first, last = filters.export_days(
-            self.filterset_class(self.request.query_params, queryset=queryset.none())
-        )
-        return tabular.export_filename("orders", first, last)
+    def write_xlsx(self, queryset, about):
+        return orders_xlsx(queryset, about=about, unmask=_unmask(self.request))
 
 
 @extend_schema(
@@ -116,12 +134,14 @@ class OrderListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class StayListView(CsvListMixin, generics.ListAPIView):
+class StayListView(ListFilesMixin, generics.ListAPIView):
     queryset = Stay.objects.all()
     serializer_class = serializers.StaySerializer
     filterset_class = filters.StayFilter
     pagination_class = KeysetPagination
     csv_permission = EXPORT_ORDERS
+    export_name = "stays"
+    export_time = "enter_time"
     orderings = {
         "-enter_time": ("-enter_time", "-pk"),
         "enter_time": ("enter_time", "pk"),
@@ -132,19 +152,11 @@ class StayListView(CsvListMixin, generics.ListAPIView):
         # The gap is the selectors' (written once), annotated on the page's rows only.
         return super().paginate_queryset(with_gap(queryset.select_related("park")))
 
-    def csv_response(self, queryset):
-        return tabular.csv_response(stays_csv(queryset), self.export_filename(queryset))
+    def write_csv(self, queryset):
+        return stays_csv(queryset)
 
-    def xlsx_response(self, queryset):
-        file = self.xlsx_file(lambda about: stays_xlsx(queryset, about=about))
-        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
-
-    def export_filename(self, queryset) -> str:
-        first, last = filters.export_days(
-            self.filterset_class(self.request.query_params, queryset=queryset.none()),
-            time="enter_time",
-        )
-        return tabular.export_filename("stays", first, last)
+    def write_xlsx(self, queryset, about):
+        return stays_xlsx(queryset, about=about)
 
 
 @extend_schema(
@@ -159,12 +171,13 @@ class StayListView(CsvListMixin, generics.ListAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class RenewalListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = Renewal.objects.all()
     serializer_class = serializers.RenewalSerializer
     filterset_class = filters.RenewalFilter
     pagination_class = KeysetPagination
     csv_permission = EXPORT_ORDERS
+    export_name = "renewals"
     orderings = {
         "-pay_time": ("-pay_time", "-pk"),
         "pay_time": ("pay_time", "pk"),
@@ -176,18 +189,11 @@ class RenewalListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("park"))
 
-    def csv_response(self, queryset):
-        return tabular.csv_response(renewals_csv(queryset), self.export_filename(queryset))
+    def write_csv(self, queryset):
+        return renewals_csv(queryset)
 
-    def xlsx_response(self, queryset):
-        file = self.xlsx_file(lambda about: renewals_xlsx(queryset, about=about))
-        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
-
-    def export_filename(self, queryset) -> str:
-        first, last = filters.export_days(
-            self.filterset_class(self.request.query_params, queryset=queryset.none())
-        )
-        return tabular.export_filename("renewals", first, last)
+    def write_xlsx(self, queryset, about):
+        return renewals_xlsx(queryset, about=about)
 
 
 @extend_schema(summary=_("One pay order, by its pay serial"))
@@ -218,12 +224,13 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
+class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = MerchantCoupon.objects.all()
     serializer_class = serializers.CouponListSerializer
     filterset_class = filters.CouponFilter
     pagination_class = KeysetPagination
     csv_permission = EXPORT_ORDERS
+    export_name = "coupons"
     # As the admin's coupon list: newest payment first. ``-pk`` (insertion order) stays offered.
     orderings = {
         "-pay_time": ("-order__pay_time", "-pk"),
@@ -235,18 +242,11 @@ class CouponListView(UnmaskContextMixin, CsvListMixin, generics.ListAPIView):
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("order__park"))
 
-    def csv_response(self, queryset):
-        return tabular.csv_response(coupons_csv(queryset), self.export_filename(queryset))
+    def write_csv(self, queryset):
+        return coupons_csv(queryset)
 
-    def xlsx_response(self, queryset):
-        file = self.xlsx_file(lambda about: coupons_xlsx(queryset, about=about))
-        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
-
-    def export_filename(self, queryset) -> str:
-        first, last = filters.export_days(
-            self.filterset_class(self.request.query_params, queryset=queryset.none())
-        )
-        return tabular.export_filename("coupons", first, last)
+    def write_xlsx(self, queryset, about):
+        return coupons_xlsx(queryset, about=about)
 
 
 @extend_schema(
