@@ -74,9 +74,38 @@ class RenewalTotalsPaginator(Paginator):
         return sum(row["count"] for row in self.totals)
 
 
+class _StayFileAdmin(CsvExportAdmin):
+    """What the stay and renewal lists share: their exports, written from one column list and
+    its rows (``orders.exports.stays``, as the API writes the same files), and the park and
+    plate columns."""
+
+    export_columns: tuple = ()
+
+    @staticmethod
+    def export_rows(queryset):
+        raise NotImplementedError
+
+    def export_csv(self, request, queryset, *, progress):
+        return tabular.csv_text(self.export_columns, self.export_rows(queryset), progress=progress)
+
+    def export_xlsx(self, request, queryset, about, *, progress):
+        table = xlsx.queryset_table(queryset, self.export_columns, self.export_rows(queryset))
+        return xlsx.workbook([table], about, progress=progress)
+
+    @admin.display(description=_("park"))
+    def park_name(self, obj):
+        return str(obj.park)
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
+
+
 @admin.register(Stay)
-class StayAdmin(CsvExportAdmin):
+class StayAdmin(_StayFileAdmin):
     export_kind = "stays"
+    export_columns = STAY_COLUMNS
+    export_rows = staticmethod(stay_rows)
     list_display = [
         "park_name",
         "plate_display",
@@ -148,21 +177,6 @@ class StayAdmin(CsvExportAdmin):
             queryset, term=search_term, serial="parking_serial"
         )
         return found, False
-
-    def export_csv(self, request, queryset, *, progress):
-        return tabular.csv_text(STAY_COLUMNS, stay_rows(queryset), progress=progress)
-
-    def export_xlsx(self, request, queryset, about, *, progress):
-        table = xlsx.queryset_table(queryset, STAY_COLUMNS, stay_rows(queryset))
-        return xlsx.workbook([table], about, progress=progress)
-
-    @admin.display(description=_("park"))
-    def park_name(self, obj):
-        return str(obj.park)
-
-    @admin.display(description=_("plate"))
-    def plate_display(self, obj):
-        return plate_link(obj.plate)
 
     @admin.display(description=_("park"))
     def park_display(self, obj):
@@ -266,8 +280,10 @@ def _timeline(stay: Stay) -> list[dict]:
 
 
 @admin.register(Renewal)
-class RenewalAdmin(CsvExportAdmin):
+class RenewalAdmin(_StayFileAdmin):
     export_kind = "renewals"
+    export_columns = RENEWAL_COLUMNS
+    export_rows = staticmethod(renewal_rows)
     list_display = [
         "pay_time",
         "plate_display",
@@ -302,21 +318,6 @@ class RenewalAdmin(CsvExportAdmin):
             queryset, term=search_term, serial="pay_serial"
         )
         return found, False
-
-    def export_csv(self, request, queryset, *, progress):
-        return tabular.csv_text(RENEWAL_COLUMNS, renewal_rows(queryset), progress=progress)
-
-    def export_xlsx(self, request, queryset, about, *, progress):
-        table = xlsx.queryset_table(queryset, RENEWAL_COLUMNS, renewal_rows(queryset))
-        return xlsx.workbook([table], about, progress=progress)
-
-    @admin.display(description=_("park"))
-    def park_name(self, obj):
-        return str(obj.park)
-
-    @admin.display(description=_("plate"))
-    def plate_display(self, obj):
-        return plate_link(obj.plate)
 
     @admin.display(description=_("fixed-car type"))
     def vip_type_label(self, obj):
