@@ -86,6 +86,7 @@ class WhitelistEntryAdmin(
         "sync_display",
         "holder",
         "note",
+        "plate_page_display",
     ]
     list_filter = [StatusFilter, ExpiringFilter, ParkFilter, SyncStateFilter]
     search_fields = ["plate", "holder"]  # see get_search_results
@@ -142,6 +143,13 @@ class WhitelistEntryAdmin(
     @admin.display(description=gettext_lazy("valid until"), ordering="valid_until")
     def valid_until_display(self, entry: WhitelistEntry) -> str:
         return display.valid_until(entry.valid_until)
+
+    @admin.display(description=gettext_lazy("plate's records"))
+    def plate_page_display(self, entry: WhitelistEntry) -> str:
+        # The plate's page (its entries, stays, orders and renewals), routed by the project.
+        return format_html(
+            '<a href="{}">{}</a>', reverse("orders_plate", args=[entry.plate]), _("view")
+        )
 
     @admin.display(description=gettext_lazy("status"))
     def status_display(self, entry: WhitelistEntry) -> str:

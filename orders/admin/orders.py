@@ -29,7 +29,8 @@ from orders.admin.filters import (
 from orders.admin.stays import stay_link
 from orders.exports.orders import orders_csv, orders_xlsx
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
-from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA
+from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA, VIEW_STAYS
+from orders.stays import selectors as stay_selectors
 from parkingops.formatting import mask_mobile, mask_mobiles_in_text, yuan
 
 
@@ -106,6 +107,7 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
         "relief",
         "coupon_count",
         "pay_serial_display",
+        "stay_column",
     ]
     list_display_links = ["pay_time", "pay_serial_display"]
     # Only the indexed pay time sorts: sorting a million rows by anything else reads them all.
@@ -167,7 +169,25 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
 
     def get_queryset(self, request):
         orders = selectors.with_row_totals(super().get_queryset(request).select_related("park"))
+        if request.user.has_perm(VIEW_STAYS):
+            orders = stay_selectors.with_stay(orders)
         return channels.with_channel_name(orders)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        if request.user.has_perm(VIEW_STAYS):
+            return shown
+        return [name for name in shown if name != "stay_column"]
+
+    def get_fieldsets(self, request, obj=None):
+        # The stay (停车记录) only for those who may see stays.
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(VIEW_STAYS):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "stay_display"]})
+            for name, options in fieldsets
+        ]
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_orders(orders=queryset, term=search_term), False
@@ -204,8 +224,11 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
 
     @admin.display(description=_("stay"))
     def stay_display(self, obj):
-        # The stay of the order's parking serial (停车记录), for those who may see stays.
-        return stay_link(obj.parking_serial)
+        return stay_link(obj.stay_pk, obj.parking_serial)
+
+    @admin.display(description=_("stay"))
+    def stay_column(self, obj):
+        return stay_link(obj.stay_pk, gettext("view the stay"))
 
     @admin.display(description=_("park"))
     def park_name(self, obj):

@@ -342,13 +342,13 @@ class RenewalAdmin(_StayFileAdmin):
         return pretty_json(mask_mobiles(obj.raw))
 
 
-def stay_link(parking_serial: str) -> str:
-    """A link to the stay of ``parking_serial`` (for an order's page), or ``—`` when none."""
-    stay = Stay.objects.filter(parking_serial=parking_serial).only("pk").first()
-    if stay is None:
+def stay_link(stay_pk: int | None, text: str) -> str:
+    """``text`` as a link to the stay ``stay_pk`` of an order (``selectors.with_stay``), or
+    ``—`` when the order has no stay."""
+    if stay_pk is None:
         return "—"
     return format_html(
-        '<a href="{}">{}</a>', reverse("admin:orders_stay_change", args=[stay.pk]), parking_serial
+        '<a href="{}">{}</a>', reverse("admin:orders_stay_change", args=[stay_pk]), text
     )
 
 

@@ -50,6 +50,14 @@ def with_gap(queryset: QuerySet[Stay]) -> QuerySet[Stay]:
     )
 
 
+def with_stay(orders: QuerySet[PayOrder]) -> QuerySet[PayOrder]:
+    """Annotate each pay order with ``stay_pk``: the stay of its ``parking_serial`` (at most one,
+    the serial is unique among stays), or None when no entry or exit of it was pushed. One
+    indexed lookup per row shown, so a list page pays for its own rows only."""
+    stay = Stay.objects.filter(parking_serial=OuterRef("parking_serial")).values("pk")[:1]
+    return orders.annotate(stay_pk=Subquery(stay))
+
+
 def with_a_gap(queryset: QuerySet[Stay]) -> QuerySet[Stay]:
     """The left stays whose pay orders did not add up to what the stay says was due
     (``with_gap``'s ``gap`` is not 0): a lost pay-order push, or cash at the gate."""

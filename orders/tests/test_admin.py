@@ -75,6 +75,7 @@ def test_order_list_shows_pay_time_in_china_time_amounts_in_yuan_relief_and_coup
             "¥3.25",
             "2",
             order.pay_serial,
+            "—",  # no stay pushed for its parking serial
         ]
     ]
 

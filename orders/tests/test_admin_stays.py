@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from orders.exports.stays import RENEWAL_COLUMNS, STAY_COLUMNS
-from orders.models import PushLog
+from orders.models import PayOrder, PushLog
 from orders.stays.models import Renewal
 from orders.tests.conftest import csv_rows
 from orders.tests.factories import PayOrderFactory, RenewalFactory, StayFactory
@@ -21,6 +21,7 @@ STAYS = "/admin/orders/stay/"
 RENEWALS = "/admin/orders/renewal/"
 PUSH_LOG = "/admin/orders/pushlog/"
 PLATE = "/admin/orders/plate/{}/"
+ORDERS = "/admin/orders/payorder/"
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,24 @@ def test_a_stay_page_shows_its_timeline_in_order_and_links_its_orders(finance, s
     assert f"/admin/orders/stay/{stay.pk}/change/" in order_page
 
 
+def test_order_list_links_each_order_to_its_stay_for_those_who_may_see_stays(
+    finance, staff_client, stays
+):
+    lost = PayOrderFactory(park=stays["paid"].park, parking_serial="no-stay-pushed")
+    page = finance.get(ORDERS)
+    html = page.content.decode()
+    stay_url = f"{STAYS}{stays['short'].pk}/change/"
+    assert f'<a href="{stay_url}">查看</a>' in html
+    rows = {row[-2]: row for row in result_rows(page)}  # by pay serial
+    assert rows[lost.pay_serial][-1] == "—"
+    # Without the stay permission: neither the column nor the link on the order's page.
+    clerk = staff_client("orders.view_payorder")
+    assert "/admin/orders/stay/" not in clerk.get(ORDERS).content.decode()
+    paid = PayOrder.objects.get(parking_serial=stays["short"].parking_serial)
+    assert stay_url in finance.get(f"{ORDERS}{paid.pk}/change/").content.decode()
+    assert "/admin/orders/stay/" not in clerk.get(f"{ORDERS}{paid.pk}/change/").content.decode()
+
+
 def test_stays_are_read_only_and_refused_to_a_role_that_may_not(staff_client, stays):
     viewer = staff_client("orders.view_stay")
     assert viewer.post(f"{STAYS}{stays['paid'].pk}/change/", {}).status_code == 403
@@ -242,8 +261,10 @@ def test_plate_page_shows_each_role_only_what_it_may_see(finance, operations, st
     assert 'id="plate-stays"' in ops and 'id="plate-whitelist"' in ops
     assert 'id="plate-orders"' not in ops and 'id="plate-renewals"' not in ops
     assert staff_client("whitelist.view_park").get(url).status_code == 403
-    # Every list showing the plate links to its page.
+    # Every list showing the plate links to its page, the whitelist's too.
     assert "/admin/orders/plate/" in finance.get(STAYS).content.decode()
+    whitelist = operations.get("/admin/whitelist/whitelistentry/").content.decode()
+    assert '<a href="/admin/orders/plate/%E5%B7%9DA660P1/">查看</a>' in whitelist
 
 
 def test_push_log_kind_filter_and_an_entry_fixed_by_a_later_push(finance, stays):
