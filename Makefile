@@ -23,7 +23,8 @@ install: $(STAMP)
 
 # The demo also serves the fake platform (PLATFORM_API_BASE points at it), listing the demo's
 # payments and one never pushed, so whitelist changes show 已同步 and reconciliation has a
-# difference to find. A job worker (big imports and exports, reconciliations) and the
+# difference to find; it also plays the parks' gates, pushing live entries, pay orders and
+# exits to the server every 20 seconds. A job worker (big imports and exports, reconciliations) and the
 # scheduler (nightly reconciliation, whitelist sync, pruning) run beside the server, on the
 # same SQLite database; all of them stop with the server.
 run: export PLATFORM_API_BASE = http://127.0.0.1:$(FAKE_PLATFORM_PORT)/
@@ -31,7 +32,8 @@ run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
 	$(BIN)/python manage.py seed_demo
-	@$(BIN)/python manage.py fake_platform --demo --port $(FAKE_PLATFORM_PORT) & fake=$$!; \
+	@$(BIN)/python manage.py fake_platform --demo --port $(FAKE_PLATFORM_PORT) \
+		--push-to http://127.0.0.1:$(PORT) --every 20 & fake=$$!; \
 	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	$(BIN)/python manage.py run_scheduler > /dev/null & scheduler=$$!; \
 	trap 'kill $$fake $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from orders.demo import simulator
+from orders.demo.gate import DemoGate, whitelisted_cars
 from orders.models import MerchantCoupon, PayOrder
 from parkingops.formatting import CHINA
 from parkingops.pcloud.fake import FakePlatform
@@ -32,8 +33,22 @@ class Command(BaseCommand):
                 "channel (for the reconciliation demo)."
             ),
         )
+        parser.add_argument(
+            "--push-to",
+            metavar="URL",
+            help=(
+                "Also play the parks' gates: push live entries, pay orders and exits of the "
+                "whitelisted cars to the receiver at URL (e.g. http://127.0.0.1:8000), one "
+                "event every --every seconds; the pay orders are listed as payments too."
+            ),
+        )
+        parser.add_argument("--every", type=float, default=20.0, metavar="SECONDS")
 
     def handle(self, *args, host: str, port: int, demo: bool, **options):
+        if options["push_to"] and not options["push_to"].startswith(("http://", "https://")):
+            raise CommandError("--push-to must be an http(s) URL, e.g. http://127.0.0.1:8000")
+        if options["every"] <= 0:
+            raise CommandError("--every must be a positive number of seconds.")
         if not settings.PLATFORM_APP_ID or not settings.PLATFORM_APP_SECRET:
             raise CommandError("Set PLATFORM_APP_ID and PLATFORM_APP_SECRET first.")
         platform = FakePlatform(
@@ -46,6 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Fake platform serving on {url} (app id {settings.PLATFORM_APP_ID}).")
         if demo:
             self.stdout.write(load_demo_payments(platform))
+        gate = self._gate(platform, options) if options["push_to"] else None
         self.stdout.write(
             "Control: POST /_fake/payments (JSON payment or list), POST /_fake/fail "
             '{"code": "1500", "times": 2}, POST /_fake/slow {"seconds": 5}, '
@@ -56,7 +72,28 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            if gate is not None:
+                gate.stop()
             platform.stop()
+
+    def _gate(self, platform: FakePlatform, options) -> DemoGate:
+        """Start the gates' pushes (verbosity 2 prints each one)."""
+        cars = whitelisted_cars(at=timezone.now())
+        loud = options["verbosity"] >= 2
+        gate = DemoGate(
+            platform=platform,
+            base_url=options["push_to"],
+            app_id=settings.PLATFORM_APP_ID,
+            secret=settings.PLATFORM_APP_SECRET[0],
+            cars=cars,
+            say=self.stdout.write if loud else lambda line: None,
+        )
+        gate.start(options["every"])
+        self.stdout.write(
+            f"Gates: pushing entries, pay orders and exits of {len(cars)} whitelisted "
+            f"(plate, park) pairs to {options['push_to']}, one every {options['every']:g} s."
+        )
+        return gate
 
 
 def _listed_discounts(order: PayOrder) -> dict[str, int]:
