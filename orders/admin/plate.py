@@ -22,7 +22,8 @@ from orders.permissions import VIEW_ORDERS, VIEW_PERSONAL_DATA, VIEW_RENEWALS, V
 from orders.stays import selectors as stay_selectors
 from orders.stays.models import Renewal, Stay
 from parkingops.formatting import hours_minutes, mask_mobiles_in_text
-from whitelist import plates
+from whitelist import display, plates
+from whitelist import selectors as whitelist_selectors
 from whitelist.models import WhitelistEntry
 
 SHOWN = 20  # rows per section; the rest are on the filtered list
@@ -53,11 +54,16 @@ def plate_page(request: HttpRequest, plate: str) -> HttpResponse:
     unmask = user.has_perm(VIEW_PERSONAL_DATA)
     sections = {}
     if may["whitelist"]:
-        entries = WhitelistEntry.objects.filter(plate=normalised).order_by("-created_at", "-pk")
+        entries = whitelist_selectors.with_park_name(
+            WhitelistEntry.objects.filter(plate=normalised)
+        ).order_by("-created_at", "-pk")
         section = _section(
             entries, changelist="admin:whitelist_whitelistentry_changelist", plate=normalised
         )
-        for entry in section["rows"]:  # shown only, never saved
+        for entry in section["rows"]:  # shown only, never saved, as the whitelist shows them
+            entry.park_shown = display.park(entry.park_uuid, entry.park_name)
+            entry.valid_from_shown = display.moment(entry.valid_from)
+            entry.valid_until_shown = display.valid_until(entry.valid_until)
             entry.holder_shown = entry.holder if unmask else mask_mobiles_in_text(entry.holder)
             entry.note_shown = entry.note if unmask else mask_mobiles_in_text(entry.note)
         sections["whitelist"] = section

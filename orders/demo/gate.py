@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from orders.demo import simulator
+from orders.stays.models import Stay
 from parkingops.pcloud.fake import FakePlatform
 from whitelist.models import Park, Status, WhitelistEntry, status_q
 
@@ -79,9 +80,22 @@ class DemoGate:
         self.cars = cars
         self.say = say
         self.rng = random.Random(seed)  # noqa: S311 (demo traffic, not security)
-        self.parked: list[_Parked] = []
+        self.parked: list[_Parked] = []  # see park_the_cars_inside
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def park_the_cars_inside(self) -> None:
+        """Take the cars the stays say are in a park now (seed_demo's, or left by an earlier
+        run) as parked, so none enters twice and each leaves in its turn."""
+        inside = Stay.objects.in_park().select_related("park").order_by("enter_time", "pk")
+        self.parked = [
+            _Parked(
+                Car(stay.plate, stay.park.park_uuid, stay.park.name),
+                stay.parking_serial,
+                int(stay.enter_time.timestamp() * 1000),
+            )
+            for stay in inside
+        ]
 
     def start(self, every: float) -> None:
         self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)

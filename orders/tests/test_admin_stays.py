@@ -249,11 +249,16 @@ def test_renewal_search_by_pay_serial_and_exports(finance, renewals):
 
 def test_plate_page_shows_each_role_only_what_it_may_see(finance, operations, staff_client, stays):
     WhitelistEntryFactory(plate="川A660P1", park_uuid="park-east", holder="张三 13812345678")
+    everywhere = WhitelistEntryFactory(plate="川A660P1", park_uuid="", valid_until=None)
     RenewalFactory(park=stays["paid"].park)
     url = PLATE.format("川a660p1")
     seen = finance.get(url)
     assert seen.status_code == 200
     html = seen.content.decode()
+    # Entries read as on the whitelist: the park by name (全部车场 for all), 长期有效.
+    entry_url = f"/admin/whitelist/whitelistentry/{everywhere.pk}/change/"
+    assert f'<a href="{entry_url}">全部车场</a>' in html
+    assert ">东门停车场</a>" in html and "长期有效" in html
     for section in ("plate-whitelist", "plate-stays", "plate-orders", "plate-renewals"):
         assert f'id="{section}"' in html
     assert "13812345678" not in html and "138****5678" in html

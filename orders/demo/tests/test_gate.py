@@ -15,6 +15,7 @@ from orders.demo.gate import Car, DemoGate, whitelisted_cars
 from orders.models import PayOrder
 from orders.stays import selectors
 from orders.stays.models import Stay
+from orders.tests.factories import StayFactory
 from parkingops.pcloud.fake import FakePlatform
 from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 
@@ -132,3 +133,22 @@ def test_an_unreachable_receiver_parks_nobody_and_a_retried_exit_pays_once(
 def test_fake_platform_refuses_a_bad_gate_option(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("fake_platform", "--port", "0", *args, stdout=io.StringIO())
+
+
+def test_cars_already_in_a_park_never_enter_twice_and_leave_in_their_turn(
+    parks, platform, settings, live_server
+):
+    WhitelistEntryFactory(plate="川A00001", park_uuid="")
+    entered = (timezone.now() - timedelta(minutes=90)).replace(microsecond=0)  # as pushed
+    inside = StayFactory(park=parks[0], plate="川A00001", enter_time=entered)
+    lines: list[str] = []
+    the_gate = a_gate(platform, settings, live_server.url, whitelisted_cars(at=entered), lines)
+    the_gate.park_the_cars_inside()
+    assert [parked.parking_serial for parked in the_gate.parked] == [inside.parking_serial]
+    now = int(timezone.now().timestamp() * 1000)
+    pushed = [the_gate.tick(now_ms=now + tick * 1000) for tick in range(gate.LEAVES_AFTER_TICKS)]
+    assert pushed[:-1] == [[]] * (gate.LEAVES_AFTER_TICKS - 1)  # its only car is inside
+    assert pushed[-1] == [("pay", "1001"), ("exit", "1001")]
+    inside.refresh_from_db()
+    assert inside.leave_time is not None and not inside.needs_review
+    assert inside.total_value == 2 * gate.FEE_PER_HOUR  # 90 minutes: two started hours

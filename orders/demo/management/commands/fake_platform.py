@@ -88,10 +88,12 @@ class Command(BaseCommand):
             cars=cars,
             say=self.stdout.write if loud else lambda line: None,
         )
+        gate.park_the_cars_inside()
         gate.start(options["every"])
         self.stdout.write(
             f"Gates: pushing entries, pay orders and exits of {len(cars)} whitelisted "
-            f"(plate, park) pairs to {options['push_to']}, one every {options['every']:g} s."
+            f"(plate, park) pairs to {options['push_to']}, one every {options['every']:g} s "
+            f"({len(gate.parked)} cars in the parks now)."
         )
         return gate
 

@@ -90,8 +90,9 @@ STORES = [
 ]
 # (DiscountType, coupon_value): amounts in fen, time in minutes, free, percentage payable.
 COUPONS = [(1, 500), (1, 1000), (1, 1500), (2, 60), (2, 120), (3, 0), (6, 80), (6, 50)]
-# Stays: around every demo order (but one), plus cars in the park now.
-IN_PARK_NOW = 3
+# Stays: around every demo order (but one), plus cars in the park now: one car per park.
+IN_PARK_PLATES = (simulator.DEMO_PLATE, "川AD12345", "川A8K3M2")  # entries for all parks
+IN_PARK_NOW = len(IN_PARK_PLATES)
 # Fixed-car renewals: (plate, vip_type, quantity, pay_value in fen, days ago).
 RENEWALS = [
     (simulator.DEMO_PLATE, 1, 31, 30000, 25),
@@ -101,8 +102,6 @@ RENEWALS = [
     ("渝B5C8Q6", 6, 92, 80000, 20),
     ("渝B5C8Q6", 3, 20, 20000, 6),
 ]
-# The plates whose entries are open-ended and valid for months: their stays are never refused.
-STAY_PLATES = (simulator.DEMO_PLATE, "川AD12345")
 MOBILE_PREFIXES = ["135", "138", "139", "150", "152", "158", "177", "186", "189", "199"]
 
 
@@ -360,7 +359,7 @@ class Command(BaseCommand):
                 app_id=app_id,
                 parking_serial=serial,
                 enter_time_ms=enter_ms,
-                plate=STAY_PLATES[index % len(STAY_PLATES)],
+                plate=IN_PARK_PLATES[index],
                 park_uuid=park_uuid,
                 park_name=park_name,
             )
