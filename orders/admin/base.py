@@ -3,7 +3,7 @@ CSV" of a list (``parkingops.adminexport``).
 """
 
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -77,7 +77,12 @@ class ExtraFieldsMixin(PersonalDataMixin):
 
 
 def plate_link(plate: str) -> str:
-    """The plate as a link to its page (``orders.admin.plate``), for the lists showing one."""
+    """The plate as a link to its page (``orders.admin.plate``), for the lists showing one; a
+    plate no URL can carry (a refused push's ``a/b``) as text."""
     if not plate:
         return "—"
-    return format_html('<a href="{}">{}</a>', reverse("orders_plate", args=[plate]), plate)
+    try:
+        url = reverse("orders_plate", args=[plate])
+    except NoReverseMatch:
+        return plate
+    return format_html('<a href="{}">{}</a>', url, plate)

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
-from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin
+from orders.admin.base import CsvExportAdmin, ExtraFieldsMixin, plate_link
 from orders.admin.filters import CouponParkFilter, CouponPayDateRangeFilter, StoreFilter
 from orders.exports.coupons import coupon_totals_csv, coupon_totals_xlsx, coupons_csv, coupons_xlsx
 from orders.models import MerchantCoupon, PayOrder
@@ -169,7 +169,7 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
 
     @admin.display(description=_("plate"))
     def plate(self, obj):
-        return obj.order.plate
+        return plate_link(obj.order.plate)
 
     @admin.display(description=_("park"))
     def park(self, obj):

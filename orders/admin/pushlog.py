@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.admin.base import plate_link
 from orders.admin.filters import (
     PushCodeFilter,
     PushFixedFilter,
@@ -63,7 +64,7 @@ class PushLogAdmin(ReadOnlyAdmin):
         "detail",
         "fixed",
         "pay_serial",
-        "plate",
+        "plate_display",
         "remote_addr",
     ]
     sortable_by = ["received_at"]
@@ -122,9 +123,10 @@ class PushLogAdmin(ReadOnlyAdmin):
         """Swap each text field for its masked twin when the user may not see personal data."""
         if request.user.has_perm(VIEW_PERSONAL_DATA):
             return fields
-        twins = {name: f"{name}_masked" for name in (*TEXT_FIELDS, "detail", "fixed_link")} | {
-            "body_unmasked": "body_masked"
-        }
+        twins = {
+            name: f"{name}_masked"
+            for name in (*TEXT_FIELDS, "plate_display", "detail", "fixed_link")
+        } | {"body_unmasked": "body_masked"}
         return [twins.get(name, name) for name in fields]
 
     def get_queryset(self, request):
@@ -209,6 +211,16 @@ class PushLogAdmin(ReadOnlyAdmin):
     # The refusal's detail (the invalid field, why no whitelist entry let the plate in; blank
     # on other rows and on rows logged before it was kept: the reason's explanation says it)
     # and the order that fixed a refused push, each with a masked twin (see _shown).
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
+
+    @admin.display(description=_("plate"))
+    def plate_display_masked(self, obj):
+        # A "plate" holding a mobile number (the platform sends what it sends) is masked text.
+        masked = mask_mobiles_in_text(obj.plate)
+        return masked if masked != obj.plate else plate_link(obj.plate)
 
     @admin.display(description=_("why"))
     def detail(self, obj):

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin.base import CsvExportAdmin, extra_with_labels
+from orders.admin.base import CsvExportAdmin, extra_with_labels, plate_link
 from orders.admin.filters import ParkFilter
 from orders.models import ReconciliationItem
 from orders.permissions import (
@@ -90,7 +90,7 @@ class ReconciliationItemAdmin(CsvExportAdmin):
         "park",
         "category",
         "serial",
-        "plate",
+        "plate_display",
         "pay_time",
         "ours",
         "platform",
@@ -263,6 +263,10 @@ class ReconciliationItemAdmin(CsvExportAdmin):
             messages.SUCCESS,
         )
         return None
+
+    @admin.display(description=_("plate"))
+    def plate_display(self, obj):
+        return plate_link(obj.plate)
 
     @admin.display(description=_("serial"))
     def serial(self, obj):

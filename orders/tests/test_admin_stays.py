@@ -3,6 +3,7 @@ filters, search, totals, a stay's timeline, exports opened with openpyxl, and wh
 (the roles of ``parkingops.roles``)."""
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import openpyxl
@@ -12,7 +13,12 @@ from orders.exports.stays import RENEWAL_COLUMNS, STAY_COLUMNS
 from orders.models import PayOrder, PushLog
 from orders.stays.models import Renewal
 from orders.tests.conftest import csv_rows
-from orders.tests.factories import PayOrderFactory, RenewalFactory, StayFactory
+from orders.tests.factories import (
+    MerchantCouponFactory,
+    PayOrderFactory,
+    RenewalFactory,
+    StayFactory,
+)
 from orders.tests.test_admin import messages_of, result_rows
 from parkingops.roles import FINANCE, OPERATIONS, ROLES
 from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
@@ -270,6 +276,21 @@ def test_plate_page_shows_each_role_only_what_it_may_see(finance, operations, st
     assert "/admin/orders/plate/" in finance.get(STAYS).content.decode()
     whitelist = operations.get("/admin/whitelist/whitelistentry/").content.decode()
     assert '<a href="/admin/orders/plate/%E5%B7%9DA660P1/">查看</a>' in whitelist
+
+
+def test_coupon_and_push_log_lists_link_plates_and_an_unlinkable_plate_is_text(finance, stays):
+    MerchantCouponFactory(order=PayOrderFactory(park=stays["paid"].park, plate="川B12345"))
+    for plate in ("川C00001", "川A/B1"):  # the second: what a refused push may carry
+        PushLog.objects.create(
+            kind=PushLog.Kind.ENTRY, code="1403", reason="not_whitelisted", plate=plate
+        )
+    coupons = finance.get("/admin/orders/merchantcoupon/").content.decode()
+    assert '<a href="/admin/orders/plate/%E5%B7%9DB12345/">川B12345</a>' in coupons
+    log = finance.get(PUSH_LOG)
+    assert log.status_code == 200
+    html = log.content.decode()
+    assert '<a href="/admin/orders/plate/%E5%B7%9DC00001/">川C00001</a>' in html
+    assert '<td class="field-plate_display">川A/B1</td>' in html
 
 
 def test_push_log_kind_filter_and_an_entry_fixed_by_a_later_push(finance, stays):
