@@ -10,7 +10,7 @@ the admin's own routes; every list that shows a plate links here (``base.plate_l
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -50,6 +50,8 @@ def plate_page(request: HttpRequest, plate: str) -> HttpResponse:
     }
     if not any(may.values()):
         raise PermissionDenied
+    if "\x00" in plate or len(plate) > plates.MAX_LENGTH:
+        raise Http404  # no plate is stored like that (and PostgreSQL refuses NUL in text)
     normalised = plates.normalise(plate) or plate
     unmask = user.has_perm(VIEW_PERSONAL_DATA)
     sections = {}

@@ -278,6 +278,14 @@ def test_plate_page_shows_each_role_only_what_it_may_see(finance, operations, st
     assert '<a href="/admin/orders/plate/%E5%B7%9DA660P1/">查看</a>' in whitelist
 
 
+@pytest.mark.parametrize("plate", ["%00", "a" * 100, "%E5%B7", "<script>", "..", "%20"])
+def test_plate_page_of_any_text_is_a_page_or_a_404_never_a_500(finance, plate):
+    response = finance.get(PLATE.format(plate))
+    assert response.status_code in {200, 404}
+    if response.status_code == 200:
+        assert 'id="plate-stays"' in response.content.decode()
+
+
 def test_coupon_and_push_log_lists_link_plates_and_an_unlinkable_plate_is_text(finance, stays):
     MerchantCouponFactory(order=PayOrderFactory(park=stays["paid"].park, plate="川B12345"))
     for plate in ("川C00001", "川A/B1"):  # the second: what a refused push may carry
