@@ -4,7 +4,8 @@ Two real gunicorn servers with the production settings (DEBUG off, ``CACHE_URL``
 of this test's own, the balancer at 127.0.0.1 trusted for ``X-Forwarded-For``) serve the test
 database; requests go to them in turn, as a balancer sends them. The throttles count in Redis,
 so a limit is reached by the two hosts' requests together; a login's session is a database
-row, so a login on one host is valid on the other.
+row, so a login on one host is valid on the other; the jobs' files are in the database
+(``FILE_STORAGE=database``), so a file a worker wrote is downloaded from either host.
 
 PostgreSQL only (several hosts never share a SQLite file), and Redis at
 ``PARKINGOPS_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/13``; only that database is
@@ -30,7 +31,10 @@ from django.db import connection
 from conftest import FORM, PUSH_URL
 from orders.models import PushLog
 from parkingops import api_keys
+from parkingops.jobs import runner
+from parkingops.jobs.testing import run_queued_jobs
 from parkingops.tests.processes import gunicorn_server
+from parkingops.tests.test_jobs_runner import count as _count  # noqa: F401 (tests.count)
 
 REDIS_URL = os.environ.get("PARKINGOPS_TEST_REDIS_URL") or "redis://127.0.0.1:6379/13"
 ORDERS = "/api/v1/orders/"
@@ -76,8 +80,9 @@ def redis_db() -> Iterator[str]:
 
 
 @pytest.fixture
-def hosts(transactional_db, redis_db) -> Iterator[tuple[Address, Address]]:
-    """Two gunicorn servers as two production hosts: DEBUG off, one PostgreSQL, one Redis."""
+def hosts(transactional_db, redis_db, tmp_path) -> Iterator[tuple[Address, Address]]:
+    """Two gunicorn servers as two production hosts: DEBUG off, one PostgreSQL, one Redis, and
+    each its own disk (the jobs' files are in the database)."""
     production = {
         "DJANGO_SETTINGS_MODULE": "parkingops.settings",
         "DEBUG": "0",
@@ -93,8 +98,12 @@ def hosts(transactional_db, redis_db) -> Iterator[tuple[Address, Address]]:
         "PUSH_ALLOWED_IPS": "",
         "PUSH_REFUSAL_RATE": f"{PUSH_REFUSALS}/hour",
         "API_THROTTLE_RATE": f"{API_REQUESTS}/hour",
+        "FILE_STORAGE": "database",
     }
-    with gunicorn_server(**production) as first, gunicorn_server(**production) as second:
+    with (
+        gunicorn_server(**production, MEDIA_ROOT=str(tmp_path / "first")) as first,
+        gunicorn_server(**production, MEDIA_ROOT=str(tmp_path / "second")) as second,
+    ):
         yield first, second
 
 
@@ -165,38 +174,61 @@ def test_an_api_keys_requests_to_both_hosts_reach_its_limit_together(hosts):
     assert request(hosts[1], "GET", ORDERS, **other)[0] == 200
 
 
-def test_a_login_on_one_host_is_valid_on_the_other(hosts):
-    # Hashed as production hashes (the test settings' quick hasher is not among its hashers).
-    password = PBKDF2PasswordHasher().encode("s3cret-pass", PBKDF2PasswordHasher().salt())
-    clerk = User.objects.create(username="clerk", password=password, is_staff=True)
-    clerk.user_permissions.add(Permission.objects.get(codename="view_payorder"))
-    first, second = hosts
-    # The login form as a browser posts it, with its CSRF cookie and token (the form's page
-    # itself needs collectstatic's manifest with DEBUG off, which a test run does not build).
+def clerk(username: str, password: str) -> User:
+    """A staff user who may read orders, with ``password`` hashed as production hashes it (the
+    test settings' quick hasher is not among production's)."""
+    hasher = PBKDF2PasswordHasher()
+    user = User.objects.create(
+        username=username, password=hasher.encode(password, hasher.salt()), is_staff=True
+    )
+    user.user_permissions.add(Permission.objects.get(codename="view_payorder"))
+    return user
+
+
+def log_in(address: Address, username: str, password: str) -> str:
+    """Log in through the admin's login form on one host; return the session's key.
+
+    Posted as a browser posts it, with its CSRF cookie and token: the form's page itself needs
+    collectstatic's manifest with DEBUG off, which a test run does not build.
+    """
     csrf = secrets.token_hex(16)
+    fields = {"username": username, "password": password, "csrfmiddlewaretoken": csrf}
     status, headers, _body = request(
-        first,
+        address,
         "POST",
         "/admin/login/?next=/admin/",
-        urlencode(
-            {
-                "username": "clerk",
-                "password": "s3cret-pass",
-                "csrfmiddlewaretoken": csrf,
-                "next": "/admin/",
-            }
-        ),
+        urlencode({**fields, "next": "/admin/"}),
         **{"Content-Type": FORM, "Cookie": f"csrftoken={csrf}"},
     )
     assert (status, headers["Location"]) == (302, "/admin/")
     cookies = SimpleCookie()
     for header in headers.get_all("Set-Cookie"):
         cookies.load(header)
-    session = cookies["sessionid"].value
+    return cookies["sessionid"].value
 
+
+def test_a_login_on_one_host_is_valid_on_the_other(hosts):
+    clerk("clerk", "s3cret-pass")
+    first, second = hosts
+
+    session = log_in(first, "clerk", "s3cret-pass")
     status, _headers, body = request(second, "GET", ORDERS, Cookie=f"sessionid={session}")
 
     assert status == 200, body
     assert "results" in json.loads(body)
     assert Session.objects.filter(session_key=session).exists()
     assert request(second, "GET", ORDERS)[0] in {401, 403}
+
+
+def test_a_file_a_worker_exported_is_downloaded_from_either_host(hosts, files_in_the_database):
+    owner = clerk("clerk", "s3cret-pass")
+    # The worker: this process, with a disk of its own too.
+    job = runner.start_job("tests.count", owner=owner, params={"to": 1, "file": True})
+    run_queued_jobs()
+    session = log_in(hosts[0], "clerk", "s3cret-pass")
+
+    download = f"/admin/parkingops/job/{job.pk}/download/"
+    downloads = [request(host, "GET", download, Cookie=f"sessionid={session}") for host in hosts]
+
+    assert [(status, body) for status, _headers, body in downloads] == [(200, b"a,b\n")] * 2
+    assert all("counted.csv" in headers["Content-Disposition"] for _s, headers, _b in downloads)
