@@ -12,9 +12,9 @@ class ParkingOpsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI descriptions of our authentication classes (drf-spectacular
-        # finds extensions by import), and this package's kinds of job: every admin list's
-        # export, the jobs' own pruning.
-        from parkingops import adminexport_jobs, schema  # noqa: F401
+        # finds extensions by import), the deployment checks, and this package's kinds of job:
+        # every admin list's export, the jobs' own pruning.
+        from parkingops import adminexport_jobs, checks, schema  # noqa: F401
         from parkingops.jobs import housekeeping  # noqa: F401
         from parkingops.jobs.kinds import discover
 

@@ -4,10 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from parkingops.filestore import StoredFile, StoredFileChunk
 from parkingops.jobs.models import Job, ScheduleRun
 from parkingops.pcloud.models import PlatformCall
 
-__all__ = ["ApiKey", "Job", "PlatformCall", "ScheduleRun"]
+__all__ = ["ApiKey", "Job", "PlatformCall", "ScheduleRun", "StoredFile", "StoredFileChunk"]
 
 
 class ApiKey(models.Model):

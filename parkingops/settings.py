@@ -160,11 +160,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Files the jobs write (exports) and read (imports), served only through the job's page.
-# Several hosts share them: a shared directory, or a storage backend (docs/deployment.md).
+# Several hosts must share them (docs/deployment.md#scaling): FILE_STORAGE=filesystem keeps
+# them under MEDIA_ROOT (a directory every host mounts), FILE_STORAGE=database in the database.
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "files"))
+FILE_STORAGE = env_str("FILE_STORAGE", "filesystem", choices=("filesystem", "database"))
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "parkingops.filestore.DatabaseStorage"
+        if FILE_STORAGE == "database"
+        else "django.core.files.storage.FileSystemStorage"
+    },
     # Hashed, compressed files once `collectstatic` ran (make serve does); plain files while
     # developing, so runserver and the tests need no collectstatic.
     "staticfiles": {

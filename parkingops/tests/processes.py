@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,3 +76,52 @@ def job_worker(*modules: str, **env: str) -> Iterator[subprocess.Popen]:
                 worker.wait()
         if worker.stderr:
             worker.stderr.close()
+
+
+@contextmanager
+def gunicorn_server(**env: str) -> Iterator[tuple[str, int]]:
+    """Serve the project with gunicorn and its configuration (parkingops.gunicorn) on a free
+    port until the block ends, against the test database; yield its host and port.
+
+    One worker with one thread unless ``env`` says otherwise (``WEB_CONCURRENCY``,
+    ``GUNICORN_THREADS``); ``env`` also changes the settings (``DEBUG``, ``CACHE_URL``, ...).
+    """
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
+        cwd=ROOT,
+        env=environment(
+            **{
+                "WEB_CONCURRENCY": "1",
+                "GUNICORN_THREADS": "1",
+                "GUNICORN_ACCESSLOG": "",
+                **env,
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+            }
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    message = server.stderr.read().decode() if server.stderr else ""
+                    raise RuntimeError(f"gunicorn did not start: {message}") from None
+                time.sleep(0.1)
+        yield "127.0.0.1", port
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        if server.stderr:
+            server.stderr.close()

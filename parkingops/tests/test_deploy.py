@@ -16,6 +16,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "parkingops.example.com",
     "PLATFORM_APP_ID": "op00961963581daa7",
     "PLATFORM_APP_SECRET": "not-the-real-one",
+    # Several workers and hosts share the throttles' counts (no connection is made by a check).
+    "CACHE_URL": "redis://cache.internal:6379/0",
 }
 
 
@@ -43,6 +45,26 @@ def test_check_deploy_warns_when_https_is_switched_off():
 
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "check_id"),
+    [("locmemcache://", "parkingops.W001"), ("dummycache://", "parkingops.W002")],
+)
+def test_check_deploy_warns_when_the_cache_is_not_shared_between_processes(cache_url, check_id):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", CACHE_URL=cache_url)
+
+    assert result.returncode != 0
+    output = result.stderr + result.stdout
+    assert check_id in output
+    assert "CACHE_URL" in output and "redis://" in output
+
+
+def test_the_cache_check_stays_quiet_while_developing():
+    result = manage("check", "--deploy", DEBUG="1", CACHE_URL="locmemcache://")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parkingops.W00" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,6 @@ never taken for an empty push. Both are started for real here, against the test 
 
 import http.client
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -20,7 +16,7 @@ from django.conf import settings
 
 from conftest import FORM, PUSH_URL, form_body
 from orders.models import PayOrder, PushLog
-from parkingops.tests.processes import ROOT, environment, free_port
+from parkingops.tests.processes import gunicorn_server
 
 
 def _chunks(body: bytes, size: int = 1000) -> Iterator[bytes]:
@@ -49,35 +45,8 @@ def send_chunked(host: str, port: int, body: bytes, path: str = PUSH_URL) -> tup
 def gunicorn(transactional_db) -> Iterator[tuple[str, int]]:
     """Serve the project with gunicorn and its configuration (parkingops.gunicorn), on a free
     port, against this test's database (committed rows: a transactional test)."""
-    port = free_port()
-    env = environment(
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        GUNICORN_THREADS="1",
-        GUNICORN_ACCESSLOG="",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    message = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"gunicorn did not start: {message}") from None
-                time.sleep(0.1)
-        yield "127.0.0.1", port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with gunicorn_server() as address:
+        yield address
 
 
 def test_gunicorn_reads_a_chunked_push_whole_and_refuses_one_over_1_mib(
