@@ -350,7 +350,8 @@ def bench_push(seconds: int) -> None:
     from whitelist.models import WhitelistEntry
 
     WhitelistEntry.objects.get_or_create(plate=PLATE, park_uuid="")
-    with tempfile.TemporaryDirectory() as tmp, Server() as server:
+    # Logging at INFO as production does: each push's JSON line is part of its cost.
+    with tempfile.TemporaryDirectory() as tmp, Server({**ENV, "LOG_LEVEL": "INFO"}) as server:
         baseline_pool = Path(tmp) / "baseline.txt"
         push_bodies(2000, baseline_pool)
         # Every worker builds what it builds once (imports, serializers) before any figure.
