@@ -51,6 +51,11 @@ def steps() -> list[tuple[str, list[tuple[str, str | None, set[int] | None]]]]:
         services, "log.body,"
     )
     return [
+        # CONN_HEALTH_CHECKS: the request's first query is preceded by a SELECT 1.
+        (
+            "connection health check",
+            [("django/db/backends/", "close_if_health_check_failed", None)],
+        ),
         (
             "JSON log line",
             [(services, None, _lines(services, "push_logger.isEnabledFor", "return result"))],
