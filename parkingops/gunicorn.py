@@ -25,7 +25,8 @@ keepalive = 5
 # beside the shared one with SO_REUSEPORT (``post_worker_init``): the kernel then deals new
 # connections out across the sockets evenly. The price: connections waiting in a worker's own
 # queue when that worker exits (a restart, a reload) are reset, and the client retries (the
-# platform retries any push not acknowledged). GUNICORN_REUSE_PORT=0 turns it off.
+# platform retries any push not acknowledged), and a second server started on the same port by
+# mistake shares its connections instead of failing to bind. GUNICORN_REUSE_PORT=0 turns it off.
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 # "-" is stdout; an empty value turns the access log off (the benchmark does).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
