@@ -256,7 +256,10 @@ def worker_cpu_seconds(pids: list[int]) -> dict[int, float]:
 
 
 def connections_per_worker(pids: list[int]) -> dict[int, int]:
-    """How many established connections to the bench port each worker holds right now."""
+    """How many established connections to the bench port each worker holds right now
+    (``ss``, from iproute2; without it, none are counted)."""
+    if shutil.which("ss") is None:
+        return dict.fromkeys(pids, 0)
     out = subprocess.run(
         ["ss", "-Htnp", "state", "established", f"( sport = :{PORT} )"],
         capture_output=True,
