@@ -59,6 +59,8 @@ test: install
 
 # Benchmarks against gunicorn + PostgreSQL on this machine (see bench/run.py); a few minutes.
 bench: install
+	@command -v wrk >/dev/null || { echo "make bench drives its HTTP figures with wrk:" \
+		"apt-get install wrk (see docs/development.md)."; exit 1; }
 	@pg_isready -q -h 127.0.0.1 -p 5432 || \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	$(BIN)/python bench/run.py

@@ -1,10 +1,10 @@
 """The benchmark suite (``make bench``): one table, every figure beside a same-run baseline.
 
 It builds a fresh PostgreSQL database, serves the product with gunicorn (bench.settings adds
-two baseline endpoints), drives it from a separate load-generator process, and writes the
+two baseline endpoints), drives it from outside (wrk for every HTTP figure), and writes the
 table to bench/RESULTS.md. Nothing here is a test: figures are measured, never asserted.
 
-    python bench/run.py [--orders 1000000] [--pushes 3000] [--whitelist 100000]
+    python bench/run.py [--orders 1000000] [--push-seconds 8] [--whitelist 100000]
         [--pushlog 10000000] [--only dashboard ...]
 """
 
@@ -14,6 +14,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -210,14 +211,133 @@ def pay_order_push(n: int) -> dict:
     )
 
 
-def load(path: str, bodies: Path, concurrency: int) -> dict:
+# wrk (the Debian package) drives every HTTP figure of this section from outside the server:
+# C, no GIL, keep-alive connections, one thread (enough for thousands of requests a second,
+# and it leaves the cores to the server). BENCH_WRK_CPU pins it (taskset) to those CPUs.
+WRK_CPU = os.environ.get("BENCH_WRK_CPU", "")
+# Pushes a pool must hold per second of a round: more than any round reaches here, so no push
+# is sent twice (the pool script says "wrapped" if one was).
+POOL_PER_SECOND = 2500
+
+
+def wrk_command() -> list[str]:
+    """wrk, pinned to BENCH_WRK_CPU when set; stop with how to install it when missing."""
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "make bench needs wrk to drive the HTTP benchmarks: apt-get install wrk "
+            "(Debian/Ubuntu; see docs/development.md)."
+        )
+    return (["taskset", "-c", WRK_CPU] if WRK_CPU else []) + ["wrk"]
+
+
+def database_backends() -> list[int]:
+    """The PostgreSQL backends serving the bench database (but this process's own)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def worker_cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Each process's CPU time so far (user + system), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def connections_per_worker(pids: list[int]) -> dict[int, int]:
+    """How many established connections to the bench port each worker holds right now
+    (``ss``, from iproute2; without it, none are counted)."""
+    if shutil.which("ss") is None:
+        return dict.fromkeys(pids, 0)
     out = subprocess.run(
-        [PYTHON, str(ROOT / "bench" / "loadgen.py"), BASE + path, str(bodies), str(concurrency)],
-        check=True,
+        ["ss", "-Htnp", "state", "established", f"( sport = :{PORT} )"],
         capture_output=True,
         text=True,
     ).stdout
-    return json.loads(out)
+    held = dict.fromkeys(pids, 0)
+    for pid in pids:
+        held[pid] = out.count(f"pid={pid},")
+    return held
+
+
+def load(server: Server, path: str, pool: Path, concurrency: int, seconds: int) -> dict:
+    """Drive ``path`` with wrk at ``concurrency`` keep-alive connections for ``seconds``, the
+    requests taken from ``pool``; return wrk's figures and how the work spread over the
+    workers (connections each held halfway through, and CPU seconds each spent)."""
+    pids = server.worker_pids()
+    cpu_before = worker_cpu_seconds(pids)
+    database_before = worker_cpu_seconds(database_backends())
+    process = subprocess.Popen(
+        [
+            *wrk_command(),
+            "-t1",
+            f"-c{concurrency}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "pool.lua"),
+            BASE + path,
+            "--",
+            str(pool),
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(seconds / 2)
+    held = connections_per_worker(pids)
+    out, err = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"wrk failed: {err or out}")
+    cpu_after = worker_cpu_seconds(pids)
+    database_after = worker_cpu_seconds(database_backends())
+    result = json.loads(out.strip().splitlines()[-1])
+    # CPU per request, the server's and the database's: what a quiet machine's throughput
+    # follows, and far steadier than throughput on a machine other work shares.
+    served = max(result["requests"], 1)
+    result["worker_ms"] = round(
+        sum(cpu_after[pid] - cpu_before.get(pid, 0) for pid in cpu_after) * 1000 / served, 3
+    )
+    result["database_ms"] = round(
+        sum(database_after[pid] - database_before.get(pid, 0) for pid in database_after)
+        * 1000
+        / served,
+        3,
+    )
+    result["connections"] = sorted(held.values(), reverse=True)
+    result["worker_cpu_s"] = sorted(
+        (round(cpu_after.get(pid, 0) - cpu_before.get(pid, 0), 1) for pid in pids), reverse=True
+    )
+    return result
+
+
+def cpu_ms(result: dict) -> float:
+    return result["worker_ms"] + result["database_ms"]
+
+
+def cpu(result: dict) -> str:
+    """CPU per request: the workers' plus the database's."""
+    return f"CPU {cpu_ms(result):.2f} ms/request ({result['database_ms']:.2f} in PostgreSQL)"
+
+
+def spread(result: dict) -> str:
+    """The spread over the workers, for the output: connections held, CPU seconds spent."""
+    connections = "/".join(str(n) for n in result["connections"])
+    cpu = "/".join(f"{s:g}" for s in result["worker_cpu_s"])
+    return f"connections per worker {connections}, worker CPU s {cpu}"
 
 
 # Every kind of push, measured the same way against the same baselines (the same target).
@@ -229,42 +349,55 @@ PUSH_KINDS = (
 )
 
 
-def bench_push(count: int) -> None:
+def bench_push(seconds: int) -> None:
     from whitelist.models import WhitelistEntry
 
     WhitelistEntry.objects.get_or_create(plate=PLATE, park_uuid="")
-    with tempfile.TemporaryDirectory() as tmp, Server():
+    # Logging at INFO as production does: each push's JSON line is part of its cost.
+    with tempfile.TemporaryDirectory() as tmp, Server({**ENV, "LOG_LEVEL": "INFO"}) as server:
+        baseline_pool = Path(tmp) / "baseline.txt"
+        push_bodies(2000, baseline_pool)
+        # Every worker builds what it builds once (imports, serializers) before any figure.
+        warm = Path(tmp) / "warm.txt"
+        push_bodies(2000, warm, run="warm")
+        load(server, "/api/v1/push/pay-orders/", warm, 16, 2)
         for concurrency in (16, 64):
             results = {}
             for name, path in (
                 ("no-db view", "/bench/nodb/"),
                 ("one-row insert", "/bench/insert/"),
             ):
-                bodies = Path(tmp) / f"{name}-{concurrency}.txt"
-                push_bodies(count, bodies)
-                results[name] = load(path, bodies, concurrency)
+                results[name] = load(server, path, baseline_pool, concurrency, seconds)
                 say(f"  c={concurrency} {name}: {results[name]}")
             insert, nodb = results["one-row insert"], results["no-db view"]
             for name, kind, path in PUSH_KINDS:
-                bodies = Path(tmp) / f"{kind}-{concurrency}.txt"
-                push_bodies(count, bodies, kind, run=str(concurrency))
-                push = load(path, bodies, concurrency)
+                pool = Path(tmp) / f"{kind}-{concurrency}.txt"
+                push_bodies(POOL_PER_SECOND * seconds, pool, kind, run=str(concurrency))
+                push = load(server, path, pool, concurrency, seconds)
                 say(f"  c={concurrency} {name}: {push}")
                 label = "push ingest" if kind == "pay" else name
                 rows.append(
                     (
                         f"{label} c={concurrency}",
                         f"{push['per_second']:.0f}/s, p50 {push['p50_ms']} ms, "
-                        f"p99 {push['p99_ms']} ms",
-                        f"insert {insert['per_second']:.0f}/s (p99 {insert['p99_ms']} ms); "
-                        f"no-db {nodb['per_second']:.0f}/s",
+                        f"p99 {push['p99_ms']} ms; {cpu(push)}; {spread(push)}",
+                        f"insert {insert['per_second']:.0f}/s (p99 {insert['p99_ms']} ms; "
+                        f"{cpu(insert)}); no-db {nodb['per_second']:.0f}/s ({cpu(nodb)})",
                         f"{ratio(push['per_second'], insert['per_second'])} of insert, "
-                        f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db",
+                        f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db; "
+                        f"CPU {ratio(cpu_ms(insert), cpu_ms(push))} of insert's rate",
                     )
                 )
-                bad = {k: v for k, v in push["statuses"].items() if k != "200"}
-                if bad:
-                    say(f"  {name} answers other than 200: {bad}")
+                bad = {
+                    answer: count
+                    for answer, count in push["answers"].items()
+                    if answer != "200 accepted"
+                }
+                if bad or push["socket_errors"] or push["wrapped"]:
+                    say(
+                        f"  {name}: other answers {bad}, socket errors "
+                        f"{push['socket_errors']}, pool wrapped {push['wrapped']}"
+                    )
 
 
 # --- 2. dataset ------------------------------------------------------------------------------
@@ -1023,7 +1156,7 @@ def table() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--pushes", type=int, default=3000)
+    parser.add_argument("--push-seconds", type=int, default=8, help="each push round's length")
     parser.add_argument("--whitelist", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--pushlog", type=int, default=10_000_000)
@@ -1044,7 +1177,7 @@ def main() -> None:
     django_setup()
     say("== 1. push ingest")
     if "push" in wanted:
-        bench_push(options.pushes)
+        bench_push(options.push_seconds)
     say("== 2. dataset")
     if "dataset" in wanted:
         bench_dataset(options.orders)

@@ -1,8 +1,9 @@
 """gunicorn configuration (``gunicorn -c python:parkingops.gunicorn parkingops.wsgi``).
 
-The bind address, worker and thread counts, timeout and access log come from the environment
-(GUNICORN_BIND or PORT, WEB_CONCURRENCY, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG;
-see docs/deployment.md); anything else can be overridden with gunicorn's own GUNICORN_CMD_ARGS.
+The bind address, worker and thread counts, timeout, access log and whether each worker has a
+socket of its own come from the environment (GUNICORN_BIND or PORT, WEB_CONCURRENCY,
+GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_ACCESSLOG, GUNICORN_REUSE_PORT; see
+docs/deployment.md); anything else can be overridden with gunicorn's own GUNICORN_CMD_ARGS.
 """
 
 import multiprocessing
@@ -18,11 +19,34 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
+# Keep-alive connections stay with the worker that accepted them, and which worker accepts is a
+# race: measured with wrk (bench/), some rounds had every connection on one worker, and a
+# process runs on one core at a time. So each worker also listens on a socket of its own, bound
+# beside the shared one with SO_REUSEPORT (``post_worker_init``): the kernel then deals new
+# connections out across the sockets evenly. The price: connections waiting in a worker's own
+# queue when that worker exits (a restart, a reload) are reset, and the client retries (the
+# platform retries any push not acknowledged), and a second server started on the same port by
+# mistake shares its connections instead of failing to bind. GUNICORN_REUSE_PORT=0 turns it off.
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 # "-" is stdout; an empty value turns the access log off (the benchmark does).
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 # The platform's pushes are small; refuse absurd header blocks early.
 limit_request_field_size = 8190
+
+
+def post_worker_init(worker):
+    """Give the worker a listening socket of its own beside the shared one (see reuse_port)."""
+    if not worker.cfg.reuse_port:
+        return
+    from gunicorn.sock import TCPSocket
+
+    own = [
+        TCPSocket(listener.cfg_addr, worker.cfg, worker.log)
+        for listener in worker.sockets
+        if isinstance(listener, TCPSocket)
+    ]
+    worker.sockets = [*worker.sockets, *own]
 
 
 # Several workers count pushes: with PROMETHEUS_MULTIPROC_DIR set, each writes its counts to

@@ -1,9 +1,11 @@
 """Reads of the whitelist."""
 
 import copy
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -39,6 +41,37 @@ def find_valid_entry_id(*, plate: str, park_uuid: str, at: datetime) -> int | No
     return (
         valid_entries(plate=plate, park_uuid=park_uuid, at=at).values_list("pk", flat=True).first()
     )
+
+
+# Stand-ins compiled into ``valid_entry_id_sql``'s SQL once, then swapped for a push's values.
+_PLATE, _PARK = "\x00plate\x00", "\x00park\x00"
+_AT = datetime(1, 1, 2, tzinfo=UTC)
+
+
+@functools.cache
+def _compiled_valid_entry_id(using: str) -> tuple[str, tuple[Any, ...]]:
+    query = valid_entries(plate=_PLATE, park_uuid=_PARK, at=_AT).values_list("pk")[:1].query
+    return query.get_compiler(using=using).as_sql()
+
+
+def valid_entry_id_sql(
+    *, plate: str, park_uuid: str, at: datetime, using: str = "default"
+) -> tuple[str, list[Any]]:
+    """Return ``find_valid_entry_id``'s query as SQL and parameters, for a statement to run
+    inside its own (the push folds it into its write: ``orders.push.storing``).
+
+    The query is ``valid_entries``'s, compiled once per database; building it with the ORM for
+    every push cost more than running it.
+    """
+    sql, params = _compiled_valid_entry_id(using)
+    stand_ins = {_PLATE: plate, _PARK: park_uuid}
+
+    def value(param: Any) -> Any:
+        if isinstance(param, datetime):
+            return at if param == _AT else param
+        return stand_ins.get(param, param) if isinstance(param, str) else param
+
+    return sql, [value(param) for param in params]
 
 
 @dataclass(frozen=True)

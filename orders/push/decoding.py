@@ -5,6 +5,7 @@ text a database cannot store.
 Plain functions raising ``BadBody``; validating the fields is ``orders.push.validation``'s job.
 """
 
+import functools
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 from typing import Any, BinaryIO
@@ -93,15 +94,25 @@ def check_text(value: Any) -> None:
             stack.extend((child, depth + 1) for child in item)
 
 
-def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
-    """Turn a request body into the top-level parameters, or raise BadBody."""
-    if len(body) > MAX_BODY_BYTES:
-        raise BadBody("the body is larger than 1 MiB", too_large=True)
+# The platform sends the same header every time: read once, not once per push (the email
+# parser costs more than decoding the body).
+@functools.lru_cache(maxsize=64)
+def _media_type_and_charset(content_type: str) -> tuple[str, str]:
+    """Return a Content-Type header's media type ("" without a header) and its charset (by
+    default utf-8), lower-case."""
     header = Message()
     header["content-type"] = content_type or ""
     media_type = header.get_content_type() if content_type else ""
     # collapse: an RFC 2231 parameter (``charset*=utf-8''utf-8``) comes back as a tuple.
     charset = collapse_rfc2231_value(header.get_param("charset") or "utf-8").lower()
+    return media_type, charset
+
+
+def decode_body(body: bytes, content_type: str) -> dict[str, Any]:
+    """Turn a request body into the top-level parameters, or raise BadBody."""
+    if len(body) > MAX_BODY_BYTES:
+        raise BadBody("the body is larger than 1 MiB", too_large=True)
+    media_type, charset = _media_type_and_charset(content_type)
     if charset not in {"utf-8", "utf8"}:
         raise BadBody(f"charset {charset!r} is not supported; send UTF-8")
     try:

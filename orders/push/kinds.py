@@ -34,7 +34,8 @@ class PushKind:
     event_time: Callable[[Any], datetime]
     # The answer for the identity already held (a retry or a conflict), or None.
     held: Callable[[Any], PushResult | None]
-    # Store the validated push with its filled-in log row, once: data, entry_id=, log=.
+    # Store the validated push with its filled-in log row, once, if a whitelist entry lets it
+    # in at the event's time (else raise storing.NotWhitelisted): data, at=, log=.
     store: Callable[..., PushResult]
     # The PushLog column the stored record's id goes to (PushResult.order_id carries it).
     log_link: str

@@ -24,11 +24,12 @@ from orders.models import PushLog
 from orders.push import decoding, times, validation
 from orders.push.kinds import KINDS, PAY, PushKind
 from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
+from orders.push.storing import NotWhitelisted
 from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.netaddr import in_networks
 from parkingops.pcloud import signing
 from parkingops.timerange import EARLIEST
-from whitelist.selectors import find_valid_entry_id, why_not_covered
+from whitelist.selectors import why_not_covered
 
 logger = logging.getLogger(__name__)
 # One JSON line per push on stdout (settings.LOGGING), for the log collector.
@@ -110,11 +111,14 @@ def _authenticate(payload: Mapping[str, Any], request: PushRequest, now: datetim
 
 
 def _store(kind: PushKind, data: Any, log: PushLog, started: float) -> PushResult:
-    """Steps 6 and 7: the whitelist at the event's time, then the push's record, at once."""
-    entry_id = find_valid_entry_id(
-        plate=data.plate, park_uuid=data.park_uuid, at=kind.event_time(data)
-    )
-    if entry_id is None:
+    """Steps 6 and 7: the whitelist at the event's time, then the push's record, at once (in
+    one statement on PostgreSQL: ``storing.Statement.whitelisted``)."""
+    at = kind.event_time(data)
+    # The log row is written with the record: fill it in as accepted before the write.
+    _fill_log(kind, log, PushResult(Outcome.ACCEPTED, f"{kind.noun} stored"), started)
+    try:
+        return kind.store(data, at=at, log=log)
+    except NotWhitelisted:
         # A push we already hold is always acknowledged, even if its plate has since left
         # the whitelist: otherwise the platform would retry it for ever.
         held = kind.held(data)
@@ -123,11 +127,8 @@ def _store(kind: PushKind, data: Any, log: PushLog, started: float) -> PushResul
         raise Refusal(
             Outcome.NOT_WHITELISTED,
             "plate is not on a valid whitelist entry",
-            detail=_why_not_whitelisted(data, at=kind.event_time(data)),
-        )
-    # The log row is written with the record: fill it in as accepted before the write.
-    _fill_log(kind, log, PushResult(Outcome.ACCEPTED, f"{kind.noun} stored"), started)
-    return kind.store(data, entry_id=entry_id, log=log)
+            detail=_why_not_whitelisted(data, at=at),
+        ) from None
 
 
 def _why_not_whitelisted(data: Any, *, at: datetime) -> dict[str, Any]:

@@ -17,17 +17,33 @@ from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.push.outcomes import Outcome, PushResult
 from orders.push.validation import PushData
 from whitelist.models import Park
+from whitelist.selectors import find_valid_entry_id, valid_entry_id_sql
 
 ACCEPTED = PushResult(Outcome.ACCEPTED, "order stored")
 
 
-def store_once(data: PushData, *, entry_id: int, log: PushLog) -> PushResult:
-    """Store ``data`` with its filled-in log row, or answer for the order already held.
+class NotWhitelisted(Exception):
+    """No whitelist entry lets the push's plate in at its event's time: nothing was written."""
+
+
+def valid_entry_id(data: Any, *, at: datetime) -> int:
+    """Return the whitelist entry letting ``data``'s plate in at its park at ``at`` (the
+    protocol's step 6), or raise NotWhitelisted: the check of a write that is not one
+    PostgreSQL statement (``Statement.whitelisted`` is the one that is)."""
+    entry_id = find_valid_entry_id(plate=data.plate, park_uuid=data.park_uuid, at=at)
+    if entry_id is None:
+        raise NotWhitelisted
+    return entry_id
+
+
+def store_once(data: PushData, *, at: datetime, log: PushLog) -> PushResult:
+    """Store ``data`` with its filled-in log row if its plate is whitelisted at ``at`` (else
+    raise NotWhitelisted), or answer for the order already held.
 
     The log row rides in the order's write: an accepted push costs one commit.
     """
     try:
-        order_id = create_order(data, entry_id=entry_id, now=log.received_at, log=log)
+        order_id = create_order(data, whitelisted_at=at, now=log.received_at, log=log)
     except IntegrityError:
         # Another request (a platform retry arriving at the same instant, or the same push
         # again) committed this pay_serial first: the unique constraint decided, so re-read
@@ -62,16 +78,20 @@ def held_order(data: PushData) -> PushResult | None:
 def create_order(
     data: PushData,
     *,
-    entry_id: int | None,
+    entry_id: int | None = None,
+    whitelisted_at: datetime | None = None,
     now: datetime,
     source: str = PayOrder.Source.PUSH,
     log: PushLog | None = None,
 ) -> int:
     """Store an order with its park, discounts and coupons at once, and return its id.
 
-    ``log``, when given, is the push's log row, stored in the same write and pointing at the
-    order: an accepted push costs one commit. Raises IntegrityError, having written nothing,
-    when ``pay_serial`` is already stored. The park is created or takes the newest name.
+    With ``whitelisted_at`` the order is written only if a whitelist entry lets its plate in
+    at that time, and records that entry (else NotWhitelisted is raised, nothing written);
+    without it, the order records ``entry_id``. ``log``, when given, is the push's log row,
+    stored in the same write and pointing at the order: an accepted push costs one commit.
+    Raises IntegrityError, having written nothing, when ``pay_serial`` is already stored. The
+    park is created or takes the newest name.
     """
     park = Park(park_uuid=data.park_uuid, name=data.park_name, first_seen=now, last_seen=now)
     order = PayOrder(
@@ -94,7 +114,12 @@ def create_order(
     coupons = [MerchantCoupon(**item) for item in data.mcoupons]
     db = transaction.get_connection()  # resolved once: the proxy costs a lookup per use
     if db.vendor == "postgresql":
-        return _insert_in_one_statement(db, park, order, discounts, coupons, log)
+        statement = Statement(db)
+        if whitelisted_at is not None:
+            statement.whitelisted(data, at=whitelisted_at)
+        return _insert_in_one_statement(statement, park, order, discounts, coupons, log)
+    if whitelisted_at is not None:
+        order.whitelist_entry_id = valid_entry_id(data, at=whitelisted_at)
     with transaction.atomic():
         (order.park,) = Park.objects.bulk_create(
             [park],
@@ -113,6 +138,31 @@ def create_order(
     return order.pk
 
 
+# (vendor, model, refs) -> the columns, the VALUES tuple and the fields giving its parameters:
+# the same for every row of a kind, so worked out once (``_values``).
+_LAYOUTS: dict[tuple[str, type[models.Model], frozenset], tuple[str, str, list]] = {}
+
+
+def _layout(
+    db: BaseDatabaseWrapper, model: type[models.Model], refs: Mapping[str, str]
+) -> tuple[str, str, list[models.Field]]:
+    key = (db.vendor, model, frozenset(refs.items()))
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        columns, values, fields = [], [], []
+        for field in model._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            columns.append(db.ops.quote_name(field.column))
+            if field.attname in refs:
+                values.append(f"(SELECT id FROM {refs[field.attname]})")  # noqa: S608 — our CTE
+            else:
+                values.append("%s")
+                fields.append(field)
+        layout = _LAYOUTS[key] = (", ".join(columns), f"({', '.join(values)})", fields)
+    return layout
+
+
 def _values(
     db: BaseDatabaseWrapper, obj: models.Model, *, refs: Mapping[str, str]
 ) -> tuple[str, str, list[Any]]:
@@ -120,17 +170,9 @@ def _values(
 
     Foreign keys named in ``refs`` take the id returned by that CTE of the statement.
     """
-    columns, values, params = [], [], []
-    for field in obj._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(db.ops.quote_name(field.column))
-        if field.attname in refs:
-            values.append(f"(SELECT id FROM {refs[field.attname]})")  # noqa: S608 — our CTE
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), db))
-    return ", ".join(columns), f"({', '.join(values)})", params
+    columns, values, fields = _layout(db, type(obj), refs)
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), db) for field in fields]
+    return columns, values, params
 
 
 class Statement:
@@ -145,6 +187,22 @@ class Statement:
         self.db = db
         self.parts: list[str] = []
         self.params: list[Any] = []
+        self.checks_whitelist = False
+
+    def whitelisted(self, data: Any, *, at: datetime) -> None:
+        """Make the statement write only if a whitelist entry lets ``data``'s plate in at its
+        park at ``at`` (the protocol's step 6): its first CTE, ``entry``, looks the entry up
+        (``whitelist.selectors``'s query); the first insert is made ``only_if`` it found one,
+        each next one only if the one before wrote its row, and ``run`` raises NotWhitelisted
+        when there is none.
+
+        Checked in the write itself: one round trip less per push, and no moment between the
+        check and the write in which the entry could change.
+        """
+        sql, params = valid_entry_id_sql(plate=data.plate, park_uuid=data.park_uuid, at=at)
+        self.parts.append(f"entry AS (SELECT pk AS id FROM ({sql}) AS found)")  # noqa: S608
+        self.params.extend(params)
+        self.checks_whitelist = True
 
     def insert(
         self,
@@ -157,19 +215,29 @@ class Statement:
     ) -> None:
         """Add ``name AS (INSERT INTO <model's table> ... <tail>)``; foreign keys in ``refs``
         take the id of that CTE's row, and with ``only_if`` the row is inserted only when that
-        CTE returned one."""
+        CTE returned one (several rows are then a CTE each, ``name`` numbered, returning their
+        ids: a VALUES list cannot be made conditional)."""
         qn = self.db.ops.quote_name
         rendered = [_values(self.db, row, refs=refs or {}) for row in rows]
         columns = rendered[0][0]
-        if only_if:
-            (row,) = rendered
-            # Identifiers come from our models, every value is a parameter.
-            source = f"SELECT {row[1][1:-1]} WHERE EXISTS (SELECT 1 FROM {only_if})"  # noqa: S608
+        table = qn(model._meta.db_table)
+        if only_if and len(rows) > 1:
+            # Each row waits for the one before (so the ids keep the rows' order, as a VALUES
+            # list's do): the first for ``only_if``, each next for the row before it.
+            for n, (_, values, _) in enumerate(rendered):
+                # Identifiers come from our models, every value is a parameter.
+                source = f"SELECT {values[1:-1]} WHERE EXISTS (SELECT 1 FROM {only_if})"  # noqa: S608
+                only_if = f"{name}{n}"
+                self.parts.append(
+                    f"{only_if} AS (INSERT INTO {table} ({columns}) {source} {tail} RETURNING id)"
+                )
+        elif only_if:
+            (values,) = (values for _, values, _ in rendered)
+            source = f"SELECT {values[1:-1]} WHERE EXISTS (SELECT 1 FROM {only_if})"  # noqa: S608
+            self.parts.append(f"{name} AS (INSERT INTO {table} ({columns}) {source} {tail})")
         else:
             source = f"VALUES {', '.join(values for _, values, _ in rendered)}"
-        self.parts.append(
-            f"{name} AS (INSERT INTO {qn(model._meta.db_table)} ({columns}) {source} {tail})"
-        )
+            self.parts.append(f"{name} AS (INSERT INTO {table} ({columns}) {source} {tail})")
         for _, _, row_params in rendered:
             self.params.extend(row_params)
 
@@ -178,14 +246,19 @@ class Statement:
         self.params.extend(params)
 
     def run(self, result: str) -> int | None:
-        """Execute the statement; return the id the CTE ``result`` returned, if any."""
-        sql = f"WITH {', '.join(self.parts)} SELECT id FROM {result}"  # noqa: S608
+        """Execute the statement; return the id the CTE ``result`` returned, if any. Raise
+        NotWhitelisted, having written nothing, when a ``whitelisted`` statement found no
+        entry."""
+        entry = "(SELECT id FROM entry)" if self.checks_whitelist else "0"
+        sql = f"WITH {', '.join(self.parts)} SELECT {entry}, (SELECT id FROM {result})"  # noqa: S608
         # Inside an outer transaction a failed statement would abort it: a savepoint contains it.
-        guard = transaction.atomic() if self.db.in_atomic_block else nullcontext()
-        with guard, self.db.cursor() as cursor:
+        atomic = transaction.atomic() if self.db.in_atomic_block else nullcontext()
+        with atomic, self.db.cursor() as cursor:
             cursor.execute(sql, self.params)
-            row = cursor.fetchone()
-        return row[0] if row else None
+            entry_id, result_id = cursor.fetchone()
+        if entry_id is None:
+            raise NotWhitelisted
+        return result_id
 
 
 # Creating the push's park, or giving it the newest name: the first CTE of every push's write.
@@ -196,23 +269,29 @@ PARK_UPSERT = (
 
 
 def _insert_in_one_statement(
-    db: BaseDatabaseWrapper,
+    statement: Statement,
     park: Park,
     order: PayOrder,
     discounts: list[Discount],
     coupons: list[MerchantCoupon],
     log: PushLog | None,
 ) -> int:
-    """Write an order's rows with one PostgreSQL statement of data-modifying CTEs."""
-    statement = Statement(db)
-    statement.insert("park", Park, [park], PARK_UPSERT)
-    statement.insert("payorder", PayOrder, [order], "RETURNING id", refs={"park_id": "park"})
+    """Write an order's rows with one PostgreSQL statement of data-modifying CTEs (only if the
+    whitelist lets the order in, when the statement is ``whitelisted``)."""
+    # When the statement checks the whitelist, each row waits for the one it hangs on.
+    check = statement.checks_whitelist
+    statement.insert("park", Park, [park], PARK_UPSERT, only_if="entry" if check else "")
+    order_refs = {"park_id": "park", **({"whitelist_entry_id": "entry"} if check else {})}
+    statement.insert(
+        "payorder", PayOrder, [order], "RETURNING id", order_refs, "park" if check else ""
+    )
+    children = {"refs": {"order_id": "payorder"}, "only_if": "payorder" if check else ""}
     if discounts:
-        statement.insert("discounts", Discount, discounts, refs={"order_id": "payorder"})
+        statement.insert("discounts", Discount, discounts, **children)
     if coupons:
-        statement.insert("mcoupons", MerchantCoupon, coupons, refs={"order_id": "payorder"})
+        statement.insert("mcoupons", MerchantCoupon, coupons, **children)
     if log is not None:
-        statement.insert("pushlog", PushLog, [log], refs={"order_id": "payorder"})
+        statement.insert("pushlog", PushLog, [log], **children)
     order_id = statement.run("payorder")
     order.pk = order_id
     if log is not None:

@@ -16,7 +16,7 @@ from django.db.models import Case, Q, Value, When
 
 from orders.models import PushLog
 from orders.push.outcomes import Outcome, PushResult
-from orders.push.storing import Statement
+from orders.push.storing import Statement, valid_entry_id
 from orders.stays.models import Renewal, Stay
 from orders.stays.validation import EventData, moment
 from whitelist.models import Park
@@ -59,12 +59,17 @@ def _park(fields: Mapping[str, Any], *, now: datetime) -> tuple[Park, list[str]]
 
 
 def _park_upsert(statement: Statement, fields: Mapping[str, Any], *, now: datetime) -> None:
-    """Add the park's upsert to a one-statement write (PostgreSQL) as its ``park`` CTE."""
+    """Add the park's upsert to a one-statement write (PostgreSQL) as its ``park`` CTE: the
+    statement's first write, made only if its whitelist check found an entry."""
     park, update = _park(fields, now=now)
     qn = statement.db.ops.quote_name
     sets = ", ".join(f"{qn(name)} = EXCLUDED.{qn(name)}" for name in update)
     statement.insert(
-        "park", Park, [park], f'ON CONFLICT ("park_uuid") DO UPDATE SET {sets} RETURNING id'
+        "park",
+        Park,
+        [park],
+        f'ON CONFLICT ("park_uuid") DO UPDATE SET {sets} RETURNING id',
+        only_if="entry",
     )
 
 
@@ -115,8 +120,8 @@ def held_renewal(data: EventData) -> PushResult | None:
     return _answer_held(held.first(), "fingerprint", data, "renewal")
 
 
-def _entry_half(data: EventData, *, entry_id: int | None, now: datetime) -> dict[str, Any]:
-    """The stay's columns an entry push writes."""
+def _entry_half(data: EventData, *, now: datetime) -> dict[str, Any]:
+    """The stay's columns an entry push writes (its whitelist entry is the write's to find)."""
     fields = data.fields
     return {
         "enter_time": moment(fields["enter_time"]),
@@ -125,12 +130,13 @@ def _entry_half(data: EventData, *, entry_id: int | None, now: datetime) -> dict
         "entry_extra": dict(data.extra),
         "entry_received_at": now,
         "entry_fingerprint": data.fingerprint,
-        "entry_whitelist_entry_id": entry_id,
+        "entry_whitelist_entry_id": None,
     }
 
 
-def _exit_half(data: EventData, *, entry_id: int | None, now: datetime) -> dict[str, Any]:
-    """The stay's columns an exit push writes (its entry details are the entry's to set)."""
+def _exit_half(data: EventData, *, now: datetime) -> dict[str, Any]:
+    """The stay's columns an exit push writes (its entry details are the entry's to set; its
+    whitelist entry is the write's to find)."""
     fields = data.fields
     return {
         "leave_time": moment(fields["leave_time"]),
@@ -140,15 +146,17 @@ def _exit_half(data: EventData, *, entry_id: int | None, now: datetime) -> dict[
         "exit_extra": dict(data.extra),
         "exit_received_at": now,
         "exit_fingerprint": data.fingerprint,
-        "exit_whitelist_entry_id": entry_id,
+        "exit_whitelist_entry_id": None,
     }
 
 
 def _store_half(
     data: EventData,
     *,
+    at: datetime,
     log: PushLog,
     half: dict[str, Any],
+    entry_column: str,
     empty: Q,
     review: Case,
     first: dict[str, Any],
@@ -156,18 +164,28 @@ def _store_half(
     empty_column: str,
     review_sql: str,
 ) -> PushResult:
-    """Write one half of a stay (its entry or its exit) with the push's log row, once.
+    """Write one half of a stay (its entry or its exit) with the push's log row, once, if a
+    whitelist entry lets the plate in at ``at`` (else raise NotWhitelisted).
 
-    ``empty`` selects the stay while this half is missing; ``review`` recomputes the mark
-    against the other half, read by the UPDATE itself (so a concurrent write of the other
-    half cannot be missed); ``first`` is what a new stay takes beyond this half.
+    ``entry_column`` is the half's column for that whitelist entry; ``empty`` selects the stay
+    while this half is missing; ``review`` recomputes the mark against the other half, read by
+    the UPDATE itself (so a concurrent write of the other half cannot be missed); ``first`` is
+    what a new stay takes beyond this half.
     ``empty_column`` and ``review_sql`` say the same for PostgreSQL's one-statement write.
     """
     now = log.received_at
     db = transaction.get_connection()
     if db.vendor == "postgresql":
         stay_id = _write_half_in_one_statement(
-            db, data, log=log, half=half, first=first, empty=empty_column, review=review_sql
+            db,
+            data,
+            at=at,
+            log=log,
+            half=half,
+            entry_column=entry_column,
+            first=first,
+            empty=empty_column,
+            review=review_sql,
         )
         if stay_id is None:
             # The half is held: ON CONFLICT found the stay with it already written.
@@ -177,6 +195,7 @@ def _store_half(
                 raise RuntimeError(f"the stay {data.serial!r} vanished while storing it")
             return answer
         return _result(Outcome.ACCEPTED, "stay stored", stay_id)
+    half = {**half, entry_column: valid_entry_id(data, at=at)}
     for _ in range(_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -219,13 +238,16 @@ def _write_half_in_one_statement(
     db: Any,
     data: EventData,
     *,
+    at: datetime,
     log: PushLog,
     half: dict[str, Any],
+    entry_column: str,
     first: dict[str, Any],
     empty: str,
     review: str,
 ) -> int | None:
-    """Write one half of a stay, its park and its log row with one PostgreSQL statement.
+    """Write one half of a stay, its park and its log row with one PostgreSQL statement, if a
+    whitelist entry lets the plate in at ``at`` (else raise NotWhitelisted, nothing written).
 
     The stay is inserted, or, when its serial is held, updated with this half only while the
     half is empty (``ON CONFLICT ... DO UPDATE ... WHERE``: PostgreSQL locks the row, so two
@@ -248,6 +270,7 @@ def _write_half_in_one_statement(
     sets = ", ".join(f"{qn(column)} = EXCLUDED.{qn(column)}" for column in columns)
     table = qn(Stay._meta.db_table)
     statement = Statement(db)
+    statement.whitelisted(data, at=at)
     _park_upsert(statement, data.fields, now=log.received_at)
     statement.insert(
         "stay",
@@ -255,7 +278,8 @@ def _write_half_in_one_statement(
         [stay],
         f'ON CONFLICT ("parking_serial") DO UPDATE SET {sets}, "needs_review" = {review} '
         f"WHERE {table}.{qn(empty)} = '' RETURNING id",
-        refs={"park_id": "park"},
+        refs={"park_id": "park", Stay._meta.get_field(entry_column).attname: "entry"},
+        only_if="park",
     )
     statement.insert("pushlog", PushLog, [log], refs={"stay_id": "stay"}, only_if="stay")
     stay_id = statement.run("stay")
@@ -263,13 +287,15 @@ def _write_half_in_one_statement(
     return stay_id
 
 
-def store_entry(data: EventData, *, entry_id: int | None, log: PushLog) -> PushResult:
+def store_entry(data: EventData, *, at: datetime, log: PushLog) -> PushResult:
     """Store an entry on its stay (creating the stay when the exit has not come)."""
     enter_time = moment(data.fields["enter_time"])
     return _store_half(
         data,
         log=log,
-        half=_entry_half(data, entry_id=entry_id, now=log.received_at),
+        at=at,
+        half=_entry_half(data, now=log.received_at),
+        entry_column="entry_whitelist_entry_id",
         empty=Q(entry_fingerprint=""),
         # The exit, if held, came first: mark the stay when it saw another entry time.
         review=Case(
@@ -286,14 +312,16 @@ def store_entry(data: EventData, *, entry_id: int | None, log: PushLog) -> PushR
     )
 
 
-def store_exit(data: EventData, *, entry_id: int | None, log: PushLog) -> PushResult:
+def store_exit(data: EventData, *, at: datetime, log: PushLog) -> PushResult:
     """Store an exit on its stay (creating the stay, with the exit's entry details, when the
     entry has not come: the entry's own details win when it does)."""
     enter_time = moment(data.fields["enter_time"])
     return _store_half(
         data,
         log=log,
-        half=_exit_half(data, entry_id=entry_id, now=log.received_at),
+        at=at,
+        half=_exit_half(data, now=log.received_at),
+        entry_column="exit_whitelist_entry_id",
         empty=Q(exit_fingerprint=""),
         review=Case(
             When(entry_received_at__isnull=True, then=Value(False)),
@@ -312,8 +340,9 @@ def store_exit(data: EventData, *, entry_id: int | None, log: PushLog) -> PushRe
     )
 
 
-def store_renewal(data: EventData, *, entry_id: int | None, log: PushLog) -> PushResult:
-    """Store a renewal with its park and log row, once per pay_serial."""
+def store_renewal(data: EventData, *, at: datetime, log: PushLog) -> PushResult:
+    """Store a renewal with its park and log row, once per pay_serial, if a whitelist entry
+    lets the plate in at ``at`` (else raise NotWhitelisted, nothing written)."""
     fields = data.fields
     now = log.received_at
     renewal = Renewal(
@@ -332,7 +361,6 @@ def store_renewal(data: EventData, *, entry_id: int | None, log: PushLog) -> Pus
         raw=dict(data.raw),
         extra=dict(data.extra),
         received_at=now,
-        whitelist_entry_id=entry_id,
         fingerprint=data.fingerprint,
     )
     db = transaction.get_connection()
@@ -340,11 +368,16 @@ def store_renewal(data: EventData, *, entry_id: int | None, log: PushLog) -> Pus
         if db.vendor == "postgresql":
             # One statement, as the pay order's (orders.push.storing): the hot path.
             statement = Statement(db)
+            statement.whitelisted(data, at=at)
             _park_upsert(statement, fields, now=now)
-            statement.insert("renewal", Renewal, [renewal], "RETURNING id", {"park_id": "park"})
-            statement.insert("pushlog", PushLog, [log], refs={"renewal_id": "renewal"})
+            refs = {"park_id": "park", "whitelist_entry_id": "entry"}
+            statement.insert("renewal", Renewal, [renewal], "RETURNING id", refs, "park")
+            statement.insert(
+                "pushlog", PushLog, [log], refs={"renewal_id": "renewal"}, only_if="renewal"
+            )
             renewal.pk = log.renewal_id = statement.run("renewal")
         else:
+            renewal.whitelist_entry_id = valid_entry_id(data, at=at)
             with transaction.atomic():
                 renewal.park_id = upsert_park(fields, now=now)
                 renewal.save(force_insert=True)

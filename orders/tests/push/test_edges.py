@@ -144,18 +144,20 @@ def test_a_connection_lost_mid_request_answers_1503_and_the_next_request_reconne
 ):
     if connection.vendor != "postgresql":
         pytest.skip("a server-side disconnect needs a database server (runs on PostgreSQL)")
-    from orders.push import services
+    from orders.push import storing
 
-    real = services.find_valid_entry_id
+    real = storing.valid_entry_id_sql
 
     def lose_connection_first(**kwargs):
-        # What a database restart does to an open connection, mid-request.
+        # What a database restart does to an open connection, mid-request: just before the
+        # push's write (whose first step is this whitelist query).
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real(**kwargs)
 
-    monkeypatch.setattr(services, "find_valid_entry_id", lose_connection_first)
+    monkeypatch.setattr(storing, "valid_entry_id_sql", lose_connection_first)
     lost = push(pay_serial="20261126000000000000000001")
-    monkeypatch.setattr(services, "find_valid_entry_id", real)
+    monkeypatch.setattr(storing, "valid_entry_id_sql", real)
     connection.close_if_unusable_or_obsolete()  # what Django does when a request ends
 
     again = push(pay_serial="20261126000000000000000001")

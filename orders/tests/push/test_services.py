@@ -255,6 +255,39 @@ def test_a_plate_not_whitelisted_is_refused_and_nothing_is_stored(receive):
     assert nothing_stored()
 
 
+def test_a_refused_order_with_several_discounts_and_coupons_stores_none_of_them(receive):
+    # On PostgreSQL the whitelist is checked inside the order's one statement: every row of it
+    # waits for the entry, the park, the order.
+    WhitelistEntryFactory(plate="川A660P2")
+
+    result = receive(discounts=[DISCOUNT, DISCOUNT, DISCOUNT], mcoupons=[COUPON, COUPON])
+
+    assert result.reason == "not_whitelisted"
+    assert nothing_stored()
+    assert PushLog.objects.get().reason == "not_whitelisted"
+
+
+def test_several_discounts_and_coupons_are_stored_in_the_pushed_order(entry, receive):
+    discounts = [{**DISCOUNT, "token": f"T{n}"} for n in range(3)]
+    coupons = [{**COUPON, "coupon_code": f"C{n}"} for n in range(3)]
+
+    result = receive(discounts=discounts, mcoupons=coupons)
+
+    assert result.reason == "accepted"
+    order = PayOrder.objects.get()
+    assert [d.token for d in Discount.objects.filter(order=order).order_by("pk")] == [
+        "T0",
+        "T1",
+        "T2",
+    ]
+    assert [c.coupon_code for c in MerchantCoupon.objects.filter(order=order).order_by("pk")] == [
+        "C0",
+        "C1",
+        "C2",
+    ]
+    assert PushLog.objects.get().order_id == order.pk
+
+
 @pytest.mark.parametrize(
     "entry_fields, accepted",
     [

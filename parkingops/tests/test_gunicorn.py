@@ -1,0 +1,145 @@
+"""The gunicorn configuration (parkingops/gunicorn.py), served for real: keep-alive connections
+spread over the workers, each worker listening on a socket of its own beside the shared one."""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from parkingops.tests.processes import ROOT, environment, free_port
+
+
+@contextmanager
+def gunicorn(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Serve the project with its gunicorn configuration on a free port; yield the port and the
+    arbiter process."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
+        cwd=ROOT,
+        env=environment(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESSLOG="", **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    message = server.stderr.read().decode() if server.stderr else ""
+                    raise RuntimeError(f"gunicorn did not start: {message}") from None
+                time.sleep(0.1)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()
+
+
+def workers(server: subprocess.Popen, count: int) -> list[int]:
+    """The arbiter's worker processes, once all ``count`` have started."""
+    deadline = time.monotonic() + 30
+    while True:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        if len(children) >= count or time.monotonic() > deadline:
+            return [int(pid) for pid in children]
+        time.sleep(0.1)
+
+
+def sockets_on(port: int, state: str) -> set[str]:
+    """The socket inodes on local ``port`` in TCP ``state`` (01 established, 0A listening)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, found, inode = fields[1], fields[3], fields[9]
+            if found == state and int(local.rsplit(":", 1)[1], 16) == port:
+                inodes.add(inode)
+    return inodes
+
+
+def sockets_of(pid: int) -> set[str]:
+    """The socket inodes a process holds open."""
+    held = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[len("socket:[") : -1])
+    return held
+
+
+def held_per_worker(port: int, pids: list[int], state: str = "01") -> list[int]:
+    """How many sockets on ``port`` in ``state`` each worker holds, most first."""
+    found = sockets_on(port, state)
+    return sorted((len(sockets_of(pid) & found) for pid in pids), reverse=True)
+
+
+def open_keepalive_connections(port: int, count: int) -> list[http.client.HTTPConnection]:
+    """Open ``count`` connections, each answered once and kept alive."""
+    opened = []
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+        assert response.getheader("Connection", "").lower() != "close"
+        opened.append(conn)
+    return opened
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+@pytest.mark.django_db(transaction=True)
+def test_keepalive_connections_spread_over_the_workers():
+    with gunicorn(WEB_CONCURRENCY="3", GUNICORN_THREADS="2") as (port, server):
+        pids = workers(server, 3)
+        connections = open_keepalive_connections(port, 24)
+        try:
+            held = held_per_worker(port, pids)
+            listening = held_per_worker(port, pids, "0A")
+        finally:
+            for conn in connections:
+                conn.close()
+
+    assert listening == [2, 2, 2]  # the shared socket and one of its own
+    assert sum(held) == 24
+    # Each worker's own socket takes about a quarter of new connections (the shared socket the
+    # rest): every worker holds some, none nearly all. Without the sockets of their own, the
+    # first worker to wake often took every one.
+    assert min(held) >= 1
+    assert max(held) <= 18
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
+@pytest.mark.django_db(transaction=True)
+def test_without_reuse_port_the_workers_share_one_socket():
+    with gunicorn(WEB_CONCURRENCY="2", GUNICORN_REUSE_PORT="0") as (port, server):
+        pids = workers(server, 2)
+        connections = open_keepalive_connections(port, 4)
+        try:
+            held = held_per_worker(port, pids)
+            listening = held_per_worker(port, pids, "0A")
+        finally:
+            for conn in connections:
+                conn.close()
+
+    assert sum(held) == 4
+    assert listening == [1, 1]  # the arbiter's socket, inherited: none of their own
