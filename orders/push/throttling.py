@@ -4,12 +4,18 @@ Past ``PUSH_REFUSAL_RATE`` such refusals in a window an address gets 429 (``THRO
 a log row, so a flood cannot fill the push log. Which refusals count is the outcome's to say
 (``Outcome.unauthenticated``). Counted in Django's cache (per process with the default
 local-memory cache; configure a shared cache such as Redis when several processes serve).
+
+A cache that cannot be reached does not stop the platform's pushes: the throttle is a shield
+against floods, the pushes are the product. While Redis is down nothing is counted or refused
+here, and a warning says so (at most once a minute per process).
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 from orders.push.outcomes import Outcome, PushResult
@@ -24,10 +30,31 @@ def _refusal_window(address: str) -> tuple[str, int, int]:
     return f"push-refusals:{address}:{window}", count, seconds
 
 
+logger = logging.getLogger(__name__)
+_WARN_EVERY = 60.0  # seconds between two warnings of an unreachable cache, per process
+_warned_at = -_WARN_EVERY
+
+
+def _cache_unreachable(error: Exception) -> None:
+    global _warned_at
+    now = time.monotonic()
+    if now - _warned_at >= _WARN_EVERY:
+        _warned_at = now
+        logger.warning(
+            "The cache is unreachable (%s): refused pushes are not counted or throttled.",
+            type(error).__name__,
+        )
+
+
 def push_refusals_exceeded(address: str) -> bool:
-    """Tell whether ``address`` already sent PUSH_REFUSAL_RATE refused pushes this window."""
+    """Tell whether ``address`` already sent PUSH_REFUSAL_RATE refused pushes this window
+    (never, while the cache cannot be reached)."""
     key, limit, _seconds = _refusal_window(address)
-    return cache.get(key, 0) >= limit
+    try:
+        return cache.get(key, 0) >= limit
+    except RedisError as error:
+        _cache_unreachable(error)
+        return False
 
 
 def count_push_refusal(address: str, outcome: Outcome) -> None:
@@ -35,8 +62,11 @@ def count_push_refusal(address: str, outcome: Outcome) -> None:
     if not outcome.unauthenticated:
         return
     key, _limit, seconds = _refusal_window(address)
-    cache.add(key, 0, timeout=seconds * 2)
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr: start the window again
-        cache.set(key, 1, timeout=seconds * 2)
+        cache.add(key, 0, timeout=seconds * 2)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.set(key, 1, timeout=seconds * 2)
+    except RedisError as error:
+        _cache_unreachable(error)

@@ -9,6 +9,7 @@ from django.db import connection
 
 from conftest import PUSH_URL, answer
 from orders.models import PayOrder, PushLog
+from orders.push import throttling
 from parkingops.env import env_networks
 from parkingops.netaddr import client_address, in_networks
 
@@ -99,6 +100,32 @@ def test_refusals_of_signed_pushes_do_not_count_towards_the_throttle(db, push, s
     answers = [push() for _ in range(4)]  # signed, but the plate is not whitelisted
 
     assert {answer(r)["reason"] for r in answers} == {"not_whitelisted"}
+
+
+def test_a_cache_that_cannot_be_reached_throttles_nothing_and_loses_no_push(
+    whitelisted, push, client, settings, caplog, monkeypatch
+):
+    # Redis on a port nothing listens on: the throttle lets pushes through and says so once.
+    monkeypatch.setattr(throttling, "_warned_at", -throttling._WARN_EVERY)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    settings.PUSH_REFUSAL_RATE = "1/min"
+    bad = "app_id=op00961963581daa7&sign=0&pay_serial=1"
+    with caplog.at_level(logging.WARNING, logger="orders.push.throttling"):
+        refused = [
+            client.post(PUSH_URL, bad, content_type="application/x-www-form-urlencoded")
+            for _ in range(3)
+        ]
+        accepted = push()
+    assert [r.status_code for r in refused] == [401] * 3  # counted nowhere, never a 503
+    assert answer(accepted)["code"] == "1001" and PayOrder.objects.count() == 1
+    warnings = [r.getMessage() for r in caplog.records if r.name == "orders.push.throttling"]
+    assert len(warnings) == 1 and "unreachable" in warnings[0]
 
 
 def test_healthz_answers_ok_when_the_database_answers(client, db):
