@@ -13,8 +13,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from orders.dashboard import selectors
 from orders.models import PushLog
 from orders.push import partitions
 from orders.push.services import prune_push_log
@@ -256,7 +258,7 @@ def test_the_push_log_list_reads_the_indexes_of_its_months(db):
     with connection.cursor() as cursor:
         refused_or_not = "CASE WHEN n %% 10 = 0 THEN 'not_whitelisted' ELSE 'accepted' END"
         cursor.execute(
-            insert_sql("%s + n * interval '1 minute'", count="5000", reason=refused_or_not),
+            insert_sql("%s + n * interval '8 minutes'", count="5000", reason=refused_or_not),
             [datetime(2026, 10, 1, tzinfo=UTC)],
         )
         cursor.execute("ANALYZE orders_pushlog")
@@ -272,3 +274,18 @@ def test_the_push_log_list_reads_the_indexes_of_its_months(db):
     assert "Seq Scan on orders_pushlog_p202610 orders_pushlog " not in plan
     by_serial = PushLog.objects.filter(pay_serial="S42").explain()
     assert "Index" in by_serial
+    # The dashboard's pushes per hour and refused plates (orders/dashboard/selectors.py) over a
+    # day: its month's time-and-reason index, no other month.
+    now = datetime(2026, 10, 3, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.push_figures(now=now)
+        selectors.refused_plates(now=now)
+    reads = [q["sql"] for q in queries.captured_queries if "orders_pushlog" in q["sql"]]
+    assert len(reads) >= 2
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "orders_pushlog_p202610" in plan, plan
+            assert "Seq Scan on orders_pushlog_p202610" not in plan, plan
+            assert "orders_pushlog_p202611" not in plan, plan

@@ -1,7 +1,6 @@
 """Remove the push log's rows past the retention (whole months on PostgreSQL) and old rows
 that produced no order (refusals, unreadable bodies)."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -31,7 +30,7 @@ class Command(BaseCommand):
         progress = TerminalProgress(self.stderr)
         pruned = prune_push_log(
             older_than_days=older_than,
-            retention_months=retention_months or settings.PUSH_LOG_RETENTION_MONTHS,
+            retention_months=retention_months,
             batch_size=batch_size,
             progress=progress,
         )
