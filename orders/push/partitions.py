@@ -124,14 +124,14 @@ def _with_lock_timeout(work: Callable[[], None]) -> bool:
     return False
 
 
-def _create_month(start: datetime) -> None:
+def _create_month(start: datetime, created: list[str]) -> None:
     end = add_months(start, 1)
     name = month_name(start)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
         if cursor.fetchone()[0]:
-            return
+            return  # another run created it since we looked
         # A standalone table attached afterwards: ATTACH locks the parent only against other
         # schema changes (CREATE TABLE ... PARTITION OF would lock out every insert).
         cursor.execute(
@@ -149,6 +149,8 @@ def _create_month(start: datetime) -> None:
             f'ALTER TABLE "{TABLE}" ATTACH PARTITION "{name}" FOR VALUES FROM (%s) TO (%s)',
             [start.isoformat(), end.isoformat()],
         )
+    created.append(name)
+    logger.info("Push log: created partition %s", name)
 
 
 def ensure_partitions(
@@ -170,9 +172,9 @@ def ensure_partitions(
     while start <= add_months(current, ahead):
         name = month_name(start)
         if name not in names and (covered_until is None or start >= covered_until):
-            if _with_lock_timeout(lambda start=start: _create_month(start)):
-                created.append(name)
-                logger.info("Push log: created partition %s", name)
+            done = []
+            if _with_lock_timeout(lambda start=start, done=done: _create_month(start, done)):
+                created += done
             else:
                 logger.warning("Push log: %s not created, its locks stayed busy", name)
         start = add_months(start, 1)
@@ -193,6 +195,10 @@ def drop_before(before: datetime, *, on_rows: Callable[[int], None] = lambda n: 
     """Empty, detach and drop each partition wholly before ``before`` (the legacy one too
     once its upper bound is reached); the default partition is never dropped."""
     months, rows, left = [], 0, []
+    # Tables an earlier prune emptied and detached but could not drop (its locks stayed busy).
+    for name in _detached():
+        if not _detach_and_drop(name):
+            left.append(name)
     for partition in partitions():
         if partition.end is None or partition.end > before:
             continue
@@ -218,10 +224,6 @@ def drop_before(before: datetime, *, on_rows: Callable[[int], None] = lambda n: 
         months.append(partition.name)
         if not _detach_and_drop(partition.name):
             left.append(partition.name)
-    # Tables detached by an earlier prune whose drop did not get its locks.
-    for name in _detached():
-        if not _detach_and_drop(name):
-            left.append(name)
     return Dropped(months=months, rows=rows, left=left)
 
 

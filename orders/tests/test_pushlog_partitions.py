@@ -198,6 +198,40 @@ def test_pruning_never_blocks_the_pushes_being_inserted():
     assert PushLog.objects.filter(received_at__lt=pruned.expired_before).count() == 0
 
 
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_month_whose_drop_waits_behind_a_long_read_is_emptied_and_dropped_the_next_night():
+    start = partitions.add_months(partitions.month_start(timezone.now()), -14)
+    partitions.ensure_partitions(since=start)
+    with connection.cursor() as cursor:
+        cursor.execute(insert_sql("%s + n * interval '1 second'", count="1000"), [start])
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    stop, inserted, failures = threading.Event(), [], []
+    thread = threading.Thread(target=_insert_pushes, args=(stop, inserted, failures))
+    # An export reading the orders for minutes: dropping the month's table also drops its
+    # foreign keys' triggers on the orders' table, which must wait for it.
+    with psycopg.connect(**params) as export:
+        export.execute("SELECT count(*) FROM orders_payorder")
+        thread.start()
+        try:
+            pruned = prune_push_log(retention_months=13)
+        finally:
+            stop.set()
+            thread.join()
+    name = partitions.month_name(start)
+    assert pruned.expired == 1000 and pruned.left == (name,)
+    assert failures == [] and max(inserted) < 1
+    assert PushLog.objects.filter(received_at__lt=pruned.expired_before).count() == 0
+
+    again = prune_push_log(retention_months=13)
+
+    assert again.left == () and again.expired == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        assert cursor.fetchone()[0] is None
+
+
 # --- The conversion of a table with rows (migration 0019) ---------------------------------------
 
 BEFORE = ("orders", "0018_stay_leave_time_covering")
