@@ -9,7 +9,7 @@ here answers "not partitioned" there.
 
 Every change takes its locks under a short ``lock_timeout`` and is tried again a few times:
 a statement waiting for a lock makes every later one on the same table wait behind it, so a
-push never queues behind this code for longer than ``LOCK_TIMEOUT``. New months are attached
+push never queues behind this code for longer than ``LOCK_TIMEOUT_MS``. New months are attached
 (``ATTACH PARTITION`` locks the parent only against other schema changes, never against
 inserts); old ones are emptied with ``TRUNCATE`` (their own lock only), then detached and
 dropped (``DETACH ... CONCURRENTLY`` is refused on a table with a default partition, so a plain
