@@ -117,6 +117,14 @@ def forwards(apps, schema_editor):
         if _one(cursor, f'SELECT EXISTS (SELECT 1 FROM "{TABLE}")'):  # noqa: S608
             # Before the switch, without blocking pushes: the partition's key, and the check
             # that proves its bound (ATTACH then scans nothing).
+            # A build an earlier attempt left unfinished is invalid: built again.
+            if _one(
+                cursor,
+                "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass(%s) "
+                "AND NOT indisvalid",
+                [KEY_INDEX],
+            ):
+                cursor.execute(f'DROP INDEX CONCURRENTLY "{KEY_INDEX}"')
             cursor.execute(
                 f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{KEY_INDEX}" '
                 f'ON "{TABLE}" (id, received_at)'
@@ -126,8 +134,8 @@ def forwards(apps, schema_editor):
             # Rows from a clock far ahead (received_at is the server's time: none, normally)
             # would stretch the legacy range over them: they wait aside, then go through the
             # new table to their month or the default partition.
-            cursor.execute(f'DROP TABLE IF EXISTS "{AHEAD}"')
-            cursor.execute(f'CREATE TABLE "{AHEAD}" (LIKE "{TABLE}")')
+            # (Kept, with what an earlier attempt put there, if that one stopped midway.)
+            cursor.execute(f'CREATE TABLE IF NOT EXISTS "{AHEAD}" (LIKE "{TABLE}")')
             cursor.execute(
                 f'WITH moved AS (DELETE FROM "{TABLE}" WHERE received_at >= %s RETURNING *) '
                 f'INSERT INTO "{AHEAD}" SELECT * FROM moved',
@@ -168,7 +176,7 @@ def forwards(apps, schema_editor):
                 # Empty when it was looked at first: only what came since, copied.
                 cursor.execute(f'INSERT INTO "{TABLE}" SELECT * FROM "{LEGACY}"')  # noqa: S608
                 cursor.execute(f'DROP TABLE "{LEGACY}"')
-            if prepared:
+            if _one(cursor, "SELECT to_regclass(%s) IS NOT NULL", [AHEAD]):
                 cursor.execute(f'INSERT INTO "{TABLE}" SELECT * FROM "{AHEAD}"')  # noqa: S608
                 cursor.execute(f'DROP TABLE "{AHEAD}"')
     partitions.ensure_partitions(now=datetime.now(UTC))
