@@ -65,6 +65,18 @@ def test_sqlite_keeps_a_plain_table(db):
         assert partitions.ensure_partitions() == []
 
 
+def test_the_ensure_command_creates_the_months_ahead(db):
+    out = StringIO()
+    with translation.override("en"):
+        call_command("ensure_push_log_partitions", "--ahead", "5", stdout=out)
+    if connection.vendor != "postgresql":
+        assert out.getvalue() == "The push log is not partitioned on this database.\n"
+        return
+    current = partitions.month_start(timezone.now())
+    created = [partitions.month_name(partitions.add_months(current, n)) for n in (4, 5)]
+    assert out.getvalue().splitlines() == ["Push-log partitions created: 2.", *created]
+
+
 @postgresql_only
 def test_migrate_leaves_the_current_month_and_three_ahead_and_a_default(db):
     names = [p.name for p in partitions.partitions()]
