@@ -1144,6 +1144,78 @@ def bench_dashboard(pushlog: int) -> None:
     )
 
 
+# --- 8. pruning the push log -----------------------------------------------------------------
+
+
+def bench_prune(count: int) -> None:
+    """Prune ``count`` push-log rows of one month past the retention (on PostgreSQL a whole
+    partition, orders/push/partitions.py) while a thread inserts log rows as pushes do, each
+    timed; against the same prune with that month empty."""
+    import psycopg
+    from django.db import connection
+
+    from orders.push import partitions
+    from orders.push.services import prune_push_log
+
+    old = partitions.add_months(partitions.month_start(datetime.now(UTC)), -15)
+    partitions.ensure_partitions(since=old)
+    started = time.monotonic()
+    prune_push_log(retention_months=13)
+    baseline = time.monotonic() - started
+    partitions.ensure_partitions(since=old)
+    started = time.monotonic()
+    psql(
+        "SET statement_timeout = 0; "
+        "INSERT INTO orders_pushlog (received_at, remote_addr, content_type, body, "
+        '"authorization", code, reason, message, app_id, pay_serial, plate, duration_ms, '
+        "field_path, refusal, refusal_park, kind) "
+        f"SELECT '{old.isoformat()}'::timestamptz + n::float8 / {count} * interval '28 days', "
+        "'10.0.0.1', 'application/x-www-form-urlencoded', '', '', '1001', 'accepted', '', "
+        f"'{APP_ID}', 'PL' || n, '川A' || lpad((n % 5000)::text, 5, '0'), 3, '', '', '', 'pay' "
+        f"FROM generate_series(1, {count}) AS n",
+        DB_NAME,
+    )
+    say(f"  {count:,} rows in {old:%Y-%m} in {time.monotonic() - started:.0f} s")
+    stop, waits = threading.Event(), []
+
+    def insert_pushes() -> None:
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        with psycopg.connect(**params, autocommit=True) as conn:
+            while not stop.is_set():
+                began = time.monotonic()
+                conn.execute(
+                    "INSERT INTO orders_pushlog (received_at, remote_addr, content_type, body, "
+                    '"authorization", code, reason, message, app_id, pay_serial, plate, '
+                    "duration_ms, field_path, refusal, refusal_park, kind) VALUES (now(), '', "
+                    "'', '', '', '1001', 'accepted', '', '', '', '', 3, '', '', '', 'pay')"
+                )
+                waits.append(time.monotonic() - began)
+
+    thread = threading.Thread(target=insert_pushes)
+    thread.start()
+    try:
+        started = time.monotonic()
+        pruned = prune_push_log(retention_months=13)
+        seconds = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join()
+    longest = max(waits) * 1000
+    say(
+        f"  prune: {seconds:.1f} s for {pruned.expired:,} rows ({pruned.months} months); "
+        f"{len(waits):,} inserts meanwhile, the longest {longest:.0f} ms"
+    )
+    rows.append(
+        (
+            f"prune {count / 1e6:g}M push-log rows (a month past the retention)",
+            f"{seconds:.1f} s; longest insert meanwhile {longest:.0f} ms",
+            f"the same prune, month empty {baseline:.1f} s",
+            ratio(seconds, baseline),
+        )
+    )
+
+
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -1162,14 +1234,24 @@ def main() -> None:
     parser.add_argument("--pushlog", type=int, default=10_000_000)
     parser.add_argument(
         "--only",
-        choices=["push", "dataset", "admin", "export", "xlsx", "whitelist", "jobs", "dashboard"],
+        choices=[
+            "push",
+            "dataset",
+            "admin",
+            "export",
+            "xlsx",
+            "whitelist",
+            "jobs",
+            "dashboard",
+            "prune",
+        ],
         action="append",
         help="run only these sections (admin, export and dashboard need dataset); default: all",
     )
     options = parser.parse_args()
     wanted = set(
         options.only
-        or ["push", "dataset", "admin", "export", "xlsx", "whitelist", "jobs", "dashboard"]
+        or ["push", "dataset", "admin", "export", "xlsx", "whitelist", "jobs", "dashboard", "prune"]
     )
     started = time.monotonic()
     say("== fresh database and migrations")
@@ -1199,6 +1281,9 @@ def main() -> None:
     say("== 7. the home page's dashboard")
     if "dashboard" in wanted:
         bench_dashboard(options.pushlog)
+    say("== 8. pruning the push log")
+    if "prune" in wanted:
+        bench_prune(options.pushlog)
     total = time.monotonic() - started
     text = table()
     say("\n" + text + f"\n\nTotal {total / 60:.1f} min.")

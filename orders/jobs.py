@@ -102,14 +102,34 @@ def reconcile(job: Job, progress: Progress) -> dict[str, Any]:
 
 
 def describe_prune(result: dict[str, Any]) -> list[str]:
-    pruned = Pruned(deleted=result["deleted"], before=datetime.fromisoformat(result["before"]))
-    return [pruned.message()]
+    """The refusals' line, then the retention's (a job from before the retention: one line)."""
+    expired_before = result.get("expired_before")
+    pruned = Pruned(
+        deleted=result["deleted"],
+        before=datetime.fromisoformat(result["before"]),
+        expired=result.get("expired", 0),
+        expired_before=datetime.fromisoformat(expired_before) if expired_before else None,
+        months=result.get("months", 0),
+        left=tuple(result.get("left", ())),
+    )
+    return pruned.lines()
 
 
 @job_kind(PRUNE_PUSH_LOG, _("Pruning the push log"), describe=describe_prune)
 def prune(job: Job, progress: Progress) -> dict[str, Any]:
-    """Delete the push-log rows without an order older than ``params["older_than_days"]``
-    (default: PUSH_LOG_KEEP_DAYS)."""
-    days = job.params.get("older_than_days", PUSH_LOG_KEEP_DAYS)
-    pruned = prune_push_log(older_than_days=days, progress=progress)
-    return {"deleted": pruned.deleted, "before": pruned.before.isoformat()}
+    """Remove the push-log rows past the retention (``params["retention_months"]``, default:
+    PUSH_LOG_RETENTION_MONTHS), and those without an order older than
+    ``params["older_than_days"]`` (default: PUSH_LOG_KEEP_DAYS)."""
+    pruned = prune_push_log(
+        older_than_days=job.params.get("older_than_days", PUSH_LOG_KEEP_DAYS),
+        retention_months=job.params.get("retention_months"),
+        progress=progress,
+    )
+    return {
+        "deleted": pruned.deleted,
+        "before": pruned.before.isoformat(),
+        "expired": pruned.expired,
+        "expired_before": pruned.expired_before.isoformat(),
+        "months": pruned.months,
+        "left": list(pruned.left),
+    }

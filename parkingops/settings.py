@@ -296,6 +296,9 @@ EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 20000, minimum=0)
 SCHEDULE_RECONCILE_HOUR = env_int("SCHEDULE_RECONCILE_HOUR", 3, minimum=0)
 SCHEDULE_SYNC_MINUTES = env_int("SCHEDULE_SYNC_MINUTES", 5, minimum=1)
 SCHEDULE_PRUNE_HOUR = env_int("SCHEDULE_PRUNE_HOUR", 4, minimum=0)
+# The push log keeps every row this many whole calendar months before the current one (UTC);
+# the nightly prune drops the months before (docs/deployment.md#the-push-log).
+PUSH_LOG_RETENTION_MONTHS = env_int("PUSH_LOG_RETENTION_MONTHS", 13, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from orders.models import PushLog
-from orders.push import decoding, times, validation
+from orders.push import decoding, partitions, times, validation
 from orders.push.kinds import KINDS, PAY, PushKind
 from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome, PushResult
 from orders.push.storing import NotWhitelisted
@@ -271,16 +271,24 @@ def replay_push(*, log: PushLog, now: datetime | None = None) -> PushResult:
     )
 
 
-# Push-log rows that produced no order are kept this many days by default (the nightly prune).
+# Push-log rows that produced no order are kept this many days by default (the nightly prune);
+# every row goes after PUSH_LOG_RETENTION_MONTHS (settings).
 PUSH_LOG_KEEP_DAYS = 90
 
 
 @dataclass(frozen=True)
 class Pruned:
-    """What ``prune_push_log`` did: ``deleted`` rows, received before ``before``."""
+    """What ``prune_push_log`` did: ``deleted`` rows without an order received before
+    ``before``; ``expired`` rows of any kind received before ``expired_before`` (the retention),
+    ``months`` of them whole partitions dropped; ``left`` partitions emptied but not yet
+    dropped (their locks stayed busy; the next prune drops them)."""
 
     deleted: int
     before: datetime
+    expired: int = 0
+    expired_before: datetime | None = None
+    months: int = 0
+    left: tuple[str, ...] = ()
 
     def message(self) -> str:
         """The line telling it, in the active language (the command's output, the job's)."""
@@ -291,35 +299,92 @@ class Pruned:
             "before": timezone.localtime(self.before).strftime("%Y-%m-%d %H:%M"),
         }
 
+    def lines(self) -> list[str]:
+        """Every line telling it: the refusals, then the retention."""
+        lines = [self.message()]
+        if self.expired_before:
+            lines.append(
+                gettext(
+                    "Removed %(count)d push-log rows received before %(before)s (past the "
+                    "retention); whole months dropped: %(months)d."
+                )
+                % {
+                    "count": self.expired,
+                    "before": timezone.localtime(self.expired_before).strftime("%Y-%m-%d %H:%M"),
+                    "months": self.months,
+                }
+            )
+        if self.left:
+            lines.append(
+                gettext("Emptied but not yet dropped, their locks were busy: %(tables)s.")
+                % {"tables": ", ".join(self.left)}
+            )
+        return lines
+
 
 def prune_push_log(
     *,
     older_than_days: int = PUSH_LOG_KEEP_DAYS,
+    retention_months: int | None = None,
     batch_size: int = 10_000,
     now: datetime | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Pruned:
-    """Delete log rows received more than ``older_than_days`` ago that produced no record.
+    """Remove every log row received before the retention (``retention_months`` whole
+    calendar months before the current one; default PUSH_LOG_RETENTION_MONTHS), then the
+    rows received more than ``older_than_days`` ago that produced no record.
 
-    Rows that point at an order, a stay or a renewal are its history and stay. The delete
-    goes in batches, each its own short transaction, so a large prune never holds long locks
-    on the log; a job cancelled stops between two batches.
+    On PostgreSQL the months ahead are created first (``partitions.ensure_partitions``) and
+    the months past the retention are dropped whole (``partitions.drop_before``): seconds
+    for millions of rows, and no push waits on it. What is left before the retention (the
+    legacy and default partitions, SQLite's plain table) and the refusals go in batches, each
+    its own short transaction, so a large prune never holds long locks on the log; a job
+    cancelled stops between two batches. Within the retention, rows that point at an order,
+    a stay or a renewal are its history and stay.
     """
-    if older_than_days < 1 or batch_size < 1:
-        raise ValueError("older_than_days and batch_size must be at least 1")
+    retention_months = retention_months or settings.PUSH_LOG_RETENTION_MONTHS
+    if older_than_days < 1 or batch_size < 1 or retention_months < 1:
+        raise ValueError("older_than_days, retention_months and batch_size must be at least 1")
     now = now or timezone.now()
+    expired_before = max(
+        partitions.add_months(partitions.month_start(now), -retention_months), EARLIEST
+    )
+    progress.stage(gettext("Preparing the push log's months"))
+    partitions.ensure_partitions(now=now)
+    progress.stage(gettext("Dropping push-log months past the retention"))
+    dropped = (
+        partitions.drop_before(expired_before, on_rows=progress.advance)
+        if partitions.is_partitioned()
+        else partitions.Dropped(months=[], rows=0, left=[])
+    )
+    progress.stage(gettext("Deleting push-log rows past the retention"))
+    expired = dropped.rows + _delete_in_batches(
+        PushLog.objects.filter(received_at__lt=expired_before), batch_size, progress
+    )
     # Further back than the calendar the application keeps (``timerange``) there is nothing to
     # delete, and a day count past it would overflow the date.
     before = max(now - timedelta(days=min(older_than_days, (now - EARLIEST).days + 1)), EARLIEST)
-    deleted = 0
     stale = PushLog.objects.filter(
         received_at__lt=before, order__isnull=True, stay__isnull=True, renewal__isnull=True
     )
     progress.stage(gettext("Deleting old push-log rows"))
+    return Pruned(
+        deleted=_delete_in_batches(stale, batch_size, progress),
+        before=before,
+        expired=expired,
+        expired_before=expired_before,
+        months=len(dropped.months),
+        left=tuple(dropped.left),
+    )
+
+
+def _delete_in_batches(rows, batch_size: int, progress: Progress) -> int:
+    deleted = 0
     while True:
-        ids = list(stale.values_list("pk", flat=True)[:batch_size])
+        ids = list(rows.values_list("pk", flat=True)[:batch_size])
         if not ids:
-            return Pruned(deleted=deleted, before=before)
-        count = PushLog.objects.filter(pk__in=ids).delete()[0]
+            return deleted
+        # Within ``rows`` again: on PostgreSQL only the partitions of its times are looked at.
+        count = rows.filter(pk__in=ids).delete()[0]
         deleted += count
         progress.advance(count)
