@@ -444,15 +444,21 @@ def test_copy_export_streams_in_pieces_and_stops_cleanly_when_abandoned(monkeypa
 def test_a_finished_copy_export_leaves_the_sessions_settings_as_they_were():
     paid = datetime(2026, 11, 1, 1, 2, 3, tzinfo=UTC)
     order = PayOrderFactory(pay_time=paid)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW TimeZone")
-        zone = cursor.fetchone()[0]
+    settings = ("TimeZone", "DateStyle", "jit", "parallel_leader_participation", "enable_memoize")
+
+    def shown() -> list[str]:
+        values = []
+        with connection.cursor() as cursor:
+            for name in settings:
+                cursor.execute(f"SHOW {name}")
+                values.append(cursor.fetchone()[0])
+        return values
+
+    before = shown()
 
     "".join(orders_csv(admin_queryset()))  # inside the test's transaction, too
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW TimeZone")
-        assert cursor.fetchone()[0] == zone
+    assert shown() == before
     assert PayOrder.objects.get(pk=order.pk).pay_time == paid  # Django's reads of times
 
 
