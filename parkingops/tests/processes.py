@@ -79,9 +79,10 @@ def job_worker(*modules: str, **env: str) -> Iterator[subprocess.Popen]:
 
 
 @contextmanager
-def gunicorn_server(**env: str) -> Iterator[tuple[str, int]]:
+def gunicorn_process(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
     """Serve the project with gunicorn and its configuration (parkingops.gunicorn) on a free
-    port until the block ends, against the test database; yield its host and port.
+    port until the block ends, against the test database; yield the port and gunicorn's
+    arbiter process (its workers are the arbiter's children).
 
     One worker with one thread unless ``env`` says otherwise (``WEB_CONCURRENCY``,
     ``GUNICORN_THREADS``); ``env`` also changes the settings (``DEBUG``, ``CACHE_URL``, ...).
@@ -114,7 +115,7 @@ def gunicorn_server(**env: str) -> Iterator[tuple[str, int]]:
                     message = server.stderr.read().decode() if server.stderr else ""
                     raise RuntimeError(f"gunicorn did not start: {message}") from None
                 time.sleep(0.1)
-        yield "127.0.0.1", port
+        yield port, server
     finally:
         if server.poll() is None:
             server.terminate()
@@ -125,3 +126,10 @@ def gunicorn_server(**env: str) -> Iterator[tuple[str, int]]:
                 server.wait()
         if server.stderr:
             server.stderr.close()
+
+
+@contextmanager
+def gunicorn_server(**env: str) -> Iterator[tuple[str, int]]:
+    """``gunicorn_process``, yielding the host and port to connect to."""
+    with gunicorn_process(**env) as (port, _server):
+        yield "127.0.0.1", port

@@ -3,48 +3,13 @@ spread over the workers, each worker listening on a socket of its own beside the
 
 import http.client
 import os
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from parkingops.tests.processes import ROOT, environment, free_port
-
-
-@contextmanager
-def gunicorn(**env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """Serve the project with its gunicorn configuration on a free port; yield the port and the
-    arbiter process."""
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 (our own interpreter and code)
-        [sys.executable, "-m", "gunicorn", "-c", "python:parkingops.gunicorn", "parkingops.wsgi"],
-        cwd=ROOT,
-        env=environment(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_ACCESSLOG="", **env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    message = server.stderr.read().decode() if server.stderr else ""
-                    raise RuntimeError(f"gunicorn did not start: {message}") from None
-                time.sleep(0.1)
-        yield port, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
+from parkingops.tests.processes import gunicorn_process as gunicorn
 
 
 def workers(server: subprocess.Popen, count: int) -> list[int]:
@@ -106,18 +71,22 @@ def open_keepalive_connections(port: int, count: int) -> list[http.client.HTTPCo
     return opened
 
 
+def spread(port: int, pids: list[int], *, connections: int) -> tuple[list[int], list[int]]:
+    """Open ``connections`` keep-alive connections; return the connections each worker holds
+    and the sockets each listens on."""
+    opened = open_keepalive_connections(port, connections)
+    try:
+        return held_per_worker(port, pids), held_per_worker(port, pids, "0A")
+    finally:
+        for conn in opened:
+            conn.close()
+
+
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")
 @pytest.mark.django_db(transaction=True)
 def test_keepalive_connections_spread_over_the_workers():
     with gunicorn(WEB_CONCURRENCY="3", GUNICORN_THREADS="2") as (port, server):
-        pids = workers(server, 3)
-        connections = open_keepalive_connections(port, 24)
-        try:
-            held = held_per_worker(port, pids)
-            listening = held_per_worker(port, pids, "0A")
-        finally:
-            for conn in connections:
-                conn.close()
+        held, listening = spread(port, workers(server, 3), connections=24)
 
     assert listening == [2, 2, 2]  # the shared socket and one of its own
     assert sum(held) == 24
@@ -132,14 +101,7 @@ def test_keepalive_connections_spread_over_the_workers():
 @pytest.mark.django_db(transaction=True)
 def test_without_reuse_port_the_workers_share_one_socket():
     with gunicorn(WEB_CONCURRENCY="2", GUNICORN_REUSE_PORT="0") as (port, server):
-        pids = workers(server, 2)
-        connections = open_keepalive_connections(port, 4)
-        try:
-            held = held_per_worker(port, pids)
-            listening = held_per_worker(port, pids, "0A")
-        finally:
-            for conn in connections:
-                conn.close()
+        held, listening = spread(port, workers(server, 2), connections=4)
 
     assert sum(held) == 4
     assert listening == [1, 1]  # the arbiter's socket, inherited: none of their own
