@@ -2,7 +2,7 @@
 cheap with a million orders and ten million push-log rows.
 
 Finance: the takings of today, yesterday and this month per park, the last 30 days' amount per
-day (one query grouped by park and China-time day, on the pay-time index), and the park-days
+day (read grouped by park and China-time day from the daily rollup), and the park-days
 with orders but no completed reconciliation. Operations: the last 24 hours' pushes per hour and
 outcome (one grouped query on the push log's ``(received_at, reason)`` index), the plates
 refused most often, the parks gone silent, and the whitelist's state at the platform. Stays:
@@ -24,6 +24,7 @@ from django.utils.translation import gettext
 from orders.models import PayOrder, PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationRun
+from orders.rollup import selectors as rollup
 from orders.stays.models import Stay
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
@@ -122,26 +123,19 @@ class FinanceFigures:
 def finance_figures(*, now: datetime) -> FinanceFigures:
     """Return the takings per park, the 30-day chart and the unreconciled park-days.
 
-    One grouped query (park × China-time day) covers them all: its days reach back to the
-    earliest of the month's first day, yesterday and the chart's first day, on the pay-time
-    index (which on PostgreSQL carries park and amount: an index-only scan); a second reads
-    the reconciliation runs of the checked days.
+    One grouped read (park × China-time day) covers them all: its days reach back to the
+    earliest of the month's first day, yesterday and the chart's first day, from the daily
+    rollup (``orders.rollup``: a few rows per park and day, plus the orders received since
+    its last rebuild, exact); a second reads the reconciliation runs of the checked days.
     """
     today = china_today(now)
     yesterday = today - timedelta(days=1)
     month_start = today.replace(day=1)
     chart_start = today - timedelta(days=CHART_DAYS - 1)
     first = min(month_start, yesterday, chart_start)
-    rows = (
-        PayOrder.objects.filter(in_days("pay_time", date_from=first, date_to=today))
-        .annotate(day=TruncDate("pay_time", tzinfo=CHINA))
-        .order_by()
-        .values("park_id", "day")
-        .annotate(count=Count("*"), paid=Sum("pay_value"))
-    )
     by_park: dict[int, dict[date, tuple[int, int]]] = {}
-    for row in rows:
-        by_park.setdefault(row["park_id"], {})[row["day"]] = (row["count"], row["paid"] or 0)
+    for row in rollup.takings(date_from=first, date_to=today, by=("r_day", "r_park")):
+        by_park.setdefault(row.park_id, {})[row.day] = (row.orders, row.paid)
     parks = {
         park.pk: park
         for park in Park.objects.filter(pk__in=by_park).only("pk", "park_uuid", "name")

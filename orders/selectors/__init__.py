@@ -11,12 +11,16 @@ from datetime import date
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse
+from django.http import QueryDict
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.rollup.selectors import takings
 from parkingops.db_routers import on_replica
+from parkingops.formatting import parse_day
 from parkingops.queries import in_days
 from whitelist import plates
+from whitelist.models import Park
 
 # --- Dates -----------------------------------------------------------------------------------
 
@@ -113,6 +117,74 @@ def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
         relief=relief["relief"] or 0,
         coupons=coupon["count"] or 0,
         coupon_value=coupon["value"] or 0,
+    )
+
+
+@dataclass(frozen=True)
+class RolledScope:
+    """An order list's filter the daily rollup can total: China-time days, a park, a channel."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    park_id: int | None = None
+    channel: str = ""
+
+
+# The order list's parameters the rollup can total (PayDateRangeFilter, ParkFilter,
+# ChannelFilter), and those that do not change the set (the page, the ordering).
+ROLLED_PARAMETERS = {"pay_date_from", "pay_date_to", "park", "channel"}
+PAGE_PARAMETERS = {"p", "o"}
+
+
+def rolled_scope(params: QueryDict) -> RolledScope | None:
+    """Return the order list's filter as the rollup's, or None when the list's query string
+    asks for more (a search, another filter, a value the list refuses): those are totalled
+    from the orders themselves."""
+    if set(params) - ROLLED_PARAMETERS - PAGE_PARAMETERS - {"q"}:
+        return None
+    if params.get("q", "").strip() or any(len(params.getlist(name)) > 1 for name in params):
+        return None
+    values = {name: params.get(name, "").strip() for name in ROLLED_PARAMETERS}
+    if any("\x00" in value for value in values.values()):
+        return None
+    try:
+        days = [
+            parse_day(values[name]) if values[name] else None
+            for name in ("pay_date_from", "pay_date_to")
+        ]
+    except ValueError:
+        return None
+    if days[0] and days[1] and days[0] > days[1]:
+        return None
+    park_id = None
+    if values["park"]:
+        park_id = Park.objects.filter(park_uuid=values["park"]).values_list("pk", flat=True).first()
+        if park_id is None:
+            return None
+    return RolledScope(
+        date_from=days[0], date_to=days[1], park_id=park_id, channel=values["channel"]
+    )
+
+
+def rolled_order_totals(*, scope: RolledScope) -> OrderTotals:
+    """Return ``order_totals`` of the orders in ``scope``, from the daily rollup (a few rows
+    per day, however many orders; ``orders.rollup``)."""
+    rows = takings(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        park_id=scope.park_id,
+        channel=scope.channel,
+        by=(),
+    )
+    if not rows:
+        return OrderTotals()
+    row = rows[0]
+    return OrderTotals(
+        orders=row.orders,
+        paid=row.paid,
+        relief=row.relief,
+        coupons=row.coupons,
+        coupon_value=row.coupon_value,
     )
 
 
@@ -271,6 +343,7 @@ __all__ = [
     "DailySummary",
     "OrderExtras",
     "OrderTotals",
+    "RolledScope",
     "Pivot",
     "PivotDay",
     "StoreTotal",
@@ -281,6 +354,8 @@ __all__ = [
     "order_extras",
     "order_totals",
     "orders_between",
+    "rolled_order_totals",
+    "rolled_scope",
     "search_orders",
     "summary_range",
     "with_row_totals",

@@ -1,0 +1,227 @@
+"""The daily rollup (orders.rollup): its rows equal the orders' own sums after pushes, late
+orders for old days, orders created by a reconciliation and a rebuild after a deletion by hand;
+its reads are exact before and after a roll; the views that use it agree with the orders."""
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders import coupons as coupon_rules
+from orders import selectors
+from orders.models import PayOrder
+from orders.reconciliation import services as reconciliation
+from orders.rollup import selectors as rollup
+from orders.rollup.models import DailyTakings, RollupMark
+from orders.rollup.services import SETTLE, roll_up
+from parkingops.formatting import CHINA
+from parkingops.jobs import schedules
+from parkingops.jobs.testing import run_queued_jobs
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/admin/orders/payorder/"
+DISCOUNT = {"type": "1", "relief_amount": "1", "relief_value": "300", "mobile": "13800138000"}
+
+
+def coupon(coupon_type: int, value: int) -> dict:
+    return {
+        "coupon_name": "券",
+        "coupon_code": f"C{coupon_type}{value}",
+        "store_name": "肯德基",
+        "store_code": "KFC01",
+        "coupon_type": str(coupon_type),
+        "coupon_value": str(value),
+        "grant_serial": "G1",
+    }
+
+
+def raw_sums() -> dict[tuple, tuple]:
+    """Per (China day, park id, channel): the orders' own sums, added up here in Python."""
+    sums: dict[tuple, Counter] = {}
+    for order in PayOrder.objects.prefetch_related("discounts", "mcoupons"):
+        key = (order.pay_time.astimezone(CHINA).date(), order.park_id, order.channel)
+        line = sums.setdefault(key, Counter())
+        line["orders"] += 1
+        line["paid"] += order.pay_value
+        line["relief"] += sum(d.relief_value for d in order.discounts.all())
+        line["coupons"] += len(order.mcoupons.all())
+        line["coupon_value"] += sum(
+            c.coupon_value
+            for c in order.mcoupons.all()
+            if c.coupon_type == coupon_rules.CouponType.AMOUNT
+        )
+    names = ("orders", "paid", "relief", "coupons", "coupon_value")
+    return {key: tuple(line[name] for name in names) for key, line in sums.items()}
+
+
+def stored_rows() -> dict[tuple, tuple]:
+    """The rollup's own rows."""
+    return {
+        (row.day, row.park_id, row.channel): (
+            row.order_count,
+            row.paid,
+            row.relief,
+            row.coupon_count,
+            row.coupon_value,
+        )
+        for row in DailyTakings.objects.all()
+    }
+
+
+def read_rows() -> dict[tuple, tuple]:
+    """What the pages read: the rollup plus the orders received since its watermark."""
+    return {
+        (row.day, row.park_id, row.channel): (
+            row.orders,
+            row.paid,
+            row.relief,
+            row.coupons,
+            row.coupon_value,
+        )
+        for row in rollup.takings()
+    }
+
+
+def pushed(push, **fields) -> None:
+    response = push(**fields)
+    assert response.status_code == 200, response.content
+    assert response.json()["code"] == "1001", response.content
+
+
+def settled() -> timezone.datetime:
+    """The ``now`` of a roll whose watermark is this very moment: every order received so far
+    is rolled up, every push after is received after the watermark (as it is SETTLE later in
+    real life)."""
+    return timezone.now() + SETTLE
+
+
+def test_the_rollup_equals_the_orders_after_pushes_late_orders_and_reconciliation(
+    push, whitelisted, missing_item
+):
+    today_ms = int(timezone.now().timestamp() * 1000)
+    for n, channel in enumerate(["200102", "200102", "300101"]):
+        pushed(
+            push,
+            pay_value=1000 + n,
+            channel=channel,
+            discounts=[DISCOUNT],
+            mcoupons=[coupon(1, 500), coupon(2, 60)],
+        )
+    pushed(push, pay_value=700, park_uuid="park-west", park_name="西门")
+    assert read_rows() == raw_sums()  # nothing rolled yet: all read from the orders
+
+    first = roll_up(now=settled())
+
+    assert first.days == sorted({key[0] for key in raw_sums()})
+    assert stored_rows() == raw_sums() == read_rows()
+
+    # A late push for a day 40 days ago, received now: read exactly before the next roll,
+    # stored by it, which rebuilds that day only.
+    old = today_ms - 40 * 86_400_000
+    pushed(push, pay_value=4321, pay_time_ms=old, discounts=[DISCOUNT])
+    old_day = (timezone.now() - timedelta(days=40)).astimezone(CHINA).date()
+    assert read_rows() == raw_sums() != stored_rows()
+    late = roll_up(now=settled())
+    assert late.days == [old_day] or old_day in late.days
+    assert stored_rows() == raw_sums() == read_rows()
+
+    # An order created from a reconciliation's "missing here" payment (2026-11-01).
+    created = reconciliation.create_missing_order(item_id=missing_item.pk)
+    assert created.created
+    assert read_rows() == raw_sums()
+    assert date(2026, 11, 1) in roll_up(now=settled()).days
+    assert stored_rows() == raw_sums() == read_rows()
+
+    # Orders are never deleted by the product; one deleted by hand is healed by a full rebuild.
+    PayOrder.objects.filter(pk=created.order.pk).delete()
+    roll_up(now=settled(), everything=True)
+    assert stored_rows() == raw_sums() == read_rows()
+
+
+def test_a_roll_with_nothing_new_changes_nothing_and_the_watermark_only_moves_forward(
+    push, whitelisted
+):
+    pushed(push, pay_value=1000)
+    now = settled()
+    roll_up(now=now)
+    mark = RollupMark.objects.get().received_before
+    assert roll_up(now=now).days == []
+    assert roll_up(now=now - timedelta(hours=1)).days == []
+    assert RollupMark.objects.get().received_before == mark
+    assert stored_rows() == raw_sums()
+
+
+def test_orders_received_after_the_watermark_are_read_from_the_orders(push, whitelisted):
+    pushed(push, pay_value=1000)
+    roll_up(now=settled())
+    # Received "before" the settle time has passed: not rolled, still counted.
+    pushed(push, pay_value=2500, discounts=[DISCOUNT])
+    roll_up(now=timezone.now())
+    assert sum(row[0] for row in stored_rows().values()) == 1
+    assert read_rows() == raw_sums()
+    (total,) = rollup.takings(by=())
+    assert (total.orders, total.paid, total.relief) == (2, 3500, 300)
+
+
+def test_the_order_list_totals_by_day_park_and_channel_from_the_rollup_and_searches_exactly(
+    push, whitelisted, admin_client
+):
+    for value, channel in [(1000, "200102"), (2000, "300101"), (4000, "200102")]:
+        pushed(push, pay_value=value, channel=channel, discounts=[DISCOUNT])
+    pushed(push, pay_value=800, park_uuid="park-west", park_name="西门")
+    roll_up(now=settled())
+    pushed(push, pay_value=50)  # after the watermark: read live
+    today = timezone.now().astimezone(CHINA).date().isoformat()
+    order = PayOrder.objects.filter(pay_value=1000).select_related("park").get()
+    cases = {
+        "": (5, 7850),
+        f"?pay_date_from={today}&pay_date_to={today}": (5, 7850),
+        f"?park={order.park.park_uuid}": (4, 7050),
+        f"?park={order.park.park_uuid}&channel=200102&o=-1": (3, 5050),
+        "?pay_date_from=2020-01-01&pay_date_to=2020-01-31": (0, 0),
+    }
+    for query, (count, paid) in cases.items():
+        page = admin_client.get(ORDERS + query)
+        assert page.status_code == 200
+        paginator = page.context["cl"].paginator
+        assert paginator.rolled is not None, query
+        exact = selectors.order_totals(orders=page.context["cl"].queryset)
+        assert (paginator.totals.orders, paginator.totals.paid) == (count, paid), query
+        assert paginator.totals == exact, query
+
+    # A search, another filter or a day the list refuses: totalled from the orders.
+    for query in ("?q=川A660P1", "?has_discounts=yes", "?pay_date_from=2026-13-01", "?x=1"):
+        page = admin_client.get(ORDERS + query)
+        if page.status_code == 200:
+            assert page.context["cl"].paginator.rolled is None, query
+
+
+def test_the_daily_summary_and_the_home_page_read_the_rollup(push, whitelisted, admin_client):
+    pushed(push, pay_value=1000, discounts=[DISCOUNT], mcoupons=[coupon(1, 500)])
+    pushed(push, pay_value=3000, channel="300101")
+    roll_up(now=settled())
+    pushed(push, pay_value=7)
+    today = timezone.now().astimezone(CHINA).date()
+
+    summary = selectors.daily_summary(date_from=today, date_to=today)
+
+    assert (summary.total.orders, summary.total.paid, summary.total.relief) == (3, 4007, 300)
+    assert (summary.total.coupons, summary.total.coupon_value) == (1, 500)
+    assert {row.channel for row in summary.rows} == {"200102", "300101"}
+    from orders.dashboard.selectors import finance_figures
+
+    figures = finance_figures(now=timezone.now())
+    assert (figures.total.today_count, figures.total.today_paid) == (3, 4007)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduler_rolls_up_every_minute(push, whitelisted):
+    schedule = next(s for s in schedules.schedules() if s.name == "roll_up_orders")
+    assert schedule.every == timedelta(minutes=1)
+    pushed(push, pay_value=1000)
+    schedules.tick(now=timezone.now())
+    run_queued_jobs()
+    assert RollupMark.objects.get().received_before <= timezone.now() - SETTLE
+    assert read_rows() == raw_sums()
