@@ -99,5 +99,40 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="DailyCoupons",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="date")),
+                ("store_code", models.CharField(max_length=255, verbose_name="store code")),
+                ("store_name", models.CharField(max_length=255, verbose_name="store name")),
+                ("coupon_type", models.IntegerField(null=True, verbose_name="coupon type")),
+                ("coupon_count", models.BigIntegerField(verbose_name="merchant coupons")),
+                ("value_total", models.BigIntegerField(verbose_name="coupon values added up")),
+                (
+                    "park",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="whitelist.park",
+                        verbose_name="park",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "daily coupons",
+                "verbose_name_plural": "daily coupons",
+                "indexes": [
+                    models.Index(fields=["day"], name="dailycoupons_day"),
+                    models.Index(fields=["park", "day"], name="dailycoupons_park_day"),
+                ],
+            },
+        ),
         migrations.RunPython(create_brin, drop_brin),
     ]

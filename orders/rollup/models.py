@@ -56,3 +56,35 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_before:%Y-%m-%d %H:%M:%S}"
+
+
+class DailyCoupons(models.Model):
+    """The merchant coupons of one China-time day's orders (their pay time's) at one park, per
+    store and coupon type: how many, and their values added up (whatever their unit; the
+    reads keep only the types whose values add up, ``orders.coupons``). Rebuilt with
+    ``DailyTakings``, under the same watermark."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, day) index below serves every lookup by park
+    )
+    store_code = models.CharField(_("store code"), max_length=255)
+    store_name = models.CharField(_("store name"), max_length=255)
+    coupon_type = models.IntegerField(_("coupon type"), null=True)
+    coupon_count = models.BigIntegerField(_("merchant coupons"))
+    value_total = models.BigIntegerField(_("coupon values added up"))
+
+    class Meta:
+        verbose_name = _("daily coupons")
+        verbose_name_plural = _("daily coupons")
+        indexes = [
+            models.Index(fields=["day"], name="dailycoupons_day"),
+            models.Index(fields=["park", "day"], name="dailycoupons_park_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.park_id} {self.store_code} {self.coupon_type}"

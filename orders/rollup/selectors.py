@@ -6,6 +6,7 @@ orders received since, read from the orders, their discounts and their coupons. 
 are written once (``parts``), and the rebuild (``services``) stores the same sums.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,7 +16,7 @@ from django.db.models.functions import TruncDate
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.rollup.models import DailyTakings, RollupMark
+from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -90,14 +91,16 @@ def parts(*, scope: Q, related_scope: Q) -> list[QuerySet]:
     return [orders, discounts, coupons]
 
 
-def grouped_sql(querysets: list[QuerySet], *, by: tuple[str, ...], using: str) -> tuple[str, list]:
-    """Return ``SELECT <by>, SUM(…) FROM (<querysets, UNION ALL>) GROUP BY <by>`` and its
-    parameters; ``by`` is a subset of GROUPS."""
+def grouped_sql(
+    querysets: list[QuerySet], *, by: tuple[str, ...], using: str, sums: tuple[str, ...] = SUMS
+) -> tuple[str, list]:
+    """Return ``SELECT <by>, SUM(<sums>) FROM (<querysets, UNION ALL>) GROUP BY <by>`` and its
+    parameters; ``by`` is a subset of the parts' group columns."""
     union = querysets[0].union(*querysets[1:], all=True)
     sql, params = union.query.get_compiler(using=using).as_sql()
     quote = connections[using].ops.quote_name
     columns = [quote(name) for name in by]
-    sums = [f"SUM({quote(name)})" for name in SUMS]
+    sums = [f"SUM({quote(name)})" for name in sums]
     group = f" GROUP BY {', '.join(columns)}" if columns else ""
     select = ", ".join(columns + sums)
     return f"SELECT {select} FROM ({sql}) AS parts{group}", list(params)  # noqa: S608
@@ -123,6 +126,64 @@ def _mark(using: str) -> datetime | None:
     ).first()
 
 
+def exact_read(
+    *,
+    rolled: QuerySet,
+    live: Callable[[datetime | None], list[QuerySet]],
+    by: tuple[str, ...],
+    sums: tuple[str, ...],
+) -> list[tuple]:
+    """Return the grouped sums of the ``rolled`` rows and the ``live`` parts (given the
+    watermark: the orders received since, or every order when nothing is rolled up yet), in
+    one statement, as rows of ``by`` then ``sums``.
+
+    The watermark is read first and passed as a value (the planner then knows the live half
+    is small); the statement also says whether the watermark is still that one, and the read
+    is repeated in the rare case a rebuild moved it in between (the rolled rows would then
+    hold orders the live half counts too).
+    """
+    using = PayOrder.objects.db
+    connection = connections[using]
+    table = connection.ops.quote_name(RollupMark._meta.db_table)
+    still = f"(SELECT received_before FROM {table} WHERE id = 1)"  # noqa: S608
+    for _attempt in range(ATTEMPTS):
+        mark = _mark(using)
+        parts_ = [rolled, *live(mark)] if mark else live(None)
+        sql, params = grouped_sql(parts_, by=by, using=using, sums=sums)
+        check = f"{still} = %s" if mark else f"{still} IS NULL"
+        marks = [connection.ops.adapt_datetimefield_value(mark)] if mark else []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT CASE WHEN {check} THEN 1 ELSE 0 END, sums.* FROM ({sql}) AS sums",  # noqa: S608
+                [*marks, *params],
+            )
+            found = cursor.fetchall()
+        if all(row[0] for row in found):
+            # A total over nothing is one row of NULLs: no group.
+            return [
+                row[1:] for row in found if any(value is not None for value in row[1 + len(by) :])
+            ]
+    raise RuntimeError("The rollup kept moving during the read.")
+
+
+def _scopes(*, date_from: date | None, date_to: date | None, **equal: object) -> tuple[Q, Q, Q]:
+    """Return the conditions on the rollup's rows, on the orders and on their children (through
+    ``order__``) for the days (China time, both included) and the ``equal`` columns given."""
+    rolled = Q()
+    if date_from is not None:
+        rolled &= Q(day__gte=date_from)
+    if date_to is not None:
+        rolled &= Q(day__lte=date_to)
+    scope = in_days("pay_time", date_from=date_from, date_to=date_to)
+    related = in_days("order__pay_time", date_from=date_from, date_to=date_to)
+    for name, value in equal.items():
+        if value:
+            rolled &= Q(**{name: value})
+            scope &= Q(**{name: value})
+            related &= Q(**{f"order__{name}": value})
+    return rolled, scope, related
+
+
 @on_replica
 def takings(
     *,
@@ -136,64 +197,35 @@ def takings(
     China-time days ``date_from`` .. ``date_to`` (either open), at ``park_id`` and on
     ``channel`` when given, grouped by ``by`` (a subset of GROUPS; none: one total).
 
-    The rollup's rows of those days, plus the orders received since its watermark (a range
-    of the received-time index: the last minutes' orders), in one statement, so both halves
-    see the same moment. The watermark is read first and passed as a value (the planner
-    then knows the second half is small); the statement also says whether the watermark is
-    still that one, and the read is repeated in the rare case a rebuild moved it between.
+    The rollup's rows of those days plus the orders received since its watermark (a range of
+    the received-time index: the last minutes' orders), in one statement (``exact_read``).
     """
-    using = PayOrder.objects.db
-    rolled_scope = Q()
-    if date_from is not None:
-        rolled_scope &= Q(day__gte=date_from)
-    if date_to is not None:
-        rolled_scope &= Q(day__lte=date_to)
-    scope = in_days("pay_time", date_from=date_from, date_to=date_to)
-    related_scope = in_days("order__pay_time", date_from=date_from, date_to=date_to)
-    for name, value in (("park_id", park_id), ("channel", channel)):
-        if value:
-            rolled_scope &= Q(**{name: value})
-            scope &= Q(**{name: value})
-            related_scope &= Q(**{f"order__{name}": value})
-    table = connections[using].ops.quote_name(RollupMark._meta.db_table)
-    for _attempt in range(ATTEMPTS):
-        mark = _mark(using)
-        rolled = (
-            DailyTakings.objects.filter(rolled_scope)
-            .order_by()
-            .annotate(
-                r_day=F("day"),
-                r_park=F("park_id"),
-                r_channel=F("channel"),
-                r_orders=F("order_count"),
-                r_paid=F("paid"),
-                r_relief=F("relief"),
-                r_coupons=F("coupon_count"),
-                r_coupon_value=F("coupon_value"),
-            )
-            .values_list(*GROUPS, *SUMS)
+    rolled_scope, scope, related_scope = _scopes(
+        date_from=date_from, date_to=date_to, park_id=park_id, channel=channel
+    )
+    rolled = (
+        DailyTakings.objects.filter(rolled_scope)
+        .order_by()
+        .annotate(
+            r_day=F("day"),
+            r_park=F("park_id"),
+            r_channel=F("channel"),
+            r_orders=F("order_count"),
+            r_paid=F("paid"),
+            r_relief=F("relief"),
+            r_coupons=F("coupon_count"),
+            r_coupon_value=F("coupon_value"),
         )
-        live = parts(
-            scope=scope & Q(received_at__gte=mark) if mark else scope,
-            related_scope=related_scope & Q(order__received_at__gte=mark)
-            if mark
-            else related_scope,
-        )
-        sql, params = grouped_sql([rolled, *live] if mark else live, by=by, using=using)
-        still = f"(SELECT received_before FROM {table} WHERE id = 1)"  # noqa: S608
-        check = f"{still} = %s" if mark else f"{still} IS NULL"
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                f"SELECT CASE WHEN {check} THEN 1 ELSE 0 END, sums.* FROM ({sql}) AS sums",  # noqa: S608
-                [
-                    *([connections[using].ops.adapt_datetimefield_value(mark)] if mark else []),
-                    *params,
-                ],
-            )
-            found = cursor.fetchall()
-        if not found or all(row[0] for row in found):
-            return [_row(row[1:], by) for row in found if any(row[1 + len(by) :])]
-    raise RuntimeError("The rollup kept moving during the read.")
+        .values_list(*GROUPS, *SUMS)
+    )
+
+    def live(mark: datetime | None) -> list[QuerySet]:
+        since = Q(received_at__gte=mark) if mark else Q()
+        related_since = Q(order__received_at__gte=mark) if mark else Q()
+        return parts(scope=scope & since, related_scope=related_scope & related_since)
+
+    found = exact_read(rolled=rolled, live=live, by=by, sums=SUMS)
+    return [_row(row, by) for row in found]
 
 
 def _row(values: tuple, by: tuple[str, ...]) -> TakingsRow:
@@ -203,3 +235,85 @@ def _row(values: tuple, by: tuple[str, ...]) -> TakingsRow:
         day = date.fromisoformat(day)
     sums = [int(value or 0) for value in values[len(by) :]]
     return TakingsRow(day, keys.get("r_park"), keys.get("r_channel"), *sums)
+
+
+# --- Coupons per store and type ----------------------------------------------------------------
+
+COUPON_GROUPS = ("c_day", "c_park", "c_store_code", "c_store_name", "c_type")
+COUPON_SUMS = ("c_count", "c_value")
+
+
+def coupon_parts(*, related_scope: Q) -> list[QuerySet]:
+    """Return the rows the coupon rollup adds up for the coupons in ``related_scope`` (a
+    condition through ``order__``): each coupon's count and value, with its order's day and
+    park, its store and type."""
+    return [
+        MerchantCoupon.objects.filter(related_scope)
+        .order_by()
+        .annotate(
+            c_day=TruncDate("order__pay_time", tzinfo=CHINA),
+            c_park=F("order__park_id"),
+            c_store_code=F("store_code"),
+            c_store_name=F("store_name"),
+            c_type=F("coupon_type"),
+            c_count=_one(),
+            c_value=F("coupon_value"),
+        )
+        .values_list(*COUPON_GROUPS, *COUPON_SUMS)
+    ]
+
+
+@dataclass(frozen=True)
+class CouponRow:
+    """The coupons of one store and type: how many, and their values added up (any unit)."""
+
+    store_code: str
+    store_name: str
+    coupon_type: int | None
+    coupons: int
+    value: int
+
+
+@on_replica
+def coupon_takings(
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    park_id: int | None = None,
+    store_code: str = "",
+) -> list[CouponRow]:
+    """Return the coupons of the orders paid on ``date_from`` .. ``date_to`` (China time,
+    either open), at ``park_id`` when given, of ``store_code`` when given, per store and
+    coupon type: the coupon rollup plus the coupons of the orders received since its
+    watermark, in one statement (``exact_read``)."""
+    rolled_scope, _scope, related_scope = _scopes(
+        date_from=date_from, date_to=date_to, park_id=park_id
+    )
+    if store_code:
+        rolled_scope &= Q(store_code=store_code)
+        related_scope &= Q(store_code=store_code)
+    rolled = (
+        DailyCoupons.objects.filter(rolled_scope)
+        .order_by()
+        .annotate(
+            c_day=F("day"),
+            c_park=F("park_id"),
+            c_store_code=F("store_code"),
+            c_store_name=F("store_name"),
+            c_type=F("coupon_type"),
+            c_count=F("coupon_count"),
+            c_value=F("value_total"),
+        )
+        .values_list(*COUPON_GROUPS, *COUPON_SUMS)
+    )
+
+    def live(mark: datetime | None) -> list[QuerySet]:
+        since = Q(order__received_at__gte=mark) if mark else Q()
+        return coupon_parts(related_scope=related_scope & since)
+
+    by = ("c_store_code", "c_store_name", "c_type")
+    found = exact_read(rolled=rolled, live=live, by=by, sums=COUPON_SUMS)
+    return [
+        CouponRow(code, name, kind, int(count or 0), int(value or 0))
+        for code, name, kind, count, value in found
+    ]

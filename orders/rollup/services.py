@@ -17,8 +17,15 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 
 from orders.models import PayOrder
-from orders.rollup.models import DailyTakings, RollupMark
-from orders.rollup.selectors import GROUPS, grouped_sql, parts
+from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
+from orders.rollup.selectors import (
+    COUPON_GROUPS,
+    COUPON_SUMS,
+    GROUPS,
+    coupon_parts,
+    grouped_sql,
+    parts,
+)
 from parkingops import timerange
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -50,29 +57,36 @@ def _ranges(days: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
+def _insert(model, fields: tuple[str, ...], select: str, params: list, *, using: str) -> None:
+    """``INSERT INTO <model's table> (<fields' columns>) <select>``."""
+    quote = connections[using].ops.quote_name
+    meta = model._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) {select}", params)  # noqa: S608
+
+
 def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using: str) -> None:
-    """Replace the rollup's rows of ``date_from`` .. ``date_to`` by the sums of those days'
-    orders received before ``received_before`` (one grouped INSERT … SELECT)."""
-    DailyTakings.objects.using(using).filter(day__gte=date_from, day__lte=date_to).delete()
+    """Replace the rollups' rows of ``date_from`` .. ``date_to`` by the sums of those days'
+    orders (and their coupons) received before ``received_before``: one grouped
+    INSERT … SELECT per table."""
+    for model in (DailyTakings, DailyCoupons):
+        model.objects.using(using).filter(day__gte=date_from, day__lte=date_to).delete()
     scope = in_days("pay_time", date_from=date_from, date_to=date_to)
     related = in_days("order__pay_time", date_from=date_from, date_to=date_to)
+    related &= Q(order__received_at__lt=received_before)
     select, params = grouped_sql(
-        parts(
-            scope=scope & Q(received_at__lt=received_before),
-            related_scope=related & Q(order__received_at__lt=received_before),
-        ),
+        parts(scope=scope & Q(received_at__lt=received_before), related_scope=related),
         by=GROUPS,
         using=using,
     )
-    quote = connections[using].ops.quote_name
-    meta = DailyTakings._meta
-    columns = ", ".join(
-        quote(meta.get_field(name).column)
-        for name in ("day", "park", "channel", "order_count", "paid", "relief")
-        + ("coupon_count", "coupon_value")
+    fields = ("day", "park", "channel", "order_count", "paid", "relief", "coupon_count")
+    _insert(DailyTakings, (*fields, "coupon_value"), select, params, using=using)
+    select, params = grouped_sql(
+        coupon_parts(related_scope=related), by=COUPON_GROUPS, using=using, sums=COUPON_SUMS
     )
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) {select}", params)  # noqa: S608
+    fields = ("day", "park", "store_code", "store_name", "coupon_type", "coupon_count")
+    _insert(DailyCoupons, (*fields, "value_total"), select, params, using=using)
 
 
 def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
@@ -108,7 +122,8 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
         days = sorted(touched)
         if everything:
             # Days whose orders are all gone keep no row either.
-            DailyTakings.objects.using(using).exclude(day__in=days).delete()
+            for model in (DailyTakings, DailyCoupons):
+                model.objects.using(using).exclude(day__in=days).delete()
         for first, last in _ranges(days):
             _rebuild(date_from=first, date_to=last, received_before=target, using=using)
         mark.received_before = target

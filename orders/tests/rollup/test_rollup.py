@@ -6,14 +6,15 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
 from orders import coupons as coupon_rules
 from orders import selectors
-from orders.models import PayOrder
+from orders.models import MerchantCoupon, PayOrder
 from orders.reconciliation import services as reconciliation
 from orders.rollup import selectors as rollup
-from orders.rollup.models import DailyTakings, RollupMark
+from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
 from orders.rollup.services import SETTLE, roll_up
 from parkingops.formatting import CHINA
 from parkingops.jobs import schedules
@@ -70,6 +71,34 @@ def stored_rows() -> dict[tuple, tuple]:
     }
 
 
+def raw_coupons() -> dict[tuple, tuple]:
+    """Per (China day, park id, store code, store name, type): count and values, in Python."""
+    sums: dict[tuple, list[int]] = {}
+    for coupon in MerchantCoupon.objects.select_related("order"):
+        order = coupon.order
+        key = (
+            order.pay_time.astimezone(CHINA).date(),
+            order.park_id,
+            coupon.store_code,
+            coupon.store_name,
+            coupon.coupon_type,
+        )
+        line = sums.setdefault(key, [0, 0])
+        line[0] += 1
+        line[1] += coupon.coupon_value
+    return {key: tuple(line) for key, line in sums.items()}
+
+
+def stored_coupons() -> dict[tuple, tuple]:
+    return {
+        (row.day, row.park_id, row.store_code, row.store_name, row.coupon_type): (
+            row.coupon_count,
+            row.value_total,
+        )
+        for row in DailyCoupons.objects.all()
+    }
+
+
 def read_rows() -> dict[tuple, tuple]:
     """What the pages read: the rollup plus the orders received since its watermark."""
     return {
@@ -116,6 +145,7 @@ def test_the_rollup_equals_the_orders_after_pushes_late_orders_and_reconciliatio
 
     assert first.days == sorted({key[0] for key in raw_sums()})
     assert stored_rows() == raw_sums() == read_rows()
+    assert stored_coupons() == raw_coupons()
 
     # A late push for a day 40 days ago, received now: read exactly before the next roll,
     # stored by it, which rebuilds that day only.
@@ -134,10 +164,13 @@ def test_the_rollup_equals_the_orders_after_pushes_late_orders_and_reconciliatio
     assert date(2026, 11, 1) in roll_up(now=settled()).days
     assert stored_rows() == raw_sums() == read_rows()
 
+    assert stored_coupons() == raw_coupons()
+
     # Orders are never deleted by the product; one deleted by hand is healed by a full rebuild.
     PayOrder.objects.filter(pk=created.order.pk).delete()
     roll_up(now=settled(), everything=True)
     assert stored_rows() == raw_sums() == read_rows()
+    assert stored_coupons() == raw_coupons()
 
 
 def test_a_roll_with_nothing_new_changes_nothing_and_the_watermark_only_moves_forward(
@@ -196,6 +229,33 @@ def test_the_order_list_totals_by_day_park_and_channel_from_the_rollup_and_searc
         page = admin_client.get(ORDERS + query)
         if page.status_code == 200:
             assert page.context["cl"].paginator.rolled is None, query
+
+
+def test_the_coupon_list_totals_by_day_park_and_store_from_the_rollup(
+    push, whitelisted, admin_client
+):
+    coupons = [coupon(1, 500), coupon(2, 60), coupon(3, 80)]
+    pushed(push, pay_value=1000, mcoupons=coupons)
+    pushed(push, pay_value=1000, mcoupons=[coupon(1, 700)], park_uuid="park-west")
+    roll_up(now=settled())
+    pushed(push, pay_value=1000, mcoupons=[coupon(1, 300), {**coupon(1, 900), "store_code": "X"}])
+    today = timezone.now().astimezone(CHINA).date().isoformat()
+    west = PayOrder.objects.filter(park__park_uuid="park-west").get().park
+    for query in (
+        "",
+        f"?pay_date_from={today}&pay_date_to={today}",
+        f"?park={west.park_uuid}",
+        "?store=KFC01&p=1",
+        "?pay_date_from=2020-01-01",
+    ):
+        page = admin_client.get("/admin/orders/merchantcoupon/" + query)
+        assert page.status_code == 200
+        cl = page.context["cl"]
+        rolled = selectors.rolled_coupon_totals(params=page.wsgi_request.GET)
+        assert rolled is not None, query
+        assert cl.paginator.totals == rolled == selectors.coupon_totals(coupons=cl.queryset)
+    assert selectors.rolled_coupon_totals(params=QueryDict("q=KFC01")) is None
+    assert selectors.coupon_totals(coupons=MerchantCoupon.objects.all()).coupons == 6
 
 
 def test_the_daily_summary_and_the_home_page_read_the_rollup(push, whitelisted, admin_client):
