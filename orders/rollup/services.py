@@ -27,6 +27,7 @@ from orders.rollup.selectors import (
     parts,
 )
 from parkingops import timerange
+from parkingops.db_timeouts import without_statement_timeout
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
 
@@ -98,7 +99,9 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
     """
     using = PayOrder.objects.db
     target = now - SETTLE
-    with transaction.atomic(using=using):
+    # The first roll of a database that holds millions of orders adds them all up: longer
+    # than a request's statement limit (the job's connection has it too).
+    with without_statement_timeout(using), transaction.atomic(using=using):
         try:
             with transaction.atomic(using=using):
                 RollupMark.objects.using(using).get_or_create(

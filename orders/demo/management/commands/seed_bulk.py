@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from orders.demo import bulk_sql
 from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
 from orders.reconciliation.models import ReconciliationRun
-from orders.rollup.models import DailyTakings
+from orders.rollup.models import DailyCoupons, DailyTakings
 from orders.rollup.services import roll_up
 from orders.stays.models import Renewal, Stay
 from parkingops.db_timeouts import without_statement_timeout
@@ -151,16 +151,19 @@ class Command(BaseCommand):
             written = self._seed_sql(rng=rng, seed=seed, progress=progress, **options)
         else:
             written = self._seed_python(rng=rng, progress=progress, **options)
-        written[ReconciliationRun] = self._reconciliation_runs(now=now, days=days)
         progress.stage(str(DailyTakings._meta.verbose_name_plural), None)
         roll_up(now=datetime.now(UTC), everything=True)
         progress.close()
+        # From the rollup just built: a few rows per park and day.
+        written[ReconciliationRun] = self._reconciliation_runs(now=now, days=days)
         self._reset_sequences()
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+            # The reads and the roll above restore the connection's statement limit when they
+            # end: lifted again for the vacuum of tens of millions of rows.
+            with without_statement_timeout(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
                 # As autovacuum would after such loads: statistics, and the visibility map
                 # the index-only scans need.
-                for model in (*written, DailyTakings, WhitelistEntry, Park):
+                for model in (*written, DailyTakings, DailyCoupons, WhitelistEntry, Park):
                     cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
         counts = ", ".join(
             f"{count} {model._meta.verbose_name_plural}" for model, count in written.items()
