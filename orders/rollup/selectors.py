@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 
@@ -152,7 +152,15 @@ def exact_read(
         sql, params = grouped_sql(parts_, by=by, using=using, sums=sums)
         check = f"{still} = %s" if mark else f"{still} IS NULL"
         marks = [connection.ops.adapt_datetimefield_value(mark)] if mark else []
-        with connection.cursor() as cursor:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # A few thousand rolled rows and the last minutes' orders: no parallel
+                # workers or JIT compilation to start (each costs more than the read), and
+                # room to group in memory.
+                cursor.execute(
+                    "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
+                    "SET LOCAL work_mem = '32MB'"
+                )
             cursor.execute(
                 f"SELECT CASE WHEN {check} THEN 1 ELSE 0 END, sums.* FROM ({sql}) AS sums",  # noqa: S608
                 [*marks, *params],
