@@ -17,8 +17,8 @@ it. Money is integer fen here; the page turns it into yuan.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
-from django.db.models.functions import TruncDate, TruncHour
+from django.db.models import Count, Max, Min, OuterRef, Subquery
+from django.db.models.functions import TruncHour
 from django.utils.translation import gettext
 
 from orders.models import PayOrder, PushLog
@@ -28,7 +28,6 @@ from orders.rollup import selectors as rollup
 from orders.stays.models import Stay
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
-from parkingops.queries import in_days
 from whitelist.models import Park, PlateSync, WhitelistEntry
 from whitelist.selectors import expiring_entries, in_sync_state
 
@@ -424,10 +423,11 @@ def stay_weeks(now: datetime) -> list[date]:
 def stay_figures(*, now: datetime) -> StayFigures:
     """Return the cars in each park now and the mean length of stay per park and week.
 
-    Two grouped queries: the stays in the park (``Stay.objects.in_park()``, the stay list's
+    Two grouped reads: the stays in the park (``Stay.objects.in_park()``, the stay list's
     filter, so the figure and the list agree) per park, on the exit-time index (exit NULL); and
     the left stays' pushed lengths (``parking_time``) summed and counted per park and China-time
-    day of exit over the weeks, on the same index's range, then added up per week here. A
+    day of exit over the weeks, from the stay rollup (``orders.rollup``: a row per park and
+    day, plus the exits received since its last rebuild, exact), then added up per week here. A
     stay's week is its exit's: its length is known then. A stay without a pushed length is not
     averaged.
     """
@@ -439,23 +439,13 @@ def stay_figures(*, now: datetime) -> StayFigures:
         .annotate(count=Count("*"))
         .values_list("park_id", "count")
     )
-    rows = (
-        Stay.objects.filter(
-            in_days("leave_time", date_from=weeks[0], date_to=china_today(now)),
-            parking_time__isnull=False,
-        )
-        .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
-        .order_by()
-        .values("park_id", "day")
-        .annotate(count=Count("*"), seconds=Sum("parking_time"))
-    )
     totals: dict[int, list[list[int]]] = {}  # park → per week [seconds, stays]
-    for row in rows:
-        week = (row["day"] - weeks[0]).days // 7
+    for row in rollup.stays_left(date_from=weeks[0], date_to=china_today(now)):
+        week = (row.day - weeks[0]).days // 7
         if 0 <= week < len(weeks):
-            line = totals.setdefault(row["park_id"], [[0, 0] for _ in weeks])
-            line[week][0] += row["seconds"] or 0
-            line[week][1] += row["count"]
+            line = totals.setdefault(row.park_id, [[0, 0] for _ in weeks])
+            line[week][0] += row.seconds
+            line[week][1] += row.stays
     parks = Park.objects.filter(pk__in=in_park.keys() | totals.keys()).only(
         "pk", "park_uuid", "name"
     )

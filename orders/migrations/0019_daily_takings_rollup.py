@@ -1,5 +1,6 @@
-# The daily rollup of the orders (orders/rollup), and on PostgreSQL a BRIN index on the orders'
-# received time: the rollup's reads and rebuilds look up the orders received since its
+# The daily rollups (orders/rollup: orders per day, park and channel; coupons per store and
+# type; stays that left), and on PostgreSQL BRIN indexes on the orders' received time and the
+# stays' exit time: the rollup's reads and rebuilds look up what was received since its
 # watermark (the last minutes'). Orders arrive in received-time order, so a block-range index
 # serves that range at a few kilobytes per million rows and next to no cost per push, where a
 # btree would add some 300 MB at 10 million orders and an insertion to every push. SQLite has
@@ -9,22 +10,29 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-BRIN = "payorder_received_at_brin"
+# (index, model, column): the stays' exit time too, for the stay rollup (an exit is written
+# once, and its row's new version lands among the recent ones, so the ranges stay tight).
+BRIN = [
+    ("payorder_received_at_brin", "PayOrder", "received_at"),
+    ("stay_exit_received_at_brin", "Stay", "exit_received_at"),
+]
 
 
 def create_brin(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    table = schema_editor.quote_name(apps.get_model("orders", "PayOrder")._meta.db_table)
-    schema_editor.execute(
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {BRIN} ON {table} "
-        "USING brin (received_at) WITH (autosummarize = on)"
-    )
+    for name, model, column in BRIN:
+        table = schema_editor.quote_name(apps.get_model("orders", model)._meta.db_table)
+        schema_editor.execute(
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} "
+            f"USING brin ({column}) WITH (autosummarize = on)"
+        )
 
 
 def drop_brin(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {BRIN}")
+        for name, _model, _column in BRIN:
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
@@ -131,6 +139,38 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(fields=["day"], name="dailycoupons_day"),
                     models.Index(fields=["park", "day"], name="dailycoupons_park_day"),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="DailyStays",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="date")),
+                ("stay_count", models.BigIntegerField(verbose_name="stays")),
+                ("seconds", models.BigIntegerField(verbose_name="length of stay (s)")),
+                (
+                    "park",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="whitelist.park",
+                        verbose_name="park",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "daily stays",
+                "verbose_name_plural": "daily stays",
+                "indexes": [models.Index(fields=["park", "day"], name="dailystays_park_day")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "park"), name="dailystays_day_park")
                 ],
             },
         ),

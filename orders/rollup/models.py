@@ -88,3 +88,32 @@ class DailyCoupons(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.park_id} {self.store_code} {self.coupon_type}"
+
+
+class DailyStays(models.Model):
+    """The stays that left on one China-time day (their exit's) at one park with a pushed
+    length: how many, and their lengths added up (seconds). Holds the stays whose exit was
+    received before the watermark (an exit is written once: its day and length never change
+    after), rebuilt with ``DailyTakings``."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, day) index below serves every lookup by park
+    )
+    stay_count = models.BigIntegerField(_("stays"))
+    seconds = models.BigIntegerField(_("length of stay (s)"))
+
+    class Meta:
+        verbose_name = _("daily stays")
+        verbose_name_plural = _("daily stays")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "park"], name="dailystays_day_park"),
+        ]
+        indexes = [models.Index(fields=["park", "day"], name="dailystays_park_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.park_id}"

@@ -16,7 +16,8 @@ from django.db.models.functions import TruncDate
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
+from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
+from orders.stays.models import Stay
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -324,4 +325,69 @@ def coupon_takings(
     return [
         CouponRow(code, name, kind, int(count or 0), int(value or 0))
         for code, name, kind, count, value in found
+    ]
+
+
+# --- Stays that left, per day and park ----------------------------------------------------------
+
+STAY_GROUPS = ("s_day", "s_park")
+STAY_SUMS = ("s_count", "s_seconds")
+
+
+def stay_parts(*, scope: Q) -> list[QuerySet]:
+    """Return the rows the stay rollup adds up for the stays in ``scope``: each stay that left
+    with a pushed length, its exit's day and park, 1 and its length."""
+    return [
+        Stay.objects.filter(scope, leave_time__isnull=False, parking_time__isnull=False)
+        .order_by()
+        .annotate(
+            s_day=TruncDate("leave_time", tzinfo=CHINA),
+            s_park=F("park_id"),
+            s_count=_one(),
+            s_seconds=F("parking_time"),
+        )
+        .values_list(*STAY_GROUPS, *STAY_SUMS)
+    ]
+
+
+@dataclass(frozen=True)
+class StayRow:
+    """The stays that left at one park on one day: how many, and their lengths (seconds)."""
+
+    day: date
+    park_id: int
+    stays: int
+    seconds: int
+
+
+@on_replica
+def stays_left(*, date_from: date, date_to: date) -> list[StayRow]:
+    """Return the stays that left on ``date_from`` .. ``date_to`` (China time) with a pushed
+    length, per park and day: the stay rollup plus the stays whose exit was received since
+    its watermark, in one statement (``exact_read``)."""
+    rolled = (
+        DailyStays.objects.filter(day__gte=date_from, day__lte=date_to)
+        .order_by()
+        .annotate(
+            s_day=F("day"),
+            s_park=F("park_id"),
+            s_count=F("stay_count"),
+            s_seconds=F("seconds"),
+        )
+        .values_list(*STAY_GROUPS, *STAY_SUMS)
+    )
+    scope = in_days("leave_time", date_from=date_from, date_to=date_to)
+
+    def live(mark: datetime | None) -> list[QuerySet]:
+        return stay_parts(scope=scope & Q(exit_received_at__gte=mark) if mark else scope)
+
+    found = exact_read(rolled=rolled, live=live, by=STAY_GROUPS, sums=STAY_SUMS)
+    return [
+        StayRow(
+            date.fromisoformat(day) if isinstance(day, str) else day,
+            park,
+            int(count or 0),
+            int(seconds or 0),
+        )
+        for day, park, count, seconds in found
     ]

@@ -17,15 +17,19 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 
 from orders.models import PayOrder
-from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
+from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
 from orders.rollup.selectors import (
     COUPON_GROUPS,
     COUPON_SUMS,
     GROUPS,
+    STAY_GROUPS,
+    STAY_SUMS,
     coupon_parts,
     grouped_sql,
     parts,
+    stay_parts,
 )
+from orders.stays.models import Stay
 from parkingops import timerange
 from parkingops.db_timeouts import without_statement_timeout
 from parkingops.formatting import CHINA
@@ -71,7 +75,7 @@ def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using
     """Replace the rollups' rows of ``date_from`` .. ``date_to`` by the sums of those days'
     orders (and their coupons) received before ``received_before``: one grouped
     INSERT … SELECT per table."""
-    for model in (DailyTakings, DailyCoupons):
+    for model in (DailyTakings, DailyCoupons, DailyStays):
         model.objects.using(using).filter(day__gte=date_from, day__lte=date_to).delete()
     scope = in_days("pay_time", date_from=date_from, date_to=date_to)
     related = in_days("order__pay_time", date_from=date_from, date_to=date_to)
@@ -88,6 +92,14 @@ def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using
     )
     fields = ("day", "park", "store_code", "store_name", "coupon_type", "coupon_count")
     _insert(DailyCoupons, (*fields, "value_total"), select, params, using=using)
+    left = in_days("leave_time", date_from=date_from, date_to=date_to)
+    select, params = grouped_sql(
+        stay_parts(scope=left & Q(exit_received_at__lt=received_before)),
+        by=STAY_GROUPS,
+        using=using,
+        sums=STAY_SUMS,
+    )
+    _insert(DailyStays, ("day", "park", "stay_count", "seconds"), select, params, using=using)
 
 
 def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
@@ -122,10 +134,20 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
             .values_list("day", flat=True)
             .distinct()
         )
-        days = sorted(touched)
+        # The days stays left on, of the exits received meanwhile (an exit is written once).
+        exits = (
+            Stay.objects.using(using)
+            .filter(exit_received_at__gte=since, exit_received_at__lt=target)
+            .exclude(leave_time=None)
+            .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
+            .order_by("day")
+            .values_list("day", flat=True)
+            .distinct()
+        )
+        days = sorted(set(touched) | set(exits))
         if everything:
-            # Days whose orders are all gone keep no row either.
-            for model in (DailyTakings, DailyCoupons):
+            # Days whose orders and stays are all gone keep no row either.
+            for model in (DailyTakings, DailyCoupons, DailyStays):
                 model.objects.using(using).exclude(day__in=days).delete()
         for first, last in _ranges(days):
             _rebuild(date_from=first, date_to=last, received_before=target, using=using)

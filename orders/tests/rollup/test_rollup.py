@@ -14,11 +14,14 @@ from orders import selectors
 from orders.models import MerchantCoupon, PayOrder
 from orders.reconciliation import services as reconciliation
 from orders.rollup import selectors as rollup
-from orders.rollup.models import DailyCoupons, DailyTakings, RollupMark
+from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
 from orders.rollup.services import SETTLE, roll_up
+from orders.stays.models import Stay
+from orders.tests.factories import StayFactory
 from parkingops.formatting import CHINA
 from parkingops.jobs import schedules
 from parkingops.jobs.testing import run_queued_jobs
+from whitelist.tests.factories import ParkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +288,64 @@ def test_the_scheduler_rolls_up_every_minute(push, whitelisted):
     run_queued_jobs()
     assert RollupMark.objects.get().received_before <= timezone.now() - SETTLE
     assert read_rows() == raw_sums()
+
+
+def raw_stays() -> dict[tuple, tuple]:
+    """Per (China day of exit, park id): the left stays with a length, counted in Python."""
+    sums: dict[tuple, list[int]] = {}
+    for stay in Stay.objects.exclude(leave_time=None).exclude(parking_time=None):
+        line = sums.setdefault((stay.leave_time.astimezone(CHINA).date(), stay.park_id), [0, 0])
+        line[0] += 1
+        line[1] += stay.parking_time
+    return {key: tuple(line) for key, line in sums.items()}
+
+
+def stored_stays() -> dict[tuple, tuple]:
+    return {
+        (row.day, row.park_id): (row.stay_count, row.seconds) for row in DailyStays.objects.all()
+    }
+
+
+def read_stays(first: date, last: date) -> dict[tuple, tuple]:
+    return {
+        (row.day, row.park_id): (row.stays, row.seconds)
+        for row in rollup.stays_left(date_from=first, date_to=last)
+    }
+
+
+def test_the_stay_rollup_equals_the_stays_after_exits_late_exits_and_cars_still_in(db):
+    now = timezone.now()
+    park = ParkFactory()
+    StayFactory(park=park, left=True, exit_received_at=now)
+    StayFactory(park=park, left=True, parking_time=600, exit_received_at=now)
+    StayFactory(park=ParkFactory(), left=True, exit_received_at=now)
+    StayFactory(park=park)  # still in the park: no exit, no length
+    first, last = now.date() - timedelta(days=30), now.date() + timedelta(days=1)
+    assert read_stays(first, last) == raw_stays()
+
+    roll_up(now=settled())
+    assert stored_stays() == raw_stays() == read_stays(first, last)
+
+    # An exit received now for a car that left 10 days ago (its exit was late), and an exit
+    # for the car that was in: read live, then stored by the next roll.
+    ten_days_ago = timezone.now() - timedelta(days=10)
+    StayFactory(
+        park=park,
+        enter_time=ten_days_ago - timedelta(hours=3),
+        left=True,
+        leave_time=ten_days_ago,
+        exit_received_at=timezone.now(),
+    )
+    inside = Stay.objects.get(leave_time=None)
+    inside.leave_time, inside.parking_time = timezone.now(), 7200
+    inside.exit_received_at = timezone.now()
+    inside.save()
+    assert read_stays(first, last) == raw_stays() != stored_stays()
+    assert ten_days_ago.astimezone(CHINA).date() in roll_up(now=settled()).days
+    assert stored_stays() == raw_stays() == read_stays(first, last)
+
+    from orders.dashboard.selectors import stay_figures
+
+    figures = stay_figures(now=timezone.now())
+    line = next(line for line in figures.parks if line.park_id == park.pk)
+    assert line.weeks[-1] is not None or line.weeks[-2] is not None
