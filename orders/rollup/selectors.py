@@ -147,21 +147,26 @@ def exact_read(
     connection = connections[using]
     table = connection.ops.quote_name(RollupMark._meta.db_table)
     still = f"(SELECT received_before FROM {table} WHERE id = 1)"  # noqa: S608
+    postgresql = connection.vendor == "postgresql"
     for _attempt in range(ATTEMPTS):
-        mark = _mark(using)
-        parts_ = [rolled, *live(mark)] if mark else live(None)
-        sql, params = grouped_sql(parts_, by=by, using=using, sums=sums)
-        check = f"{still} = %s" if mark else f"{still} IS NULL"
-        marks = [connection.ops.adapt_datetimefield_value(mark)] if mark else []
-        with transaction.atomic(using=using), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # A few thousand rolled rows and the last minutes' orders: no parallel
-                # workers or JIT compilation to start (each costs more than the read), and
-                # room to group in memory.
+        # No savepoint: inside a request's transaction or not, a failed read fails the page.
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            if postgresql:
+                # A few thousand rolled rows and the last minutes' orders: no parallel workers
+                # or JIT compilation to start (each costs more than the read), room to group
+                # in memory (SET LOCAL, for this read's transaction); the watermark with them.
                 cursor.execute(
-                    "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
-                    "SET LOCAL work_mem = '32MB'"
+                    "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+                    "set_config('jit', 'off', true), set_config('work_mem', '32MB', true), "
+                    f"{still}"
                 )
+                mark = cursor.fetchone()[3]
+            else:
+                mark = _mark(using)
+            parts_ = [rolled, *live(mark)] if mark else live(None)
+            sql, params = grouped_sql(parts_, by=by, using=using, sums=sums)
+            check = f"{still} = %s" if mark else f"{still} IS NULL"
+            marks = [connection.ops.adapt_datetimefield_value(mark)] if mark else []
             cursor.execute(
                 f"SELECT CASE WHEN {check} THEN 1 ELSE 0 END, sums.* FROM ({sql}) AS sums",  # noqa: S608
                 [*marks, *params],
@@ -169,9 +174,7 @@ def exact_read(
             found = cursor.fetchall()
         if all(row[0] for row in found):
             # A total over nothing is one row of NULLs: no group.
-            return [
-                row[1:] for row in found if any(value is not None for value in row[1 + len(by) :])
-            ]
+            return [row[1:] for row in found if any(v is not None for v in row[1 + len(by) :])]
     raise RuntimeError("The rollup kept moving during the read.")
 
 
