@@ -40,7 +40,6 @@ class Plan:
     seed: float  # setseed's argument, in [-1, 1]
     first_order: int
     first_stay: int
-    first_renewal: int
     park_ids: list[int]
     entry_ids: list[int]
     channels: list[str]

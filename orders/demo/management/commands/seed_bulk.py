@@ -180,7 +180,7 @@ class Command(BaseCommand):
         foreign keys built again after, all in one transaction."""
         first = {
             model: (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
-            for model in (PayOrder, Stay, Renewal)
+            for model in (PayOrder, Stay)
         }
         plan = bulk_sql.Plan(
             orders=options["orders"],
@@ -191,7 +191,6 @@ class Command(BaseCommand):
             seed=(seed % 2_000_001) / 1_000_000 - 1,
             first_order=first[PayOrder],
             first_stay=first[Stay],
-            first_renewal=first[Renewal],
             park_ids=options["park_ids"],
             entry_ids=options["entry_ids"],
             channels=CHANNELS,
