@@ -7,11 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.push.services import PUSH_LOG_KEEP_DAYS, Pruned, prune_push_log
 from orders.reconciliation import services, summaries
+from orders.rollup.services import roll_up
 from parkingops.jobs.kinds import JobFailed, job_kind
 from parkingops.jobs.models import Job
 from parkingops.jobs.progress import Progress
@@ -21,6 +23,7 @@ from whitelist.models import Park
 
 RECONCILE = "orders.reconcile"
 PRUNE_PUSH_LOG = "orders.prune_push_log"
+ROLL_UP = "orders.roll_up"
 
 # Lines of runs that went well shown on the job's page; every failed one is shown.
 SHOWN_RUNS = 100
@@ -132,4 +135,27 @@ def prune(job: Job, progress: Progress) -> dict[str, Any]:
         "expired_before": pruned.expired_before.isoformat(),
         "months": pruned.months,
         "left": list(pruned.left),
+    }
+
+
+# --- The daily rollup --------------------------------------------------------------------------
+
+
+def describe_roll_up(result: dict[str, Any]) -> list[str]:
+    days = result["days"]
+    if not days:
+        return [gettext("No new orders: nothing to roll up.")]
+    return [
+        gettext("Orders received before %(mark)s rolled up; days rebuilt: %(days)s.")
+        % {"mark": result["received_before"], "days": ", ".join(days)}
+    ]
+
+
+@job_kind(ROLL_UP, _("Rolling up the orders per day"), describe=describe_roll_up)
+def roll_up_orders(job: Job, progress: Progress) -> dict[str, Any]:
+    """Roll the orders received since the last run into the daily rollup (``orders.rollup``)."""
+    rolled = roll_up(now=timezone.now())
+    return {
+        "received_before": rolled.received_before.isoformat(),
+        "days": [day.isoformat() for day in rolled.days],
     }

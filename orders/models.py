@@ -306,4 +306,5 @@ class PushLog(models.Model):
 
 
 # Last: they use ``in_timerange`` above, and Django finds an app's models through this module.
+from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark  # noqa: E402, F401, I001
 from orders.stays.models import Renewal, Stay  # noqa: E402, F401

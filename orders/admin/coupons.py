@@ -18,10 +18,20 @@ from parkingops.formatting import china_time
 
 
 class CouponTotalsPaginator(Paginator):
-    """Take the page count from the per-store totals the coupon list shows anyway."""
+    """Take the page count from the per-store totals the coupon list shows anyway: from the
+    coupon rollup when the list is filtered by days, park and store only (``params``, the
+    list's query string), else one aggregate pass over the filtered coupons."""
+
+    def __init__(self, *args, params=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params = params
 
     @cached_property
     def totals(self) -> selectors.CouponTotals:
+        if self.params is not None:
+            rolled = selectors.rolled_coupon_totals(params=self.params)
+            if rolled is not None:
+                return rolled
         return selectors.coupon_totals(coupons=self.object_list)
 
     @cached_property
@@ -99,6 +109,11 @@ class MerchantCouponAdmin(CouponDisplayMixin, CsvExportAdmin):
     actions = None
     fields = ["order_link", *CouponDisplayMixin.coupon_fields]
     readonly_fields = fields
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return self.paginator(
+            queryset, per_page, orphans, allow_empty_first_page, params=request.GET
+        )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -35,10 +35,18 @@ from parkingops.formatting import mask_mobile, mask_mobiles_in_text, yuan
 
 
 class OrderTotalsPaginator(Paginator):
-    """Take the page count from the totals the list shows anyway (one aggregate pass)."""
+    """Take the page count from the totals the list shows anyway: from the daily rollup when
+    the list is filtered by whole days, park and channel only (``rolled``), else one
+    aggregate pass over the filtered orders."""
+
+    def __init__(self, *args, rolled: selectors.RolledScope | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rolled = rolled
 
     @cached_property
     def totals(self) -> selectors.OrderTotals:
+        if self.rolled is not None:
+            return selectors.rolled_order_totals(scope=self.rolled)
         return selectors.order_totals(orders=self.object_list)
 
     @cached_property
@@ -188,6 +196,17 @@ class PayOrderAdmin(ExtraFieldsMixin, CsvExportAdmin):
             (name, {**options, "fields": [f for f in options["fields"] if f != "stay_display"]})
             for name, options in fieldsets
         ]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The list's own parameters decide whether the rollup can total it: whole days, a
+        # park, a channel, nothing else (a search or another filter is totalled exactly).
+        return self.paginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            rolled=selectors.rolled_scope(request.GET),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_orders(orders=queryset, term=search_term), False

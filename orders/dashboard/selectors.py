@@ -2,7 +2,7 @@
 cheap with a million orders and ten million push-log rows.
 
 Finance: the takings of today, yesterday and this month per park, the last 30 days' amount per
-day (one query grouped by park and China-time day, on the pay-time index), and the park-days
+day (read grouped by park and China-time day from the daily rollup), and the park-days
 with orders but no completed reconciliation. Operations: the last 24 hours' pushes per hour and
 outcome (one grouped query on the push log's ``(received_at, reason)`` index), the plates
 refused most often, the parks gone silent, and the whitelist's state at the platform. Stays:
@@ -17,17 +17,17 @@ it. Money is integer fen here; the page turns it into yuan.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
-from django.db.models.functions import TruncDate, TruncHour
+from django.db.models import Count, Max, Min, OuterRef, Subquery
+from django.db.models.functions import TruncHour
 from django.utils.translation import gettext
 
 from orders.models import PayOrder, PushLog
 from orders.push.outcomes import Outcome
 from orders.reconciliation.models import ReconciliationRun
+from orders.rollup import selectors as rollup
 from orders.stays.models import Stay
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
-from parkingops.queries import in_days
 from whitelist.models import Park, PlateSync, WhitelistEntry
 from whitelist.selectors import expiring_entries, in_sync_state
 
@@ -122,26 +122,19 @@ class FinanceFigures:
 def finance_figures(*, now: datetime) -> FinanceFigures:
     """Return the takings per park, the 30-day chart and the unreconciled park-days.
 
-    One grouped query (park × China-time day) covers them all: its days reach back to the
-    earliest of the month's first day, yesterday and the chart's first day, on the pay-time
-    index (which on PostgreSQL carries park and amount: an index-only scan); a second reads
-    the reconciliation runs of the checked days.
+    One grouped read (park × China-time day) covers them all: its days reach back to the
+    earliest of the month's first day, yesterday and the chart's first day, from the daily
+    rollup (``orders.rollup``: a few rows per park and day, plus the orders received since
+    its last rebuild, exact); a second reads the reconciliation runs of the checked days.
     """
     today = china_today(now)
     yesterday = today - timedelta(days=1)
     month_start = today.replace(day=1)
     chart_start = today - timedelta(days=CHART_DAYS - 1)
     first = min(month_start, yesterday, chart_start)
-    rows = (
-        PayOrder.objects.filter(in_days("pay_time", date_from=first, date_to=today))
-        .annotate(day=TruncDate("pay_time", tzinfo=CHINA))
-        .order_by()
-        .values("park_id", "day")
-        .annotate(count=Count("*"), paid=Sum("pay_value"))
-    )
     by_park: dict[int, dict[date, tuple[int, int]]] = {}
-    for row in rows:
-        by_park.setdefault(row["park_id"], {})[row["day"]] = (row["count"], row["paid"] or 0)
+    for row in rollup.takings(date_from=first, date_to=today, by=("r_day", "r_park")):
+        by_park.setdefault(row.park_id, {})[row.day] = (row.orders, row.paid)
     parks = {
         park.pk: park
         for park in Park.objects.filter(pk__in=by_park).only("pk", "park_uuid", "name")
@@ -430,10 +423,11 @@ def stay_weeks(now: datetime) -> list[date]:
 def stay_figures(*, now: datetime) -> StayFigures:
     """Return the cars in each park now and the mean length of stay per park and week.
 
-    Two grouped queries: the stays in the park (``Stay.objects.in_park()``, the stay list's
+    Two grouped reads: the stays in the park (``Stay.objects.in_park()``, the stay list's
     filter, so the figure and the list agree) per park, on the exit-time index (exit NULL); and
     the left stays' pushed lengths (``parking_time``) summed and counted per park and China-time
-    day of exit over the weeks, on the same index's range, then added up per week here. A
+    day of exit over the weeks, from the stay rollup (``orders.rollup``: a row per park and
+    day, plus the exits received since its last rebuild, exact), then added up per week here. A
     stay's week is its exit's: its length is known then. A stay without a pushed length is not
     averaged.
     """
@@ -445,23 +439,13 @@ def stay_figures(*, now: datetime) -> StayFigures:
         .annotate(count=Count("*"))
         .values_list("park_id", "count")
     )
-    rows = (
-        Stay.objects.filter(
-            in_days("leave_time", date_from=weeks[0], date_to=china_today(now)),
-            parking_time__isnull=False,
-        )
-        .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
-        .order_by()
-        .values("park_id", "day")
-        .annotate(count=Count("*"), seconds=Sum("parking_time"))
-    )
     totals: dict[int, list[list[int]]] = {}  # park → per week [seconds, stays]
-    for row in rows:
-        week = (row["day"] - weeks[0]).days // 7
+    for row in rollup.stays_left(date_from=weeks[0], date_to=china_today(now)):
+        week = (row.day - weeks[0]).days // 7
         if 0 <= week < len(weeks):
-            line = totals.setdefault(row["park_id"], [[0, 0] for _ in weeks])
-            line[week][0] += row["seconds"] or 0
-            line[week][1] += row["count"]
+            line = totals.setdefault(row.park_id, [[0, 0] for _ in weeks])
+            line[week][0] += row.seconds
+            line[week][1] += row.stays
     parks = Park.objects.filter(pk__in=in_park.keys() | totals.keys()).only(
         "pk", "park_uuid", "name"
     )

@@ -11,12 +11,16 @@ from datetime import date
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Reverse
+from django.http import QueryDict
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.rollup.selectors import coupon_takings, takings
 from parkingops.db_routers import on_replica
+from parkingops.formatting import parse_day
 from parkingops.queries import in_days
 from whitelist import plates
+from whitelist.models import Park
 
 # --- Dates -----------------------------------------------------------------------------------
 
@@ -113,6 +117,95 @@ def order_totals(*, orders: QuerySet[PayOrder]) -> OrderTotals:
         relief=relief["relief"] or 0,
         coupons=coupon["count"] or 0,
         coupon_value=coupon["value"] or 0,
+    )
+
+
+@dataclass(frozen=True)
+class RolledScope:
+    """An order list's filter the daily rollup can total: China-time days, a park, a channel."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    park_id: int | None = None
+    channel: str = ""
+
+
+# The order list's parameters the rollup can total (PayDateRangeFilter, ParkFilter,
+# ChannelFilter), and those that do not change the set (the page, the ordering).
+ROLLED_PARAMETERS = {"pay_date_from", "pay_date_to", "park", "channel"}
+PAGE_PARAMETERS = {"p", "o"}
+
+
+@dataclass(frozen=True)
+class _Rolled:
+    date_from: date | None
+    date_to: date | None
+    park_id: int | None
+    values: dict[str, str]
+
+
+def _rolled(params: QueryDict, allowed: set[str], *, page: set[str]) -> _Rolled | None:
+    """Read a list's query string as the rollup's filter: None when it holds a parameter
+    outside ``allowed``, ``page`` and a blank search, a repeated one, or a value the list
+    refuses (a day it cannot read, days the wrong way round, an unknown park)."""
+    if set(params) - allowed - page - {"q"}:
+        return None
+    if params.get("q", "").strip() or any(len(params.getlist(name)) > 1 for name in params):
+        return None
+    values = {name: params.get(name, "").strip() for name in allowed}
+    if any("\x00" in value for value in values.values()):
+        return None
+    try:
+        days = [
+            parse_day(values[name]) if values[name] else None
+            for name in ("pay_date_from", "pay_date_to")
+        ]
+    except ValueError:
+        return None
+    if days[0] and days[1] and days[0] > days[1]:
+        return None
+    park_id = None
+    if values["park"]:
+        park_id = Park.objects.filter(park_uuid=values["park"]).values_list("pk", flat=True).first()
+        if park_id is None:
+            return None
+    return _Rolled(date_from=days[0], date_to=days[1], park_id=park_id, values=values)
+
+
+def rolled_scope(params: QueryDict) -> RolledScope | None:
+    """Return the order list's filter as the rollup's, or None when the list's query string
+    asks for more (a search, another filter, a value the list refuses): those are totalled
+    from the orders themselves."""
+    scope = _rolled(params, ROLLED_PARAMETERS, page=PAGE_PARAMETERS)
+    if scope is None:
+        return None
+    return RolledScope(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        park_id=scope.park_id,
+        channel=scope.values["channel"],
+    )
+
+
+def rolled_order_totals(*, scope: RolledScope) -> OrderTotals:
+    """Return ``order_totals`` of the orders in ``scope``, from the daily rollup (a few rows
+    per day, however many orders; ``orders.rollup``)."""
+    rows = takings(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        park_id=scope.park_id,
+        channel=scope.channel,
+        by=(),
+    )
+    if not rows:
+        return OrderTotals()
+    row = rows[0]
+    return OrderTotals(
+        orders=row.orders,
+        paid=row.paid,
+        relief=row.relief,
+        coupons=row.coupons,
+        coupon_value=row.coupon_value,
     )
 
 
@@ -216,15 +309,55 @@ def coupon_totals(*, coupons: QuerySet[MerchantCoupon]) -> CouponTotals:
         .annotate(count=Count("pk"), value=coupon_rules.SUMMED_VALUE)
         .order_by("store_code", "store_name", "coupon_type")
     )
+    return _coupon_totals(
+        (row["store_code"], row["store_name"], row["coupon_type"], row["count"], row["value"])
+        for row in rows
+    )
+
+
+# The coupon list's parameters the rollup can total (CouponPayDateRangeFilter,
+# CouponParkFilter, StoreFilter).
+ROLLED_COUPON_PARAMETERS = {"pay_date_from", "pay_date_to", "park", "store"}
+
+
+def rolled_coupon_totals(*, params: QueryDict) -> CouponTotals | None:
+    """Return ``coupon_totals`` of the coupon list's query string from the coupon rollup
+    (``orders.rollup``), or None when the query asks for more than days, a park and a store
+    (a search, a value the list refuses): those are totalled from the coupons themselves."""
+    scope = _rolled(params, ROLLED_COUPON_PARAMETERS, page={"p"})
+    if scope is None:
+        return None
+    rows = coupon_takings(
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        park_id=scope.park_id,
+        store_code=scope.values["store"],
+    )
+    rows.sort(
+        key=lambda row: (
+            row.store_code,
+            row.store_name,
+            row.coupon_type is None,
+            row.coupon_type or 0,
+        )
+    )
+    return _coupon_totals(
+        (row.store_code, row.store_name, row.coupon_type, row.coupons, row.value) for row in rows
+    )
+
+
+def _coupon_totals(rows: Iterable[tuple]) -> CouponTotals:
+    """The per-store totals, the grand total of each type and the count of all, from rows of
+    (store code, store name, type, count, value summed)."""
     stores = [
         StoreTotal(
-            store_code=row["store_code"],
-            store_name=row["store_name"],
-            coupon_type=row["coupon_type"],
-            coupons=row["count"],
-            value=row["value"] if coupon_rules.is_summed(row["coupon_type"]) else None,
+            store_code=code,
+            store_name=name,
+            coupon_type=kind,
+            coupons=count,
+            value=value if coupon_rules.is_summed(kind) else None,
         )
-        for row in rows
+        for code, name, kind, count, value in rows
     ]
     by_type: dict[int | None, list[StoreTotal]] = {}
     for total in stores:
@@ -271,6 +404,7 @@ __all__ = [
     "DailySummary",
     "OrderExtras",
     "OrderTotals",
+    "RolledScope",
     "Pivot",
     "PivotDay",
     "StoreTotal",
@@ -281,6 +415,9 @@ __all__ = [
     "order_extras",
     "order_totals",
     "orders_between",
+    "rolled_coupon_totals",
+    "rolled_order_totals",
+    "rolled_scope",
     "search_orders",
     "summary_range",
     "with_row_totals",

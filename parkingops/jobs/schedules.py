@@ -80,6 +80,13 @@ def schedules() -> list[Schedule]:
             every=timedelta(minutes=settings.SCHEDULE_SYNC_MINUTES),
         ),
         Schedule(
+            name="roll_up_orders",
+            label=_("Rolling up the orders per day"),
+            kind="orders.roll_up",
+            params=lambda slot: {},
+            every=timedelta(minutes=1),
+        ),
+        Schedule(
             name="prune_push_log",
             label=_("Pruning the push log"),
             kind="orders.prune_push_log",

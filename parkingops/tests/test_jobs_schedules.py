@@ -40,27 +40,39 @@ def test_the_due_slots():
 
 def test_a_tick_starts_each_due_run_once():
     started = schedules.tick(NOW)
-    assert sorted(run.schedule for run in started) == ["nightly_reconciliation", "whitelist_sync"]
+    assert sorted(run.schedule for run in started) == [
+        "nightly_reconciliation",
+        "roll_up_orders",
+        "whitelist_sync",
+    ]
     nightly = ScheduleRun.objects.get(schedule="nightly_reconciliation")
     assert nightly.job.kind == "orders.reconcile"
     assert nightly.job.params == {"days": ["2026-12-04"], "park": ""}
     assert nightly.job.owner is None and nightly.job.state == Job.State.QUEUED
     assert schedules.tick(NOW + timedelta(seconds=30)) == []
-    # The next sync slot comes five minutes later, the pruning at 4:00, the reconciliation
-    # tomorrow.
-    assert [run.schedule for run in schedules.tick(NOW + timedelta(minutes=5))] == [
-        "whitelist_sync"
+    # The roll-up every minute, the next sync slot five minutes later, the pruning at 4:00, the
+    # reconciliation tomorrow.
+    assert [run.schedule for run in schedules.tick(NOW + timedelta(minutes=1))] == [
+        "roll_up_orders"
+    ]
+    assert sorted(run.schedule for run in schedules.tick(NOW + timedelta(minutes=5))) == [
+        "roll_up_orders",
+        "whitelist_sync",
     ]
     assert sorted(run.schedule for run in schedules.tick(NOW.replace(hour=4, minute=1))) == [
         "prune_jobs",
         "prune_push_log",
+        "roll_up_orders",
         "whitelist_sync",
     ]
 
 
 def test_a_slot_missed_too_long_ago_is_not_made_up():
     late = NOW.replace(hour=16, minute=30)  # 13½ hours after 3:00, 12½ after 4:00
-    assert [run.schedule for run in schedules.tick(late)] == ["whitelist_sync"]
+    assert sorted(run.schedule for run in schedules.tick(late)) == [
+        "roll_up_orders",
+        "whitelist_sync",
+    ]
 
 
 def test_two_schedulers_ticking_at_once_start_each_run_once():
@@ -82,8 +94,8 @@ def test_two_schedulers_ticking_at_once_start_each_run_once():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert ScheduleRun.objects.count() == 2
-    assert Job.objects.count() == 2
+    assert ScheduleRun.objects.count() == 3
+    assert Job.objects.count() == 3
 
 
 def test_the_command_ticks_once(capsys):

@@ -1,6 +1,7 @@
-"""Build a large, realistic dataset for benchmarks: parks, plates, orders, discounts, coupons."""
+"""Build a large, realistic dataset for benchmarks: parks, whitelisted plates with holders,
+orders with discounts and coupons, stays, renewals, the push log, reconciliation runs, and the
+orders' daily rollup."""
 
-import json
 import random
 import time
 from collections.abc import Iterator
@@ -9,9 +10,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.utils.translation import gettext
 
-from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.demo import bulk_sql
+from orders.models import Discount, MerchantCoupon, PayOrder, PushLog
+from orders.reconciliation.models import ReconciliationRun
+from orders.rollup.models import DailyCoupons, DailyTakings
+from orders.rollup.services import roll_up
+from orders.stays.models import Renewal, Stay
 from parkingops.db_timeouts import without_statement_timeout
+from parkingops.formatting import CHINA
 from parkingops.jobs.progress import TerminalProgress
 from whitelist import plates
 from whitelist.models import Park, WhitelistEntry
@@ -39,7 +47,8 @@ def _plate(rng: random.Random) -> str:
 class Command(BaseCommand):
     help = (
         "Add a large synthetic dataset (default 1,000,000 orders over a year) for benchmarks. "
-        "Uses COPY on PostgreSQL; bulk inserts elsewhere."
+        "On PostgreSQL each table is one INSERT … SELECT generate_series; bulk inserts "
+        "elsewhere."
     )
 
     def add_arguments(self, parser):
@@ -48,15 +57,49 @@ class Command(BaseCommand):
         parser.add_argument("--plates", type=int, default=50_000)
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--seed", type=int, default=20261126)
+        parser.add_argument(
+            "--pushlog-per-order",
+            type=int,
+            default=3,
+            help="push-log rows per order: its pay push, its stay's entry and exit, the rest "
+            "duplicates and refusals (default 3)",
+        )
+        parser.add_argument(
+            "--stay-share",
+            type=float,
+            default=0.8,
+            help="the share of orders with a stay around them (default 0.8)",
+        )
+        parser.add_argument(
+            "--renewals", type=int, default=None, help="fixed-car renewals (default orders/1000)"
+        )
 
     def handle(self, *args, **options):
         # Loading and indexing a million rows takes longer than DATABASE_STATEMENT_TIMEOUT.
+        self.verbosity = options["verbosity"]
         with without_statement_timeout(DEFAULT_DB_ALIAS):
             self._seed(**options)
 
-    def _seed(self, *, orders: int, parks: int, plates: int, days: int, seed: int, **opts):
+    def _seed(
+        self,
+        *,
+        orders: int,
+        parks: int,
+        plates: int,
+        days: int,
+        seed: int,
+        pushlog_per_order: int,
+        stay_share: float,
+        renewals: int | None,
+        **opts,
+    ):
         if orders < 1 or parks < 1 or plates < 1 or days < 1:
             raise CommandError("--orders, --parks, --plates and --days must be positive.")
+        if pushlog_per_order < 1 or not 0 <= stay_share <= 1:
+            raise CommandError("--pushlog-per-order must be positive, --stay-share in [0, 1].")
+        renewals = orders // 1000 if renewals is None else renewals
+        if renewals < 0:
+            raise CommandError("--renewals may not be negative.")
         if PayOrder.objects.filter(pay_serial__startswith=SERIAL_PREFIX).exists():
             raise CommandError("Bulk orders already exist; use a fresh database for a new dataset.")
         started = time.monotonic()
@@ -66,29 +109,141 @@ class Command(BaseCommand):
             Park(park_uuid=f"bulk-park-{n:04d}", name=f"压测停车场{n:02d}号", first_seen=now)
             for n in range(parks)
         ]
-        plate_list = list({_plate(rng) for _ in range(plates)})
+        plate_list = sorted({_plate(rng) for _ in range(plates)})
+        # A holder per hundred plates (a company's cars), for the statements.
+        holders = max(1, len(plate_list) // 100)
         with transaction.atomic():
             parks_by_uuid = {
                 p.park_uuid: p.pk for p in Park.objects.bulk_create(park_rows, batch_size=1000)
             }
-            WhitelistEntry.objects.bulk_create(
+            entries = WhitelistEntry.objects.bulk_create(
                 [
-                    WhitelistEntry(plate=plate, valid_from=now - timedelta(days=days + 1))
-                    for plate in plate_list
+                    WhitelistEntry(
+                        plate=plate,
+                        valid_from=now - timedelta(days=days + 1),
+                        holder=f"压测单位{n % holders:03d}",
+                    )
+                    for n, plate in enumerate(plate_list)
                 ],
                 batch_size=5000,
             )
+        entry_ids = [entry.pk for entry in entries]
+        if entry_ids[0] is None:  # a database that does not return ids from bulk inserts
+            by_plate = dict(
+                WhitelistEntry.objects.filter(plate__in=plate_list).values_list("plate", "pk")
+            )
+            entry_ids = [by_plate[plate] for plate in plate_list]
         park_ids = list(parks_by_uuid.values())
+        # Progress on stderr: a bar per table on a terminal, log lines otherwise.
+        progress = TerminalProgress(self.stderr)
+        options = {
+            "orders": orders,
+            "days": days,
+            "now": now,
+            "park_ids": park_ids,
+            "plates": plate_list,
+            "entry_ids": entry_ids,
+            "pushlog_per_order": pushlog_per_order,
+            "stay_share": stay_share,
+            "renewals": renewals,
+        }
+        if connection.vendor == "postgresql":
+            written = self._seed_sql(rng=rng, seed=seed, progress=progress, **options)
+        else:
+            written = self._seed_python(rng=rng, progress=progress, **options)
+        progress.stage(str(DailyTakings._meta.verbose_name_plural), None)
+        roll_up(now=datetime.now(UTC), everything=True)
+        progress.close()
+        # From the rollup just built: a few rows per park and day.
+        written[ReconciliationRun] = self._reconciliation_runs(now=now, days=days)
+        self._reset_sequences()
+        if connection.vendor == "postgresql":
+            # The reads and the roll above restore the connection's statement limit when they
+            # end: lifted again for the vacuum of tens of millions of rows.
+            with without_statement_timeout(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+                # As autovacuum would after such loads: statistics, and the visibility map
+                # the index-only scans need.
+                for model in (*written, DailyTakings, DailyCoupons, WhitelistEntry, Park):
+                    cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
+        counts = ", ".join(
+            f"{count} {model._meta.verbose_name_plural}" for model, count in written.items()
+        )
+        self.stdout.write(
+            f"Added {len(park_rows)} parks, {len(plate_list)} whitelisted plates, {counts} "
+            f"in {time.monotonic() - started:.1f} s."
+        )
+
+    def _seed_sql(
+        self, *, rng, seed: int, progress: TerminalProgress, **options
+    ) -> dict[type[models.Model], int]:
+        """PostgreSQL: one statement per table (``orders.demo.bulk_sql``), the indexes and
+        foreign keys built again after, all in one transaction."""
+        first = {
+            model: (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
+            for model in (PayOrder, Stay)
+        }
+        plan = bulk_sql.Plan(
+            orders=options["orders"],
+            pushlog_per_order=options["pushlog_per_order"],
+            stay_share=options["stay_share"],
+            renewals=options["renewals"],
+            days=options["days"],
+            seed=(seed % 2_000_001) / 1_000_000 - 1,
+            first_order=first[PayOrder],
+            first_stay=first[Stay],
+            park_ids=options["park_ids"],
+            entry_ids=options["entry_ids"],
+            channels=CHANNELS,
+            stores=STORES,
+            app_id="bulk",
+            serial_prefix=SERIAL_PREFIX,
+        )
+        models_by_table = {
+            model._meta.db_table: model
+            for model in (PayOrder, Discount, MerchantCoupon, Stay, Renewal, PushLog)
+        }
+        written: dict[type[models.Model], int] = {}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SELECT setseed(%s)", [plan.seed])
+            rebuild = bulk_sql.set_aside(cursor)
+            for table, sql in bulk_sql.statements(plan):
+                model = models_by_table[table]
+                total = options["orders"] if model is PayOrder else None
+                progress.stage(str(model._meta.verbose_name_plural), total)
+                cursor.execute(sql)
+                written[model] = cursor.rowcount
+                progress.advance(cursor.rowcount)
+            progress.stage(gettext("indexes and foreign keys"), len(rebuild))
+            for sql in rebuild:
+                began = time.monotonic()
+                cursor.execute(sql)
+                progress.advance()
+                if self.verbosity >= 2:
+                    self.stderr.write(f"{time.monotonic() - began:6.1f} s  {sql[:110]}")
+        return written
+
+    def _seed_python(
+        self, *, rng, progress: TerminalProgress, **options
+    ) -> dict[type[models.Model], int]:
+        """Elsewhere (SQLite): the rows made here and bulk-inserted, for small datasets."""
+        now = options["now"]
+        plate_list, park_ids = options["plates"], options["park_ids"]
+        entry_of = dict(zip(plate_list, options["entry_ids"], strict=True))
+        orders = options["orders"]
         first_id = (PayOrder.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
-        span = days * 86400
+        span = options["days"] * 86400
 
         def order_row(n: int) -> dict[str, Any]:
             plate = rng.choice(plate_list)
-            pay_time = now - timedelta(seconds=rng.randrange(span))
+            # Oldest first, as a real table fills.
+            pay_time = now - timedelta(seconds=60 + span * (orders - n - rng.random()) / orders)
             return {
                 "id": first_id + n,
                 "pay_serial": f"{SERIAL_PREFIX}{n:020d}",
-                "parking_serial": f"{rng.randrange(10**17, 10**18)}",
+                "parking_serial": f"{10**17 + n}",
                 "park_id": rng.choice(park_ids),
                 "plate": plate,
                 "plate_raw": plate,
@@ -99,16 +254,18 @@ class Command(BaseCommand):
                 "app_id": "bulk",
                 "extra": {},
                 "received_at": pay_time + timedelta(seconds=1),
-                "whitelist_entry_id": None,
+                "whitelist_entry_id": entry_of[plate],
                 "fingerprint": f"{n:064x}",
             }
 
         discounts: list[dict[str, Any]] = []
         coupons: list[dict[str, Any]] = []
+        made: list[dict[str, Any]] = []
 
         def order_rows() -> Iterator[dict[str, Any]]:
             for n in range(orders):
                 row = order_row(n)
+                made.append(row)
                 if rng.random() < 0.3:
                     discounts.append(
                         {
@@ -136,21 +293,108 @@ class Command(BaseCommand):
                     )
                 yield row
 
-        # Progress on stderr: a bar per table on a terminal, log lines otherwise.
-        progress = TerminalProgress(self.stderr)
-        written = self._write(PayOrder, order_rows(), orders, progress)
-        written_discounts = self._write(Discount, iter(discounts), len(discounts), progress)
-        written_coupons = self._write(MerchantCoupon, iter(coupons), len(coupons), progress)
-        progress.close()
-        self._reset_sequences()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("ANALYZE")
-        self.stdout.write(
-            f"Added {len(park_rows)} parks, {len(plate_list)} whitelisted plates, "
-            f"{written} orders, {written_discounts} discounts, {written_coupons} coupons "
-            f"in {time.monotonic() - started:.1f} s."
-        )
+        written = {PayOrder: self._write(PayOrder, order_rows(), orders, progress)}
+        written[Discount] = self._write(Discount, iter(discounts), len(discounts), progress)
+        written[MerchantCoupon] = self._write(MerchantCoupon, iter(coupons), len(coupons), progress)
+        stays, logs = [], []
+        for row in made:
+            logs.append(
+                {
+                    "received_at": row["received_at"],
+                    "code": "1001",
+                    "reason": "accepted",
+                    "app_id": "bulk",
+                    "pay_serial": row["pay_serial"],
+                    "plate": row["plate"],
+                    "order_id": row["id"],
+                }
+            )
+            if rng.random() < options["stay_share"]:
+                entered = row["pay_time"] - timedelta(minutes=20 + row["id"] % 280)
+                stays.append(
+                    {
+                        "parking_serial": row["parking_serial"],
+                        "park_id": row["park_id"],
+                        "plate": row["plate"],
+                        "plate_raw": row["plate"],
+                        "app_id": "bulk",
+                        "enter_time": entered,
+                        "leave_time": row["pay_time"] + timedelta(minutes=5),
+                        "parking_time": int(
+                            (row["pay_time"] + timedelta(minutes=5) - entered).total_seconds()
+                        ),
+                        "total_value": row["pay_value"],
+                        "entry_received_at": entered,
+                        "exit_received_at": row["pay_time"] + timedelta(minutes=5),
+                    }
+                )
+            for j in range(1, options["pushlog_per_order"]):
+                logs.append(
+                    {
+                        "received_at": row["received_at"] + timedelta(seconds=7 * j),
+                        "code": "1001",
+                        "reason": "duplicate",
+                        "app_id": "bulk",
+                        "pay_serial": row["pay_serial"],
+                        "plate": row["plate"],
+                        "order_id": row["id"],
+                    }
+                )
+        written[Stay] = self._write(Stay, iter(stays), len(stays), progress)
+        renewal_rows = []
+        for n in range(options["renewals"]):
+            plate = rng.choice(plate_list)
+            paid = now - timedelta(seconds=60 + rng.randrange(span))
+            renewal_rows.append(
+                {
+                    "pay_serial": f"BULKR{n:015d}",
+                    "park_id": rng.choice(park_ids),
+                    "plate": plate,
+                    "plate_raw": plate,
+                    "vip_type": 1,
+                    "quantity": 1,
+                    "start_time": paid,
+                    "end_time": paid + timedelta(days=30),
+                    "pay_value": 30000,
+                    "pay_time": paid,
+                    "channel": rng.choice(CHANNELS),
+                    "app_id": "bulk",
+                    "received_at": paid + timedelta(seconds=1),
+                    "fingerprint": f"{n:064x}",
+                    "whitelist_entry_id": entry_of[plate],
+                }
+            )
+        written[Renewal] = self._write(Renewal, iter(renewal_rows), len(renewal_rows), progress)
+        written[PushLog] = self._write(PushLog, iter(logs), len(logs), progress)
+        return written
+
+    def _reconciliation_runs(self, *, now: datetime, days: int) -> int:
+        """A completed reconciliation of every park's day before today (the nightly runs),
+        its figures those of the day's orders."""
+        from orders.rollup.selectors import takings
+
+        today = now.astimezone(CHINA).date()
+        runs = [
+            ReconciliationRun(
+                date=row.day,
+                park_id=row.park_id,
+                started_at=now,
+                finished_at=now,
+                status=ReconciliationRun.Status.OK,
+                platform_count=row.orders,
+                platform_value=row.paid,
+                ours_count=row.orders,
+                ours_value=row.paid,
+                matched_count=row.orders,
+                matched_value=row.paid,
+            )
+            for row in takings(
+                date_from=today - timedelta(days=days + 1),
+                date_to=today - timedelta(days=1),
+                by=("r_day", "r_park"),
+            )
+        ]
+        return len(ReconciliationRun.objects.bulk_create(runs, batch_size=5000))
 
     def _write(
         self,
@@ -159,40 +403,17 @@ class Command(BaseCommand):
         total: int,
         progress: TerminalProgress,
     ) -> int:
-        """Write the ``total`` rows with COPY on PostgreSQL, bulk_create elsewhere; unset fields
-        get defaults. ``progress`` shows the table's rows written.
-
-        Rows carry ``id`` for orders (children refer to it), and none for the children.
-        """
+        """Bulk-insert the ``total`` rows (unset fields get defaults); ``progress`` shows the
+        table's rows written."""
         progress.stage(str(model._meta.verbose_name_plural), total)
-        rows = progress.iterate(rows, every=5000)
-        if connection.vendor != "postgresql":
-            count = 0
-            batch: list[models.Model] = []
-            for row in rows:
-                batch.append(model(**row))
-                if len(batch) >= 5000:
-                    count += len(model.objects.bulk_create(batch))
-                    batch = []
-            return count + len(model.objects.bulk_create(batch))
-        fields = list(model._meta.concrete_fields)
-        with_id = model is PayOrder
-        fields = [f for f in fields if with_id or f.attname != "id"]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         count = 0
-        with connection.cursor() as cursor, transaction.atomic():
-            sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    values = []
-                    for field in fields:
-                        value = row[field.attname] if field.attname in row else field.get_default()
-                        if isinstance(value, dict | list):
-                            value = json.dumps(value, ensure_ascii=False)
-                        values.append(value)
-                    copy.write_row(values)
-                    count += 1
-        return count
+        batch: list[models.Model] = []
+        for row in progress.iterate(rows, every=5000):
+            batch.append(model(**row))
+            if len(batch) >= 5000:
+                count += len(model.objects.bulk_create(batch))
+                batch = []
+        return count + len(model.objects.bulk_create(batch))
 
     def _reset_sequences(self) -> None:
         if connection.vendor != "postgresql":
@@ -200,7 +421,8 @@ class Command(BaseCommand):
         from django.core.management.color import no_style
 
         statements = connection.ops.sequence_reset_sql(
-            no_style(), [Park, PayOrder, Discount, MerchantCoupon, WhitelistEntry]
+            no_style(),
+            [Park, PayOrder, Discount, MerchantCoupon, WhitelistEntry, Stay, Renewal, PushLog],
         )
         with connection.cursor() as cursor:
             for statement in statements:

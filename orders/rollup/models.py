@@ -1,0 +1,119 @@
+"""The rollup's tables: the totals per day, park and channel, and the watermark."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from whitelist.models import Park
+
+
+class DailyTakings(models.Model):
+    """The orders of one China-time day (their pay time's) at one park on one channel, added
+    up: how many, the amount paid, their discounts' relief, their coupons and the amount
+    coupons' value (fen). Holds the orders received before ``RollupMark.received_before``."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, day) index below serves every lookup by park
+    )
+    channel = models.CharField(_("channel"), max_length=64)
+    order_count = models.BigIntegerField(_("orders"))
+    paid = models.BigIntegerField(_("amount paid (fen)"))
+    relief = models.BigIntegerField(_("discount relief (fen)"))
+    coupon_count = models.BigIntegerField(_("merchant coupons"))
+    coupon_value = models.BigIntegerField(_("amount coupons' value (fen)"))
+
+    class Meta:
+        verbose_name = _("daily takings")
+        verbose_name_plural = _("daily takings")
+        constraints = [
+            # Also the index of every range of days.
+            models.UniqueConstraint(
+                fields=["day", "park", "channel"], name="dailytakings_day_park_channel"
+            ),
+        ]
+        indexes = [models.Index(fields=["park", "day"], name="dailytakings_park_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.park_id} {self.channel}"
+
+
+class RollupMark(models.Model):
+    """How far the rollup reaches: every order received before ``received_before`` is in it,
+    none received since. One row (id 1), written only by ``services.roll_up``."""
+
+    received_before = models.DateTimeField(_("orders received before"))
+    rolled_at = models.DateTimeField(_("rolled up at"))
+
+    class Meta:
+        verbose_name = _("rollup watermark")
+        verbose_name_plural = _("rollup watermarks")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="rollupmark_single_row")]
+
+    def __str__(self) -> str:
+        return f"{self.received_before:%Y-%m-%d %H:%M:%S}"
+
+
+class DailyCoupons(models.Model):
+    """The merchant coupons of one China-time day's orders (their pay time's) at one park, per
+    store and coupon type: how many, and their values added up (whatever their unit; the
+    reads keep only the types whose values add up, ``orders.coupons``). Rebuilt with
+    ``DailyTakings``, under the same watermark."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, day) index below serves every lookup by park
+    )
+    store_code = models.CharField(_("store code"), max_length=255)
+    store_name = models.CharField(_("store name"), max_length=255)
+    coupon_type = models.IntegerField(_("coupon type"), null=True)
+    coupon_count = models.BigIntegerField(_("merchant coupons"))
+    value_total = models.BigIntegerField(_("coupon values added up"))
+
+    class Meta:
+        verbose_name = _("daily coupons")
+        verbose_name_plural = _("daily coupons")
+        indexes = [
+            models.Index(fields=["day"], name="dailycoupons_day"),
+            models.Index(fields=["park", "day"], name="dailycoupons_park_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.park_id} {self.store_code} {self.coupon_type}"
+
+
+class DailyStays(models.Model):
+    """The stays that left on one China-time day (their exit's) at one park with a pushed
+    length: how many, and their lengths added up (seconds). Holds the stays whose exit was
+    received before the watermark (an exit is written once: its day and length never change
+    after), rebuilt with ``DailyTakings``."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("park"),
+        db_index=False,  # the (park, day) index below serves every lookup by park
+    )
+    stay_count = models.BigIntegerField(_("stays"))
+    seconds = models.BigIntegerField(_("length of stay (s)"))
+
+    class Meta:
+        verbose_name = _("daily stays")
+        verbose_name_plural = _("daily stays")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "park"], name="dailystays_day_park"),
+        ]
+        indexes = [models.Index(fields=["park", "day"], name="dailystays_park_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.park_id}"
