@@ -7,19 +7,24 @@ from django.utils.translation import gettext_lazy as _
 from whitelist.models import Park
 
 
-class DailyTakings(models.Model):
+class _ParkDay(models.Model):
+    """A rollup row's key: one China-time day at one park (each table indexes (park, day),
+    which serves every lookup by park, so the foreign key needs no index of its own)."""
+
+    day = models.DateField(_("date"))
+    park = models.ForeignKey(
+        Park, on_delete=models.CASCADE, related_name="+", verbose_name=_("park"), db_index=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class DailyTakings(_ParkDay):
     """The orders of one China-time day (their pay time's) at one park on one channel, added
     up: how many, the amount paid, their discounts' relief, their coupons and the amount
     coupons' value (fen). Holds the orders received before ``RollupMark.received_before``."""
 
-    day = models.DateField(_("date"))
-    park = models.ForeignKey(
-        Park,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("park"),
-        db_index=False,  # the (park, day) index below serves every lookup by park
-    )
     channel = models.CharField(_("channel"), max_length=64)
     order_count = models.BigIntegerField(_("orders"))
     paid = models.BigIntegerField(_("amount paid (fen)"))
@@ -58,20 +63,12 @@ class RollupMark(models.Model):
         return f"{self.received_before:%Y-%m-%d %H:%M:%S}"
 
 
-class DailyCoupons(models.Model):
+class DailyCoupons(_ParkDay):
     """The merchant coupons of one China-time day's orders (their pay time's) at one park, per
     store and coupon type: how many, and their values added up (whatever their unit; the
     reads keep only the types whose values add up, ``orders.coupons``). Rebuilt with
     ``DailyTakings``, under the same watermark."""
 
-    day = models.DateField(_("date"))
-    park = models.ForeignKey(
-        Park,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("park"),
-        db_index=False,  # the (park, day) index below serves every lookup by park
-    )
     store_code = models.CharField(_("store code"), max_length=255)
     store_name = models.CharField(_("store name"), max_length=255)
     coupon_type = models.IntegerField(_("coupon type"), null=True)
@@ -90,20 +87,12 @@ class DailyCoupons(models.Model):
         return f"{self.day:%Y-%m-%d} {self.park_id} {self.store_code} {self.coupon_type}"
 
 
-class DailyStays(models.Model):
+class DailyStays(_ParkDay):
     """The stays that left on one China-time day (their exit's) at one park with a pushed
     length: how many, and their lengths added up (seconds). Holds the stays whose exit was
     received before the watermark (an exit is written once: its day and length never change
     after), rebuilt with ``DailyTakings``."""
 
-    day = models.DateField(_("date"))
-    park = models.ForeignKey(
-        Park,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("park"),
-        db_index=False,  # the (park, day) index below serves every lookup by park
-    )
     stay_count = models.BigIntegerField(_("stays"))
     seconds = models.BigIntegerField(_("length of stay (s)"))
 
