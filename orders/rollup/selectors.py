@@ -7,6 +7,7 @@ are written once (``parts``), and the rebuild (``services``) stores the same sum
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -149,8 +150,12 @@ def exact_read(
     still = f"(SELECT received_before FROM {table} WHERE id = 1)"  # noqa: S608
     postgresql = connection.vendor == "postgresql"
     for _attempt in range(ATTEMPTS):
-        # No savepoint: inside a request's transaction or not, a failed read fails the page.
-        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        # PostgreSQL: a transaction for SET LOCAL; no savepoint (inside a request's
+        # transaction or not, a failed read fails the page). SQLite: none, as its transactions
+        # take the write lock (IMMEDIATE) and would queue this read behind every push; its
+        # single statement below is a consistent read by itself.
+        scope = transaction.atomic(using=using, savepoint=False) if postgresql else nullcontext()
+        with scope, connection.cursor() as cursor:
             if postgresql:
                 # A few thousand rolled rows and the last minutes' orders: no parallel workers
                 # or JIT compilation to start (each costs more than the read), room to group

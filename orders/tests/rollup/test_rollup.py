@@ -349,3 +349,18 @@ def test_the_stay_rollup_equals_the_stays_after_exits_late_exits_and_cars_still_
     figures = stay_figures(now=timezone.now())
     line = next(line for line in figures.parks if line.park_id == park.pk)
     assert line.weeks[-1] is not None or line.weeks[-2] is not None
+
+
+def test_a_rollup_read_on_sqlite_takes_no_write_lock(transactional_db):
+    """SQLite's transactions take the write lock (IMMEDIATE): a read inside one would wait for
+    every push and job that writes (30 s, then a 500 on the home page)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL reads in a transaction of their own (SET LOCAL), lock-free")
+    roll_up(now=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        rollup.takings(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
+    assert queries.captured_queries
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("BEGIN")]
