@@ -12,13 +12,16 @@ import pytest
 from parkingops.tests.processes import gunicorn_process as gunicorn
 
 
-def workers(server: subprocess.Popen, count: int) -> list[int]:
-    """The arbiter's worker processes, once all ``count`` have started."""
+def workers(server: subprocess.Popen, port: int, count: int, *, listening: int) -> list[int]:
+    """The arbiter's ``count`` worker processes, once each listens on ``listening`` sockets of
+    ``port`` (a worker's own socket is opened after it starts, in ``post_worker_init``)."""
     deadline = time.monotonic() + 30
     while True:
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        if len(children) >= count or time.monotonic() > deadline:
-            return [int(pid) for pid in children]
+        pids = [int(pid) for pid in children]
+        ready = len(pids) >= count and held_per_worker(port, pids, "0A") == [listening] * count
+        if ready or time.monotonic() > deadline:
+            return pids
         time.sleep(0.1)
 
 
@@ -86,7 +89,7 @@ def spread(port: int, pids: list[int], *, connections: int) -> tuple[list[int], 
 @pytest.mark.django_db(transaction=True)
 def test_keepalive_connections_spread_over_the_workers():
     with gunicorn(WEB_CONCURRENCY="3", GUNICORN_THREADS="2") as (port, server):
-        held, listening = spread(port, workers(server, 3), connections=24)
+        held, listening = spread(port, workers(server, port, 3, listening=2), connections=24)
 
     assert listening == [2, 2, 2]  # the shared socket and one of its own
     assert sum(held) == 24
@@ -101,7 +104,7 @@ def test_keepalive_connections_spread_over_the_workers():
 @pytest.mark.django_db(transaction=True)
 def test_without_reuse_port_the_workers_share_one_socket():
     with gunicorn(WEB_CONCURRENCY="2", GUNICORN_REUSE_PORT="0") as (port, server):
-        held, listening = spread(port, workers(server, 2), connections=4)
+        held, listening = spread(port, workers(server, port, 2, listening=1), connections=4)
 
     assert sum(held) == 4
     assert listening == [1, 1]  # the arbiter's socket, inherited: none of their own
