@@ -8,6 +8,7 @@ per kind, in yuan, never added across kinds.
 
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -15,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from orders import channels
+from orders import channels, selectors
 from orders.admin.base import CsvExportAdmin, plate_link
 from orders.admin.filters import (
     EntryDateRangeFilter,
@@ -48,10 +49,20 @@ def stay_seconds(stay) -> int | None:
 
 
 class StayTotalsPaginator(Paginator):
-    """Take the page count from the totals shown above the list (one aggregate pass)."""
+    """Take the page count from the totals shown above the list: from the stay rollup when
+    the list is filtered by exit days, park and in the park or not only (``params``), else
+    one aggregate pass over the filtered stays."""
+
+    def __init__(self, *args, params: QueryDict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params = params
 
     @cached_property
     def totals(self) -> stay_selectors.StayTotals:
+        if self.params is not None:
+            rolled = selectors.rolled_stay_totals(params=self.params)
+            if rolled is not None:
+                return rolled
         return stay_selectors.stay_totals(stays=self.object_list)
 
     @cached_property
@@ -168,6 +179,12 @@ class StayAdmin(_StayFileAdmin):
         "entry_raw_display",
         "exit_raw_display",
     ]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The list's own parameters decide whether the stay rollup can total it.
+        return self.paginator(
+            queryset, per_page, orphans, allow_empty_first_page, params=request.GET
+        )
 
     def get_queryset(self, request):
         return stay_selectors.with_gap(super().get_queryset(request).select_related("park"))

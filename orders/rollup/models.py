@@ -88,13 +88,23 @@ class DailyCoupons(_ParkDay):
 
 
 class DailyStays(_ParkDay):
-    """The stays that left on one China-time day (their exit's) at one park with a pushed
-    length: how many, and their lengths added up (seconds). Holds the stays whose exit was
-    received before the watermark (an exit is written once: its day and length never change
-    after), rebuilt with ``DailyTakings``."""
+    """The stays that left on one China-time day (their exit's) at one park: how many had a
+    pushed length and those lengths added up (seconds), how many left in all and their money
+    (fen): the fee, discounts and autopay their exits told, what their pay orders paid, their
+    gaps and how many have one (``orders.stays.selectors.with_gap``). Holds the stays whose
+    exit was received before the watermark (an exit is written once: its day, length and fee
+    never change after) with their pay orders received before it, rebuilt with
+    ``DailyTakings``; a day is rebuilt too when a pay order of one of its stays arrives."""
 
     stay_count = models.BigIntegerField(_("stays"))
     seconds = models.BigIntegerField(_("length of stay (s)"))
+    left_count = models.BigIntegerField(_("stays that left"), default=0)
+    fee = models.BigIntegerField(_("fee (fen)"), default=0)
+    discounts = models.BigIntegerField(_("discounts (fen)"), default=0)
+    autopay = models.BigIntegerField(_("autopay (fen)"), default=0)
+    paid = models.BigIntegerField(_("paid by pay orders (fen)"), default=0)
+    gap = models.BigIntegerField(_("gap (fen)"), default=0)
+    gapped = models.BigIntegerField(_("stays with a gap"), default=0)
 
     class Meta:
         verbose_name = _("daily stays")

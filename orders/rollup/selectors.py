@@ -13,12 +13,13 @@ from datetime import date, datetime
 
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
 from orders.stays.models import Stay
+from orders.stays.selectors import with_gap
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -339,23 +340,103 @@ def coupon_takings(
 # --- Stays that left, per day and park ----------------------------------------------------------
 
 STAY_GROUPS = ("s_day", "s_park")
+# The timed stays (those the exit told a length) and their lengths, for the dashboard.
 STAY_SUMS = ("s_count", "s_seconds")
+# Every left stay and its money, for the stay list's totals (``stay_totals``): how many left,
+# the fee, discounts and autopay the exits told, what the stays' pay orders paid, their gaps
+# and how many have one (``orders.stays.selectors.with_gap``).
+STAY_MONEY = ("s_left", "s_fee", "s_discounts", "s_autopay", "s_paid", "s_gap", "s_gapped")
+# The stay rollup's columns of those sums, in the same order.
+STAY_FIELDS = (
+    "stay_count",
+    "seconds",
+    "left_count",
+    "fee",
+    "discounts",
+    "autopay",
+    "paid",
+    "gap",
+    "gapped",
+)
 
 
-def stay_parts(*, scope: Q) -> list[QuerySet]:
-    """Return the rows the stay rollup adds up for the stays in ``scope``: each stay that left
-    with a pushed length, its exit's day and park, 1 and its length."""
+@dataclass(frozen=True)
+class StayMoney:
+    """The stays that left (in a range of days, at a park) and their money, in fen."""
+
+    left: int = 0
+    fee: int = 0
+    discounts: int = 0
+    autopay: int = 0
+    paid: int = 0
+    gap: int = 0
+    gapped: int = 0
+
+
+def _stay_group() -> dict:
+    return {"s_day": TruncDate("leave_time", tzinfo=CHINA), "s_park": F("park_id")}
+
+
+def stay_parts(
+    *, scope: Q, paid_before: datetime | None = None, sums: tuple[str, ...] = STAY_SUMS
+) -> list[QuerySet]:
+    """Return the rows the stay rollup adds up for the left stays in ``scope``: each stay's
+    exit day and park, then ``sums`` of ``STAY_SUMS`` and ``STAY_MONEY`` (its pay orders those
+    received before ``paid_before`` when given: the rollup's view of them)."""
+    stays = with_gap(
+        Stay.objects.filter(scope, leave_time__isnull=False), received_before=paid_before
+    )
+    timed = Q(parking_time__isnull=False)
     return [
-        Stay.objects.filter(scope, leave_time__isnull=False, parking_time__isnull=False)
-        .order_by()
+        stays.order_by()
         .annotate(
-            s_day=TruncDate("leave_time", tzinfo=CHINA),
-            s_park=F("park_id"),
-            s_count=_one(),
-            s_seconds=F("parking_time"),
+            **_stay_group(),
+            s_count=Case(When(timed, then=_one()), default=_zero()),
+            s_seconds=Coalesce("parking_time", _zero()),
+            s_left=_one(),
+            s_fee=Coalesce("total_value", _zero()),
+            s_discounts=Coalesce("free_value", _zero()),
+            s_autopay=Coalesce("autopay_value", _zero()),
+            s_paid=F("paid_by_pushes"),
+            s_gap=Coalesce("gap", _zero()),
+            s_gapped=F("gapped"),
         )
-        .values_list(*STAY_GROUPS, *STAY_SUMS)
+        .values_list(*STAY_GROUPS, *sums)
     ]
+
+
+def _rolled_stays(condition: Q, *, sums: tuple[str, ...]) -> QuerySet:
+    """The stay rollup's rows of ``condition`` as ``stay_parts`` rows: group, then ``sums``."""
+    fields = dict(zip((*STAY_SUMS, *STAY_MONEY), STAY_FIELDS, strict=True))
+    return (
+        DailyStays.objects.filter(condition)
+        .order_by()
+        .annotate(s_day=F("day"), s_park=F("park_id"), **{name: F(fields[name]) for name in sums})
+        .values_list(*STAY_GROUPS, *sums)
+    )
+
+
+def _stays_paid_late(*, scope: Q, mark: datetime) -> QuerySet:
+    """The rolled stays in ``scope`` (exit received before ``mark``) that pay orders received
+    since ``mark`` belong to: what those orders change of their money, as ``stay_parts`` rows
+    (the rollup holds the stay as it was without them)."""
+    late = PayOrder.objects.filter(received_at__gte=mark).values("parking_serial")
+    stays = Stay.objects.filter(
+        scope, leave_time__isnull=False, exit_received_at__lt=mark, parking_serial__in=late
+    )
+    stays = with_gap(with_gap(stays), received_before=mark, prefix="rolled_")
+    zero = {name: _zero() for name in (*STAY_SUMS, *STAY_MONEY[:4])}
+    return (
+        stays.order_by()
+        .annotate(
+            **_stay_group(),
+            **zero,
+            s_paid=F("paid_by_pushes") - F("rolled_paid_by_pushes"),
+            s_gap=Coalesce("gap", _zero()) - Coalesce("rolled_gap", _zero()),
+            s_gapped=F("gapped") - F("rolled_gapped"),
+        )
+        .values_list(*STAY_GROUPS, *STAY_SUMS, *STAY_MONEY)
+    )
 
 
 @dataclass(frozen=True)
@@ -373,23 +454,18 @@ def stays_left(*, date_from: date, date_to: date) -> list[StayRow]:
     """Return the stays that left on ``date_from`` .. ``date_to`` (China time) with a pushed
     length, per park and day: the stay rollup plus the stays whose exit was received since
     its watermark, in one statement (``exact_read``)."""
-    rolled = (
-        DailyStays.objects.filter(day__gte=date_from, day__lte=date_to)
-        .order_by()
-        .annotate(
-            s_day=F("day"),
-            s_park=F("park_id"),
-            s_count=F("stay_count"),
-            s_seconds=F("seconds"),
-        )
-        .values_list(*STAY_GROUPS, *STAY_SUMS)
-    )
+    rolled = _rolled_stays(Q(day__gte=date_from, day__lte=date_to), sums=STAY_SUMS)
     scope = in_days("leave_time", date_from=date_from, date_to=date_to)
 
     def live(mark: datetime | None) -> list[QuerySet]:
         return stay_parts(scope=scope & Q(exit_received_at__gte=mark) if mark else scope)
 
-    found = exact_read(rolled=rolled, live=live, by=STAY_GROUPS, sums=STAY_SUMS)
+    # A stay without a pushed length counts 0 here: a group of only those is no row.
+    found = [
+        row
+        for row in exact_read(rolled=rolled, live=live, by=STAY_GROUPS, sums=STAY_SUMS)
+        if row[2]
+    ]
     return [
         StayRow(
             date.fromisoformat(day) if isinstance(day, str) else day,
@@ -399,3 +475,35 @@ def stays_left(*, date_from: date, date_to: date) -> list[StayRow]:
         )
         for day, park, count, seconds in found
     ]
+
+
+@on_replica
+def stay_money(*, date_from: date | None, date_to: date | None, park_id: int | None) -> StayMoney:
+    """Return how many stays left on ``date_from`` .. ``date_to`` (China time; None: no
+    bound) at ``park_id`` (None: every park) and their money, exact to the last push: the
+    stay rollup, plus the exits received since its watermark, plus what the pay orders
+    received since changed of the stays it holds, in one statement (``exact_read``)."""
+    rolled = Q()
+    if date_from is not None:
+        rolled &= Q(day__gte=date_from)
+    if date_to is not None:
+        rolled &= Q(day__lte=date_to)
+    scope = in_days("leave_time", date_from=date_from, date_to=date_to)
+    if park_id is not None:
+        rolled &= Q(park_id=park_id)
+        scope &= Q(park_id=park_id)
+    sums = (*STAY_SUMS, *STAY_MONEY)
+    rolled_rows = _rolled_stays(rolled, sums=sums)
+
+    def live(mark: datetime | None) -> list[QuerySet]:
+        if mark is None:
+            return stay_parts(scope=scope, sums=sums)
+        return [
+            *stay_parts(scope=scope & Q(exit_received_at__gte=mark), sums=sums),
+            _stays_paid_late(scope=scope, mark=mark),
+        ]
+
+    found = exact_read(rolled=rolled_rows, live=live, by=(), sums=sums)
+    if not found:
+        return StayMoney()
+    return StayMoney(*(int(value or 0) for value in found[0][len(STAY_SUMS) :]))

@@ -1,5 +1,6 @@
 """Keeping the rollup: ``roll_up`` moves the watermark to a little before now and rebuilds the
-days the orders received meanwhile were paid on (the scheduler runs it every minute).
+days the orders received meanwhile were paid on, the days stays left on whose exits or pay
+orders were received meanwhile (the scheduler runs it every minute).
 
 Why not an upsert beside each insert: every push of a park on a channel would update the same
 row of today, and the row's lock would serialise a park's concurrent pushes (and the push
@@ -22,7 +23,9 @@ from orders.rollup.selectors import (
     COUPON_GROUPS,
     COUPON_SUMS,
     GROUPS,
+    STAY_FIELDS,
     STAY_GROUPS,
+    STAY_MONEY,
     STAY_SUMS,
     coupon_parts,
     grouped_sql,
@@ -93,13 +96,18 @@ def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using
     fields = ("day", "park", "store_code", "store_name", "coupon_type", "coupon_count")
     _insert(DailyCoupons, (*fields, "value_total"), select, params, using=using)
     left = in_days("leave_time", date_from=date_from, date_to=date_to)
+    sums = (*STAY_SUMS, *STAY_MONEY)
     select, params = grouped_sql(
-        stay_parts(scope=left & Q(exit_received_at__lt=received_before)),
+        stay_parts(
+            scope=left & Q(exit_received_at__lt=received_before),
+            paid_before=received_before,
+            sums=sums,
+        ),
         by=STAY_GROUPS,
         using=using,
-        sums=STAY_SUMS,
+        sums=sums,
     )
-    _insert(DailyStays, ("day", "park", "stay_count", "seconds"), select, params, using=using)
+    _insert(DailyStays, ("day", "park", *STAY_FIELDS), select, params, using=using)
 
 
 def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
@@ -126,10 +134,11 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
         if target <= mark.received_before and not everything:
             return Rolled(received_before=mark.received_before, days=[])
         target = max(target, mark.received_before)
+        received = PayOrder.objects.using(using).filter(
+            received_at__gte=since, received_at__lt=target
+        )
         touched = (
-            PayOrder.objects.using(using)
-            .filter(received_at__gte=since, received_at__lt=target)
-            .annotate(day=TruncDate("pay_time", tzinfo=CHINA))
+            received.annotate(day=TruncDate("pay_time", tzinfo=CHINA))
             .order_by("day")
             .values_list("day", flat=True)
             .distinct()
@@ -144,7 +153,20 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
             .values_list("day", flat=True)
             .distinct()
         )
-        days = sorted(set(touched) | set(exits))
+        # The days of the stays (already rolled up) that pay orders received meanwhile
+        # belong to: their paid and gap change.
+        paid_late = (
+            Stay.objects.using(using)
+            .filter(
+                exit_received_at__lt=target, parking_serial__in=received.values("parking_serial")
+            )
+            .exclude(leave_time=None)
+            .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
+            .order_by("day")
+            .values_list("day", flat=True)
+            .distinct()
+        )
+        days = sorted(set(touched) | set(exits) | set(paid_late))
         if everything:
             # Days whose orders and stays are all gone keep no row either.
             for model in (DailyTakings, DailyCoupons, DailyStays):

@@ -15,7 +15,9 @@ from django.http import QueryDict
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
-from orders.rollup.selectors import coupon_takings, takings
+from orders.rollup.selectors import StayMoney, coupon_takings, stay_money, takings
+from orders.stays.models import Stay
+from orders.stays.selectors import StayTotals, stay_totals
 from parkingops.db_routers import on_replica
 from parkingops.formatting import parse_day
 from parkingops.queries import in_days
@@ -144,10 +146,17 @@ class _Rolled:
     values: dict[str, str]
 
 
-def _rolled(params: QueryDict, allowed: set[str], *, page: set[str]) -> _Rolled | None:
+def _rolled(
+    params: QueryDict,
+    allowed: set[str],
+    *,
+    page: set[str],
+    days: tuple[str, str] = ("pay_date_from", "pay_date_to"),
+) -> _Rolled | None:
     """Read a list's query string as the rollup's filter: None when it holds a parameter
     outside ``allowed``, ``page`` and a blank search, a repeated one, or a value the list
-    refuses (a day it cannot read, days the wrong way round, an unknown park)."""
+    refuses (a day it cannot read, days the wrong way round, an unknown park). ``days`` names
+    the first and last day's parameters (both in ``allowed``)."""
     if set(params) - allowed - page - {"q"}:
         return None
     if params.get("q", "").strip() or any(len(params.getlist(name)) > 1 for name in params):
@@ -156,10 +165,7 @@ def _rolled(params: QueryDict, allowed: set[str], *, page: set[str]) -> _Rolled 
     if any("\x00" in value for value in values.values()):
         return None
     try:
-        days = [
-            parse_day(values[name]) if values[name] else None
-            for name in ("pay_date_from", "pay_date_to")
-        ]
+        days = [parse_day(values[name]) if values[name] else None for name in days]
     except ValueError:
         return None
     if days[0] and days[1] and days[0] > days[1]:
@@ -315,6 +321,51 @@ def coupon_totals(*, coupons: QuerySet[MerchantCoupon]) -> CouponTotals:
     )
 
 
+# The stay list's parameters the stay rollup can total (ParkFilter, ExitDateRangeFilter,
+# InParkFilter).
+ROLLED_STAY_PARAMETERS = {"exit_date_from", "exit_date_to", "park", "in_park"}
+
+
+def rolled_stay_totals(*, params: QueryDict) -> StayTotals | None:
+    """Return ``stay_totals`` of the stay list's query string from the stay rollup (the left
+    stays, ``orders.rollup.stay_money``) and the stays still in the park (a few, read
+    directly), or None when the query asks for more than exit days, a park and in the park or
+    not (a search, another filter, a value the list refuses): those are totalled from the
+    stays themselves."""
+    scope = _rolled(
+        params,
+        ROLLED_STAY_PARAMETERS,
+        page=PAGE_PARAMETERS,
+        days=("exit_date_from", "exit_date_to"),
+    )
+    if scope is None or scope.values["in_park"] not in ("", "0", "1"):
+        return None
+    money = StayMoney()
+    if scope.values["in_park"] != "1":
+        money = stay_money(date_from=scope.date_from, date_to=scope.date_to, park_id=scope.park_id)
+    # The stays with no exit (the cars in the park): no exit day, and few.
+    staying = StayTotals()
+    if scope.values["in_park"] != "0" and scope.date_from is None and scope.date_to is None:
+        stays = (
+            Stay.objects.in_park()
+            if scope.values["in_park"]
+            else Stay.objects.filter(leave_time__isnull=True)
+        )
+        if scope.park_id is not None:
+            stays = stays.filter(park_id=scope.park_id)
+        staying = stay_totals(stays=stays)
+    return StayTotals(
+        stays=money.left + staying.stays,
+        in_park=staying.in_park,
+        fee=money.fee + staying.fee,
+        discounts=money.discounts + staying.discounts,
+        autopay=money.autopay + staying.autopay,
+        paid_by_pushes=money.paid + staying.paid_by_pushes,
+        gap=money.gap + staying.gap,
+        with_a_gap=money.gapped + staying.with_a_gap,
+    )
+
+
 # The coupon list's parameters the rollup can total (CouponPayDateRangeFilter,
 # CouponParkFilter, StoreFilter).
 ROLLED_COUPON_PARAMETERS = {"pay_date_from", "pay_date_to", "park", "store"}
@@ -418,6 +469,7 @@ __all__ = [
     "rolled_coupon_totals",
     "rolled_order_totals",
     "rolled_scope",
+    "rolled_stay_totals",
     "search_orders",
     "summary_range",
     "with_row_totals",

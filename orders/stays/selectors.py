@@ -3,9 +3,11 @@ stay*), written once for the admin, the API, the exports, the statements and the
 reconciliation."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     Count,
     ExpressionWrapper,
     F,
@@ -14,6 +16,8 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Reverse
 
@@ -22,31 +26,46 @@ from orders.stays.models import Renewal, Stay
 from whitelist import plates
 
 
-def _paid_by_pushes() -> Subquery:
-    """The pay orders of the stay in the outer query (by ``parking_serial``), summed in fen."""
+def _paid_by_pushes(received_before: datetime | None) -> Subquery:
+    """The pay orders of the stay in the outer query (by ``parking_serial``), summed in fen:
+    those received before ``received_before`` when given (the rollup's, ``orders.rollup``)."""
+    orders = PayOrder.objects.filter(parking_serial=OuterRef("parking_serial"))
+    if received_before is not None:
+        orders = orders.filter(received_at__lt=received_before)
     paid = (
-        PayOrder.objects.filter(parking_serial=OuterRef("parking_serial"))
-        .order_by()
-        .values("parking_serial")
-        .annotate(total=Sum("pay_value"))
-        .values("total")
+        orders.order_by().values("parking_serial").annotate(total=Sum("pay_value")).values("total")
     )
     return Subquery(paid, output_field=BigIntegerField())
 
 
-def with_gap(queryset: QuerySet[Stay]) -> QuerySet[Stay]:
-    """Annotate each stay with ``paid_by_pushes`` (its pay orders' amounts, 0 when none) and
+def with_gap(
+    queryset: QuerySet[Stay], *, received_before: datetime | None = None, prefix: str = ""
+) -> QuerySet[Stay]:
+    """Annotate each stay with ``paid_by_pushes`` (its pay orders' amounts, 0 when none),
     ``gap``: ``total_value − free_value − autopay_value − paid_by_pushes`` once the exit has
-    told the fee, else None (the car is in the park, or the exit was never pushed)."""
+    told the fee, else None (the car is in the park, or the exit was never pushed), and
+    ``gapped``: 1 when the gap is there and not 0, else 0.
+
+    ``received_before`` counts only the pay orders received before it (the rollup's view of
+    the stay); ``prefix`` names the three annotations ``<prefix>paid_by_pushes`` and so on,
+    so a query can carry both views."""
+    paid, gap = f"{prefix}paid_by_pushes", f"{prefix}gap"
     return queryset.annotate(
-        paid_by_pushes=Coalesce(_paid_by_pushes(), 0, output_field=BigIntegerField()),
-        gap=ExpressionWrapper(
-            F("total_value")
-            - Coalesce("free_value", 0)
-            - Coalesce("autopay_value", 0)
-            - F("paid_by_pushes"),
-            output_field=BigIntegerField(),
-        ),
+        **{
+            paid: Coalesce(_paid_by_pushes(received_before), 0, output_field=BigIntegerField()),
+            gap: ExpressionWrapper(
+                F("total_value")
+                - Coalesce("free_value", 0)
+                - Coalesce("autopay_value", 0)
+                - F(paid),
+                output_field=BigIntegerField(),
+            ),
+            f"{prefix}gapped": Case(
+                When(Q(**{f"{gap}__isnull": False}) & ~Q(**{gap: 0}), then=Value(1)),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            ),
+        }
     )
 
 
@@ -61,9 +80,7 @@ def with_stay(orders: QuerySet[PayOrder]) -> QuerySet[PayOrder]:
 def with_a_gap(queryset: QuerySet[Stay]) -> QuerySet[Stay]:
     """The left stays whose pay orders did not add up to what the stay says was due
     (``with_gap``'s ``gap`` is not 0): a lost pay-order push, or cash at the gate."""
-    return (
-        with_gap(queryset).filter(leave_time__isnull=False).exclude(Q(gap=0) | Q(gap__isnull=True))
-    )
+    return with_gap(queryset).filter(leave_time__isnull=False, gapped=1)
 
 
 def search_by_plate_or_serial(queryset: QuerySet, *, term: str, serial: str) -> QuerySet:

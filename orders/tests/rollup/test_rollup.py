@@ -16,8 +16,9 @@ from orders.reconciliation import services as reconciliation
 from orders.rollup import selectors as rollup
 from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
 from orders.rollup.services import SETTLE, roll_up
+from orders.stays import selectors as stay_selectors
 from orders.stays.models import Stay
-from orders.tests.factories import StayFactory
+from orders.tests.factories import PayOrderFactory, StayFactory
 from parkingops.formatting import CHINA
 from parkingops.jobs import schedules
 from parkingops.jobs.testing import run_queued_jobs
@@ -301,8 +302,10 @@ def raw_stays() -> dict[tuple, tuple]:
 
 
 def stored_stays() -> dict[tuple, tuple]:
+    """The rollup's timed stays per day and park (a day of only untimed stays counts 0)."""
     return {
-        (row.day, row.park_id): (row.stay_count, row.seconds) for row in DailyStays.objects.all()
+        (row.day, row.park_id): (row.stay_count, row.seconds)
+        for row in DailyStays.objects.exclude(stay_count=0)
     }
 
 
@@ -364,3 +367,95 @@ def test_a_rollup_read_on_sqlite_takes_no_write_lock(transactional_db):
         rollup.takings(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
     assert queries.captured_queries
     assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("BEGIN")]
+
+
+STAYS = "/admin/orders/stay/"
+
+
+def list_totals(admin_client, query: str) -> tuple[stay_selectors.StayTotals, object]:
+    """The stay list's totals for ``query`` and the exact ones of the stays it lists."""
+    page = admin_client.get(STAYS + query)
+    assert page.status_code == 200, query
+    exact = stay_selectors.stay_totals(stays=page.context["cl"].queryset)
+    return page.context["cl"].paginator.totals, exact
+
+
+def test_the_stay_list_totals_from_the_rollup_equal_the_stays_after_late_pay_orders(
+    admin_client,
+):
+    now = timezone.now()
+    east, west = ParkFactory(), ParkFactory()
+    # Left stays: paid in full, short by 3 yuan, paid 2 yuan too much, free; no fee told.
+    paid = StayFactory(park=east, left=True)
+    PayOrderFactory(park=east, parking_serial=paid.parking_serial, pay_value=1000)
+    short = StayFactory(park=east, left=True, free_value=200)
+    PayOrderFactory(park=east, parking_serial=short.parking_serial, pay_value=500)
+    StayFactory(park=west, left=True, autopay_value=1000)
+    over = StayFactory(park=west, left=True)
+    PayOrderFactory(park=west, parking_serial=over.parking_serial, pay_value=1200)
+    StayFactory(park=west, left=True, total_value=None, parking_time=None)
+    # In the park, one paid already (the exit will tell the fee).
+    inside = StayFactory(park=east)
+    PayOrderFactory(park=east, parking_serial=inside.parking_serial, pay_value=300)
+    StayFactory(park=west)
+    today = now.astimezone(CHINA).date()
+    queries = [
+        "",
+        f"?park={east.park_uuid}",
+        f"?park={west.park_uuid}&o=1",
+        f"?exit_date_from={today}&exit_date_to={today}",
+        f"?exit_date_from={today - timedelta(days=3)}&park={east.park_uuid}",
+        "?in_park=1",
+        "?in_park=0",
+        f"?in_park=1&park={west.park_uuid}",
+        "?exit_date_from=2020-01-01&exit_date_to=2020-01-31",
+    ]
+
+    def all_agree() -> None:
+        for query in queries:
+            totals, exact = list_totals(admin_client, query)
+            assert totals == exact, query
+
+    all_agree()  # nothing rolled up yet: every stay read directly
+    everything, _ = list_totals(admin_client, "")
+    assert (everything.stays, everything.in_park, everything.with_a_gap) == (7, 2, 2)
+    assert (everything.fee, everything.paid_by_pushes, everything.gap) == (4000, 3000, 300 - 200)
+
+    roll_up(now=settled())
+    assert DailyStays.objects.filter(left_count__gt=0).exists()
+    all_agree()
+
+    # After the watermark: a late pay order settles the short stay, one more for the stay
+    # paid in full makes it overpaid, a stay that leaves, an exit of a stay that left days ago.
+    PayOrderFactory(park=east, parking_serial=short.parking_serial, pay_value=300)
+    PayOrderFactory(park=east, parking_serial=paid.parking_serial, pay_value=100)
+    inside.leave_time, inside.parking_time, inside.total_value = now, 3600, 300
+    inside.exit_received_at = timezone.now()
+    inside.save()
+    StayFactory(
+        park=west,
+        left=True,
+        enter_time=now - timedelta(days=2, hours=1),
+        leave_time=now - timedelta(days=2),
+        exit_received_at=timezone.now(),
+    )
+    all_agree()
+    moved, _ = list_totals(admin_client, "")
+    # Short settled (0), paid in full now overpaid (−100), the one that left paid its fee
+    # before (0), the late exit unpaid (1000), the overpaid one as it was (−200).
+    assert (moved.gap, moved.with_a_gap) == (-100 + 1000 - 200, 3)
+
+    rolled = roll_up(now=settled())
+    assert (now - timedelta(days=2)).astimezone(CHINA).date() in rolled.days
+    all_agree()
+    assert list_totals(admin_client, "")[0] == moved
+    # The stored rows alone equal the stays (the reads need no live half now).
+    assert sum(row.paid for row in DailyStays.objects.all()) == sum(
+        stay.paid_by_pushes
+        for stay in stay_selectors.with_gap(Stay.objects.exclude(leave_time=None))
+    )
+
+    # A search or another filter: totalled from the stays.
+    for query in ("?q=川A660P1", "?has_gap=1", "?review=1", "?entry_date_from=2026-01-01"):
+        totals, exact = list_totals(admin_client, query)
+        assert totals == exact, query
