@@ -492,6 +492,8 @@ def admin_pages() -> dict[str, str]:
         "push log, first page": "/admin/orders/pushlog/",
         "reconciliation runs, first page": "/admin/orders/reconciliationrun/",
         "reconciliation differences, first page": "/admin/orders/reconciliationitem/",
+        "whitelist list, first page": "/admin/whitelist/whitelistentry/",
+        "park list, first page": "/admin/whitelist/park/",
         "daily summary, a month": (
             f"/admin/orders/summary/daily/?from={month['from']}&to={month['to']}"
         ),
