@@ -1317,6 +1317,11 @@ def main() -> None:
         help="keep BENCH_DB as it is (migrated, no new dataset): time the pages again on a "
         "dataset built before (--only admin --only dashboard)",
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="append a partial run's table to bench/RESULTS.md (a full run rewrites the file)",
+    )
     options = parser.parse_args()
     wanted = set(
         options.only
@@ -1361,15 +1366,19 @@ def main() -> None:
     total = time.monotonic() - started
     text = table()
     say("\n" + text + f"\n\nTotal {total / 60:.1f} min.")
-    if options.only:
-        return  # a partial run is for development; RESULTS.md keeps the last full run
     machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
-    command = "make bench  (python bench/run.py " + " ".join(sys.argv[1:]) + ")"
-    (ROOT / "bench" / "RESULTS.md").write_text(
-        f"# Benchmark results\n\nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \n"
-        f"Machine: {machine}  \nCommand: `{command}`  \nTotal time: {total / 60:.1f} min\n\n"
-        f"{text}\n"
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    about = (
+        f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \nMachine: {machine}  \n"
+        f"Command: `{command}`  \nTotal time: {total / 60:.1f} min\n\n{text}\n"
     )
+    results = ROOT / "bench" / "RESULTS.md"
+    if not options.only:
+        results.write_text(f"# Benchmark results\n\n{about}")
+    elif options.record:
+        # A partial run kept beside the last full one (e.g. the pages at 10M orders).
+        with results.open("a") as file:
+            file.write(f"\n## Partial run\n\n{about}")
 
 
 if __name__ == "__main__":
