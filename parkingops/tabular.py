@@ -12,6 +12,10 @@ The exports' CSVs (``csv_text``) are all written the same way:
   ``(元)`` or ``(分)``;
 - text cells that a spreadsheet would run as a formula (starting ``= + - @``, tab, CR, or
   their full-width forms) are prefixed with ``'``; number columns are never touched;
+- the integration API's CSV for machines (``…/export/`` without ``?lang=zh``) is written by
+  the same writer from its own columns (``fixed``, ``money``): headers fixed in every language
+  (the JSON's field names), times ``Kind.INSTANT`` (ISO-8601 with offset), money in fen and in
+  yuan side by side; the text cells formula-escaped all the same;
 - streamed: rows are read in chunks of CHUNK_ROWS and the text is handed on in pieces of about
   FLUSH_CHARS characters, so memory stays flat for a million rows; a ``progress``
   (``parkingops.jobs.progress``) hears every PROGRESS_ROWS rows written.
