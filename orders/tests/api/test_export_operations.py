@@ -29,7 +29,7 @@ from whitelist.tests.factories import ParkFactory, WhitelistEntryFactory
 pytestmark = pytest.mark.django_db
 
 PARK = "49f0cc52-e8c7-41e3-b54d-af666b8cc11a"
-HOSTILE = '=HYPERLINK("http://x")'  # a spreadsheet would run it
+HOSTILE = "=1+2*cmd|A1"  # a spreadsheet would run it (and it fits a plate column)
 
 # (JSON list, the row's id in the JSON, its column in the CSV, a filter of both).
 LISTS = {
