@@ -1,5 +1,5 @@
-"""Building blocks shared by the integration API's views: permissions, keyset (cursor) paging,
-and the ``?format=csv`` and ``?format=xlsx`` variants of every list.
+"""Building blocks shared by the integration API's views: permissions and keyset (cursor)
+paging. The export operations (the files of the JSON calls) are in ``parkingops.api_exports``.
 """
 
 import base64
@@ -11,16 +11,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions
 from rest_framework.pagination import BasePagination
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from parkingops import xlsx
 from parkingops.api_params import refuse_empty
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -37,115 +34,6 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
-
-
-# --- CSV -------------------------------------------------------------------------------------
-
-
-class CsvRenderer(BaseRenderer):
-    """Selects the CSV variant of a list (``?format=csv`` or ``Accept: text/csv``).
-
-    The lists stream their CSV themselves (the admin's exporters); errors are answered as JSON
-    (see ``CsvListMixin.finalize_response``), so this renderer never renders data itself.
-    """
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data, renderer_context=renderer_context)
-
-
-class XlsxRenderer(CsvRenderer):
-    """Selects the XLSX variant of a list (``?format=xlsx`` or ``Accept:`` its media type); like
-    ``CsvRenderer``, it never renders data itself."""
-
-    media_type = xlsx.MEDIA_TYPE
-    format = "xlsx"
-    charset = None
-
-
-class CsvFormatMixin:
-    """The file variants of a view: ``?format=csv`` (or ``Accept: text/csv``) and
-    ``?format=xlsx`` (its twin in Excel, ``parkingops.xlsx``).
-
-    ``csv_permission`` is needed on top of the view permission for either (``orders.
-    export_orders`` for orders, coupons and summaries); refusals and 400s stay JSON.
-    """
-
-    renderer_classes = [JSONRenderer, CsvRenderer, XlsxRenderer]
-    csv_permission: str | None = None
-
-    def _wants(self, file_format: str) -> bool:
-        renderer = getattr(self.request, "accepted_renderer", None)
-        return renderer is not None and renderer.format == file_format
-
-    def wants_csv(self) -> bool:
-        return self._wants(CsvRenderer.format)
-
-    def wants_xlsx(self) -> bool:
-        return self._wants(XlsxRenderer.format)
-
-    def wants_file(self) -> bool:
-        return self.wants_csv() or self.wants_xlsx()
-
-    def xlsx_about(self) -> xlsx.About:
-        """Return what an XLSX's last sheet says: the user, now, and the query string."""
-        request = self.request
-        filters = [
-            (name, value)
-            for name, values in sorted(request.query_params.lists())
-            if name != "format"
-            for value in values
-        ]
-        return xlsx.About(request.user.get_username(), timezone.now(), filters)
-
-    def xlsx_file(self, make):
-        """Return ``make(about)``, the XLSX file, or answer 400 (JSON) when it does not fit."""
-        try:
-            return make(self.xlsx_about())
-        except xlsx.TooManyRows as error:
-            raise exceptions.ValidationError({"format": [error.message]}) from None
-
-    def check_csv_permission(self, request) -> None:
-        if self.csv_permission and not request.user.has_perm(self.csv_permission):
-            self.permission_denied(
-                request, message=_("Exporting CSV needs the “export orders” permission.")
-            )
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response) and self.wants_file():
-            # A refusal or a 400 of a file request is still JSON, in DRF's usual shape.
-            response.accepted_renderer = JSONRenderer()
-            response.accepted_media_type = JSONRenderer.media_type
-        return response
-
-
-class CsvListMixin(CsvFormatMixin):
-    """``?format=csv`` or ``?format=xlsx`` on a list: the whole filtered list, as the admin's
-    exports write it.
-
-    No paging: the exporters read from a server-side cursor, in the list's order.
-    """
-
-    def list(self, request, *args, **kwargs):
-        if not self.wants_file():
-            return super().list(request, *args, **kwargs)
-        self.check_csv_permission(request)
-        queryset = self.filter_queryset(self.get_queryset())
-        queryset = KeysetPagination().order(queryset, request, self)
-        if self.wants_xlsx():
-            return self.xlsx_response(queryset)
-        return self.csv_response(queryset)
-
-    def csv_response(self, queryset):
-        raise NotImplementedError
-
-    def xlsx_response(self, queryset):
-        """Return the XLSX twin of ``csv_response`` (``xlsx_file`` makes it)."""
-        raise NotImplementedError
 
 
 # --- Keyset paging ---------------------------------------------------------------------------
@@ -171,20 +59,21 @@ class KeysetPagination(BasePagination):
     ordering_query_param = "ordering"
 
     def order(self, queryset: QuerySet, request, view) -> QuerySet:
-        """Return ``queryset`` in the order the request asks for (the CSV variant's order).
+        """Return ``queryset`` in the order the request asks for (an export's order).
 
-        The CSV is the whole list: a ``page_size`` is still checked, a ``cursor`` refused.
+        An export is the whole list: a ``cursor`` or a ``page_size`` is refused, naming it.
         """
-        self._refuse_empty(request, view)
-        self._page_size(request)
-        if self.cursor_query_param in request.query_params:
-            raise exceptions.ValidationError(
-                {
-                    self.cursor_query_param: [
-                        gettext("The CSV is the whole list, not a page: leave the cursor out.")
-                    ]
-                }
-            )
+        refuse_empty(request.query_params, [self.ordering_query_param])
+        for name in (self.cursor_query_param, self.page_size_query_param):
+            if name in request.query_params:
+                raise exceptions.ValidationError(
+                    {
+                        name: [
+                            gettext("The export is the whole list, not a page: leave %(name)s out.")
+                            % {"name": name}
+                        ]
+                    }
+                )
         _name, columns = self._ordering(request, view)
         return queryset.order_by(*columns)
 

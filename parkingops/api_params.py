@@ -9,6 +9,8 @@ or export, everything: a parameter is either left out or given a value. The sche
 
 from collections.abc import Iterable
 
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, negotiation
@@ -46,11 +48,44 @@ class FormatNegotiation(negotiation.DefaultContentNegotiation):
             refuse_empty(request.query_params, [name])
             formats = list(dict.fromkeys(renderer.format for renderer in renderers))
             if raw not in formats:
-                raise exceptions.ValidationError(
-                    {
-                        name: [
-                            gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(formats)}
-                        ]
-                    }
-                )
+                message = _elsewhere(request, raw) or gettext("Choose one of: %(choices)s.") % {
+                    "choices": ", ".join(formats)
+                }
+                raise exceptions.ValidationError({name: [message]})
         return super().select_renderer(request, renderers, format_suffix)
+
+
+# The file formats of the export operations (``parkingops.api.FileExportView``).
+FILE_FORMATS = ("csv", "xlsx")
+
+
+def _elsewhere(request, file_format: str) -> str | None:
+    """Return where the file ``file_format`` of this JSON call is, when it has one: a JSON call
+    names its export operation's URL name in ``file_export``."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    url_name = getattr(view, "file_export", None)
+    if file_format not in FILE_FORMATS or not url_name:
+        return None
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        return None
+    return gettext(
+        "This call answers JSON only: its %(format)s file is GET %(url)s?format=%(format)s, "
+        "with the same filters."
+    ) % {"format": file_format, "url": url}
+
+
+def language_param(params, name: str = "lang") -> str | None:
+    """Return the language the parameter ``name`` asks for (``zh``, ``zh-Hans``, ``en-US``… as
+    Django reads them), None when it is not given; 400 when empty or unknown."""
+    refuse_empty(params, [name])
+    asked = params.get(name)
+    if asked is None:
+        return None
+    try:
+        return translation.get_supported_language_variant(asked.strip())
+    except LookupError:
+        raise exceptions.ValidationError(
+            {name: [gettext("Unknown language: use zh-hans or en.")]}
+        ) from None

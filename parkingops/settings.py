@@ -236,7 +236,8 @@ SPECTACULAR_SETTINGS = {
         "platform's pay-order push. Authenticate with the header `Authorization: Api-Key <key>` "
         "(keys are created in the admin, under API keys) or, in the browser, the admin session. "
         "Amounts are integer fen, times ISO-8601 with their offset (+08:00). Lists are paged by "
-        "cursor (follow `next`) and give the admin's CSV export with `?format=csv`."
+        "cursor (follow `next`); each list's CSV and Excel files are an operation of their own, "
+        "`…/export/?format=csv|xlsx`, with the list's filters."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -12,6 +12,10 @@ The exports' CSVs (``csv_text``) are all written the same way:
   ``(元)`` or ``(分)``;
 - text cells that a spreadsheet would run as a formula (starting ``= + - @``, tab, CR, or
   their full-width forms) are prefixed with ``'``; number columns are never touched;
+- the integration API's CSV for machines (``…/export/`` without ``?lang=zh``) is written by
+  the same writer from its own columns (``fixed``, ``money``): headers fixed in every language
+  (the JSON's field names), times ``Kind.INSTANT`` (ISO-8601 with offset), money in fen and in
+  yuan side by side; the text cells formula-escaped all the same;
 - streamed: rows are read in chunks of CHUNK_ROWS and the text is handed on in pieces of about
   FLUSH_CHARS characters, so memory stays flat for a million rows; a ``progress``
   (``parkingops.jobs.progress``) hears every PROGRESS_ROWS rows written.
@@ -27,6 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 
@@ -57,6 +62,8 @@ class Kind(enum.Enum):
     TEXT = "text"  # text, formula-escaped; None is empty
     TIME = "time"  # an aware time, ``YYYY-MM-DD HH:MM:SS`` in China time (text: as it is);
     # None is empty
+    INSTANT = "instant"  # an aware time for machines: ISO-8601 with its offset, China time
+    # (``2026-11-01T08:30:00+08:00``, as the API's JSON); text as it is; None is empty
     YUAN = "yuan"  # money held in fen, written in 元 with two decimals; None is empty, not 0
     FEN = "fen"  # money in 分, the integer as it is; None is empty
     NUMBER = "number"  # a count or another plain integer, no unit; None is empty
@@ -72,6 +79,12 @@ def _time_cell(value: datetime | str | None) -> str:
     return escape_formula(value if isinstance(value, str) else china_time(value))
 
 
+def _instant_cell(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    return escape_formula(value if isinstance(value, str) else value.astimezone(CHINA).isoformat())
+
+
 def _yuan_cell(value: int | None) -> str:
     return "" if value is None else fen_to_yuan(value)
 
@@ -83,6 +96,7 @@ def _number_cell(value: int | None) -> str:
 _CELLS: dict[Kind, Callable[[Any], str]] = {
     Kind.TEXT: _text_cell,
     Kind.TIME: _time_cell,
+    Kind.INSTANT: _instant_cell,
     Kind.YUAN: _yuan_cell,
     Kind.FEN: _number_cell,
     Kind.NUMBER: _number_cell,
@@ -101,10 +115,24 @@ class Column:
     rows the statement reads.
     """
 
-    label: Promise
+    label: Promise | str
     kind: Kind
     source: str
     sql: str | None = None
+
+
+def fixed(name: str, kind: Kind, source: str | None = None) -> Column:
+    """Return a column of a file for machines: its header is ``name`` in every language (the
+    field's name in the API's JSON), its value the row's ``source`` (default ``name``)."""
+    return Column(name, kind, source or name)
+
+
+def money(name: str, source: str | None = None) -> tuple[Column, Column]:
+    """Return the two fixed columns of an amount held in fen: ``<name>_fen`` (the integer) and
+    ``<name>_yuan`` (two decimals)."""
+    return fixed(f"{name}_fen", Kind.FEN, source or name), fixed(
+        f"{name}_yuan", Kind.YUAN, source or name
+    )
 
 
 def header(columns: Sequence[Column]) -> list[str]:
@@ -153,6 +181,18 @@ def _csv_pieces(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def in_language(pieces: Iterable[str], language: str) -> Iterator[str]:
+    """Return ``pieces`` read with ``language`` active: the words a streamed file writes while
+    it is read (a total row's "Total") stay in the language it was asked in."""
+    iterator = iter(pieces)
+    while True:
+        with translation.override(language):
+            piece = next(iterator, None)
+        if piece is None:
+            return
+        yield piece
 
 
 def batched(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:

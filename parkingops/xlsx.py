@@ -49,6 +49,7 @@ TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _FORMATS: dict[Kind, str] = {
     Kind.TEXT: "@",
     Kind.TIME: TIME_FORMAT,
+    Kind.INSTANT: TIME_FORMAT,
     Kind.YUAN: "#,##0.00",
     Kind.FEN: "0",
     Kind.NUMBER: "0",
@@ -183,6 +184,7 @@ def _time(sheet: Worksheet, row: int, col: int, value: Any, style: Any) -> None:
 _WRITERS: dict[Kind, Callable[[Worksheet, int, int, Any, Any], None]] = {
     Kind.TEXT: _text,
     Kind.TIME: _time,
+    Kind.INSTANT: _time,
     Kind.YUAN: _yuan,
     Kind.FEN: _number,
     Kind.NUMBER: _number,

@@ -17,9 +17,9 @@ from django.utils.translation import gettext
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
 from parkingops.jobs.progress import NO_PROGRESS, Progress
-from parkingops.tabular import Column, Kind
+from parkingops.tabular import Column, Kind, fixed
 from whitelist import selectors
-from whitelist.models import Status, WhitelistEntry
+from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.spreadsheet import COLUMNS, IMPORT_COLUMNS
 
 
@@ -40,6 +40,23 @@ _KINDS = {
 WHITELIST_COLUMNS: tuple[Column, ...] = tuple(
     Column(_label(column), _KINDS.get(column, Kind.TEXT), column) for column in COLUMNS
 )
+# The file for machines (the API's CSV without ``?lang=zh``): the JSON's field names, ISO-8601
+# times, the status and sync state as codes, a blank park for the entries of all parks.
+WHITELIST_MACHINE_COLUMNS: tuple[Column, ...] = (
+    fixed("id", Kind.NUMBER),
+    fixed("plate", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT),
+    fixed("park_name", Kind.TEXT),
+    fixed("valid_from", Kind.INSTANT),
+    fixed("valid_until", Kind.INSTANT),
+    fixed("is_active", Kind.NUMBER),  # 1 or 0
+    fixed("holder", Kind.TEXT),
+    fixed("note", Kind.TEXT),
+    fixed("status", Kind.TEXT),
+    fixed("sync_state", Kind.TEXT),
+    fixed("created_at", Kind.INSTANT),
+    fixed("updated_at", Kind.INSTANT),
+)
 
 
 def whitelist_csv(
@@ -47,6 +64,14 @@ def whitelist_csv(
 ) -> Iterator[str]:
     """Return the whitelist CSV of ``entries`` (in their order) as text pieces."""
     return tabular.csv_text(WHITELIST_COLUMNS, _entry_rows(entries, **_words()), progress=progress)
+
+
+def whitelist_machine_csv(entries: QuerySet[WhitelistEntry]) -> Iterator[str]:
+    """Return the whitelist file for machines (``WHITELIST_MACHINE_COLUMNS``) as text pieces;
+    ``entries`` carry their sync state (``selectors.with_sync_state``)."""
+    codes = {value: value for value in Status.values}
+    rows = _entry_rows(entries, all_parks="", statuses=codes)
+    return tabular.csv_text(WHITELIST_MACHINE_COLUMNS, rows)
 
 
 @on_replica
@@ -94,6 +119,9 @@ def _entry_rows(
             "status": statuses[entry.status_at(now)],
             "holder": entry.holder,
             "note": entry.note,
+            "sync_state": getattr(entry, "sync_state", PlateSync.State.PENDING.value),
+            "created_at": entry.created_at,
+            "updated_at": entry.updated_at,
         }
 
 

@@ -8,6 +8,7 @@ app_name = "whitelist"
 
 urlpatterns = [
     path("", views.WhitelistListView.as_view(), name="api-whitelist"),
+    path("export/", views.WhitelistExportView.as_view(), name="api-whitelist-export"),
     path("bulk/", views.WhitelistBulkView.as_view(), name="api-whitelist-bulk"),
     path("<int:pk>/", views.WhitelistDetailView.as_view(), name="api-whitelist-entry"),
 ]

@@ -1,6 +1,7 @@
-"""The whitelist in the integration API: list (and the admin's CSV), add, change, delete, and a
-bulk upsert. Every write goes through ``whitelist.services``, so the history records the key's
-user and the platform is synced after commit, exactly as from the admin.
+"""The whitelist in the integration API: list, add, change, delete, a bulk upsert, and the
+list's files (``export/``: a CSV for machines, the admin's CSV and Excel files). Every write
+goes through ``whitelist.services``, so the history records the key's user and the platform is
+synced after commit, exactly as from the admin.
 """
 
 from collections.abc import Mapping
@@ -10,28 +11,27 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from parkingops import tabular, xlsx
-from parkingops.api import CsvListMixin, KeysetPagination
+from parkingops.api import KeysetPagination
+from parkingops.api_exports import ListExportView, export_schema
 from parkingops.models import ApiKey
 from whitelist import selectors
 from whitelist.admin_filters import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
 from whitelist.models import PlateSync, Status, WhitelistEntry
 from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY
-from whitelist.resources import whitelist_csv, whitelist_filename, whitelist_xlsx
+from whitelist.resources import (
+    whitelist_csv,
+    whitelist_filename,
+    whitelist_machine_csv,
+    whitelist_xlsx,
+)
 from whitelist.serializers import (
     BulkErrorSerializer,
     BulkResultSerializer,
@@ -151,23 +151,26 @@ class WhitelistQuerysetMixin:
         return _with_warnings(fresh)
 
 
+class WhitelistListQuery(WhitelistQuerysetMixin):
+    """What the list and its export read: the rows, the filters, the orders."""
+
+    filterset_class = WhitelistFilter
+    orderings = {
+        "plate": ("plate", "-valid_from", "-pk"),
+        "id": ("pk",),
+        "-id": ("-pk",),
+    }
+    default_ordering = "plate"
+    file_export = "whitelist:api-whitelist-export"
+
+
 @extend_schema_view(
     get=extend_schema(
         summary=_("List whitelist entries"),
         description=_(
-            "By plate, as the admin lists them (ordering=id: oldest first). With ?format=csv "
-            "the admin's export file (UTF-8 with BOM), not paged."
+            "By plate, as the admin lists them (ordering=id: oldest first). The whole list as "
+            "a file: /api/v1/whitelist/export/."
         ),
-        responses={
-            (200, "application/json"): WhitelistEntrySerializer(many=True),
-            (200, "text/csv"): OpenApiResponse(
-                OpenApiTypes.BINARY, description=_("The admin's whitelist export (?format=csv).")
-            ),
-            (200, xlsx.MEDIA_TYPE): OpenApiResponse(
-                OpenApiTypes.BINARY,
-                description=_("The admin's whitelist export as an Excel file (?format=xlsx)."),
-            ),
-        },
     ),
     post=extend_schema(
         request=WhitelistEntrySerializer,
@@ -179,15 +182,8 @@ class WhitelistQuerysetMixin:
         ),
     ),
 )
-class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreateAPIView):
-    filterset_class = WhitelistFilter
+class WhitelistListView(WhitelistListQuery, generics.ListCreateAPIView):
     pagination_class = KeysetPagination
-    orderings = {
-        "plate": ("plate", "-valid_from", "-pk"),
-        "id": ("pk",),
-        "-id": ("-pk",),
-    }
-    default_ordering = "plate"
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -197,13 +193,37 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
         _save(entry, user=self.request.user, reason=reason)
         serializer.instance = self.reread(entry)
 
-    def csv_response(self, queryset):
-        # The admin's export: the same columns and writer, so the same bytes.
-        return tabular.csv_response(whitelist_csv(queryset), whitelist_filename())
 
-    def xlsx_response(self, queryset):
-        file = self.xlsx_file(lambda about: whitelist_xlsx(queryset, about=about))
-        return xlsx.xlsx_response(file, whitelist_filename("xlsx"))
+@export_schema(
+    summary=_("Export whitelist entries (CSV or Excel)"),
+    description=_(
+        "The entries of GET /api/v1/whitelist/ with the same filters, in the same order, not "
+        "paged. With lang=zh (and as Excel) the admin's export file, which imports back."
+    ),
+    parameters=[
+        OpenApiParameter(
+            "ordering",
+            str,
+            enum=list(WhitelistListQuery.orderings),
+            description=_("The order of the rows (default %(default)s).")
+            % {"default": WhitelistListQuery.default_ordering},
+        )
+    ],
+    filters=True,
+)
+class WhitelistExportView(WhitelistListQuery, ListExportView):
+    def export_filename(self, queryset) -> str:
+        return whitelist_filename()
+
+    def machine_csv(self, queryset):
+        return whitelist_machine_csv(queryset)
+
+    def people_csv(self, queryset):
+        # The admin's export: the same columns and writer, so the same bytes.
+        return whitelist_csv(queryset)
+
+    def people_xlsx(self, queryset, about):
+        return whitelist_xlsx(queryset, about=about)
 
 
 @extend_schema_view(

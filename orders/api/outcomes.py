@@ -8,10 +8,9 @@ tool): nothing here restates an outcome.
 from contextlib import nullcontext
 
 from django.utils import translation
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +18,7 @@ from rest_framework.views import APIView
 
 from orders.push.outcomes import Outcome
 from orders.push.schema import outcomes_described
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import language_param
 
 
 class PushOutcomeSerializer(serializers.Serializer):
@@ -38,20 +37,6 @@ class PushOutcomeSerializer(serializers.Serializer):
 
     def get_logged(self, outcome: Outcome) -> bool:
         return outcome is not Outcome.THROTTLED
-
-
-def _language(request: Request) -> str | None:
-    """Return the language ``?lang`` asks for, None when it is not given; 400 when unknown."""
-    refuse_empty(request.query_params, ["lang"])
-    asked = request.query_params.get("lang")
-    if asked is None:
-        return None
-    try:
-        return translation.get_supported_language_variant(asked)
-    except LookupError:
-        raise exceptions.ValidationError(
-            {"lang": [gettext("Unknown language: use zh-hans or en.")]}
-        ) from None
 
 
 @extend_schema(
@@ -76,7 +61,7 @@ class PushOutcomesView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request: Request):
-        language = _language(request)
+        language = language_param(request.query_params)
         with translation.override(language) if language else nullcontext():
             data = PushOutcomeSerializer(list(Outcome), many=True).data
             language = translation.get_language()

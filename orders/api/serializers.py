@@ -295,14 +295,6 @@ class SummaryQuerySerializer(serializers.Serializer):
                 help_text=_("The last day, YYYY-MM-DD (default: today, China time)."),
             ),
             "park": serializers.CharField(required=False, help_text=_("One park's uuid.")),
-            "view": serializers.ChoiceField(
-                choices=VIEWS,
-                required=False,
-                help_text=_(
-                    "Which table ?format=csv gives: rows (default; the groups with their "
-                    "subtotals) or pivot (days × parks, amount paid). The JSON holds both."
-                ),
-            ),
         }
 
     def validate_park(self, value: str) -> str:
@@ -323,10 +315,27 @@ class SummaryQuerySerializer(serializers.Serializer):
         except selectors.SummaryRangeError as exc:
             raise serializers.ValidationError({"from": exc.messages}) from None
         return {
+            **{name: value for name, value in attrs.items() if name not in ("from", "to", "park")},
             "date_from": date_from,
             "date_to": date_to,
             "park_uuid": attrs.get("park", ""),
-            "view": attrs.get("view", VIEWS[0]),
+        }
+
+
+class SummaryExportQuerySerializer(SummaryQuerySerializer):
+    """The summary export's query: the summary's, and ``view``, the table of the file."""
+
+    def get_fields(self):
+        return {
+            **super().get_fields(),
+            "view": serializers.ChoiceField(
+                choices=VIEWS,
+                default=VIEWS[0],
+                help_text=_(
+                    "Which table: rows (default; the groups with their subtotals) or pivot "
+                    "(days × parks, amount paid)."
+                ),
+            ),
         }
 
 

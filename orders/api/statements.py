@@ -1,8 +1,8 @@
-"""``GET /api/v1/statements/``: the statement per holder (``orders.statements``), as JSON (the
-lines per holder and plate, each plate linking to its orders) or, with ``?format=csv``, the
-admin's CSV with every order.
+"""``GET /api/v1/statements/``: the statement per holder (``orders.statements``) as JSON (the
+lines per holder and plate, each plate linking to its orders), and ``GET
+/api/v1/statements/export/``: the same statement as a file with every order.
 
-The permissions of the other order endpoints: viewing pay orders, and exporting for the CSV.
+The permissions of the other order endpoints: viewing pay orders, and exporting for the file.
 """
 
 from django.urls import reverse
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,9 +19,9 @@ from rest_framework.views import APIView
 from orders.models import PayOrder
 from orders.permissions import EXPORT_ORDERS
 from orders.statements import selectors
-from orders.statements.exports import statement_csv, statement_xlsx
-from parkingops import tabular, xlsx
-from parkingops.api import CsvFormatMixin
+from orders.statements.exports import statement_csv, statement_machine_csv, statement_xlsx
+from parkingops import tabular
+from parkingops.api_exports import FileExportView, export_schema
 from parkingops.api_params import refuse_empty
 from parkingops.formatting import CHINA
 
@@ -113,6 +113,18 @@ class StatementSerializer(serializers.Serializer):
     total = StatementLineSerializer()
 
 
+def _statement(request: Request) -> selectors.Statement:
+    """Return the statement the query asks for (the admin page's rules), or answer 400."""
+    refuse_empty(request.query_params, selectors.PARAMETERS)
+    try:
+        query = selectors.read_params(
+            request.query_params, today=timezone.now().astimezone(CHINA).date()
+        )
+    except selectors.StatementQueryError as exc:
+        raise exceptions.ValidationError(exc.errors) from None
+    return selectors.statement(query=query)
+
+
 @extend_schema(
     summary=_("Statement per holder"),
     description=_(
@@ -120,47 +132,48 @@ class StatementSerializer(serializers.Serializer):
         "holds — the holder of the whitelist entry that admitted the order — per holder and "
         "plate: count, amount paid, discount relief and coupon money (amount coupons); the "
         "renewals paid (count, amount) and the stays that left (count, minutes, payment gap), "
-        "with each holder's subtotal and the total. With ?format=csv or ?format=xlsx every "
-        "order too."
+        "with each holder's subtotal and the total. Every order too: "
+        "/api/v1/statements/export/."
     ),
     parameters=[StatementQuerySerializer],
-    responses={
-        (200, "application/json"): StatementSerializer,
-        (200, "text/csv"): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=csv: the admin's statement CSV (order rows, plate and holder "
-                "subtotal rows, a row_kind column); needs orders.export_orders."
-            ),
-        ),
-        (200, xlsx.MEDIA_TYPE): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=xlsx: the same rows as an Excel file; needs orders.export_orders."
-            ),
-        ),
-    },
+    responses=StatementSerializer,
 )
-class StatementView(CsvFormatMixin, APIView):
+class StatementView(APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
-    csv_permission = EXPORT_ORDERS
+    file_export = "orders:api-statements-export"
 
     def get(self, request: Request):
-        if self.wants_file():
-            self.check_csv_permission(request)
-        refuse_empty(request.query_params, selectors.PARAMETERS)
-        try:
-            query = selectors.read_params(
-                request.query_params, today=timezone.now().astimezone(CHINA).date()
-            )
-        except selectors.StatementQueryError as exc:
-            raise exceptions.ValidationError(exc.errors) from None
-        statement = selectors.statement(query=query)
-        filename = tabular.export_filename("statement", query.date_from, query.date_to)
-        if self.wants_xlsx():
-            file = self.xlsx_file(lambda about: statement_xlsx(statement, about=about))
-            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        if self.wants_csv():
-            return tabular.csv_response(statement_csv(statement), filename)
-        context = {"request": request, "query": query}
+        statement = _statement(request)
+        context = {"request": request, "query": statement.query}
         return Response(StatementSerializer(statement, context=context).data)
+
+
+@export_schema(
+    summary=_("Export the statement per holder (CSV or Excel)"),
+    description=_(
+        "The statement of GET /api/v1/statements/ with the same parameters, with every order: "
+        "per holder each plate's orders (row_kind order) and the plate's subtotal "
+        "(plate_subtotal), the holder's subtotal (holder_subtotal), the total last (total). "
+        "Needs orders.export_orders."
+    ),
+    parameters=[StatementQuerySerializer],
+)
+class StatementExportView(FileExportView):
+    queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
+    export_permission = EXPORT_ORDERS
+
+    def export_data(self):
+        return _statement(self.request)
+
+    def export_filename(self, statement) -> str:
+        query = statement.query
+        return tabular.export_filename("statement", query.date_from, query.date_to)
+
+    def machine_csv(self, statement):
+        return statement_machine_csv(statement)
+
+    def people_csv(self, statement):
+        return statement_csv(statement)
+
+    def people_xlsx(self, statement, about):
+        return statement_xlsx(statement, about=about)

@@ -1,13 +1,13 @@
 """The integration API's reads: one thin view per endpoint, the work is in selectors.
 
-Orders, merchant coupons, their totals per store, the daily summary, stays and renewals,
-each also as the admin's CSV (``?format=csv``) and Excel file (``?format=xlsx``).
+Orders, merchant coupons, their totals per store, the daily summary, stays and renewals as
+JSON, and each as a file of its own operation (``…/export/?format=csv|xlsx``, with the same
+filters): a CSV for machines, or the admin's CSV and Excel files for people.
 """
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,16 +15,31 @@ from rest_framework.views import APIView
 
 from orders import channels, selectors
 from orders.api import filters, serializers
-from orders.exports.coupons import coupon_totals_csv, coupon_totals_xlsx, coupons_csv, coupons_xlsx
-from orders.exports.orders import orders_csv, orders_xlsx
-from orders.exports.stays import renewals_csv, renewals_xlsx, stays_csv, stays_xlsx
-from orders.exports.summary import summary_file, summary_xlsx
+from orders.exports.coupons import (
+    coupon_totals_csv,
+    coupon_totals_machine_csv,
+    coupon_totals_xlsx,
+    coupons_csv,
+    coupons_machine_csv,
+    coupons_xlsx,
+)
+from orders.exports.orders import orders_csv, orders_machine_csv, orders_xlsx
+from orders.exports.stays import (
+    renewals_csv,
+    renewals_machine_csv,
+    renewals_xlsx,
+    stays_csv,
+    stays_machine_csv,
+    stays_xlsx,
+)
+from orders.exports.summary import summary_file, summary_machine_csv, summary_name, summary_xlsx
 from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
-from parkingops import tabular, xlsx
-from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
+from parkingops import tabular
+from parkingops.api import KeysetPagination
+from parkingops.api_exports import FileExportView, ListExportView, export_schema
 from parkingops.api_params import refuse_empty
 
 
@@ -33,20 +48,15 @@ def _unmask(request) -> bool:
     return bool(user is not None and user.has_perm(VIEW_PERSONAL_DATA))
 
 
-CSV_RESPONSE = OpenApiResponse(
-    OpenApiTypes.BINARY,
-    description=_(
-        "With ?format=csv: the admin's CSV export of the whole filtered list (UTF-8 with BOM), "
-        "streamed; needs orders.export_orders."
-    ),
-)
-XLSX_RESPONSE = OpenApiResponse(
-    OpenApiTypes.BINARY,
-    description=_(
-        "With ?format=xlsx: the admin's Excel export of the whole filtered list (typed cells, "
-        "a sheet of the filters); needs orders.export_orders. Above 1,048,575 rows: 400."
-    ),
-)
+def ordering_parameter(query) -> OpenApiParameter:
+    """The ``ordering`` of an export, documented as its list's (the list's paginator does)."""
+    return OpenApiParameter(
+        "ordering",
+        str,
+        enum=list(query.orderings),
+        description=_("The order of the rows (default %(default)s).")
+        % {"default": query.default_ordering},
+    )
 
 
 class UnmaskContextMixin:
@@ -54,26 +64,13 @@ class UnmaskContextMixin:
         return {**super().get_serializer_context(), "unmask": _unmask(self.request)}
 
 
-class ListFilesMixin(CsvListMixin):
-    """A list's CSV and XLSX files, as its export module writes them: ``write_csv(queryset)``
-    and ``write_xlsx(queryset, about)`` call the writers, the file is named ``export_name``
-    and the China-time days of the filtered ``export_time`` range."""
+class OrderExportMixin:
+    """An export of an orders-app list: needs ``orders.export_orders``; its file is named
+    ``export_name`` and the China-time days of the filtered ``export_time`` range."""
 
+    export_permission = EXPORT_ORDERS
     export_name: str
     export_time = "pay_time"
-
-    def write_csv(self, queryset):
-        raise NotImplementedError
-
-    def write_xlsx(self, queryset, about):
-        raise NotImplementedError
-
-    def csv_response(self, queryset):
-        return tabular.csv_response(self.write_csv(queryset), self.export_filename(queryset))
-
-    def xlsx_response(self, queryset):
-        file = self.xlsx_file(lambda about: self.write_xlsx(queryset, about))
-        return xlsx.xlsx_response(file, xlsx.xlsx_filename(self.export_filename(queryset)))
 
     def export_filename(self, queryset) -> str:
         filterset = self.filterset_class(self.request.query_params, queryset=queryset.none())
@@ -81,25 +78,14 @@ class ListFilesMixin(CsvListMixin):
         return tabular.export_filename(self.export_name, first, last)
 
 
-@extend_schema(
-    summary=_("List pay orders"),
-    description=_(
-        "Newest first by default, with their discounts and merchant coupons. Paged by cursor: "
-        "follow “next”. Amounts in fen, times ISO-8601 with offset."
-    ),
-    responses={
-        (200, "application/json"): serializers.OrderSerializer(many=True),
-        (200, "text/csv"): CSV_RESPONSE,
-        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
-    },
-)
-class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+# --- Orders ----------------------------------------------------------------------------------
+
+
+class OrderQuery:
+    """What the order list and its export read: the rows, the filters, the orders."""
+
     queryset = PayOrder.objects.all()
-    serializer_class = serializers.OrderSerializer
     filterset_class = filters.OrderFilter
-    pagination_class = KeysetPagination
-    csv_permission = EXPORT_ORDERS
-    export_name = "orders"
     orderings = {
         "-pay_time": ("-pay_time", "-pk"),
         "pay_time": ("pay_time", "pk"),
@@ -107,6 +93,20 @@ class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "pay_value": ("pay_value", "pk"),
     }
     default_ordering = "-pay_time"
+    file_export = "orders:api-orders-export"
+
+
+@extend_schema(
+    summary=_("List pay orders"),
+    description=_(
+        "Newest first by default, with their discounts and merchant coupons. Paged by cursor: "
+        "follow “next”. Amounts in fen, times ISO-8601 with offset. The whole list as a file: "
+        "/api/v1/orders/export/."
+    ),
+)
+class OrderListView(UnmaskContextMixin, OrderQuery, generics.ListAPIView):
+    serializer_class = serializers.OrderSerializer
+    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         # Three queries a page, whatever its size: the orders (with their park), then all
@@ -114,11 +114,41 @@ class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         queryset = queryset.select_related("park").prefetch_related("discounts", "mcoupons")
         return super().paginate_queryset(channels.with_channel_name(queryset))
 
-    def write_csv(self, queryset):
+
+@export_schema(
+    summary=_("Export pay orders (CSV or Excel)"),
+    description=_(
+        "The orders of GET /api/v1/orders/ with the same filters, in the same order, not paged: "
+        "one row per order with its discount and coupon totals. Needs orders.export_orders."
+    ),
+    parameters=[ordering_parameter(OrderQuery)],
+    filters=True,
+)
+class OrderExportView(OrderExportMixin, OrderQuery, ListExportView):
+    export_name = "orders"
+
+    def machine_csv(self, queryset):
+        return orders_machine_csv(queryset, unmask=_unmask(self.request))
+
+    def people_csv(self, queryset):
         return orders_csv(queryset, unmask=_unmask(self.request))
 
-    def write_xlsx(self, queryset, about):
+    def people_xlsx(self, queryset, about):
         return orders_xlsx(queryset, about=about, unmask=_unmask(self.request))
+
+
+# --- Stays and renewals ----------------------------------------------------------------------
+
+
+class StayQuery:
+    queryset = Stay.objects.all()
+    filterset_class = filters.StayFilter
+    orderings = {
+        "-enter_time": ("-enter_time", "-pk"),
+        "enter_time": ("enter_time", "pk"),
+    }
+    default_ordering = "-enter_time"
+    file_export = "orders:api-stays-export"
 
 
 @extend_schema(
@@ -126,58 +156,45 @@ class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     description=_(
         "A car's visits to a park (its entry and exit pushes), newest entry first, with what "
         "their pay orders paid and the payment gap. Paged by cursor: follow “next”. Amounts "
-        "in fen, lengths in seconds, times ISO-8601 with offset."
+        "in fen, lengths in seconds, times ISO-8601 with offset. The whole list as a file: "
+        "/api/v1/stays/export/."
     ),
-    responses={
-        (200, "application/json"): serializers.StaySerializer(many=True),
-        (200, "text/csv"): CSV_RESPONSE,
-        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
-    },
 )
-class StayListView(ListFilesMixin, generics.ListAPIView):
-    queryset = Stay.objects.all()
+class StayListView(StayQuery, generics.ListAPIView):
     serializer_class = serializers.StaySerializer
-    filterset_class = filters.StayFilter
     pagination_class = KeysetPagination
-    csv_permission = EXPORT_ORDERS
-    export_name = "stays"
-    export_time = "enter_time"
-    orderings = {
-        "-enter_time": ("-enter_time", "-pk"),
-        "enter_time": ("enter_time", "pk"),
-    }
-    default_ordering = "-enter_time"
 
     def paginate_queryset(self, queryset):
         # The gap is the selectors' (written once), annotated on the page's rows only.
         return super().paginate_queryset(with_gap(queryset.select_related("park")))
 
-    def write_csv(self, queryset):
+
+@export_schema(
+    summary=_("Export stays (CSV or Excel)"),
+    description=_(
+        "The stays of GET /api/v1/stays/ with the same filters, in the same order, not paged. "
+        "Needs orders.export_orders."
+    ),
+    parameters=[ordering_parameter(StayQuery)],
+    filters=True,
+)
+class StayExportView(OrderExportMixin, StayQuery, ListExportView):
+    export_name = "stays"
+    export_time = "enter_time"
+
+    def machine_csv(self, queryset):
+        return stays_machine_csv(queryset)
+
+    def people_csv(self, queryset):
         return stays_csv(queryset)
 
-    def write_xlsx(self, queryset, about):
+    def people_xlsx(self, queryset, about):
         return stays_xlsx(queryset, about=about)
 
 
-@extend_schema(
-    summary=_("List fixed-car renewals"),
-    description=_(
-        "Monthly cards and the like paid at the platform, newest payment first. Paged by "
-        "cursor: follow “next”. Amounts in fen, times ISO-8601 with offset."
-    ),
-    responses={
-        (200, "application/json"): serializers.RenewalSerializer(many=True),
-        (200, "text/csv"): CSV_RESPONSE,
-        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
-    },
-)
-class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+class RenewalQuery:
     queryset = Renewal.objects.all()
-    serializer_class = serializers.RenewalSerializer
     filterset_class = filters.RenewalFilter
-    pagination_class = KeysetPagination
-    csv_permission = EXPORT_ORDERS
-    export_name = "renewals"
     orderings = {
         "-pay_time": ("-pay_time", "-pk"),
         "pay_time": ("pay_time", "pk"),
@@ -185,14 +202,44 @@ class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "pay_value": ("pay_value", "pk"),
     }
     default_ordering = "-pay_time"
+    file_export = "orders:api-renewals-export"
+
+
+@extend_schema(
+    summary=_("List fixed-car renewals"),
+    description=_(
+        "Monthly cards and the like paid at the platform, newest payment first. Paged by "
+        "cursor: follow “next”. Amounts in fen, times ISO-8601 with offset. The whole list as "
+        "a file: /api/v1/renewals/export/."
+    ),
+)
+class RenewalListView(UnmaskContextMixin, RenewalQuery, generics.ListAPIView):
+    serializer_class = serializers.RenewalSerializer
+    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("park"))
 
-    def write_csv(self, queryset):
+
+@export_schema(
+    summary=_("Export fixed-car renewals (CSV or Excel)"),
+    description=_(
+        "The renewals of GET /api/v1/renewals/ with the same filters, in the same order, not "
+        "paged. Needs orders.export_orders."
+    ),
+    parameters=[ordering_parameter(RenewalQuery)],
+    filters=True,
+)
+class RenewalExportView(OrderExportMixin, RenewalQuery, ListExportView):
+    export_name = "renewals"
+
+    def machine_csv(self, queryset):
+        return renewals_machine_csv(queryset)
+
+    def people_csv(self, queryset):
         return renewals_csv(queryset)
 
-    def write_xlsx(self, queryset, about):
+    def people_xlsx(self, queryset, about):
         return renewals_xlsx(queryset, about=about)
 
 
@@ -212,25 +259,12 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
         return super().get_object()
 
 
-@extend_schema(
-    summary=_("List merchant coupons"),
-    description=_(
-        "Newest payment first (ordering=-pay_time, pay_time or -pk), with their order's pay "
-        "serial, time, park and plate."
-    ),
-    responses={
-        (200, "application/json"): serializers.CouponListSerializer(many=True),
-        (200, "text/csv"): CSV_RESPONSE,
-        (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
-    },
-)
-class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+# --- Merchant coupons ------------------------------------------------------------------------
+
+
+class CouponQuery:
     queryset = MerchantCoupon.objects.all()
-    serializer_class = serializers.CouponListSerializer
     filterset_class = filters.CouponFilter
-    pagination_class = KeysetPagination
-    csv_permission = EXPORT_ORDERS
-    export_name = "coupons"
     # As the admin's coupon list: newest payment first. ``-pk`` (insertion order) stays offered.
     orderings = {
         "-pay_time": ("-order__pay_time", "-pk"),
@@ -238,14 +272,43 @@ class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "-pk": ("-pk",),
     }
     default_ordering = "-pay_time"
+    file_export = "orders:api-coupons-export"
+
+
+@extend_schema(
+    summary=_("List merchant coupons"),
+    description=_(
+        "Newest payment first (ordering=-pay_time, pay_time or -pk), with their order's pay "
+        "serial, time, park and plate. The whole list as a file: /api/v1/coupons/export/."
+    ),
+)
+class CouponListView(UnmaskContextMixin, CouponQuery, generics.ListAPIView):
+    serializer_class = serializers.CouponListSerializer
+    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("order__park"))
 
-    def write_csv(self, queryset):
+
+@export_schema(
+    summary=_("Export merchant coupons (CSV or Excel)"),
+    description=_(
+        "The coupons of GET /api/v1/coupons/ with the same filters, in the same order, not "
+        "paged. Needs orders.export_orders."
+    ),
+    parameters=[ordering_parameter(CouponQuery)],
+    filters=True,
+)
+class CouponExportView(OrderExportMixin, CouponQuery, ListExportView):
+    export_name = "coupons"
+
+    def machine_csv(self, queryset):
+        return coupons_machine_csv(queryset)
+
+    def people_csv(self, queryset):
         return coupons_csv(queryset)
 
-    def write_xlsx(self, queryset, about):
+    def people_xlsx(self, queryset, about):
         return coupons_xlsx(queryset, about=about)
 
 
@@ -255,47 +318,69 @@ class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "The count and value of the filtered coupons per store and coupon type, then per type "
         "over every store: what the car park bills each merchant for the period. Values are in "
         "the type's unit (fen for amount coupons, minutes for time coupons) and null for types "
-        "that are only counted (percentages, undefined units). One query, not paged."
+        "that are only counted (percentages, undefined units). One query, not paged. As a "
+        "file: /api/v1/coupons/totals/export/."
     ),
     filters=True,
-    responses={
-        (200, "application/json"): serializers.StoreTotalsSerializer,
-        (200, "text/csv"): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=csv: the admin's coupon totals CSV; needs orders.export_orders."
-            ),
-        ),
-        (200, xlsx.MEDIA_TYPE): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=xlsx: the coupon totals as an Excel file; needs orders.export_orders."
-            ),
-        ),
-    },
+    responses=serializers.StoreTotalsSerializer,
 )
-class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
+class CouponTotalsView(generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
     pagination_class = None
-    csv_permission = EXPORT_ORDERS
+    file_export = "orders:api-coupon-totals-export"
 
     def get(self, request: Request):
-        if self.wants_file():
-            self.check_csv_permission(request)
         coupons = self.filter_queryset(self.get_queryset())
-        totals = selectors.coupon_totals(coupons=coupons)
-        if not self.wants_file():
-            return Response(self.get_serializer(totals).data)
-        first, last = filters.export_days(
-            self.filterset_class(request.query_params, queryset=coupons.none())
-        )
-        filename = tabular.export_filename("coupon_totals", first, last)
-        if self.wants_xlsx():
-            file = self.xlsx_file(lambda about: coupon_totals_xlsx(totals, about=about))
-            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        return tabular.csv_response(coupon_totals_csv(totals), filename)
+        return Response(self.get_serializer(selectors.coupon_totals(coupons=coupons)).data)
+
+
+@export_schema(
+    summary=_("Export merchant coupon totals (CSV or Excel)"),
+    description=_(
+        "The totals of GET /api/v1/coupons/totals/ with the same filters: a row per store and "
+        "type (row_kind store), the grand total of each type (type_total), all coupons "
+        "(total). Needs orders.export_orders."
+    ),
+    filters=True,
+)
+class CouponTotalsExportView(OrderExportMixin, FileExportView):
+    queryset = MerchantCoupon.objects.all()
+    filterset_class = filters.CouponFilter
+    export_name = "coupon_totals"
+
+    def export_data(self):
+        self.coupons = self.filter_queryset(self.get_queryset())
+        return selectors.coupon_totals(coupons=self.coupons)
+
+    def export_filename(self, totals) -> str:
+        return super().export_filename(self.coupons)
+
+    def machine_csv(self, totals):
+        return coupon_totals_machine_csv(totals)
+
+    def people_csv(self, totals):
+        return coupon_totals_csv(totals)
+
+    def people_xlsx(self, totals, about):
+        return coupon_totals_xlsx(totals, about=about)
+
+
+# --- Daily summary ---------------------------------------------------------------------------
+
+
+def _summary(request: Request, query_class) -> tuple[selectors.DailySummary, dict]:
+    """Return the daily summary the query asks for, and the query's other values (``view``)."""
+    refuse_empty(request.query_params, list(query_class().get_fields()))
+    query = query_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    values = dict(query.validated_data)
+    others = {name: values.pop(name) for name in list(values) if name not in _SUMMARY_ARGS}
+    return selectors.daily_summary(**values), others
+
+
+_SUMMARY_ARGS = ("date_from", "date_to", "park_uuid")
 
 
 @extend_schema(
@@ -304,45 +389,48 @@ class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
         "The admin's daily summary: per China-time day × park × channel the orders, amount "
         "paid, discount relief and merchant coupons, with subtotals per day and per park, a "
         "total row and the pivot (days × parks, amount paid). The same parameters, defaults "
-        "(the last 7 days) and limits (366 days) as the admin page."
+        "(the last 7 days) and limits (366 days) as the admin page. As a file: "
+        "/api/v1/summary/daily/export/."
     ),
     parameters=[serializers.SummaryQuerySerializer],
-    responses={
-        (200, "application/json"): serializers.DailySummarySerializer,
-        (200, "text/csv"): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=csv: the admin's summary CSV (the view's table, a row_kind "
-                "column marking subtotals); needs orders.export_orders."
-            ),
-        ),
-        (200, xlsx.MEDIA_TYPE): OpenApiResponse(
-            OpenApiTypes.BINARY,
-            description=_(
-                "With ?format=xlsx: the admin's summary as an Excel file; needs "
-                "orders.export_orders."
-            ),
-        ),
-    },
+    responses=serializers.DailySummarySerializer,
 )
-class DailySummaryView(CsvFormatMixin, APIView):
+class DailySummaryView(APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
-    csv_permission = EXPORT_ORDERS
+    file_export = "orders:api-daily-summary-export"
 
     def get(self, request: Request):
-        if self.wants_file():
-            self.check_csv_permission(request)
-        refuse_empty(request.query_params, ["from", "to", "park", "view"])
-        query = serializers.SummaryQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        view = query.validated_data.pop("view")
-        summary = selectors.daily_summary(**query.validated_data)
-        if self.wants_xlsx():
-            file, name = self.xlsx_file(lambda about: summary_xlsx(summary, view, about=about))
-            filename = tabular.export_filename(name, summary.date_from, summary.date_to)
-            return xlsx.xlsx_response(file, xlsx.xlsx_filename(filename))
-        if self.wants_csv():
-            pieces, name = summary_file(summary, view)
-            filename = tabular.export_filename(name, summary.date_from, summary.date_to)
-            return tabular.csv_response(pieces, filename)
+        summary, _others = _summary(request, serializers.SummaryQuerySerializer)
         return Response(serializers.DailySummarySerializer(summary).data)
+
+
+@export_schema(
+    summary=_("Export the daily summary (CSV or Excel)"),
+    description=_(
+        "The summary of GET /api/v1/summary/daily/ with the same parameters, as a file: "
+        "view=rows (the default) the table with a row_kind column marking the subtotals, "
+        "view=pivot days × parks. Needs orders.export_orders."
+    ),
+    parameters=[serializers.SummaryExportQuerySerializer],
+)
+class DailySummaryExportView(FileExportView):
+    queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
+    export_permission = EXPORT_ORDERS
+
+    def export_data(self):
+        summary, others = _summary(self.request, serializers.SummaryExportQuerySerializer)
+        self.table = others["view"]
+        return summary
+
+    def export_filename(self, summary) -> str:
+        name = summary_name(self.table)
+        return tabular.export_filename(name, summary.date_from, summary.date_to)
+
+    def machine_csv(self, summary):
+        return summary_machine_csv(summary, self.table)
+
+    def people_csv(self, summary):
+        return summary_file(summary, self.table)[0]
+
+    def people_xlsx(self, summary, about):
+        return summary_xlsx(summary, self.table, about=about)[0]

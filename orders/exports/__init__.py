@@ -8,6 +8,7 @@
 
 The reconciliation's CSVs are in ``orders.reconciliation.exports``; what every CSV shares
 (BOM, formula escaping, the column description, streaming, file names) in
-``parkingops.tabular``. They are used by the admin's export views, the integration API's CSV
-endpoints and the ``export_orders`` command.
+``parkingops.tabular``. They are used by the admin's export views, the integration API's
+export operations (which add a file for machines: the ``*_MACHINE_COLUMNS`` of each module)
+and the ``export_orders`` command.
 """

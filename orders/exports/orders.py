@@ -20,6 +20,27 @@ from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
 from parkingops.formatting import mask_mobile
 from parkingops.jobs.progress import NO_PROGRESS, Progress
+from parkingops.tabular import Kind, fixed, money
+
+# The file for machines (the API's CSV without ``?lang=zh``): the JSON's field names, fixed in
+# every language, ISO-8601 times, money in fen and in yuan; the rows ``_order_rows`` yields.
+ORDER_MACHINE_COLUMNS: tuple[tabular.Column, ...] = (
+    fixed("pay_serial", Kind.TEXT),
+    fixed("parking_serial", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT, "park__park_uuid"),
+    fixed("park_name", Kind.TEXT, "park__name"),
+    fixed("plate", Kind.TEXT),
+    fixed("pay_time", Kind.INSTANT),
+    *money("pay_value"),
+    fixed("channel", Kind.TEXT),
+    fixed("channel_name", Kind.TEXT),
+    fixed("identity", Kind.TEXT),
+    *money("discount_relief", "relief"),
+    fixed("discount_mobiles", Kind.TEXT, "mobiles"),
+    fixed("coupon_count", Kind.NUMBER, "coupons"),
+    *money("coupon_value_total", "coupon_value"),
+    fixed("received_at", Kind.INSTANT),
+)
 
 
 def orders_csv(
@@ -62,6 +83,18 @@ def _order_pieces(
     else:
         yield tabular.csv_head(header)
         yield from copy.copy_text(connections[orders.db], statement, progress=progress)
+
+
+def orders_machine_csv(orders: QuerySet[PayOrder], *, unmask: bool = False) -> Iterator[str]:
+    """Return the order file for machines (``ORDER_MACHINE_COLUMNS``) of ``orders``, in their
+    order, as text pieces; channel names in the caller's language, chosen now."""
+    return _machine_pieces(orders, in_english=channels.english(), unmask=unmask)
+
+
+@on_replica
+def _machine_pieces(orders: QuerySet[PayOrder], *, in_english: bool, unmask: bool):
+    names = channels.channel_names(in_english=in_english, using=orders.db)
+    yield from tabular.csv_text(ORDER_MACHINE_COLUMNS, _order_rows(orders, names, unmask=unmask))
 
 
 @on_replica

@@ -1,6 +1,7 @@
 """The stay and renewal files (CSV and XLSX): their columns and rows described once, for the
-integration API's downloads (``/api/v1/stays/?format=csv``, ``/api/v1/renewals/?format=xlsx``)
-and the admin lists' exports (``orders.admin.stays``).
+integration API's downloads (``/api/v1/stays/export/``, ``/api/v1/renewals/export/``) and the
+admin lists' exports (``orders.admin.stays``); the API's CSV for machines has its own columns
+(``STAY_MACHINE_COLUMNS``, ``RENEWAL_MACHINE_COLUMNS``) over the same rows.
 
 Money is written as the order export writes it: in yuan, the unit in the header. A stay's
 ``paid_by_pushes`` and ``gap`` are read from ``orders.stays.selectors.with_gap`` (never
@@ -18,7 +19,7 @@ from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
-from parkingops.tabular import Column, Kind
+from parkingops.tabular import Column, Kind, fixed, money
 
 STAY_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "parking_serial"), Kind.TEXT, "parking_serial"),
@@ -54,6 +55,42 @@ RENEWAL_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "channel"), Kind.TEXT, "channel"),
     Column(pgettext_lazy("CSV header", "channel_name"), Kind.TEXT, "channel_name"),
     Column(pgettext_lazy("CSV header", "received_at"), Kind.TIME, "received_at"),
+)
+
+# The files for machines: the JSON's field names, ISO-8601 times, money in fen and yuan.
+STAY_MACHINE_COLUMNS: tuple[Column, ...] = (
+    fixed("parking_serial", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT, "park__park_uuid"),
+    fixed("park_name", Kind.TEXT, "park__name"),
+    fixed("plate", Kind.TEXT),
+    fixed("enter_time", Kind.INSTANT),
+    fixed("leave_time", Kind.INSTANT),
+    fixed("length_seconds", Kind.NUMBER, "parking_time"),
+    *money("total_value"),
+    *money("free_value"),
+    *money("autopay_value"),
+    *money("paid_by_pushes"),
+    *money("gap"),
+    fixed("needs_review", Kind.NUMBER),  # 1 or 0
+    fixed("enter_gate", Kind.TEXT),
+    fixed("leave_gate", Kind.TEXT),
+)
+
+RENEWAL_MACHINE_COLUMNS: tuple[Column, ...] = (
+    fixed("pay_serial", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT, "park__park_uuid"),
+    fixed("park_name", Kind.TEXT, "park__name"),
+    fixed("plate", Kind.TEXT),
+    fixed("vip_type", Kind.NUMBER),
+    fixed("vip_type_label", Kind.TEXT),
+    fixed("quantity", Kind.NUMBER),
+    fixed("start_time", Kind.INSTANT),
+    fixed("end_time", Kind.INSTANT),
+    fixed("pay_time", Kind.INSTANT),
+    *money("pay_value"),
+    fixed("channel", Kind.TEXT),
+    fixed("channel_name", Kind.TEXT),
+    fixed("received_at", Kind.INSTANT),
 )
 
 _STAY_FIELDS = (
@@ -113,6 +150,17 @@ def stays_csv(stays: QuerySet[Stay]) -> Iterator[str]:
 def renewals_csv(renewals: QuerySet[Renewal]) -> Iterator[str]:
     """Return the renewal CSV of ``renewals`` (in their order) as an iterator of text pieces."""
     return _csv(renewals, RENEWAL_COLUMNS, renewal_rows, tabular.header(RENEWAL_COLUMNS))
+
+
+def stays_machine_csv(stays: QuerySet[Stay]) -> Iterator[str]:
+    """Return the stay file for machines (``STAY_MACHINE_COLUMNS``) as text pieces."""
+    return _csv(stays, STAY_MACHINE_COLUMNS, stay_rows, tabular.header(STAY_MACHINE_COLUMNS))
+
+
+def renewals_machine_csv(renewals: QuerySet[Renewal]) -> Iterator[str]:
+    """Return the renewal file for machines (``RENEWAL_MACHINE_COLUMNS``) as text pieces."""
+    columns = RENEWAL_MACHINE_COLUMNS
+    return _csv(renewals, columns, renewal_rows, tabular.header(columns))
 
 
 @on_replica

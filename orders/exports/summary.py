@@ -16,7 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from orders import selectors
 from orders.exports.rowkinds import ROW_KIND, RowKind
 from parkingops import tabular, xlsx
-from parkingops.tabular import Column, Kind
+from parkingops.tabular import Column, Kind, fixed, money
 
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     ROW_KIND,
@@ -37,6 +37,22 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
 
 # The files of the summary's views (``?view=``), the page's table being the same rows.
 VIEWS = ("rows", "pivot")
+
+# The table for machines: the JSON's field names, money in fen and yuan; ``date`` is blank in
+# the park subtotals and the total (as the JSON's null).
+SUMMARY_MACHINE_COLUMNS: tuple[Column, ...] = (
+    fixed("row_kind", Kind.TEXT),
+    fixed("date", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT),
+    fixed("park_name", Kind.TEXT),
+    fixed("channel", Kind.TEXT),
+    fixed("channel_name", Kind.TEXT),
+    fixed("order_count", Kind.NUMBER, "orders"),
+    *money("pay_value", "paid"),
+    *money("discount_relief", "relief"),
+    fixed("coupon_count", Kind.NUMBER, "coupons"),
+    *money("coupon_value_total", "coupon_value"),
+)
 
 
 def summary_table(summary: selectors.DailySummary) -> Iterator[dict[str, Any]]:
@@ -109,11 +125,37 @@ def _pivot_row(kind: RowKind, first: str, paid: Sequence[int], total: int) -> di
     return {**row, "row_kind": kind.value, "date": first, "total": total}
 
 
+def summary_name(view: str) -> str:
+    """Return the start of the file name of ``view`` (one of VIEWS)."""
+    return "daily_summary_pivot" if view == "pivot" else "daily_summary"
+
+
 def summary_file(summary: selectors.DailySummary, view: str) -> tuple[Iterator[str], str]:
     """Return the CSV of ``view`` (one of VIEWS) and the start of its file name."""
     if view == "pivot":
-        return pivot_csv(summary), "daily_summary_pivot"
-    return summary_csv(summary), "daily_summary"
+        return pivot_csv(summary), summary_name(view)
+    return summary_csv(summary), summary_name(view)
+
+
+def summary_machine_csv(summary: selectors.DailySummary, view: str) -> Iterator[str]:
+    """Return the file for machines of ``view``: the table (``SUMMARY_MACHINE_COLUMNS``), or
+    the pivot with a column per park headed by its uuid and the day's ``pay_value_fen``, in
+    fen. The total rows' ``date`` is blank."""
+    if view == "pivot":
+        pivot = summary.pivot
+        columns = [
+            fixed("row_kind", Kind.TEXT),
+            fixed("date", Kind.TEXT),
+            *[fixed(park.park_uuid, Kind.FEN, f"park_{i}") for i, park in enumerate(pivot.parks)],
+            fixed("pay_value_fen", Kind.FEN, "total"),
+        ]
+        return tabular.csv_text(columns, _machine(pivot_table(pivot)))
+    return tabular.csv_text(SUMMARY_MACHINE_COLUMNS, _machine(summary_table(summary)))
+
+
+def _machine(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        yield {**row, "date": "" if row["row_kind"] == RowKind.TOTAL else row["date"]}
 
 
 def summary_xlsx(

@@ -19,7 +19,7 @@ from orders.exports.rowkinds import ROW_KIND, RowKind
 from orders.statements import selectors
 from parkingops import tabular, xlsx
 from parkingops.db_routers import on_replica
-from parkingops.tabular import Column, Kind
+from parkingops.tabular import Column, Kind, fixed, money
 
 STATEMENT_COLUMNS: tuple[Column, ...] = (
     ROW_KIND,
@@ -42,6 +42,27 @@ STATEMENT_COLUMNS: tuple[Column, ...] = (
     Column(pgettext_lazy("CSV header", "stay_count"), Kind.NUMBER, "stays"),
     Column(pgettext_lazy("CSV header", "stay_minutes"), Kind.NUMBER, "stay_minutes"),
     Column(pgettext_lazy("CSV header", "stay_gap_yuan"), Kind.YUAN, "stay_gap"),
+)
+# The statement for machines: the same rows, the JSON's field names, ISO-8601 times, money in
+# fen and yuan; the total row's holder is blank.
+STATEMENT_MACHINE_COLUMNS: tuple[Column, ...] = (
+    fixed("row_kind", Kind.TEXT),
+    fixed("holder", Kind.TEXT),
+    fixed("plate", Kind.TEXT),
+    fixed("pay_serial", Kind.TEXT),
+    fixed("parking_serial", Kind.TEXT),
+    fixed("park_uuid", Kind.TEXT, "park__park_uuid"),
+    fixed("park_name", Kind.TEXT, "park__name"),
+    fixed("pay_time", Kind.INSTANT),
+    fixed("order_count", Kind.NUMBER, "orders"),
+    *money("pay_value", "paid"),
+    *money("discount_relief", "relief"),
+    *money("coupon_value", "coupon_value"),
+    fixed("renewal_count", Kind.NUMBER, "renewals"),
+    *money("renewal_value"),
+    fixed("stay_count", Kind.NUMBER, "stays"),
+    fixed("stay_minutes", Kind.NUMBER),
+    *money("stay_gap"),
 )
 _LINE_ONLY = ("renewals", "renewal_value", "stays", "stay_minutes", "stay_gap")
 # The order's own fields a row reads (the rest are its totals, or the subtotal lines').
@@ -115,6 +136,15 @@ def statement_table(statement: selectors.Statement) -> Iterator[dict[str, Any]]:
 def statement_csv(statement: selectors.Statement) -> Iterator[str]:
     """Return the statement as CSV (``statement_table``'s rows)."""
     return tabular.csv_text(STATEMENT_COLUMNS, statement_table(statement))
+
+
+def statement_machine_csv(statement: selectors.Statement) -> Iterator[str]:
+    """Return the statement for machines (``STATEMENT_MACHINE_COLUMNS``): the CSV's rows."""
+    rows = (
+        {**row, "holder": ""} if row["row_kind"] == RowKind.TOTAL else row
+        for row in statement_table(statement)
+    )
+    return tabular.csv_text(STATEMENT_MACHINE_COLUMNS, rows)
 
 
 def statement_xlsx(statement: selectors.Statement, *, about: xlsx.About) -> IO[bytes]:

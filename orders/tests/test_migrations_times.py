@@ -117,7 +117,7 @@ def test_times_out_of_range_are_cleared_or_clamped_and_every_list_answers():
             b"".join(response.streaming_content)
     key = api_keys.create_api_key(user=root, name="BI tool").key
     api = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    for url in ("/api/v1/orders/", "/api/v1/coupons/", "/api/v1/orders/?format=csv"):
+    for url in ("/api/v1/orders/", "/api/v1/coupons/", "/api/v1/orders/export/?format=csv"):
         response = api.get(url)
         assert response.status_code == 200, url
         if response.streaming:

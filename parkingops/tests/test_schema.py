@@ -7,6 +7,18 @@ from django.core.management import call_command
 PUSH = "/api/v1/push/pay-orders/"
 # Every kind of push has its endpoint, documented alike (PLATFORM_PUSHES.md).
 PUSHES = (PUSH, "/api/v1/push/entries/", "/api/v1/push/exits/", "/api/v1/push/renewals/")
+# Every list with a file has its export operation.
+LISTS_WITH_FILES = (
+    "/api/v1/orders/",
+    "/api/v1/coupons/",
+    "/api/v1/coupons/totals/",
+    "/api/v1/stays/",
+    "/api/v1/renewals/",
+    "/api/v1/summary/daily/",
+    "/api/v1/statements/",
+    "/api/v1/whitelist/",
+)
+EXPORTS = tuple(f"{path}export/" for path in LISTS_WITH_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +46,7 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/whitelist/bulk/",
         "/api/v1/push-outcomes/",
         *PUSHES,
+        *EXPORTS,
     }
 
 
@@ -41,17 +54,17 @@ def test_schema_documents_the_statements_parameters_and_both_answers(schema):
     statements = schema["paths"]["/api/v1/statements/"]["get"]
     parameters = {p["name"]: p["schema"] for p in statements["parameters"]}
 
-    assert set(parameters) == {"month", "from", "to", "holder", "plate", "format"}
+    assert set(parameters) == {"month", "from", "to", "holder", "plate"}
     assert parameters["month"]["pattern"] == "^[0-9]{4}-[0-9]{2}$"
     assert parameters["from"]["format"] == parameters["to"]["format"] == "date"
-    assert set(statements["responses"]["200"]["content"]) == {
-        "application/json",
-        "text/csv",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-    summary = schema["paths"]["/api/v1/summary/daily/"]["get"]
+    assert set(statements["responses"]["200"]["content"]) == {"application/json"}
+    export = schema["paths"]["/api/v1/statements/export/"]["get"]
+    assert {p["name"] for p in export["parameters"]} == {*parameters, "format", "lang"}
+    summary = schema["paths"]["/api/v1/summary/daily/export/"]["get"]
     view = next(p for p in summary["parameters"] if p["name"] == "view")
     assert view["schema"]["enum"] == ["rows", "pivot"]
+    json_summary = schema["paths"]["/api/v1/summary/daily/"]["get"]
+    assert {p["name"] for p in json_summary["parameters"]} == {"from", "to", "park"}
 
 
 def test_schema_documents_the_api_key_header(schema):
@@ -116,16 +129,36 @@ def test_schema_documents_filters_paging_and_the_csv_and_xlsx_variants(schema):
         "ordering",
         "cursor",
         "page_size",
-        "format",
     } <= names
-    assert set(get["responses"]["200"]["content"]) == {"application/json", "text/csv", MEDIA}
-    # Every path offering CSV offers XLSX, and its format parameter says so.
+    assert set(get["responses"]["200"]["content"]) == {"application/json"}
+    export = schema["paths"]["/api/v1/orders/export/"]["get"]
+    export_names = {parameter["name"] for parameter in export["parameters"]}
+    assert names - {"cursor", "page_size"} | {"format", "lang"} == export_names
+
+
+def test_exports_are_their_own_operations_answering_files_not_json(schema):
     for path, operations in schema["paths"].items():
-        get = operations.get("get", {})
-        if "text/csv" in get.get("responses", {}).get("200", {}).get("content", {}):
-            assert MEDIA in get["responses"]["200"]["content"], path
-            (fmt,) = [p for p in get["parameters"] if p["name"] == "format"]
-            assert set(fmt["schema"]["enum"]) == {"json", "csv", "xlsx"}, path
+        for method, operation in operations.items():
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            content = {
+                media: body
+                for code, answer in operation["responses"].items()
+                if code.startswith("2")
+                for media, body in answer.get("content", {}).items()
+            }
+            if path in EXPORTS:
+                assert set(content) == {"text/csv", MEDIA}, path
+                for media in content.values():
+                    assert media["schema"] == {"type": "string", "format": "binary"}, path
+                (fmt,) = [p for p in operation["parameters"] if p["name"] == "format"]
+                assert fmt["schema"]["enum"] == ["csv", "xlsx"], path
+                (lang,) = [p for p in operation["parameters"] if p["name"] == "lang"]
+                assert lang["schema"]["enum"] == ["en", "zh"], path
+                # Refusals are JSON, as everywhere.
+                assert set(operation["responses"]["403"]["content"]) == {"application/json"}
+            elif content:
+                assert set(content) == {"application/json"}, (path, method)
+                assert "format" not in names, (path, method)
 
 
 def test_schema_endpoint_and_offline_docs_page(client, db):

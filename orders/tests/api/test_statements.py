@@ -64,8 +64,8 @@ def test_a_plates_orders_url_lists_exactly_the_plates_orders_of_the_period(finan
 
 def test_the_csv_is_the_admins_export(finance, november, staff_client):
     query = {"from": "2026-11-01", "to": "2026-11-30"}
-    api = finance.get(STATEMENTS, {**query, "format": "csv"})
-    admin = staff_client("orders.view_payorder", "orders.export_orders", language="en").get(
+    api = finance.get(STATEMENTS + "export/", {**query, "lang": "zh"})
+    admin = staff_client("orders.view_payorder", "orders.export_orders", language="zh-hans").get(
         "/admin/orders/statement/export/", query
     )
 
@@ -95,10 +95,11 @@ def test_the_csv_is_the_admins_export(finance, november, staff_client):
     ],
 )
 def test_hostile_parameters_answer_400_naming_the_parameter(finance, november, query, field):
-    response = finance.get(STATEMENTS, query)
+    for url in [STATEMENTS, STATEMENTS + "export/"]:
+        response = finance.get(url, query)
 
-    assert response.status_code == 400
-    assert list(response.json()) == [field]
+        assert response.status_code == 400
+        assert list(response.json()) == [field]
 
 
 def test_the_json_needs_view_orders_and_the_csv_export_orders(db, november):
@@ -106,5 +107,6 @@ def test_the_json_needs_view_orders_and_the_csv_export_orders(db, november):
     operations = key_client(make_user(groups=(OPERATIONS,)))
 
     assert viewer.get(STATEMENTS).status_code == 200
-    assert viewer.get(STATEMENTS, {"format": "csv"}).status_code == 403
+    assert viewer.get(STATEMENTS + "export/", {"format": "csv"}).status_code == 403
+    assert viewer.get(STATEMENTS, {"format": "csv"}).status_code == 400  # the file is elsewhere
     assert operations.get(STATEMENTS).status_code == 403

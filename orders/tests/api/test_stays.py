@@ -13,9 +13,11 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from orders.exports.stays import STAY_COLUMNS
 from orders.stays.selectors import with_gap
 from orders.tests.api.test_views import china, csv_rows, key_client, make_user, streamed
 from orders.tests.factories import PayOrderFactory, RenewalFactory, StayFactory
@@ -24,6 +26,8 @@ from whitelist.tests.factories import ParkFactory
 
 STAYS = "/api/v1/stays/"
 RENEWALS = "/api/v1/renewals/"
+STAYS_EXPORT = STAYS + "export/"
+RENEWALS_EXPORT = RENEWALS + "export/"
 READ = ("orders.view_stay", "orders.view_renewal")
 
 
@@ -134,8 +138,12 @@ def test_the_stay_csv_and_xlsx_write_serials_as_text_and_money_in_yuan(exporter)
     PayOrderFactory(parking_serial=stay.parking_serial, pay_value=250)
     StayFactory(parking_serial="000123", enter_time=china(2026, 11, 2, 8))
 
-    response = exporter.get(STAYS, {"format": "csv", "enter_time_after": "2026-11-01"})
-    header, *rows = csv_rows(streamed(response))
+    query = {"format": "csv", "enter_time_after": "2026-11-01", "lang": "zh"}
+    response = exporter.get(STAYS_EXPORT, query)
+    chinese, *rows = csv_rows(streamed(response))
+    with translation.override("en"):  # the admin's columns, by their English names
+        header = [str(column.label) for column in STAY_COLUMNS]
+    assert len(chinese) == len(header) and chinese[0] == "停车流水"
     assert 'filename="stays_2026-11-01_' in response["Content-Disposition"]
     assert "gap_yuan" in header and "paid_by_pushes_yuan" in header
     rows_by = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
@@ -149,22 +157,24 @@ def test_the_stay_csv_and_xlsx_write_serials_as_text_and_money_in_yuan(exporter)
     assert (left["length_minutes"], left["enter_time"]) == ("60", "2026-11-01 08:00:00")
     assert rows_by["000123"]["gap_yuan"] == ""
 
-    sheet = workbook_rows(exporter.get(STAYS, {"format": "xlsx", "ordering": "enter_time"}))
+    sheet = workbook_rows(exporter.get(STAYS_EXPORT, {"format": "xlsx", "ordering": "enter_time"}))
     assert [row["parking_serial"] for row in sheet] == ["=HYPERLINK(1)", "000123"]
     assert sheet[0]["gap_yuan"] == 7.5 and sheet[0]["length_minutes"] == 60
 
 
-def test_stay_headers_follow_accept_language(db):
+def test_the_machine_csv_is_english_and_the_xlsx_follows_accept_language(db):
     user = make_user(permissions=(*READ, "orders.export_orders"))
     StayFactory()
 
-    english = csv_rows(streamed(key_client(user).get(STAYS, {"format": "csv"})))[0]
-    chinese = csv_rows(
-        streamed(key_client(user, language="zh-hans").get(STAYS, {"format": "csv"}))
+    machine = csv_rows(streamed(key_client(user, language="zh-hans").get(STAYS_EXPORT)))[0]
+    english = workbook_rows(key_client(user).get(STAYS_EXPORT, {"format": "xlsx"}))[0]
+    chinese = workbook_rows(
+        key_client(user, language="zh-hans").get(STAYS_EXPORT, {"format": "xlsx"})
     )[0]
 
-    assert english[0] == "parking_serial"
-    assert len(chinese) == len(english) and chinese != english
+    assert machine[0] == "parking_serial" and "total_value_fen" in machine
+    assert list(english)[0] == "parking_serial"
+    assert len(chinese) == len(english) and list(chinese) != list(english)
 
 
 # --- Renewals --------------------------------------------------------------------------------
@@ -201,7 +211,7 @@ def test_renewals_list_filter_and_page(reader):
 def test_the_renewal_files_give_yuan_and_fen_and_serials_as_text(exporter):
     RenewalFactory(pay_serial="00012", pay_value=30050, pay_time=china(2026, 11, 1, 8))
 
-    header, row = csv_rows(streamed(exporter.get(RENEWALS, {"format": "csv"})))
+    header, row = csv_rows(streamed(exporter.get(RENEWALS_EXPORT, {"format": "csv"})))
     record = dict(zip(header, row, strict=True))
     assert (record["pay_serial"], record["pay_value_yuan"], record["pay_value_fen"]) == (
         "00012",
@@ -209,8 +219,9 @@ def test_the_renewal_files_give_yuan_and_fen_and_serials_as_text(exporter):
         "30050",
     )
     assert record["vip_type_label"] == "monthly card"
+    assert record["pay_time"] == "2026-11-01T08:00:00+08:00"
 
-    [sheet] = workbook_rows(exporter.get(RENEWALS, {"format": "xlsx"}))
+    [sheet] = workbook_rows(exporter.get(RENEWALS_EXPORT, {"format": "xlsx"}))
     assert sheet["pay_serial"] == "00012"
     assert (sheet["pay_value_yuan"], sheet["pay_value_fen"]) == (300.5, 30050)
 
@@ -228,7 +239,7 @@ def test_without_a_key_401_without_the_view_permission_403(db, url):
 @pytest.mark.parametrize("url", [STAYS, RENEWALS])
 def test_the_downloads_need_export_orders(reader, url):
     for file_format in ["csv", "xlsx"]:
-        response = reader.get(url, {"format": file_format})
+        response = reader.get(url + "export/", {"format": file_format})
         assert response.status_code == 403
         assert response["Content-Type"] == "application/json"
     assert reader.get(url).status_code == 200
@@ -255,10 +266,12 @@ def test_the_downloads_need_export_orders(reader, url):
     + [
         (RENEWALS, name)
         for name in ["park", "plate", "vip_type", "pay_time_after", "pay_serial", "format"]
-    ],
+    ]
+    + [(STAYS_EXPORT, name) for name in ["park", "in_park", "ordering", "format", "lang"]]
+    + [(RENEWALS_EXPORT, name) for name in ["plate", "vip_type", "format", "lang"]],
 )
-def test_a_parameter_given_empty_is_a_400_naming_it(reader, url, name):
-    response = reader.get(url, {name: " "})
+def test_a_parameter_given_empty_is_a_400_naming_it(exporter, url, name):
+    response = exporter.get(url, {name: " "})
 
     assert response.status_code == 400
     assert response.json() == {name: ["This parameter must not be empty: leave it out instead."]}
@@ -280,10 +293,15 @@ def test_a_parameter_given_empty_is_a_400_naming_it(reader, url, name):
         (RENEWALS, {"vip_type": str(2**40)}),
         (RENEWALS, {"pay_time_before": "0000-01-01"}),
         (RENEWALS, {"format": "xml"}),
+        (RENEWALS, {"format": "csv"}),
+        (RENEWALS_EXPORT, {"format": "json"}),
+        (STAYS_EXPORT, {"cursor": "x"}),
+        (STAYS_EXPORT, {"has_gap": "2"}),
+        (RENEWALS_EXPORT, {"vip_type": str(2**40)}),
     ],
 )
-def test_bad_values_are_a_400_naming_the_parameter(reader, url, params):
-    response = reader.get(url, params)
+def test_bad_values_are_a_400_naming_the_parameter(exporter, url, params):
+    response = exporter.get(url, params)
 
     assert response.status_code == 400
     assert list(response.json()) == list(params)
@@ -305,6 +323,7 @@ PARAMETERS = [
     "cursor",
     "page_size",
     "format",
+    "lang",
 ]
 VALUES = st.one_of(
     st.text(max_size=12),
@@ -328,7 +347,7 @@ def superuser_client(db):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    url=st.sampled_from([STAYS, RENEWALS]),
+    url=st.sampled_from([STAYS, RENEWALS, STAYS_EXPORT, RENEWALS_EXPORT]),
     query=st.dictionaries(st.one_of(st.sampled_from(PARAMETERS), st.text(max_size=5)), VALUES),
 )
 def test_random_query_strings_never_give_a_500(superuser_client, url, query):

@@ -32,6 +32,7 @@ ORDERS = "/api/v1/orders/"
 COUPONS = "/api/v1/coupons/"
 TOTALS = "/api/v1/coupons/totals/"
 SUMMARY = "/api/v1/summary/daily/"
+ORDERS_EXPORT = "/api/v1/orders/export/"
 
 _names = itertools.count()
 
@@ -141,11 +142,14 @@ def test_mobiles_are_unmasked_only_for_view_personal_data(db):
 
     masked = results(reader.get(ORDERS))[0]["discounts"][0]["mobile"]
     whole = results(privileged.get(ORDERS))[0]["discounts"][0]["mobile"]
-    masked_csv = csv_rows(streamed(reader.get(ORDERS, {"format": "csv"})))[1][11]
-    whole_csv = csv_rows(streamed(privileged.get(ORDERS, {"format": "csv"})))[1][11]
+    masked_csv = csv_rows(streamed(reader.get(ORDERS_EXPORT)))[1][13]
+    whole_csv = csv_rows(streamed(privileged.get(ORDERS_EXPORT)))[1][13]
+    masked_zh = csv_rows(streamed(reader.get(ORDERS_EXPORT, {"lang": "zh"})))[1][11]
+    whole_zh = csv_rows(streamed(privileged.get(ORDERS_EXPORT, {"lang": "zh"})))[1][11]
 
     assert (masked, whole) == ("138****8000", "13800138000")
     assert (masked_csv, whole_csv) == ("138****8000", "13800138000")
+    assert (masked_zh, whole_zh) == ("138****8000", "13800138000")
 
 
 def test_mobiles_nested_in_extra_fields_are_masked_too(finance):
@@ -277,7 +281,9 @@ def test_bad_input_is_a_400_naming_the_parameter(finance, params):
     ]
     + [(COUPONS, name) for name in ["store_code", "coupon_type", "park", "cursor", "format"]]
     + [(TOTALS, name) for name in ["store_code", "park", "pay_time_after"]]
-    + [(SUMMARY, name) for name in ["from", "to", "park", "format"]],
+    + [(SUMMARY, name) for name in ["from", "to", "park", "format"]]
+    + [(ORDERS_EXPORT, name) for name in ["park", "plate", "ordering", "format", "lang"]]
+    + [(SUMMARY + "export/", name) for name in ["from", "to", "park", "view", "lang"]],
 )
 @pytest.mark.parametrize("empty", ["", "  "])
 def test_a_parameter_given_empty_is_a_400_naming_it_never_no_filter(finance, url, name, empty):
@@ -304,17 +310,22 @@ def test_an_unknown_format_is_a_400_naming_the_choices(finance, url):
 
     assert response.status_code == 400
     [message] = response.json()["format"]
-    assert message.startswith("Choose one of: json")
+    assert message == "Choose one of: json."
+    assert finance.get(ORDERS_EXPORT, {"format": "xml"}).json() == {
+        "format": ["Choose one of: csv, xlsx."]
+    }
 
 
-def test_the_csv_variant_checks_page_size_and_refuses_a_cursor(db):
+def test_the_export_refuses_page_size_and_a_cursor(db):
     client = key_client(make_user(groups=(FINANCE,), permissions=("orders.export_orders",)))
 
-    assert list(client.get(ORDERS, {"format": "csv", "page_size": "0"}).json()) == ["page_size"]
-    refused = client.get(ORDERS, {"format": "csv", "cursor": "abc"})
-    assert refused.status_code == 400
-    assert list(refused.json()) == ["cursor"]
-    assert client.get(ORDERS, {"format": "csv", "page_size": "10"}).status_code == 200
+    for name, value in [("page_size", "10"), ("cursor", "abc"), ("page_size", "0")]:
+        refused = client.get(ORDERS_EXPORT, {name: value})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            name: [f"The export is the whole list, not a page: leave {name} out."]
+        }
+    assert client.get(ORDERS_EXPORT, {"ordering": "pay_value"}).status_code == 200
 
 
 def test_the_last_day_of_the_calendar_as_before_means_no_end(finance):
@@ -504,7 +515,7 @@ def test_finance_reads_and_exports_orders(finance):
     for url in [ORDERS, COUPONS, TOTALS, SUMMARY]:
         assert finance.get(url).status_code == 200, url
     for url in [ORDERS, COUPONS, SUMMARY]:
-        assert finance.get(url, {"format": "csv"}).status_code == 200, url
+        assert finance.get(url + "export/", {"format": "csv"}).status_code == 200, url
 
 
 def test_csv_needs_export_orders_and_is_refused_in_json(db):
@@ -513,7 +524,7 @@ def test_csv_needs_export_orders_and_is_refused_in_json(db):
     )
 
     for url in [ORDERS, COUPONS, SUMMARY]:
-        response = reader.get(url, {"format": "csv"})
+        response = reader.get(url + "export/", {"format": "csv"})
         assert response.status_code == 403, url
         assert response["Content-Type"] == "application/json"
         assert "detail" in response.json()
@@ -521,7 +532,7 @@ def test_csv_needs_export_orders_and_is_refused_in_json(db):
 
 
 def test_a_csv_request_with_a_bad_filter_is_a_json_400(finance):
-    response = finance.get(ORDERS, {"format": "csv", "min_value": "x"})
+    response = finance.get(ORDERS_EXPORT, {"format": "csv", "min_value": "x"})
 
     assert response.status_code == 400
     assert list(response.json()) == ["min_value"]
@@ -579,9 +590,9 @@ def test_orders_csv_is_the_admins_export_byte_for_byte(finance_pair, tricky_orde
     admin, api, _user = finance_pair
 
     ours = api.get(
-        ORDERS,
+        ORDERS_EXPORT,
         {
-            "format": "csv",
+            "lang": "zh",
             "park": tricky_orders.park_uuid,
             "pay_time_after": "2026-11-01",
             "pay_time_before": "2026-11-02",
@@ -607,7 +618,9 @@ def test_orders_csv_is_the_admins_export_byte_for_byte(finance_pair, tricky_orde
 def test_coupons_csv_is_the_admins_export_byte_for_byte(finance_pair, tricky_orders):
     admin, api, _user = finance_pair
 
-    ours = api.get(COUPONS, {"format": "csv", "store_code": "@MCD", "pay_time_after": "2026-11-02"})
+    ours = api.get(
+        COUPONS + "export/", {"lang": "zh", "store_code": "@MCD", "pay_time_after": "2026-11-02"}
+    )
     theirs = admin.get(
         "/admin/orders/merchantcoupon/export/", {"store": "@MCD", "pay_date_from": "2026-11-02"}
     )
@@ -622,17 +635,17 @@ def test_summary_csv_is_the_admins_export_byte_for_byte(finance_pair, tricky_ord
     admin, api, _user = finance_pair
     query = {"from": "2026-11-01", "to": "2026-11-03", "park": tricky_orders.park_uuid}
 
-    ours = api.get(SUMMARY, {**query, "format": "csv"})
+    ours = api.get(SUMMARY + "export/", {**query, "lang": "zh"})
     theirs = admin.get("/admin/orders/summary/daily/export/", query)
 
     assert streamed(ours) == streamed(theirs)
     assert ours["Content-Disposition"] == theirs["Content-Disposition"]
 
 
-def test_csv_headers_follow_accept_language(finance_pair, tricky_orders):
-    english = key_client(finance_pair[2], language="en")
+def test_csv_headers_are_english_for_machines_whatever_accept_language(finance_pair, tricky_orders):
+    _admin, chinese, _user = finance_pair
 
-    rows = csv_rows(streamed(english.get(ORDERS, {"format": "csv"})))
+    rows = csv_rows(streamed(chinese.get(ORDERS_EXPORT, {"format": "csv"})))
 
     assert rows[0][:2] == ["pay_serial", "parking_serial"]
 
@@ -813,15 +826,16 @@ def test_daily_summary_gives_subtotals_per_day_and_park_and_the_pivot_in_fen(fin
 def test_daily_summary_csv_gives_the_views_file(finance):
     PayOrderFactory(pay_time=china(2026, 11, 1, 8), pay_value=1000)
     query = {"from": "2026-11-01", "to": "2026-11-01", "format": "csv"}
+    export = SUMMARY + "export/"
 
     rows = list(
         csv.reader(
             io.StringIO(
-                b"".join(finance.get(SUMMARY, query).streaming_content).decode().lstrip("\ufeff")
+                b"".join(finance.get(export, query).streaming_content).decode().lstrip("\ufeff")
             )
         )
     )
-    pivot = finance.get(SUMMARY, {**query, "view": "pivot"})
+    pivot = finance.get(export, {**query, "view": "pivot"})
 
     assert [row[0] for row in rows] == [
         "row_kind",
@@ -834,8 +848,8 @@ def test_daily_summary_csv_gives_the_views_file(finance):
 
 
 @pytest.mark.parametrize("view", ["table", "", "PIVOT"])
-def test_daily_summary_refuses_an_unknown_view(finance, view):
-    response = finance.get(SUMMARY, {"view": view})
+def test_daily_summary_export_refuses_an_unknown_view(finance, view):
+    response = finance.get(SUMMARY + "export/", {"view": view})
 
     assert response.status_code == 400
     assert list(response.json()) == ["view"]
@@ -898,6 +912,8 @@ PARAMETERS = [
     "cursor",
     "page_size",
     "format",
+    "lang",
+    "view",
     "store_code",
     "coupon_type",
     "from",
@@ -910,7 +926,10 @@ VALUES = st.one_of(
     st.sampled_from(
         [
             "csv",
+            "xlsx",
             "json",
+            "zh",
+            "pivot",
             "true",
             "0",
             "-1",
@@ -940,7 +959,20 @@ QUERIES = st.dictionaries(st.one_of(st.sampled_from(PARAMETERS), st.text(max_siz
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    url=st.sampled_from([ORDERS, COUPONS, TOTALS, SUMMARY, "/api/v1/whitelist/"]),
+    url=st.sampled_from(
+        [
+            ORDERS,
+            COUPONS,
+            TOTALS,
+            SUMMARY,
+            "/api/v1/whitelist/",
+            ORDERS_EXPORT,
+            COUPONS + "export/",
+            TOTALS + "export/",
+            SUMMARY + "export/",
+            "/api/v1/whitelist/export/",
+        ]
+    ),
     query=QUERIES,
 )
 def test_random_query_strings_never_give_a_500(api_superuser, url, query):
@@ -1002,7 +1034,7 @@ def test_coupon_totals_keep_units_apart_and_their_csv_is_the_admins(finance_pair
         MerchantCouponFactory(order=order, store_code="KFC01", coupon_type=kind, coupon_value=value)
 
     body = api.get(TOTALS).json()
-    ours = api.get(TOTALS, {"format": "csv", "pay_time_after": "2026-11-01"})
+    ours = api.get(TOTALS + "export/", {"lang": "zh", "pay_time_after": "2026-11-01"})
     theirs = admin.get(
         "/admin/orders/merchantcoupon/export-totals/", {"pay_date_from": "2026-11-01"}
     )
@@ -1021,7 +1053,7 @@ def test_coupon_totals_csv_needs_the_export_permission(db):
     viewer = key_client(make_user(permissions=("orders.view_merchantcoupon",)))
 
     assert viewer.get(TOTALS).status_code == 200
-    assert viewer.get(TOTALS, {"format": "csv"}).status_code == 403
+    assert viewer.get(TOTALS + "export/", {"format": "csv"}).status_code == 403
 
 
 def test_coupons_are_listed_newest_payment_first_across_pages(finance):

@@ -1,5 +1,6 @@
-"""``?format=xlsx`` on the integration API: the admin's Excel file of the whole filtered list,
-wherever ``?format=csv`` is offered, with the same permission, masking and JSON refusals."""
+"""``…/export/?format=xlsx`` on the integration API: the admin's Excel file of the whole
+filtered list, wherever the CSV is offered, with the same permission, masking and JSON
+refusals."""
 
 import io
 from datetime import datetime
@@ -41,7 +42,7 @@ def test_orders_as_xlsx_are_the_filtered_list_in_typed_cells(finance):
     PayOrderFactory(pay_time=china(2026, 10, 1, 9))
 
     after = "2026-11-01T00:00:00+08:00"
-    response = finance.get(ORDERS, {"format": "xlsx", "pay_time_after": after})
+    response = finance.get(ORDERS + "export/", {"format": "xlsx", "pay_time_after": after})
 
     assert 'filename="orders_2026-11-01_' in response["Content-Disposition"]
     (row,), about = records(response)
@@ -55,9 +56,11 @@ def test_orders_as_xlsx_are_the_filtered_list_in_typed_cells(finance):
 def test_coupons_and_the_summary_come_as_xlsx_too(finance):
     MerchantCouponFactory(order__pay_time=china(2026, 11, 1, 9), grant_serial="0042")
 
-    (coupon,), _about = records(finance.get(COUPONS, {"format": "xlsx"}))
+    (coupon,), _about = records(finance.get(COUPONS + "export/", {"format": "xlsx"}))
     summary, _about = records(
-        finance.get(SUMMARY, {"format": "xlsx", "from": "2026-11-01", "to": "2026-11-01"})
+        finance.get(
+            SUMMARY + "export/", {"format": "xlsx", "from": "2026-11-01", "to": "2026-11-01"}
+        )
     )
 
     assert coupon["grant_serial"] == "0042"
@@ -73,8 +76,10 @@ def test_coupon_totals_and_statements_come_as_xlsx_too(finance):
     order.whitelist_entry = WhitelistEntryFactory(plate=order.plate, holder="张三")
     order.save()
 
-    totals, _about = records(finance.get(COUPON_TOTALS, {"format": "xlsx"}))
-    statement, about = records(finance.get(STATEMENTS, {"format": "xlsx", "month": "2026-11"}))
+    totals, _about = records(finance.get(COUPON_TOTALS + "export/", {"format": "xlsx"}))
+    statement, about = records(
+        finance.get(STATEMENTS + "export/", {"format": "xlsx", "month": "2026-11"})
+    )
 
     assert (totals[0]["store_code"], totals[0]["coupon_value_fen"]) == ("S1", 500)
     assert [row["row_kind"] for row in statement] == [
@@ -91,7 +96,7 @@ def test_the_whitelist_comes_as_xlsx_with_the_import_headers(db):
     WhitelistEntryFactory(plate="川A00001", valid_from=china(2026, 1, 1, 8))
     client = key_client(make_user(groups=(OPERATIONS,)))
 
-    (row,), _about = records(client.get("/api/v1/whitelist/", {"format": "xlsx"}))
+    (row,), _about = records(client.get("/api/v1/whitelist/export/", {"format": "xlsx"}))
 
     assert row["plate"] == "川A00001"
     assert row["valid_from"] == datetime(2026, 1, 1, 8)
@@ -102,7 +107,7 @@ def test_xlsx_needs_the_export_permission_and_refusals_stay_json(db):
     PayOrderFactory()
     reader = key_client(make_user(permissions=("orders.view_payorder",)))
 
-    refused = reader.get(ORDERS, {"format": "xlsx"})
+    refused = reader.get(ORDERS + "export/", {"format": "xlsx"})
 
     assert refused.status_code == 403
     assert refused["Content-Type"] == "application/json"
@@ -112,14 +117,14 @@ def test_more_rows_than_a_sheet_holds_is_a_json_400_saying_why(finance, monkeypa
     PayOrderFactory.create_batch(2)
     monkeypatch.setattr(xlsx, "MAX_ROWS", 2)
 
-    response = finance.get(ORDERS, {"format": "xlsx"})
+    response = finance.get(ORDERS + "export/", {"format": "xlsx"})
 
     assert response.status_code == 400
     assert "CSV" in response.json()["format"][0]
 
 
 def test_an_unknown_format_names_xlsx_among_the_choices(finance):
-    response = finance.get(ORDERS, {"format": "xml"})
+    response = finance.get(ORDERS + "export/", {"format": "xml"})
 
     assert response.status_code == 400
-    assert response.json()["format"] == ["Choose one of: json, csv, xlsx."]
+    assert response.json()["format"] == ["Choose one of: csv, xlsx."]

@@ -96,7 +96,7 @@ def test_the_files_carry_them_in_subtotal_rows_a_holder_without_orders_too(renew
     )
 
     header, *rows = csv_rows(
-        streamed(client.get(STATEMENTS, {"month": "2026-11", "format": "csv"}))
+        streamed(client.get(STATEMENTS + "export/", {"month": "2026-11", "format": "csv"}))
     )
 
     records = [dict(zip(header, row, strict=True)) for row in rows]
