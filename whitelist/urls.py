@@ -9,5 +9,6 @@ app_name = "whitelist"
 urlpatterns = [
     path("", views.WhitelistListView.as_view(), name="api-whitelist"),
     path("bulk/", views.WhitelistBulkView.as_view(), name="api-whitelist-bulk"),
+    path("deleted/", views.WhitelistDeletedView.as_view(), name="api-whitelist-deleted"),
     path("<int:pk>/", views.WhitelistDetailView.as_view(), name="api-whitelist-entry"),
 ]

@@ -105,8 +105,10 @@ class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "pay_time": ("pay_time", "pk"),
         "-pay_value": ("-pay_value", "-pk"),
         "pay_value": ("pay_value", "pk"),
+        "received_at": ("received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)  # parkingops.sync: served once settled, with "resume"
 
     def paginate_queryset(self, queryset):
         # Three queries a page, whatever its size: the orders (with their park), then all
@@ -145,8 +147,11 @@ class StayListView(ListFilesMixin, generics.ListAPIView):
     orderings = {
         "-enter_time": ("-enter_time", "-pk"),
         "enter_time": ("enter_time", "pk"),
+        "updated_at": ("updated_at", "pk"),
     }
     default_ordering = "-enter_time"
+    # By last change, not first arrival: a stay comes again when its exit arrives.
+    sync_orderings = ("updated_at",)
 
     def paginate_queryset(self, queryset):
         # The gap is the selectors' (written once), annotated on the page's rows only.
@@ -183,8 +188,10 @@ class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "pay_time": ("pay_time", "pk"),
         "-pay_value": ("-pay_value", "-pk"),
         "pay_value": ("pay_value", "pk"),
+        "received_at": ("received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("park"))
@@ -236,8 +243,11 @@ class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         "-pay_time": ("-order__pay_time", "-pk"),
         "pay_time": ("order__pay_time", "pk"),
         "-pk": ("-pk",),
+        # A coupon arrives with its order, in one write: the order's received_at is its own.
+        "received_at": ("order__received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("order__park"))
