@@ -14,7 +14,10 @@ every row stamped earlier has committed:
 - on PostgreSQL, also no later than the start of the oldest transaction still open that has
   written something (``pg_stat_activity``), less the same margin: a whitelist import of 50,000
   rows or a bulk admin action holds its rows uncommitted for longer than any fixed window,
-  and every row it writes is stamped after its transaction began.
+  and every row it writes is stamped after its transaction began. (A role sees the
+  transactions of its own sessions there; the application writes with one role. A transaction
+  left open holds the sync back until it ends: ``idle_in_transaction_session_timeout`` ends
+  forgotten ones.)
 
 The price is a delay: a row shows up in the sync a settle window after it arrived (while a long
 write is open, after that write commits). The lists' other orderings are not held back.
