@@ -83,6 +83,8 @@ class PayOrder(models.Model):
             models.Index(fields=["park", "pay_time"], name="payorder_park_pay_time"),
             models.Index(fields=["channel"], name="payorder_channel"),
             models.Index(fields=["parking_serial"], name="payorder_parking_serial"),
+            # The incremental sync by arrival (ordering=received_at), of orders and coupons.
+            models.Index(fields=["received_at", "id"], name="payorder_received_at"),
             # Nearly every order comes from a push: only the few others are indexed.
             models.Index(
                 fields=["source"],

@@ -18,6 +18,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from parkingops import sync
 from parkingops.api_params import refuse_empty
 
 # --- Permissions -----------------------------------------------------------------------------
@@ -50,6 +51,14 @@ class KeysetPagination(BasePagination):
     The view names its orderings: ``orderings = {"-pay_time": ("-pay_time", "-pk"), ...}`` and
     ``default_ordering``; the columns must not be nullable. A column may be a related one
     (``order__pay_time``) when the view selects the relation.
+
+    ``sync_orderings`` names the view's incremental-sync orderings (``("received_at",)``): an
+    ascending time the row is stamped with, then the primary key. Read in one of them, a list
+    serves only the rows stamped before the settle horizon (``parkingops.sync``: a row
+    committed late can never land behind a cursor), and every page, the last one too, carries
+    ``resume``: the link that continues after the last row served (or, on an empty page, from
+    where the cursor stood). A job stores it and calls it later to get exactly the rows that
+    arrived since, each once.
     """
 
     page_size = 100
@@ -63,7 +72,7 @@ class KeysetPagination(BasePagination):
 
         An export is the whole list: a ``cursor`` or a ``page_size`` is refused, naming it.
         """
-        refuse_empty(request.query_params, [self.ordering_query_param])
+        self._refuse_empty(request, view)
         for name in (self.cursor_query_param, self.page_size_query_param):
             if name in request.query_params:
                 raise exceptions.ValidationError(
@@ -74,8 +83,8 @@ class KeysetPagination(BasePagination):
                         ]
                     }
                 )
-        _name, columns = self._ordering(request, view)
-        return queryset.order_by(*columns)
+        name, columns = self._ordering(request, view)
+        return self._settled(queryset, name, columns, view).order_by(*columns)
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
         self.request = request
@@ -83,6 +92,8 @@ class KeysetPagination(BasePagination):
         self.page_size_value = self._page_size(request)
         self.ordering_name, self.columns = self._ordering(request, view)
         self.model = queryset.model
+        self.sync = self.ordering_name in getattr(view, "sync_orderings", ())
+        queryset = self._settled(queryset, self.ordering_name, self.columns, view)
         cursor = request.query_params.get(self.cursor_query_param)
         position, reverse = self._decode(cursor) if cursor is not None else (None, False)
 
@@ -102,12 +113,25 @@ class KeysetPagination(BasePagination):
         else:
             self.next_position = self._values(rows[-1]) if more else None
             self.previous_position = self._values(rows[0]) if position and rows else None
+        # Where a sync resumes: after the last row it was given; nothing given, where it stood.
+        self.resume_position = self._values(rows[-1]) if rows else None
+        if not rows and not reverse:
+            self.resume_position = position
         return rows
 
     def get_paginated_response(self, data) -> Response:
-        return Response(
-            {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
-        )
+        body = {"next": self.get_next_link(), "previous": self.get_previous_link()}
+        if self.sync:
+            body["resume"] = self.get_resume_link()
+        return Response({**body, "results": data})
+
+    def get_resume_link(self) -> str:
+        """Return the link a sync calls next time: after the last row served (without a
+        position yet, the same query from its start)."""
+        link = self._link(self.resume_position, reverse=False)
+        if link is None:
+            return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+        return link
 
     def get_next_link(self) -> str | None:
         return self._link(self.next_position, reverse=False)
@@ -117,10 +141,21 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         link = {"type": "string", "nullable": True, "format": "uri"}
+        resume = {
+            "type": "string",
+            "format": "uri",
+            "description": str(
+                _(
+                    "Only with an incremental-sync ordering (received_at, updated_at, "
+                    "deleted_at), on every page, the last one too: the link that continues "
+                    "after the last row served. Store it and call it at the next sync."
+                )
+            ),
+        }
         return {
             "type": "object",
             "required": ["next", "previous", "results"],
-            "properties": {"next": link, "previous": link, "results": schema},
+            "properties": {"next": link, "previous": link, "resume": resume, "results": schema},
         }
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
@@ -156,6 +191,14 @@ class KeysetPagination(BasePagination):
                 }
             )
         return parameters
+
+    @staticmethod
+    def _settled(queryset: QuerySet, name: str, columns: Sequence[str], view) -> QuerySet:
+        """Return ``queryset``, held to the settle horizon when ``name`` is a sync ordering."""
+        if name not in getattr(view, "sync_orderings", ()):
+            return queryset
+        horizon = sync.settled_before(using=queryset.db)
+        return queryset.filter(**{f"{columns[0].lstrip('-')}__lt": horizon})
 
     # --- reading the query string ------------------------------------------------------------
 

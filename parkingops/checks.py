@@ -4,6 +4,10 @@ The throttles (the integration API's rate per key, the push's refusals per addre
 Django's cache. In production gunicorn runs several worker processes, often on several hosts:
 a cache in each process's memory lets each of them count alone, so a client gets the limit
 once per process, and a cache that keeps nothing never limits at all.
+
+The incremental sync's settle window (``parkingops.sync``) must outlast the statement time
+limit, or a push stamped before a reader's horizon may still be waiting for a lock when the
+reader moves past its time.
 """
 
 from django.conf import settings
@@ -38,3 +42,21 @@ def check_shared_cache(app_configs, **kwargs) -> list[Warning]:
         return []
     check_id, message = unshared
     return [Warning(message, hint=HINT, id=check_id)]
+
+
+@register(deploy=True)
+def check_sync_settle_window(app_configs, **kwargs) -> list[Warning]:
+    """Warn when API_SYNC_SETTLE_SECONDS does not outlast DATABASE_STATEMENT_TIMEOUT."""
+    limit = settings.DATABASE_STATEMENT_TIMEOUT
+    if settings.DEBUG or (limit and settings.API_SYNC_SETTLE_SECONDS > limit):
+        return []
+    return [
+        Warning(
+            f"API_SYNC_SETTLE_SECONDS ({settings.API_SYNC_SETTLE_SECONDS}) is not longer than "
+            f"the statement time limit (DATABASE_STATEMENT_TIMEOUT: {limit or 'none'}): the "
+            "incremental sync may pass a row still being written.",
+            hint="Set API_SYNC_SETTLE_SECONDS above DATABASE_STATEMENT_TIMEOUT "
+            "(docs/api.md#incremental-sync).",
+            id="parkingops.W003",
+        )
+    ]

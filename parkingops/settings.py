@@ -228,6 +228,11 @@ REST_FRAMEWORK = {
 }
 # Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.
 API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "600/min")
+# Incremental sync (ordering=received_at/updated_at/deleted_at) serves rows stamped this many
+# seconds ago or earlier: longer than DATABASE_STATEMENT_TIMEOUT (parkingops/sync.py).
+API_SYNC_SETTLE_SECONDS = env_int("API_SYNC_SETTLE_SECONDS", 60, minimum=1)
+# Days a deleted whitelist entry stays in GET /api/v1/whitelist/deleted/ (pruned nightly).
+WHITELIST_TOMBSTONE_DAYS = env_int("WHITELIST_TOMBSTONE_DAYS", 90, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ParkingOps API",

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from parkingops.jobs import runner
 from parkingops.jobs.kinds import JobFailed, job_kind
@@ -27,6 +27,7 @@ from whitelist.import_preview import (
     imported_message,
 )
 from whitelist.services import (
+    entries,
     importing,
     sync_job,  # noqa: F401 (the platform sync's kind, beside the sync)
     upsert,
@@ -36,6 +37,7 @@ from whitelist.spreadsheet import FileRefused
 
 PREVIEW = "whitelist.import_preview"
 IMPORT = "whitelist.import"
+PRUNE_TOMBSTONES = "whitelist.prune_tombstones"
 
 
 def start_preview(*, data: bytes, name: str, user) -> Job:
@@ -157,3 +159,25 @@ def _input(job: Job) -> bytes:
         raise JobFailed(_("The uploaded file is no longer kept: upload it again."))
     with job.input_file.open("rb") as file:
         return file.read()
+
+
+def describe_prune_tombstones(result: dict[str, Any]) -> list[str]:
+    return [
+        ngettext(
+            "%(count)d deleted entry's record removed.",
+            "%(count)d deleted entries' records removed.",
+            result["deleted"],
+        )
+        % {"count": result["deleted"]}
+    ]
+
+
+@job_kind(
+    PRUNE_TOMBSTONES,
+    gettext_lazy("Pruning the deleted whitelist entries"),
+    describe=describe_prune_tombstones,
+)
+def prune_tombstones(job: Job, progress: Progress) -> dict[str, Any]:
+    """Remove the deleted entries' records (the API's ``whitelist/deleted/``) past
+    WHITELIST_TOMBSTONE_DAYS."""
+    return {"deleted": entries.prune_tombstones()}

@@ -127,6 +127,8 @@ class WhitelistEntry(models.Model):
             models.Index(fields=["plate", "is_active"], name="whitelist_plate_active"),
             models.Index(fields=["park_uuid"], name="whitelist_park"),
             models.Index(fields=["valid_until"], name="whitelist_valid_until"),
+            # The incremental sync (ordering=updated_at).
+            models.Index(fields=["updated_at", "id"], name="whitelist_updated_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -214,6 +216,33 @@ class WhitelistEntry(models.Model):
     def status(self) -> Status:
         """Return the entry's status now."""
         return self.status_at(timezone.now())
+
+
+class WhitelistTombstone(models.Model):
+    """What is left of a deleted whitelist entry, for the systems that mirror the whitelist.
+
+    Written by ``whitelist.services.entries.delete_entries`` (the one way entries are deleted),
+    listed by ``GET /api/v1/whitelist/deleted/`` and kept ``WHITELIST_TOMBSTONE_DAYS``, then
+    pruned by the nightly job ``whitelist.prune_tombstones``. ``entry_id`` is the deleted
+    entry's id (not a foreign key: the entry is gone); the identity and holder say which.
+    """
+
+    entry_id = models.BigIntegerField(_("entry id"))
+    plate = models.CharField(_("plate"), max_length=plates.MAX_LENGTH)
+    park_uuid = models.CharField(_("park"), max_length=64, blank=True)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    holder = models.CharField(_("holder"), max_length=100, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deleted whitelist entry")
+        verbose_name_plural = _("deleted whitelist entries")
+        ordering = ["deleted_at", "pk"]
+        indexes = [models.Index(fields=["deleted_at", "id"], name="wl_tombstone_deleted_at")]
+
+    def __str__(self) -> str:
+        return f"{self.plate} #{self.entry_id}"
 
 
 class PlateSync(models.Model):

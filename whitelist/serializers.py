@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from parkingops.timerange import out_of_range_message
-from whitelist.models import PlateSync, Status, WhitelistEntry
+from whitelist.models import PlateSync, Status, WhitelistEntry, WhitelistTombstone
 from whitelist.services import reasons
 from whitelist.services.upsert import MAX_UPSERT_ROWS
 
@@ -233,3 +233,15 @@ class BulkErrorSerializer(serializers.Serializer):
             "message. Nothing was written."
         ),
     )
+
+
+class TombstoneSerializer(serializers.ModelSerializer):
+    """A deleted entry, as ``GET /api/v1/whitelist/deleted/`` lists it: the entry's own ``id``
+    (the one the list and the updated_at sync gave) and what it was, and when it was deleted."""
+
+    id = serializers.IntegerField(source="entry_id", read_only=True, help_text=_("The entry's id."))
+
+    class Meta:
+        model = WhitelistTombstone
+        fields = ["id", "plate", "park_uuid", "valid_from", "valid_until", "holder", "deleted_at"]
+        read_only_fields = fields

@@ -20,12 +20,13 @@ from rest_framework.views import APIView
 
 from parkingops.api import KeysetPagination
 from parkingops.api_exports import ListExportView, export_schema
+from parkingops.api_filters import MomentAfterFilter, MomentBeforeFilter
 from parkingops.models import ApiKey
 from whitelist import selectors
 from whitelist.admin_filters import ALL_PARKS_PARAM
 from whitelist.filters import PlateFilter
-from whitelist.models import PlateSync, Status, WhitelistEntry
-from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY
+from whitelist.models import PlateSync, Status, WhitelistEntry, WhitelistTombstone
+from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY, VIEW_ENTRY
 from whitelist.resources import (
     whitelist_csv,
     whitelist_filename,
@@ -36,6 +37,7 @@ from whitelist.serializers import (
     BulkErrorSerializer,
     BulkResultSerializer,
     SavedWhitelistEntrySerializer,
+    TombstoneSerializer,
     WhitelistBulkSerializer,
     WhitelistEntrySerializer,
     WhitelistRowSerializer,
@@ -66,6 +68,19 @@ class WhitelistFilter(django_filters.FilterSet):
         choices=PlateSync.State.choices,
         method="filter_sync",
         help_text=_("The plate's platform sync state (never synced counts as pending)."),
+    )
+    updated_after = MomentAfterFilter(
+        field_name="updated_at",
+        help_text=_(
+            "Added or changed at or after this time, or a date (from 00:00 China time). With "
+            "ordering=updated_at: the incremental sync (deletions: whitelist/deleted/)."
+        ),
+    )
+    updated_before = MomentBeforeFilter(
+        field_name="updated_at",
+        help_text=_(
+            "Added or changed before this time (exclusive), or a date: up to the end of that day."
+        ),
     )
 
     class Meta:
@@ -159,8 +174,12 @@ class WhitelistListQuery(WhitelistQuerysetMixin):
         "plate": ("plate", "-valid_from", "-pk"),
         "id": ("pk",),
         "-id": ("-pk",),
+        "updated_at": ("updated_at", "pk"),
     }
     default_ordering = "plate"
+    # parkingops.sync: served once settled, each page with "resume"; deletions are the
+    # tombstones' (WhitelistDeletedView).
+    sync_orderings = ("updated_at",)
     file_export = "whitelist:api-whitelist-export"
 
 
@@ -358,3 +377,52 @@ class BulkPermission(permissions.BasePermission):
         return bool(
             user is not None and user.is_authenticated and user.has_perms([ADD_ENTRY, CHANGE_ENTRY])
         )
+
+
+class TombstoneFilter(django_filters.FilterSet):
+    """``GET /api/v1/whitelist/deleted/``'s filters."""
+
+    deleted_after = MomentAfterFilter(
+        field_name="deleted_at",
+        help_text=_("Deleted at or after this time, or a date (from 00:00 China time)."),
+    )
+    deleted_before = MomentBeforeFilter(
+        field_name="deleted_at",
+        help_text=_("Deleted before this time (exclusive), or a date: up to the end of that day."),
+    )
+
+    class Meta:
+        model = WhitelistTombstone
+        fields: list[str] = []
+
+
+class ViewEntriesPermission(permissions.BasePermission):
+    """Reading what was deleted is reading the whitelist: the entries' view permission."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user is not None and user.is_authenticated and user.has_perm(VIEW_ENTRY))
+
+
+@extend_schema(
+    summary=_("List deleted whitelist entries"),
+    description=_(
+        "The entries deleted in the last WHITELIST_TOMBSTONE_DAYS days (default 90), oldest "
+        "deletion first, for a system mirroring the whitelist: with the updated_at sync of the "
+        "list, everything it needs. Each row is the entry as it was, under its own id. Like "
+        "every sync ordering, only deletions older than the settle window are listed, and "
+        "every page carries “resume”."
+    ),
+)
+class WhitelistDeletedView(generics.ListAPIView):
+    queryset = WhitelistTombstone.objects.all()
+    serializer_class = TombstoneSerializer
+    filterset_class = TombstoneFilter
+    pagination_class = KeysetPagination
+    permission_classes = [ViewEntriesPermission]
+    orderings = {
+        "deleted_at": ("deleted_at", "pk"),
+        "-deleted_at": ("-deleted_at", "-pk"),
+    }
+    default_ordering = "deleted_at"
+    sync_orderings = ("deleted_at",)

@@ -6,8 +6,7 @@ without an offset, and a bare date, are China time (Asia/Shanghai).
 """
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import django_filters
 from django import forms
@@ -18,92 +17,12 @@ from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.push.validation import MAX_FEN
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_a_gap
-from parkingops.formatting import CHINA
-from parkingops.queries import day_start
+from parkingops.api_filters import Moment, MomentAfterFilter, MomentBeforeFilter
 from whitelist.filters import PlateFilter
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-# "+08:00" typed into a URL without encoding arrives as " 08:00": read it as the offset.
-_SPACED_OFFSET = re.compile(
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)"
-    r" ([0-9]{2}(?::?[0-9]{2})?)"
-)
 
 # --- Form fields -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Moment:
-    """A point in time given as a time, or as a China-time day (``day`` then set)."""
-
-    at: datetime
-    day: date | None = None
-
-    @property
-    def end(self) -> datetime | None:
-        """Return the exclusive end: the time itself, or midnight after the day (None when
-        that is past the calendar's end, i.e. no end at all)."""
-        if self.day is None:
-            return self.at
-        try:
-            return day_start(self.day + timedelta(days=1))
-        except OverflowError:
-            return None
-
-    @property
-    def first_day(self) -> date | None:
-        """Return the China-time day a range starting here starts on."""
-        return self.day or _china_day(self.at)
-
-    @property
-    def last_day(self) -> date | None:
-        """Return the China-time day a range ending (exclusively) here ends on."""
-        if self.day is not None:
-            return self.day
-        return _china_day(self.at, minus=timedelta(microseconds=1))
-
-
-def _china_day(moment: datetime, *, minus: timedelta = timedelta(0)) -> date | None:
-    try:
-        return (moment - minus).astimezone(CHINA).date()
-    except OverflowError:  # within hours of the calendar's ends
-        return None
-
-
-class MomentField(forms.Field):
-    """``2026-11-01`` (a China-time day) or ``2026-11-01T08:00:00+08:00`` (a time)."""
-
-    default_error_messages = {
-        "invalid": _(
-            "“%(value)s” is not a date (2026-11-01) or an ISO-8601 time "
-            "(2026-11-01T08:00:00+08:00)."
-        ),
-    }
-
-    def to_python(self, value) -> Moment | None:
-        text = (value or "").strip()
-        if not text:
-            return None
-        try:
-            if _DATE.fullmatch(text):
-                day = date.fromisoformat(text)
-                moment = Moment(at=day_start(day), day=day)
-            else:
-                spaced = _SPACED_OFFSET.fullmatch(text)
-                if spaced:
-                    text = f"{spaced[1]}+{spaced[2]}"
-                parsed = datetime.fromisoformat(text)
-                if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=CHINA)
-                moment = Moment(at=parsed)
-            # Year 1 at 00:00 China time is year 0 in UTC, which no database can store.
-            moment.at.astimezone(UTC)
-        except (ValueError, OverflowError):
-            raise forms.ValidationError(
-                self.error_messages["invalid"], code="invalid", params={"value": value}
-            ) from None
-        return moment
 
 
 class StrictBooleanField(forms.Field):
@@ -136,29 +55,7 @@ class StrictIntegerField(forms.IntegerField):
 
 
 # Subclasses of django-filter's own filters, so the OpenAPI schema knows their types and shows
-# their help texts.
-
-
-class MomentAfterFilter(django_filters.CharFilter):
-    """Rows at or after the time (a day: from its China-time midnight)."""
-
-    field_class = MomentField
-
-    def filter(self, qs: QuerySet, value: Moment | None) -> QuerySet:
-        if value is None:
-            return qs
-        return qs.filter(**{f"{self.field_name}__gte": value.at})
-
-
-class MomentBeforeFilter(django_filters.CharFilter):
-    """Rows before the time (a day: up to the end of that whole China-time day)."""
-
-    field_class = MomentField
-
-    def filter(self, qs: QuerySet, value: Moment | None) -> QuerySet:
-        if value is None or value.end is None:
-            return qs
-        return qs.filter(**{f"{self.field_name}__lt": value.end})
+# their help texts (the time filters: ``parkingops.api_filters``, shared with the whitelist).
 
 
 class HasRelatedFilter(django_filters.BooleanFilter):
@@ -204,6 +101,13 @@ PAY_TIME_AFTER_HELP = _(
 PAY_TIME_BEFORE_HELP = _(
     "Paid before this time (exclusive), or a date: up to the end of that whole day (China time)."
 )
+RECEIVED_AFTER_HELP = _(
+    "Received (arrived here) at or after this time, or a date (from 00:00 China time). With "
+    "ordering=received_at: the incremental sync."
+)
+RECEIVED_BEFORE_HELP = _(
+    "Received before this time (exclusive), or a date: up to the end of that whole day."
+)
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -233,6 +137,8 @@ class OrderFilter(django_filters.FilterSet):
         related_model=MerchantCoupon,
         help_text=_("true: only orders with merchant coupons; false: without."),
     )
+    received_after = MomentAfterFilter(field_name="received_at", help_text=RECEIVED_AFTER_HELP)
+    received_before = MomentBeforeFilter(field_name="received_at", help_text=RECEIVED_BEFORE_HELP)
 
     class Meta:
         model = PayOrder
@@ -255,6 +161,13 @@ class CouponFilter(django_filters.FilterSet):
     pay_time_after = MomentAfterFilter(field_name="order__pay_time", help_text=PAY_TIME_AFTER_HELP)
     pay_time_before = MomentBeforeFilter(
         field_name="order__pay_time", help_text=PAY_TIME_BEFORE_HELP
+    )
+    # A coupon arrives with its order, in the same write: the order's received_at is its own.
+    received_after = MomentAfterFilter(
+        field_name="order__received_at", help_text=RECEIVED_AFTER_HELP
+    )
+    received_before = MomentBeforeFilter(
+        field_name="order__received_at", help_text=RECEIVED_BEFORE_HELP
     )
 
     class Meta:
@@ -329,6 +242,17 @@ class StayFilter(django_filters.FilterSet):
         field_name="needs_review",
         help_text=_("true: stays whose exit disagrees with the entry on the entry time."),
     )
+    updated_after = MomentAfterFilter(
+        field_name="updated_at",
+        help_text=_(
+            "Changed (its entry or exit push received) at or after this time, or a date. With "
+            "ordering=updated_at: the incremental sync."
+        ),
+    )
+    updated_before = MomentBeforeFilter(
+        field_name="updated_at",
+        help_text=_("Changed before this time (exclusive), or a date: up to the end of that day."),
+    )
 
     class Meta:
         model = Stay
@@ -352,6 +276,8 @@ class RenewalFilter(django_filters.FilterSet):
     )
     pay_time_after = MomentAfterFilter(field_name="pay_time", help_text=PAY_TIME_AFTER_HELP)
     pay_time_before = MomentBeforeFilter(field_name="pay_time", help_text=PAY_TIME_BEFORE_HELP)
+    received_after = MomentAfterFilter(field_name="received_at", help_text=RECEIVED_AFTER_HELP)
+    received_before = MomentBeforeFilter(field_name="received_at", help_text=RECEIVED_BEFORE_HELP)
 
     class Meta:
         model = Renewal

@@ -177,6 +177,7 @@ class StaySerializer(serializers.ModelSerializer):
             "app_id",
             "entry_received_at",
             "exit_received_at",
+            "updated_at",
         ]
 
     def get_in_park(self, stay: Stay) -> bool:
@@ -227,6 +228,11 @@ class CouponListSerializer(CouponSerializer):
     park_uuid = serializers.CharField(source="order.park.park_uuid", read_only=True)
     park_name = serializers.CharField(source="order.park.name", read_only=True)
     plate = serializers.CharField(source="order.plate", read_only=True)
+    received_at = serializers.DateTimeField(
+        source="order.received_at",
+        read_only=True,
+        help_text=_("When the coupon arrived here: with its order, the order's received_at."),
+    )
 
     class Meta(CouponSerializer.Meta):
         fields = [
@@ -237,6 +243,7 @@ class CouponListSerializer(CouponSerializer):
             "park_name",
             "plate",
             *CouponSerializer.Meta.fields,
+            "received_at",
         ]
 
 

@@ -91,8 +91,10 @@ class OrderQuery:
         "pay_time": ("pay_time", "pk"),
         "-pay_value": ("-pay_value", "-pk"),
         "pay_value": ("pay_value", "pk"),
+        "received_at": ("received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)  # parkingops.sync: served once settled, with "resume"
     file_export = "orders:api-orders-export"
 
 
@@ -146,8 +148,11 @@ class StayQuery:
     orderings = {
         "-enter_time": ("-enter_time", "-pk"),
         "enter_time": ("enter_time", "pk"),
+        "updated_at": ("updated_at", "pk"),
     }
     default_ordering = "-enter_time"
+    # By last change, not first arrival: a stay comes again when its exit arrives.
+    sync_orderings = ("updated_at",)
     file_export = "orders:api-stays-export"
 
 
@@ -200,8 +205,10 @@ class RenewalQuery:
         "pay_time": ("pay_time", "pk"),
         "-pay_value": ("-pay_value", "-pk"),
         "pay_value": ("pay_value", "pk"),
+        "received_at": ("received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)
     file_export = "orders:api-renewals-export"
 
 
@@ -270,8 +277,11 @@ class CouponQuery:
         "-pay_time": ("-order__pay_time", "-pk"),
         "pay_time": ("order__pay_time", "pk"),
         "-pk": ("-pk",),
+        # A coupon arrives with its order, in one write: the order's received_at is its own.
+        "received_at": ("order__received_at", "pk"),
     }
     default_ordering = "-pay_time"
+    sync_orderings = ("received_at",)
     file_export = "orders:api-coupons-export"
 
 

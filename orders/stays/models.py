@@ -86,6 +86,9 @@ class Stay(models.Model):
     exit_extra = models.JSONField(_("exit's extra fields"), default=dict, blank=True)
     entry_received_at = models.DateTimeField(_("entry received at"), null=True, blank=True)
     exit_received_at = models.DateTimeField(_("exit received at"), null=True, blank=True)
+    # When the stay last changed: the later of its pushes' received_at. The incremental sync
+    # reads stays by it (ordering=updated_at), so a stay comes again when its exit arrives.
+    updated_at = models.DateTimeField(_("last push received at"), default=timezone.now)
     # SHA-256 of each push's business content: a retry is told from a conflict by one column.
     entry_fingerprint = models.CharField(
         _("entry content fingerprint"), max_length=64, blank=True, editable=False
@@ -106,6 +109,7 @@ class Stay(models.Model):
             models.Index(fields=["plate"], name="stay_plate"),
             models.Index(fields=["park", "enter_time"], name="stay_park_enter_time"),
             models.Index(fields=["enter_time"], name="stay_enter_time"),
+            models.Index(fields=["updated_at", "id"], name="stay_updated_at"),
             # On PostgreSQL it also carries the park and the length (INCLUDE, migration 0018):
             # the dashboard's mean length of stay per park and week is read from the index.
             models.Index(fields=["leave_time"], name="stay_leave_time"),
@@ -128,6 +132,7 @@ class Stay(models.Model):
             in_timerange("enter_time", "stay"),
             in_timerange("leave_time", "stay", nullable=True),
             in_timerange("exit_enter_time", "stay", nullable=True),
+            in_timerange("updated_at", "stay"),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +203,7 @@ class Renewal(models.Model):
             models.Index(fields=["plate"], name="renewal_plate"),
             models.Index(fields=["pay_time"], name="renewal_pay_time"),
             models.Index(fields=["park", "pay_time"], name="renewal_park_pay_time"),
+            models.Index(fields=["received_at", "id"], name="renewal_received_at"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["pay_serial"], name="renewal_pay_serial_unique"),

@@ -129,6 +129,7 @@ def _entry_half(data: EventData, *, now: datetime) -> dict[str, Any]:
         "entry_raw": dict(data.raw),
         "entry_extra": dict(data.extra),
         "entry_received_at": now,
+        "updated_at": now,  # this write's own stamp: the sync's settle horizon relies on it
         "entry_fingerprint": data.fingerprint,
         "entry_whitelist_entry_id": None,
     }
@@ -145,6 +146,7 @@ def _exit_half(data: EventData, *, now: datetime) -> dict[str, Any]:
         "exit_raw": dict(data.raw),
         "exit_extra": dict(data.extra),
         "exit_received_at": now,
+        "updated_at": now,  # this write's own stamp: the sync's settle horizon relies on it
         "exit_fingerprint": data.fingerprint,
         "exit_whitelist_entry_id": None,
     }

@@ -94,6 +94,13 @@ def schedules() -> list[Schedule]:
             hour=settings.SCHEDULE_PRUNE_HOUR % 24,
         ),
         Schedule(
+            name="prune_whitelist_tombstones",
+            label=_("Pruning the deleted whitelist entries"),
+            kind="whitelist.prune_tombstones",
+            params=lambda slot: {},
+            hour=settings.SCHEDULE_PRUNE_HOUR % 24,
+        ),
+        Schedule(
             name="prune_jobs",
             label=_("Removing old jobs and their files"),
             kind="jobs.prune",

@@ -60,6 +60,22 @@ def test_check_deploy_warns_when_the_cache_is_not_shared_between_processes(cache
     assert "CACHE_URL" in output and "redis://" in output
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"API_SYNC_SETTLE_SECONDS": "30"},
+        {"API_SYNC_SETTLE_SECONDS": "300", "DATABASE_STATEMENT_TIMEOUT": "600"},
+        {"DATABASE_STATEMENT_TIMEOUT": "0"},
+    ],
+)
+def test_check_deploy_warns_when_the_sync_window_does_not_outlast_the_statement_limit(env):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert result.returncode != 0
+    output = result.stderr + result.stdout
+    assert "parkingops.W003" in output and "API_SYNC_SETTLE_SECONDS" in output
+
+
 def test_the_cache_check_stays_quiet_while_developing():
     result = manage("check", "--deploy", DEBUG="1", CACHE_URL="locmemcache://")
 

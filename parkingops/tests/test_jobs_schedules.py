@@ -62,6 +62,7 @@ def test_a_tick_starts_each_due_run_once():
     assert sorted(run.schedule for run in schedules.tick(NOW.replace(hour=4, minute=1))) == [
         "prune_jobs",
         "prune_push_log",
+        "prune_whitelist_tombstones",
         "roll_up_orders",
         "whitelist_sync",
     ]

@@ -44,6 +44,7 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/whitelist/",
         "/api/v1/whitelist/{id}/",
         "/api/v1/whitelist/bulk/",
+        "/api/v1/whitelist/deleted/",
         "/api/v1/push-outcomes/",
         *PUSHES,
         *EXPORTS,

@@ -12,6 +12,7 @@ them once it has committed (``sync.request_sync``).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ from simple_history.utils import bulk_update_with_history
 from parkingops.iterables import chunked
 from parkingops.jobs.progress import NO_PROGRESS, Progress
 from parkingops.timerange import LATEST, moment_in_range, out_of_range_message
-from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry
+from whitelist.models import IDENTITY, IDENTITY_TAKEN, WhitelistEntry, WhitelistTombstone
 from whitelist.services.reasons import changed, reason_for
 from whitelist.services.sync import request_sync
 
@@ -259,11 +260,25 @@ def save_entry(
 def delete_entries(
     *, entries: QuerySet[WhitelistEntry], user: AbstractBaseUser | None = None, reason: str = ""
 ) -> int:
-    """Delete the ``entries`` (history records each, with ``reason``) and sync their plates;
-    return how many. Deleting needs a ``reason`` (``reasons.ReasonRequired`` otherwise)."""
+    """Delete the ``entries`` (history records each, with ``reason``; a tombstone each, for
+    the systems mirroring the whitelist) and sync their plates; return how many. Deleting
+    needs a ``reason`` (``reasons.ReasonRequired`` otherwise)."""
     with transaction.atomic():
         locked = _locked(entries)
         given = reason_for([(entry, None) for entry in locked], reason)
+        now = timezone.now()
+        WhitelistTombstone.objects.bulk_create(
+            WhitelistTombstone(
+                entry_id=entry.pk,
+                plate=entry.plate,
+                park_uuid=entry.park_uuid,
+                valid_from=entry.valid_from,
+                valid_until=entry.valid_until,
+                holder=entry.holder,
+                deleted_at=now,
+            )
+            for entry in locked
+        )
         # One by one: simple-history's "deleted" record takes its reason (and user) from the
         # instance deleted, which a queryset's delete does not hand it.
         for entry in locked:
@@ -273,3 +288,11 @@ def delete_entries(
             entry.delete()
         request_sync(plates={entry.plate for entry in locked})
     return len(locked)
+
+
+def prune_tombstones(*, now: datetime | None = None) -> int:
+    """Remove the tombstones of entries deleted more than ``WHITELIST_TOMBSTONE_DAYS`` ago;
+    return how many. A mirror that has not synced for longer must read the whole list again."""
+    now = now or timezone.now()
+    keep_from = now - timedelta(days=settings.WHITELIST_TOMBSTONE_DAYS)
+    return WhitelistTombstone.objects.filter(deleted_at__lt=keep_from).delete()[0]
