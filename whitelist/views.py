@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from parkingops import tabular, xlsx
+from parkingops import conditional, tabular, xlsx
 from parkingops.api import CsvListMixin, KeysetPagination
 from parkingops.models import ApiKey
 from whitelist import selectors
@@ -135,6 +136,14 @@ def _reason(request: Request) -> str:
         raise serializers.ValidationError({reasons.REASON_FIELD: error.detail}) from None
 
 
+def _validators(entry: WhitelistEntry) -> dict:
+    """An entry's version: its ``ETag`` and ``Last-Modified``, from when it was last saved."""
+    return {
+        "etag": conditional.strong_etag("whitelist", entry.pk, entry.updated_at),
+        "last_modified": entry.updated_at,
+    }
+
+
 class WhitelistQuerysetMixin:
     def get_serializer_class(self):
         # A write answers the saved entry with its overlap warnings; a read has none.
@@ -179,7 +188,12 @@ class WhitelistQuerysetMixin:
         ),
     ),
 )
-class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreateAPIView):
+class WhitelistListView(
+    WhitelistQuerysetMixin,
+    conditional.ConditionalGetMixin,
+    CsvListMixin,
+    generics.ListCreateAPIView,
+):
     filterset_class = WhitelistFilter
     pagination_class = KeysetPagination
     orderings = {
@@ -207,16 +221,18 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
 
 
 @extend_schema_view(
-    get=extend_schema(summary=_("One whitelist entry")),
+    get=extend_schema(summary=_("One whitelist entry"), parameters=conditional.READ_PARAMETERS),
     put=extend_schema(
         summary=_("Change a whitelist entry"),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
+        parameters=conditional.WRITE_PARAMETERS,
     ),
     patch=extend_schema(
         summary=_("Change some fields of a whitelist entry"),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
+        parameters=conditional.WRITE_PARAMETERS,
     ),
     delete=extend_schema(
         summary=_("Delete a whitelist entry (synced to the platform)"),
@@ -225,15 +241,52 @@ class WhitelistListView(WhitelistQuerysetMixin, CsvListMixin, generics.ListCreat
             "characters, kept in the history); without one the answer is 400 under “reason”."
         ),
         parameters=[
-            OpenApiParameter(reasons.REASON_FIELD, str, description=_("Why the entry is deleted."))
+            OpenApiParameter(reasons.REASON_FIELD, str, description=_("Why the entry is deleted.")),
+            *conditional.WRITE_PARAMETERS,
         ],
     ),
 )
 class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
+    """One entry: its ``ETag`` names its version (``updated_at``), so a change sent with
+    ``If-Match`` is made only to the version the caller read."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.method not in conditional.SAFE_METHODS:
+            # Locked until the change commits (see update): of two changes sent with the same
+            # If-Match, the second waits here, then finds the entry's new version: 412.
+            queryset = queryset.select_for_update(of=("self",))
+        return queryset
+
     def get_object(self):
         if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
             raise Http404
-        return super().get_object()
+        entry = super().get_object()
+        if self.request.method not in conditional.SAFE_METHODS:
+            conditional.evaluate(self.request, **_validators(entry))  # 412 when not the same
+        return entry
+
+    def retrieve(self, request: Request, *args, **kwargs):
+        entry = self.get_object()
+        return conditional.conditional_get(
+            request, **_validators(entry), answer=lambda: Response(self.get_serializer(entry).data)
+        )
+
+    def update(self, request: Request, *args, **kwargs):
+        # DRF's update, in one transaction with the locked entry (get_queryset), answering the
+        # saved entry's ETag.
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        response = Response(serializer.data)
+        conditional.set_validators(response, **_validators(serializer.instance))
+        return response
+
+    def destroy(self, request: Request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
 
     def perform_update(self, serializer):
         entry = serializer.instance

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from orders.push.outcomes import Outcome
 from orders.push.schema import outcomes_described
+from parkingops import conditional
 from parkingops.api_params import refuse_empty
 
 
@@ -71,7 +72,7 @@ def _language(request: Request) -> str | None:
     ],
     responses={200: PushOutcomeSerializer(many=True)},
 )
-class PushOutcomesView(APIView):
+class PushOutcomesView(conditional.ConditionalGetMixin, APIView):
     # Reference data, the same for everyone: any key or staff session may read it.
     permission_classes = [IsAuthenticated]
 

@@ -20,7 +20,7 @@ from orders.models import PayOrder
 from orders.permissions import EXPORT_ORDERS
 from orders.statements import selectors
 from orders.statements.exports import statement_csv, statement_xlsx
-from parkingops import tabular, xlsx
+from parkingops import conditional, tabular, xlsx
 from parkingops.api import CsvFormatMixin
 from parkingops.api_params import refuse_empty
 from parkingops.formatting import CHINA
@@ -141,7 +141,7 @@ class StatementSerializer(serializers.Serializer):
         ),
     },
 )
-class StatementView(CsvFormatMixin, APIView):
+class StatementView(conditional.ConditionalGetMixin, CsvFormatMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     csv_permission = EXPORT_ORDERS
 

@@ -23,7 +23,7 @@ from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
-from parkingops import tabular, xlsx
+from parkingops import conditional, tabular, xlsx
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
 from parkingops.api_params import refuse_empty
 
@@ -54,7 +54,7 @@ class UnmaskContextMixin:
         return {**super().get_serializer_context(), "unmask": _unmask(self.request)}
 
 
-class ListFilesMixin(CsvListMixin):
+class ListFilesMixin(conditional.ConditionalGetMixin, CsvListMixin):
     """A list's CSV and XLSX files, as its export module writes them: ``write_csv(queryset)``
     and ``write_xlsx(queryset, about)`` call the writers, the file is named ``export_name``
     and the China-time days of the filtered ``export_time`` range."""
@@ -196,7 +196,10 @@ class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         return renewals_xlsx(queryset, about=about)
 
 
-@extend_schema(summary=_("One pay order, by its pay serial"))
+@extend_schema(
+    summary=_("One pay order, by its pay serial"),
+    parameters=conditional.READ_PARAMETERS,
+)
 class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = serializers.OrderSerializer
@@ -210,6 +213,27 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
         if len(value) > 64 or "\x00" in value:  # no such serial; PostgreSQL refuses NUL
             raise Http404
         return super().get_object()
+
+    def retrieve(self, request: Request, *args, **kwargs):
+        order = self.get_object()
+        # An order never changes once stored; what its page shows besides (the names finance
+        # gives its channel, the park's name, masked or whole mobiles) is in the tag too.
+        etag = conditional.strong_etag(
+            "order",
+            order.pk,
+            order.pay_serial,
+            order.received_at,
+            order.channel_name,
+            order.park.park_uuid,
+            order.park.name,
+            _unmask(request),
+        )
+        return conditional.conditional_get(
+            request,
+            etag=etag,
+            last_modified=order.received_at,
+            answer=lambda: Response(self.get_serializer(order).data),
+        )
 
 
 @extend_schema(
@@ -274,7 +298,7 @@ class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         ),
     },
 )
-class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
+class CouponTotalsView(conditional.ConditionalGetMixin, CsvFormatMixin, generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
@@ -325,7 +349,7 @@ class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
         ),
     },
 )
-class DailySummaryView(CsvFormatMixin, APIView):
+class DailySummaryView(conditional.ConditionalGetMixin, CsvFormatMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     csv_permission = EXPORT_ORDERS
 
