@@ -26,8 +26,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = _(
-        "The entry has changed since you read it (If-Match names another version): read it "
-        "again, then send your change with its new ETag."
+        "It is no longer the version that If-Match (or If-Unmodified-Since) names: it has "
+        "changed since you read it. Read it again, then send your change with its new ETag."
     )
     default_code = "precondition_failed"
 
