@@ -185,16 +185,29 @@ def _if_none_match() -> dict:
     }
 
 
+def _takes_if_match(paths: dict, path: str) -> bool:
+    """Whether the objects of the list at ``path`` (``path{id}/``) are changed with If-Match."""
+    return any(
+        parameter["name"] == "If-Match"
+        for child, operations in paths.items()
+        if child.startswith(path) and child[len(path) :].startswith("{")
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+    )
+
+
 def document_conditional_requests(result, generator, request, public):
     """drf-spectacular postprocessing hook: the conditional requests and the rate limit of every
     call that takes an API key (``parkingops.conditional``, ``parkingops.throttling``).
 
     Every read answers an ``ETag`` and takes ``If-None-Match`` (304); a read that declares
     ``If-Modified-Since`` answers ``Last-Modified``; a write that declares ``If-Match`` may
-    answer 412. Every answer the rate limit counted has its ``RateLimit-*`` headers. Runs after
-    ``document_errors``, whose answers it completes.
+    answer 412, and answers the new ``ETag`` (as does adding to a list whose objects take
+    ``If-Match``). Every answer the rate limit counted has its ``RateLimit-*`` headers. Runs
+    after ``document_errors``, whose answers it completes.
     """
-    for path in result.get("paths", {}).values():
+    paths = result.get("paths", {})
+    for name, path in paths.items():
         for method, operation in path.items():
             if not any("apiKeyAuth" in scheme for scheme in operation.get("security", [])):
                 continue
@@ -202,6 +215,8 @@ def document_conditional_requests(result, generator, request, public):
             names = {parameter["name"] for parameter in parameters if parameter["in"] == "header"}
             responses = operation.setdefault("responses", {})
             validators = {}
+            if method == "post" and _takes_if_match(paths, name):
+                validators["ETag"] = _etag_header()
             if method == "get":
                 parameters.append(_if_none_match())
                 validators["ETag"] = _etag_header()

@@ -203,6 +203,15 @@ class WhitelistListView(
     }
     default_ordering = "plate"
 
+    def create(self, request: Request, *args, **kwargs):
+        # DRF's create, answering the new entry's ETag (good for a change with If-Match).
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        conditional.set_validators(response, **_validators(serializer.instance))
+        return response
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         reason = data.pop(reasons.REASON_FIELD, "")

@@ -221,6 +221,8 @@ def test_schema_documents_etags_304_if_match_412_and_the_rate_limit_headers(sche
         assert "If-Match" in _header_parameters(write)
         assert "application/json" in write["responses"]["412"]["content"]
     assert "ETag" in _headers(api[("/api/v1/whitelist/{id}/", "put")], "200")
+    assert "ETag" in _headers(api[("/api/v1/whitelist/", "post")], "201")
+    assert "ETag" not in _headers(api[("/api/v1/whitelist/{id}/", "delete")], "204")
     assert "412" not in api[("/api/v1/whitelist/bulk/", "post")]["responses"]
     for path in PUSHES:
         push = schema["paths"][path]["post"]

@@ -147,6 +147,18 @@ def test_a_change_with_a_stale_etag_is_412_and_writes_nothing(hr, method):
     assert entry.history.count() == 2  # added, changed once: not by the refused request
 
 
+def test_an_added_entry_answers_its_etag_good_for_a_change(hr):
+    added = hr.post(LIST, json.dumps({"plate": "川A660P1"}), content_type=JSON)
+    assert added.status_code == 201, added.content
+    url = f"{LIST}{added.json()['id']}/"
+
+    assert added["ETag"] == hr.get(url)["ETag"]
+    changed = hr.patch(
+        url, json.dumps({"holder": "张三"}), content_type=JSON, HTTP_IF_MATCH=added["ETag"]
+    )
+    assert changed.status_code == 200, changed.content
+
+
 def test_a_delete_with_the_current_etag_deletes(hr):
     entry = WhitelistEntryFactory()
     etag = hr.get(entry_url(entry))["ETag"]
