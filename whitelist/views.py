@@ -259,20 +259,23 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
     """One entry: its ``ETag`` names its version (``updated_at``), so a change sent with
     ``If-Match`` is made only to the version the caller read."""
 
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.request.method not in conditional.SAFE_METHODS:
-            # Locked until the change commits (see update): of two changes sent with the same
-            # If-Match, the second waits here, then finds the entry's new version: 412.
-            queryset = queryset.select_for_update(of=("self",))
-        return queryset
-
     def get_object(self):
         if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
             raise Http404
-        entry = super().get_object()
-        if self.request.method not in conditional.SAFE_METHODS:
-            conditional.evaluate(self.request, **_validators(entry))  # 412 when not the same
+        return super().get_object()
+
+    def entry_to_change(self) -> WhitelistEntry:
+        """Return the entry to change, locked until the change commits (call it in the
+        change's transaction), if it is still the version the caller read: else 412.
+
+        Of two changes sent with the same If-Match, the second waits here for the first to
+        commit, then reads the entry's new version: 412, and nothing written.
+        """
+        entry = self.get_object()
+        entry = self.get_queryset().select_for_update(of=("self",)).filter(pk=entry.pk).first()
+        if entry is None:  # deleted meanwhile
+            raise Http404
+        conditional.evaluate(self.request, **_validators(entry))
         return entry
 
     def retrieve(self, request: Request, *args, **kwargs):
@@ -282,11 +285,11 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
         )
 
     def update(self, request: Request, *args, **kwargs):
-        # DRF's update, in one transaction with the locked entry (get_queryset), answering the
-        # saved entry's ETag.
+        # DRF's update, in one transaction with the locked entry, answering its new ETag.
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
-            serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+            entry = self.entry_to_change()
+            serializer = self.get_serializer(entry, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             self.perform_update(serializer)
         response = Response(serializer.data)
@@ -295,7 +298,8 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
 
     def destroy(self, request: Request, *args, **kwargs):
         with transaction.atomic():
-            return super().destroy(request, *args, **kwargs)
+            self.perform_destroy(self.entry_to_change())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_update(self, serializer):
         entry = serializer.instance

@@ -309,3 +309,12 @@ def test_two_changes_with_the_same_if_match_at_once_one_wins_the_other_is_412(li
         assert winner.headers["ETag"] != etag
         assert entry.history.count() == 2 + attempt  # one change per round, never two
         etag = winner.headers["ETag"]
+
+
+def test_options_of_an_entry_describes_it_whatever_the_preconditions(hr):
+    entry = WhitelistEntryFactory()
+
+    for headers in ({}, {"HTTP_IF_MATCH": '"other"'}, {"HTTP_IF_MATCH": "garbage"}):
+        response = hr.options(entry_url(entry), **headers)
+        assert response.status_code == 200, response.content
+        assert "PUT" in response.json()["actions"]
