@@ -159,6 +159,24 @@ def test_an_added_entry_answers_its_etag_good_for_a_change(hr):
     assert changed.status_code == 200, changed.content
 
 
+def test_a_bulk_upserts_change_is_a_new_version(hr):
+    entry = WhitelistEntryFactory(holder="张三")
+    etag = hr.get(entry_url(entry))["ETag"]
+
+    bulk = hr.post(
+        f"{LIST}bulk/",
+        json.dumps({"entries": [{"id": entry.pk, "holder": "李四"}]}),
+        content_type=JSON,
+    )
+    assert bulk.json()["updated"] == 1, bulk.content
+
+    assert hr.get(entry_url(entry), HTTP_IF_NONE_MATCH=etag).status_code == 200
+    stale = hr.patch(
+        entry_url(entry), json.dumps({"holder": "王五"}), content_type=JSON, HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
+
+
 def test_a_delete_with_the_current_etag_deletes(hr):
     entry = WhitelistEntryFactory()
     etag = hr.get(entry_url(entry))["ETag"]
