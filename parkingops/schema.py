@@ -135,3 +135,114 @@ def document_errors(result, generator, request, public):
                     responses[code] = error
             operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+# --- Conditional requests and the rate limit's headers ----------------------------------------
+
+# Answers to requests the rate limit did not count carry no RateLimit-* headers: refused before
+# it (no key, no right, an Accept nothing answers) or when its cache cannot be reached.
+_NOT_COUNTED = {"401", "403", "406", "503"}
+
+
+def _header(description, schema: dict | None = None) -> dict:
+    return {"description": str(description), "schema": schema or {"type": "string"}}
+
+
+def _rate_limit_headers() -> dict[str, dict]:
+    number = {"type": "integer", "minimum": 0}
+    return {
+        "RateLimit-Limit": _header(_("Requests per window (API_THROTTLE_RATE)."), number),
+        "RateLimit-Remaining": _header(_("Requests left in the window now."), number),
+        "RateLimit-Reset": _header(
+            _("Seconds until the oldest counted request leaves the window, giving one back."),
+            number,
+        ),
+    }
+
+
+def _etag_header() -> dict:
+    return _header(
+        _(
+            "The version of this answer: send it back as If-None-Match (304 when unchanged) "
+            "or, to change a whitelist entry, as If-Match."
+        )
+    )
+
+
+def _last_modified_header() -> dict:
+    return _header(_("When it last changed (HTTP date): send it back as If-Modified-Since."))
+
+
+def _if_none_match() -> dict:
+    return {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": str(
+            _("The ETag of your copy: 304 without a body when the answer would be the same.")
+        ),
+        "schema": {"type": "string"},
+    }
+
+
+def _takes_if_match(paths: dict, path: str) -> bool:
+    """Whether the objects of the list at ``path`` (``path{id}/``) are changed with If-Match."""
+    return any(
+        parameter["name"] == "If-Match"
+        for child, operations in paths.items()
+        if child.startswith(path) and child[len(path) :].startswith("{")
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+    )
+
+
+def document_conditional_requests(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the conditional requests and the rate limit of every
+    call that takes an API key (``parkingops.conditional``, ``parkingops.throttling``).
+
+    Every read answers an ``ETag`` and takes ``If-None-Match`` (304); a read that declares
+    ``If-Modified-Since`` answers ``Last-Modified``; a write that declares ``If-Match`` may
+    answer 412, and answers the new ``ETag`` (as does adding to a list whose objects take
+    ``If-Match``). Every answer the rate limit counted has its ``RateLimit-*`` headers. Runs
+    after ``document_errors``, whose answers it completes.
+    """
+    paths = result.get("paths", {})
+    for name, path in paths.items():
+        for method, operation in path.items():
+            if not any("apiKeyAuth" in scheme for scheme in operation.get("security", [])):
+                continue
+            parameters = operation.setdefault("parameters", [])
+            names = {parameter["name"] for parameter in parameters if parameter["in"] == "header"}
+            responses = operation.setdefault("responses", {})
+            validators = {}
+            if method == "post" and _takes_if_match(paths, name):
+                validators["ETag"] = _etag_header()
+            if method == "get":
+                parameters.append(_if_none_match())
+                validators["ETag"] = _etag_header()
+                if "If-Modified-Since" in names:
+                    validators["Last-Modified"] = _last_modified_header()
+                responses["304"] = {
+                    "description": str(_("Not modified: your copy is current (no body).")),
+                    "headers": dict(validators),
+                }
+            if "If-Match" in names:
+                if method != "delete":  # a change answers the entry's new version
+                    validators["ETag"] = _etag_header()
+                responses["412"] = _answer(
+                    _(
+                        "If-Match names another version than the entry's (it changed since you "
+                        "read it): nothing is written."
+                    ),
+                    _DETAIL,
+                )
+            for code, response in responses.items():
+                headers = {**response.get("headers", {})}
+                if code.startswith("2"):
+                    headers.update(validators)
+                if code not in _NOT_COUNTED:
+                    headers.update(_rate_limit_headers())
+                if headers:
+                    response["headers"] = headers
+            operation["responses"] = dict(sorted(responses.items()))
+    return result

@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "parkingops.schema.document_errors",
+        "parkingops.schema.document_conditional_requests",
     ],
 }
 

@@ -4,7 +4,13 @@ Counted in Django's cache (per process with the default local-memory cache; conf
 cache such as Redis when several processes serve the API). Staff using the API with their browser
 session are counted per user; requests with neither (the platform's push, whose refusals the
 orders app counts per source address) are not counted.
+
+Every counted request's answer says where its key stands: ``RateLimit-Limit`` (requests per
+window), ``RateLimit-Remaining`` (left now) and ``RateLimit-Reset`` (seconds until the oldest
+counted request leaves the window, giving one back); a 429 also has DRF's ``Retry-After``.
 """
+
+import math
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -27,3 +33,24 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             return None
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        allowed = super().allow_request(request, view)
+        if getattr(self, "key", None) is not None:
+            # DRF's view adds its ``headers`` to whatever it answers, a 429 or an error too.
+            view.headers.update(self.rate_limit_headers())
+        return allowed
+
+    def rate_limit_headers(self) -> dict[str, str]:
+        """Return the ``RateLimit-*`` headers of the request just checked (its count is in
+        ``history``, newest first, as DRF keeps it)."""
+        remaining = max(self.num_requests - len(self.history), 0)
+        if self.history:
+            reset = math.ceil(self.duration - (self.now - self.history[-1]))
+        else:
+            reset = 0
+        return {
+            "RateLimit-Limit": str(self.num_requests),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(max(reset, 0)),
+        }

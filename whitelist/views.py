@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from parkingops import conditional
 from parkingops.api import KeysetPagination
 from parkingops.api_exports import ListExportView, export_schema
 from parkingops.api_filters import MomentAfterFilter, MomentBeforeFilter
@@ -150,6 +152,14 @@ def _reason(request: Request) -> str:
         raise serializers.ValidationError({reasons.REASON_FIELD: error.detail}) from None
 
 
+def _validators(entry: WhitelistEntry) -> dict:
+    """An entry's version: its ``ETag`` and ``Last-Modified``, from when it was last saved."""
+    return {
+        "etag": conditional.strong_etag("whitelist", entry.pk, entry.updated_at),
+        "last_modified": entry.updated_at,
+    }
+
+
 class WhitelistQuerysetMixin:
     def get_serializer_class(self):
         # A write answers the saved entry with its overlap warnings; a read has none.
@@ -201,8 +211,19 @@ class WhitelistListQuery(WhitelistQuerysetMixin):
         ),
     ),
 )
-class WhitelistListView(WhitelistListQuery, generics.ListCreateAPIView):
+class WhitelistListView(
+    conditional.ConditionalGetMixin, WhitelistListQuery, generics.ListCreateAPIView
+):
     pagination_class = KeysetPagination
+
+    def create(self, request: Request, *args, **kwargs):
+        # DRF's create, answering the new entry's ETag (good for a change with If-Match).
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        conditional.set_validators(response, **_validators(serializer.instance))
+        return response
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -246,16 +267,18 @@ class WhitelistExportView(WhitelistListQuery, ListExportView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary=_("One whitelist entry")),
+    get=extend_schema(summary=_("One whitelist entry"), parameters=conditional.READ_PARAMETERS),
     put=extend_schema(
         summary=_("Change a whitelist entry"),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
+        parameters=conditional.WRITE_PARAMETERS,
     ),
     patch=extend_schema(
         summary=_("Change some fields of a whitelist entry"),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
+        parameters=conditional.WRITE_PARAMETERS,
     ),
     delete=extend_schema(
         summary=_("Delete a whitelist entry (synced to the platform)"),
@@ -264,15 +287,56 @@ class WhitelistExportView(WhitelistListQuery, ListExportView):
             "characters, kept in the history); without one the answer is 400 under “reason”."
         ),
         parameters=[
-            OpenApiParameter(reasons.REASON_FIELD, str, description=_("Why the entry is deleted."))
+            OpenApiParameter(reasons.REASON_FIELD, str, description=_("Why the entry is deleted.")),
+            *conditional.WRITE_PARAMETERS,
         ],
     ),
 )
 class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
+    """One entry: its ``ETag`` names its version (``updated_at``), so a change sent with
+    ``If-Match`` is made only to the version the caller read."""
+
     def get_object(self):
         if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
             raise Http404
         return super().get_object()
+
+    def entry_to_change(self) -> WhitelistEntry:
+        """Return the entry to change, locked until the change commits (call it in the
+        change's transaction), if it is still the version the caller read: else 412.
+
+        Of two changes sent with the same If-Match, the second waits here for the first to
+        commit, then reads the entry's new version: 412, and nothing written.
+        """
+        entry = self.get_object()
+        entry = self.get_queryset().select_for_update(of=("self",)).filter(pk=entry.pk).first()
+        if entry is None:  # deleted meanwhile
+            raise Http404
+        conditional.evaluate(self.request, **_validators(entry))
+        return entry
+
+    def retrieve(self, request: Request, *args, **kwargs):
+        entry = self.get_object()
+        return conditional.conditional_get(
+            request, **_validators(entry), answer=lambda: Response(self.get_serializer(entry).data)
+        )
+
+    def update(self, request: Request, *args, **kwargs):
+        # DRF's update, in one transaction with the locked entry, answering its new ETag.
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            entry = self.entry_to_change()
+            serializer = self.get_serializer(entry, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        response = Response(serializer.data)
+        conditional.set_validators(response, **_validators(serializer.instance))
+        return response
+
+    def destroy(self, request: Request, *args, **kwargs):
+        with transaction.atomic():
+            self.perform_destroy(self.entry_to_change())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_update(self, serializer):
         entry = serializer.instance

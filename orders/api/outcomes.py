@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from orders.push.outcomes import Outcome
 from orders.push.schema import outcomes_described
+from parkingops import conditional
 from parkingops.api_params import language_param
 
 
@@ -56,7 +57,7 @@ class PushOutcomeSerializer(serializers.Serializer):
     ],
     responses={200: PushOutcomeSerializer(many=True)},
 )
-class PushOutcomesView(APIView):
+class PushOutcomesView(conditional.ConditionalGetMixin, APIView):
     # Reference data, the same for everyone: any key or staff session may read it.
     permission_classes = [IsAuthenticated]
 

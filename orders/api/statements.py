@@ -20,7 +20,7 @@ from orders.models import PayOrder
 from orders.permissions import EXPORT_ORDERS
 from orders.statements import selectors
 from orders.statements.exports import statement_csv, statement_machine_csv, statement_xlsx
-from parkingops import tabular
+from parkingops import conditional, tabular
 from parkingops.api_exports import FileExportView, export_schema
 from parkingops.api_params import refuse_empty
 from parkingops.formatting import CHINA
@@ -138,7 +138,7 @@ def _statement(request: Request) -> selectors.Statement:
     parameters=[StatementQuerySerializer],
     responses=StatementSerializer,
 )
-class StatementView(APIView):
+class StatementView(conditional.ConditionalGetMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     file_export = "orders:api-statements-export"
 

@@ -37,7 +37,7 @@ from orders.models import MerchantCoupon, PayOrder
 from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
-from parkingops import tabular
+from parkingops import conditional, tabular
 from parkingops.api import KeysetPagination
 from parkingops.api_exports import FileExportView, ListExportView, export_schema
 from parkingops.api_params import refuse_empty
@@ -106,7 +106,9 @@ class OrderQuery:
         "/api/v1/orders/export/."
     ),
 )
-class OrderListView(UnmaskContextMixin, OrderQuery, generics.ListAPIView):
+class OrderListView(
+    UnmaskContextMixin, conditional.ConditionalGetMixin, OrderQuery, generics.ListAPIView
+):
     serializer_class = serializers.OrderSerializer
     pagination_class = KeysetPagination
 
@@ -165,7 +167,7 @@ class StayQuery:
         "/api/v1/stays/export/."
     ),
 )
-class StayListView(StayQuery, generics.ListAPIView):
+class StayListView(conditional.ConditionalGetMixin, StayQuery, generics.ListAPIView):
     serializer_class = serializers.StaySerializer
     pagination_class = KeysetPagination
 
@@ -220,7 +222,9 @@ class RenewalQuery:
         "a file: /api/v1/renewals/export/."
     ),
 )
-class RenewalListView(UnmaskContextMixin, RenewalQuery, generics.ListAPIView):
+class RenewalListView(
+    UnmaskContextMixin, conditional.ConditionalGetMixin, RenewalQuery, generics.ListAPIView
+):
     serializer_class = serializers.RenewalSerializer
     pagination_class = KeysetPagination
 
@@ -250,7 +254,10 @@ class RenewalExportView(OrderExportMixin, RenewalQuery, ListExportView):
         return renewals_xlsx(queryset, about=about)
 
 
-@extend_schema(summary=_("One pay order, by its pay serial"))
+@extend_schema(
+    summary=_("One pay order, by its pay serial"),
+    parameters=conditional.READ_PARAMETERS,
+)
 class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = serializers.OrderSerializer
@@ -264,6 +271,27 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
         if len(value) > 64 or "\x00" in value:  # no such serial; PostgreSQL refuses NUL
             raise Http404
         return super().get_object()
+
+    def retrieve(self, request: Request, *args, **kwargs):
+        order = self.get_object()
+        # An order never changes once stored; what its page shows besides (the names finance
+        # gives its channel, the park's name, masked or whole mobiles) is in the tag too.
+        etag = conditional.strong_etag(
+            "order",
+            order.pk,
+            order.pay_serial,
+            order.received_at,
+            order.channel_name,
+            order.park.park_uuid,
+            order.park.name,
+            _unmask(request),
+        )
+        return conditional.conditional_get(
+            request,
+            etag=etag,
+            last_modified=order.received_at,
+            answer=lambda: Response(self.get_serializer(order).data),
+        )
 
 
 # --- Merchant coupons ------------------------------------------------------------------------
@@ -292,7 +320,9 @@ class CouponQuery:
         "serial, time, park and plate. The whole list as a file: /api/v1/coupons/export/."
     ),
 )
-class CouponListView(UnmaskContextMixin, CouponQuery, generics.ListAPIView):
+class CouponListView(
+    UnmaskContextMixin, conditional.ConditionalGetMixin, CouponQuery, generics.ListAPIView
+):
     serializer_class = serializers.CouponListSerializer
     pagination_class = KeysetPagination
 
@@ -334,7 +364,7 @@ class CouponExportView(OrderExportMixin, CouponQuery, ListExportView):
     filters=True,
     responses=serializers.StoreTotalsSerializer,
 )
-class CouponTotalsView(generics.GenericAPIView):
+class CouponTotalsView(conditional.ConditionalGetMixin, generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
@@ -405,7 +435,7 @@ _SUMMARY_ARGS = ("date_from", "date_to", "park_uuid")
     parameters=[serializers.SummaryQuerySerializer],
     responses=serializers.DailySummarySerializer,
 )
-class DailySummaryView(APIView):
+class DailySummaryView(conditional.ConditionalGetMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     file_export = "orders:api-daily-summary-export"
 

@@ -136,12 +136,64 @@ def test_each_key_is_throttled_on_its_own(reader, settings):
     assert int(throttled["Retry-After"]) > 0
 
 
+def test_every_answer_says_how_many_requests_are_left(reader, settings):
+    settings.API_THROTTLE_RATE = "3/min"
+    client = with_key(api_keys.create_api_key(user=reader, name="a").key)
+
+    answers = [
+        client.get(ORDERS),
+        client.get(f"{ORDERS}no-such-order/"),  # a 404 is counted too
+        client.get(ORDERS, {"page_size": "0"}),  # and a 400
+        client.get(ORDERS),
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 404, 400, 429]
+    assert {answer["RateLimit-Limit"] for answer in answers} == {"3"}
+    assert [answer["RateLimit-Remaining"] for answer in answers] == ["2", "1", "0", "0"]
+    assert all(0 < int(answer["RateLimit-Reset"]) <= 60 for answer in answers)
+    # Over the limit: Retry-After says when the next request is let through, as Reset does.
+    assert answers[-1]["Retry-After"] == answers[-1]["RateLimit-Reset"]
+    assert answers[-1].json()["detail"]
+
+
+def test_a_current_copy_and_a_file_are_counted_and_say_so(reader, settings):
+    reader.user_permissions.add(Permission.objects.get(codename="export_orders"))
+    client = with_key(api_keys.create_api_key(user=reader, name="a").key)
+
+    first = client.get(ORDERS)
+    not_modified = client.get(ORDERS, HTTP_IF_NONE_MATCH=first["ETag"])
+    csv = client.get(ORDERS, {"format": "csv"})
+
+    assert [first.status_code, not_modified.status_code, csv.status_code] == [200, 304, 200]
+    assert [int(answer["RateLimit-Remaining"]) for answer in (first, not_modified, csv)] == [
+        599,
+        598,
+        597,
+    ]
+
+
+def test_a_staff_session_is_counted_and_an_answer_without_a_key_is_not(reader, settings):
+    settings.API_THROTTLE_RATE = "5/hour"
+    staff = Client()
+    staff.force_login(reader)
+
+    counted = staff.get(ORDERS)
+    anonymous = Client().get(ORDERS)
+
+    assert (counted["RateLimit-Limit"], counted["RateLimit-Remaining"]) == ("5", "4")
+    assert 3500 < int(counted["RateLimit-Reset"]) <= 3600
+    assert anonymous.status_code == 401
+    assert not anonymous.has_header("RateLimit-Remaining")
+
+
 def test_the_platforms_push_is_never_throttled(db, settings, post):
     settings.API_THROTTLE_RATE = "1/min"
 
-    answers = [post("not json", "application/json").status_code for _ in range(3)]
+    answers = [post("not json", "application/json") for _ in range(3)]
 
-    assert answers == [400, 400, 400]  # bad_body each time, never 429
+    # bad_body each time, never 429, and no rate limit to tell of
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    assert not any(answer.has_header("RateLimit-Remaining") for answer in answers)
 
 
 # --- Admin -----------------------------------------------------------------------------------

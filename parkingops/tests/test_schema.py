@@ -53,7 +53,7 @@ def test_schema_generates_and_validates_without_warnings(schema):
 
 def test_schema_documents_the_statements_parameters_and_both_answers(schema):
     statements = schema["paths"]["/api/v1/statements/"]["get"]
-    parameters = {p["name"]: p["schema"] for p in statements["parameters"]}
+    parameters = {p["name"]: p["schema"] for p in statements["parameters"] if p["in"] == "query"}
 
     assert set(parameters) == {"month", "from", "to", "holder", "plate"}
     assert parameters["month"]["pattern"] == "^[0-9]{4}-[0-9]{2}$"
@@ -216,3 +216,48 @@ def test_schema_requires_warnings_only_in_what_writes_answer(schema):
 
     assert "warnings" not in components["WhitelistEntry"]["properties"]
     assert "warnings" in components["SavedWhitelistEntry"]["required"]
+
+
+def _headers(operation: dict, code: str) -> set[str]:
+    return set(operation["responses"][code].get("headers", {}))
+
+
+def _header_parameters(operation: dict) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+RATE_LIMIT = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+
+
+def test_schema_documents_etags_304_if_match_412_and_the_rate_limit_headers(schema):
+    api = {
+        (path, method): operation
+        for path, operations in schema["paths"].items()
+        if path not in PUSHES
+        for method, operation in operations.items()
+    }
+    for (_path, method), operation in api.items():
+        assert RATE_LIMIT <= _headers(operation, "429")
+        assert "Retry-After" in _headers(operation, "429")
+        assert not RATE_LIMIT & _headers(operation, "401")
+        if method == "get":
+            assert "If-None-Match" in _header_parameters(operation)
+            assert {"ETag", *RATE_LIMIT} <= _headers(operation, "200")
+            assert {"ETag", *RATE_LIMIT} <= _headers(operation, "304")
+            assert "content" not in operation["responses"]["304"]
+    for path in ("/api/v1/orders/{pay_serial}/", "/api/v1/whitelist/{id}/"):
+        read = api[(path, "get")]
+        assert "If-Modified-Since" in _header_parameters(read)
+        assert "Last-Modified" in _headers(read, "200") & _headers(read, "304")
+    assert "Last-Modified" not in _headers(api[("/api/v1/orders/", "get")], "200")
+    for method in ("put", "patch", "delete"):
+        write = api[("/api/v1/whitelist/{id}/", method)]
+        assert "If-Match" in _header_parameters(write)
+        assert "application/json" in write["responses"]["412"]["content"]
+    assert "ETag" in _headers(api[("/api/v1/whitelist/{id}/", "put")], "200")
+    assert "ETag" in _headers(api[("/api/v1/whitelist/", "post")], "201")
+    assert "ETag" not in _headers(api[("/api/v1/whitelist/{id}/", "delete")], "204")
+    assert "412" not in api[("/api/v1/whitelist/bulk/", "post")]["responses"]
+    for path in PUSHES:
+        push = schema["paths"][path]["post"]
+        assert not any(RATE_LIMIT & _headers(push, code) for code in push["responses"])

@@ -169,6 +169,17 @@ def test_an_api_keys_requests_to_both_hosts_reach_its_limit_together(hosts):
     assert [status for status, _headers, _body in answered] == [200] * API_REQUESTS
     assert [status for status, _headers, _body in over] == [429, 429]
     assert all(int(headers["Retry-After"]) > 0 for _status, headers, _body in over)
+    # Each answer tells what is left of the one count, whichever host gave it.
+    told = [headers for _status, headers, _body in answered + over]
+    assert {headers["RateLimit-Limit"] for headers in told} == {str(API_REQUESTS)}
+    assert [int(headers["RateLimit-Remaining"]) for headers in told] == [
+        *range(API_REQUESTS - 1, -1, -1),
+        0,
+        0,
+    ]
+    assert all(0 < int(headers["RateLimit-Reset"]) <= 3600 for headers in told)
+    # A current copy is told apart on either host: both make the same ETag of the same page.
+    assert len({headers["ETag"] for headers in told[:API_REQUESTS]}) == 1
     # Another key still has its own count.
     other = {"Authorization": f"Api-Key {api_keys.create_api_key(user=reader, name='ETL').key}"}
     assert request(hosts[1], "GET", ORDERS, **other)[0] == 200
