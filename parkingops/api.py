@@ -4,6 +4,7 @@ and the ``?format=csv`` and ``?format=xlsx`` variants of every list.
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -268,13 +269,17 @@ class KeysetPagination(BasePagination):
             )
         return parameters
 
-    # --- reading the query string ------------------------------------------------------------
-
-    def _refuse_empty(self, request, view) -> None:
+    def query_parameters(self, view) -> list[str]:
+        """Return the query parameters the paginator reads on ``view``'s list."""
         names = [self.cursor_query_param, self.page_size_query_param]
         if len(getattr(view, "orderings", {})) > 1:
             names.append(self.ordering_query_param)
-        refuse_empty(request.query_params, names)
+        return names
+
+    # --- reading the query string ------------------------------------------------------------
+
+    def _refuse_empty(self, request, view) -> None:
+        refuse_empty(request.query_params, self.query_parameters(view))
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -326,6 +331,30 @@ class KeysetPagination(BasePagination):
             }
         )
 
+    def _other_query(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    gettext(
+                        "This cursor was made for other filters: keep the parameters of the "
+                        "query that gave it, or start again without a cursor."
+                    )
+                ]
+            }
+        )
+
+    def _query(self) -> str:
+        """Return a digest of the request's filters and ordering: a cursor holds it, so a
+        cursor given with other filters is refused instead of paging another query from a
+        position of this one. The page size may change from page to page."""
+        params = self.request.query_params
+        skip = {self.cursor_query_param, self.page_size_query_param, "format"}
+        text = json.dumps(
+            sorted((name, params.getlist(name)) for name in params if name not in skip),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
     def _field(self, column: str):
         """Return the model field of a column; ``order__pay_time`` follows the relation."""
         *relations, name = column.lstrip("-").split("__")
@@ -348,7 +377,7 @@ class KeysetPagination(BasePagination):
         plain = [
             value.isoformat() if isinstance(value, datetime | date) else value for value in values
         ]
-        payload = {"o": self.ordering_name, "v": plain, "r": int(reverse)}
+        payload = {"o": self.ordering_name, "v": plain, "r": int(reverse), "q": self._query()}
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
@@ -358,6 +387,8 @@ class KeysetPagination(BasePagination):
             padded = cursor.strip() + "=" * (-len(cursor.strip()) % 4)
             payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
             raw_values, reverse = payload["v"], payload["r"]
+            if payload["q"] != self._query():
+                raise self._other_query()
             valid = (
                 payload["o"] == self.ordering_name
                 and isinstance(raw_values, list)

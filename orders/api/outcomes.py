@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from orders.push.outcomes import Outcome
 from orders.push.schema import outcomes_described
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import StrictParamsMixin, refuse_empty
 
 
 class PushOutcomeSerializer(serializers.Serializer):
@@ -71,9 +71,10 @@ def _language(request: Request) -> str | None:
     ],
     responses={200: PushOutcomeSerializer(many=True)},
 )
-class PushOutcomesView(APIView):
+class PushOutcomesView(StrictParamsMixin, APIView):
     # Reference data, the same for everyone: any key or staff session may read it.
     permission_classes = [IsAuthenticated]
+    query_parameters = {"GET": ("lang",)}
 
     def get(self, request: Request):
         language = _language(request)

@@ -22,7 +22,7 @@ from orders.statements import selectors
 from orders.statements.exports import statement_csv, statement_xlsx
 from parkingops import tabular, xlsx
 from parkingops.api import CsvFormatMixin
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import StrictParamsMixin, refuse_empty
 from parkingops.formatting import CHINA
 
 
@@ -141,9 +141,10 @@ class StatementSerializer(serializers.Serializer):
         ),
     },
 )
-class StatementView(CsvFormatMixin, APIView):
+class StatementView(StrictParamsMixin, CsvFormatMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     csv_permission = EXPORT_ORDERS
+    query_parameters = {"GET": tuple(selectors.PARAMETERS)}
 
     def get(self, request: Request):
         if self.wants_file():

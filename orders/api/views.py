@@ -25,7 +25,7 @@ from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import tabular, xlsx
 from parkingops.api import CsvFormatMixin, CsvListMixin, KeysetPagination
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import StrictParamsMixin, refuse_empty
 
 
 def _unmask(request) -> bool:
@@ -93,7 +93,7 @@ class ListFilesMixin(CsvListMixin):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+class OrderListView(StrictParamsMixin, UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = PayOrder.objects.all()
     serializer_class = serializers.OrderSerializer
     filterset_class = filters.OrderFilter
@@ -134,7 +134,7 @@ class OrderListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class StayListView(ListFilesMixin, generics.ListAPIView):
+class StayListView(StrictParamsMixin, ListFilesMixin, generics.ListAPIView):
     queryset = Stay.objects.all()
     serializer_class = serializers.StaySerializer
     filterset_class = filters.StayFilter
@@ -171,7 +171,7 @@ class StayListView(ListFilesMixin, generics.ListAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+class RenewalListView(StrictParamsMixin, UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = Renewal.objects.all()
     serializer_class = serializers.RenewalSerializer
     filterset_class = filters.RenewalFilter
@@ -197,10 +197,11 @@ class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
 
 
 @extend_schema(summary=_("One pay order, by its pay serial"))
-class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
+class OrderDetailView(StrictParamsMixin, UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = serializers.OrderSerializer
     lookup_field = "pay_serial"
+    not_found_message = _("No such order.")
 
     def get_queryset(self):
         return channels.with_channel_name(super().get_queryset())
@@ -224,7 +225,7 @@ class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
         (200, xlsx.MEDIA_TYPE): XLSX_RESPONSE,
     },
 )
-class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
+class CouponListView(StrictParamsMixin, UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
     queryset = MerchantCoupon.objects.all()
     serializer_class = serializers.CouponListSerializer
     filterset_class = filters.CouponFilter
@@ -274,7 +275,7 @@ class CouponListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         ),
     },
 )
-class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
+class CouponTotalsView(StrictParamsMixin, CsvFormatMixin, generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
@@ -325,14 +326,15 @@ class CouponTotalsView(CsvFormatMixin, generics.GenericAPIView):
         ),
     },
 )
-class DailySummaryView(CsvFormatMixin, APIView):
+class DailySummaryView(StrictParamsMixin, CsvFormatMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     csv_permission = EXPORT_ORDERS
+    query_parameters = {"GET": tuple(serializers.SummaryQuerySerializer().fields)}
 
     def get(self, request: Request):
         if self.wants_file():
             self.check_csv_permission(request)
-        refuse_empty(request.query_params, ["from", "to", "park", "view"])
+        refuse_empty(request.query_params, self.query_parameters["GET"])
         query = serializers.SummaryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         view = query.validated_data.pop("view")

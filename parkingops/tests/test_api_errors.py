@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from parkingops import api_keys
+from parkingops.api_errors import RETRY_AFTER_SECONDS
 from parkingops.env import env_cache
 from parkingops.tests.database import closed_port, database_url, default_database, silent_server
 
@@ -38,8 +39,13 @@ def key(superuser) -> str:
 def assert_unavailable(response) -> None:
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
     # Chinese by default, as every API message.
-    assert response.json() == {"detail": "数据库暂时不可用，请稍后重试。"}
+    assert response.json() == {
+        "code": "unavailable",
+        "detail": "数据库暂时不可用，请稍后重试。",
+        "fields": {},
+    }
 
 
 @pytest.mark.parametrize("database", UNREACHABLE.values(), ids=UNREACHABLE.keys())
@@ -110,7 +116,7 @@ def test_an_unknown_api_address_is_a_json_404(key, method, path):
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"code": "not_found", "detail": "API 中没有此地址。", "fields": {}}
 
 
 def test_an_api_address_without_its_slash_still_redirects(key):
@@ -130,7 +136,7 @@ def test_a_body_over_the_upload_limit_is_a_json_413(key, settings):
 
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"code": "too_large", "detail": "请求正文过大。", "fields": {}}
 
 
 def test_more_parameters_than_django_reads_is_a_json_400(key, settings):
@@ -141,4 +147,5 @@ def test_more_parameters_than_django_reads_is_a_json_400(key, settings):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json()["code"] == "invalid"
+    assert response.json()["fields"] == {}
