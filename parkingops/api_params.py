@@ -1,10 +1,13 @@
-"""The integration API's rule that no query parameter is given empty, where DRF meets the query
-string: the filter backend, ``?format=`` (the content negotiation) and the paginator
-(``parkingops.api.KeysetPagination``) all call ``refuse_empty``.
+"""The integration API's strict reading of its input, where DRF meets it.
 
-``?status=`` (say, a script's unset variable) must not quietly mean "every status" and return,
-or export, everything: a parameter is either left out or given a value. The schema says it with
-``pattern: \\S`` (``parkingops.schema.document_errors``).
+- No query parameter is given empty: the filter backend, ``?format=`` (the content
+  negotiation) and the paginator (``parkingops.api.KeysetPagination``) all call
+  ``refuse_empty``. ``?status=`` (say, a script's unset variable) must not quietly mean "every
+  status" and return, or export, everything: a parameter is either left out or given a value.
+  The schema says it with ``pattern: \\S`` (``parkingops.schema.document_errors``).
+- No query parameter the call does not read (``StrictParamsMixin``, on every view of the API),
+  and no body field a serializer does not have (``StrictFieldsMixin``): a typo is a 400 naming
+  it, never ignored.
 """
 
 from collections.abc import Iterable, Mapping
