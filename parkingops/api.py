@@ -158,7 +158,8 @@ class KeysetPagination(BasePagination):
     The cursor holds the last row's values of those columns, and the next page is the rows
     strictly after them: rows inserted or deleted meanwhile never make a row repeat or go
     missing, and nothing is counted (no COUNT(*)). ``page_size`` is 1 to 500 (default 100); a
-    value outside that, an unknown ``ordering`` or a cursor not made by this API is a 400.
+    value outside that, an unknown ``ordering``, a cursor not made by this API or one made for
+    other filters (it holds a digest of them, ``_query``) is a 400.
 
     The view names its orderings: ``orderings = {"-pay_time": ("-pay_time", "-pk"), ...}`` and
     ``default_ordering``; the columns must not be nullable. A column may be a related one
