@@ -4,6 +4,7 @@ paging. The export operations (the files of the JSON calls) are in ``parkingops.
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -46,7 +47,8 @@ class KeysetPagination(BasePagination):
     The cursor holds the last row's values of those columns, and the next page is the rows
     strictly after them: rows inserted or deleted meanwhile never make a row repeat or go
     missing, and nothing is counted (no COUNT(*)). ``page_size`` is 1 to 500 (default 100); a
-    value outside that, an unknown ``ordering`` or a cursor not made by this API is a 400.
+    value outside that, an unknown ``ordering``, a cursor not made by this API or one made for
+    other filters (it holds a digest of them, ``_query``) is a 400.
 
     The view names its orderings: ``orderings = {"-pay_time": ("-pay_time", "-pk"), ...}`` and
     ``default_ordering``; the columns must not be nullable. A column may be a related one
@@ -200,13 +202,17 @@ class KeysetPagination(BasePagination):
         horizon = sync.settled_before(using=queryset.db)
         return queryset.filter(**{f"{columns[0].lstrip('-')}__lt": horizon})
 
-    # --- reading the query string ------------------------------------------------------------
-
-    def _refuse_empty(self, request, view) -> None:
+    def query_parameters(self, view) -> list[str]:
+        """Return the query parameters the paginator reads on ``view``'s list."""
         names = [self.cursor_query_param, self.page_size_query_param]
         if len(getattr(view, "orderings", {})) > 1:
             names.append(self.ordering_query_param)
-        refuse_empty(request.query_params, names)
+        return names
+
+    # --- reading the query string ------------------------------------------------------------
+
+    def _refuse_empty(self, request, view) -> None:
+        refuse_empty(request.query_params, self.query_parameters(view))
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
@@ -258,6 +264,30 @@ class KeysetPagination(BasePagination):
             }
         )
 
+    def _other_query(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    gettext(
+                        "This cursor was made for other filters: keep the parameters of the "
+                        "query that gave it, or start again without a cursor."
+                    )
+                ]
+            }
+        )
+
+    def _query(self) -> str:
+        """Return a digest of the request's filters and ordering: a cursor holds it, so a
+        cursor given with other filters is refused instead of paging another query from a
+        position of this one. The page size may change from page to page."""
+        params = self.request.query_params
+        skip = {self.cursor_query_param, self.page_size_query_param, "format"}
+        text = json.dumps(
+            sorted((name, params.getlist(name)) for name in params if name not in skip),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
     def _field(self, column: str):
         """Return the model field of a column; ``order__pay_time`` follows the relation."""
         *relations, name = column.lstrip("-").split("__")
@@ -280,7 +310,7 @@ class KeysetPagination(BasePagination):
         plain = [
             value.isoformat() if isinstance(value, datetime | date) else value for value in values
         ]
-        payload = {"o": self.ordering_name, "v": plain, "r": int(reverse)}
+        payload = {"o": self.ordering_name, "v": plain, "r": int(reverse), "q": self._query()}
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
@@ -290,6 +320,8 @@ class KeysetPagination(BasePagination):
             padded = cursor.strip() + "=" * (-len(cursor.strip()) % 4)
             payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
             raw_values, reverse = payload["v"], payload["r"]
+            if payload["q"] != self._query():
+                raise self._other_query()
             valid = (
                 payload["o"] == self.ordering_name
                 and isinstance(raw_values, list)

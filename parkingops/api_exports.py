@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from parkingops import tabular, xlsx
 from parkingops.api import KeysetPagination
-from parkingops.api_params import language_param
+from parkingops.api_params import StrictParamsMixin, language_param
 
 
 class CsvRenderer(BaseRenderer):
@@ -86,7 +86,7 @@ def export_schema(*, summary, description, parameters=(), filters=False):
     )
 
 
-class FileExportView(generics.GenericAPIView):
+class FileExportView(StrictParamsMixin, generics.GenericAPIView):
     """An export operation (``GET …/export/?format=csv|xlsx``): the whole of what a JSON call
     answers, as a file, with the JSON call's filters.
 
@@ -98,6 +98,7 @@ class FileExportView(generics.GenericAPIView):
 
     ``export_permission`` is needed on top of the view permission; refusals and 400s are JSON.
     A subclass reads its query (``export_data``) and names its file (``export_filename``).
+    Its parameters are its JSON call's and ``lang`` (``StrictParamsMixin``: others are a 400).
     """
 
     renderer_classes = [CsvRenderer, XlsxRenderer]
@@ -110,6 +111,9 @@ class FileExportView(generics.GenericAPIView):
             self.permission_denied(
                 request, message=_("Exporting CSV needs the “export orders” permission.")
             )
+
+    def known_query_parameters(self, request) -> list[str]:
+        return [*super().known_query_parameters(request), EXPORT_LANGUAGE]
 
     def get(self, request, *args, **kwargs):
         language = language_param(request.query_params, EXPORT_LANGUAGE)
@@ -173,6 +177,11 @@ class ListExportView(FileExportView):
     """The export of a list: its rows with the list's filters (``filterset_class``) in the
     list's order (``orderings``, ``?ordering=``), not paged; ``export_data`` is the queryset.
     """
+
+    def known_query_parameters(self, request) -> list[str]:
+        # The list's cursor and page_size too: the export refuses them saying why.
+        paging = KeysetPagination().query_parameters(self)
+        return [*super().known_query_parameters(request), *paging]
 
     def export_data(self) -> QuerySet:
         queryset = self.filter_queryset(self.get_queryset())

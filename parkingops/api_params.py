@@ -1,13 +1,16 @@
-"""The integration API's rule that no query parameter is given empty, where DRF meets the query
-string: the filter backend, ``?format=`` (the content negotiation) and the paginator
-(``parkingops.api.KeysetPagination``) all call ``refuse_empty``.
+"""The integration API's strict reading of its input, where DRF meets it.
 
-``?status=`` (say, a script's unset variable) must not quietly mean "every status" and return,
-or export, everything: a parameter is either left out or given a value. The schema says it with
-``pattern: \\S`` (``parkingops.schema.document_errors``).
+- No query parameter is given empty: the filter backend, ``?format=`` (the content
+  negotiation) and the paginator (``parkingops.api.KeysetPagination``) all call
+  ``refuse_empty``. ``?status=`` (say, a script's unset variable) must not quietly mean "every
+  status" and return, or export, everything: a parameter is either left out or given a value.
+  The schema says it with ``pattern: \\S`` (``parkingops.schema.document_errors``).
+- No query parameter the call does not read (``StrictParamsMixin``, on every view of the API),
+  and no body field a serializer does not have (``StrictFieldsMixin``): a typo is a 400 naming
+  it, never ignored.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
@@ -89,3 +92,90 @@ def language_param(params, name: str = "lang") -> str | None:
         raise exceptions.ValidationError(
             {name: [gettext("Unknown language: use zh-hans or en.")]}
         ) from None
+
+
+# --- Strict input: every parameter and body field is one the call knows ----------------------
+
+
+def unknown_parameter(known: Iterable[str]) -> str:
+    """The message of a query parameter the call does not read."""
+    return gettext("Not a parameter of this call; it reads: %(names)s.") % {
+        "names": ", ".join(sorted(known))
+    }
+
+
+def unknown_field(known: Iterable[str]) -> str:
+    """The message of a body field the call does not read."""
+    return gettext("Not a field of this call; it reads: %(names)s.") % {
+        "names": ", ".join(sorted(known))
+    }
+
+
+def filter_parameters(filterset_class) -> list[str]:
+    """Return the query parameters a django-filter FilterSet reads: its filters' names, a
+    range filter's with its widget's suffixes (``pay_time_after``, ``pay_time_before``)."""
+    names = []
+    for name, filter_ in filterset_class.base_filters.items():
+        widget = filter_.field_class.widget
+        widget = filter_.extra.get("widget", widget)
+        suffixes = getattr(widget, "suffixes", None)
+        if suffixes:
+            names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+        else:
+            names.append(name)
+    return names
+
+
+class StrictParamsMixin:
+    """For every view of the integration API: a query parameter the call does not read is a
+    400 naming it, never silently ignored (``?pay_time_from=`` for ``pay_time_after`` would
+    otherwise return, or export, everything).
+
+    What a call reads is derived, not listed by hand: ``format``; for a read (GET, HEAD) the
+    filterset's filters (``filter_parameters``) and the paginator's ``cursor``, ``page_size``
+    and ``ordering``; and the view's own ``query_parameters`` per method (``{"GET":
+    ("from", "to")}``, ``{"DELETE": ("reason",)}``). Checked after the key and its rights, so
+    a caller without them learns nothing of the call.
+    """
+
+    query_parameters: dict[str, tuple[str, ...]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            return  # the call does not take the method: DRF answers 405, whatever the query
+        known = set(self.known_query_parameters(request))
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            message = unknown_parameter(known)
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def known_query_parameters(self, request) -> list[str]:
+        """Return the names of the query parameters this request may give."""
+        method = "GET" if request.method in ("GET", "HEAD", "OPTIONS") else request.method
+        names = [self.settings.URL_FORMAT_OVERRIDE, *self.query_parameters.get(method, ())]
+        if method == "GET":
+            filterset_class = getattr(self, "filterset_class", None)
+            if filterset_class is not None:
+                names += filter_parameters(filterset_class)
+            if getattr(self, "pagination_class", None) is not None and hasattr(self, "list"):
+                names += self.pagination_class().query_parameters(self)
+        return [name for name in names if name]
+
+
+class StrictFieldsMixin:
+    """For a serializer of a request body: a field it does not have is a 400 naming it (a
+    typo, ``valid_untill``, must not be dropped and the entry saved without an end). A
+    read-only field it has (``id``, ``status`` of an entry read back) is accepted and ignored,
+    so an entry read, changed and sent back is fine."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = set(self.fields)
+            unknown = [name for name in data if name not in known]
+            if unknown:
+                writable = [name for name, field in self.fields.items() if not field.read_only]
+                message = unknown_field(writable)
+                raise exceptions.ValidationError({str(name): [message] for name in unknown})
+        return super().to_internal_value(data)

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from parkingops.api_errors import ErrorCode
+
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "parkingops.authentication.ApiKeyAuthentication"
@@ -28,75 +30,94 @@ class StaffSessionScheme(SessionScheme):
 
 # --- The errors every API call can answer -----------------------------------------------------
 
-_DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
-_FIELDS = {"$ref": "#/components/schemas/ValidationErrors"}
+ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _error_components() -> dict[str, dict]:
+    """The one shape of every error answer (``parkingops.api_errors``)."""
     return {
-        "ErrorDetail": {
-            "type": "object",
-            "description": str(_("One message (DRF's usual shape).")),
-            "properties": {"detail": {"type": "string"}},
-            "required": ["detail"],
-        },
-        "ValidationErrors": {
+        "Error": {
             "type": "object",
             "description": str(
-                _('Per parameter or field, its messages (DRF\'s usual shape): {"plate": ["…"]}.')
+                _(
+                    "Every error answer: a stable machine code, a message in the request's "
+                    "language, and the messages per parameter or field."
+                )
             ),
-            "minProperties": 1,
-            "additionalProperties": {
-                "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]
+            "properties": {
+                "code": {"type": "string", "enum": [code.value for code in ErrorCode]},
+                "detail": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": str(
+                        _(
+                            "Per parameter or body field, its messages; {} when the error is not "
+                            "about one. A name inside the body is its path joined by dots: "
+                            "entries.3.plate is the plate of the bulk upsert's row 3 (rows "
+                            "numbered from 1)."
+                        )
+                    ),
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
             },
+            "required": ["code", "detail", "fields"],
         },
     }
 
 
-def _answer(description, schema: dict, headers: dict | None = None) -> dict:
+def _answer(description, headers: dict | None = None) -> dict:
     response = {
         "description": str(description),
-        "content": {"application/json": {"schema": schema}},
+        "content": {"application/json": {"schema": ERROR}},
     }
     if headers:
         response["headers"] = headers
     return response
 
 
-def _errors(operation: dict, has_path_parameters: bool) -> dict[str, dict]:
+def _retry_after(description) -> dict:
+    return {
+        "Retry-After": {
+            "description": str(description),
+            "schema": {"type": "integer"},
+            "required": True,
+        }
+    }
+
+
+def _errors(operation: dict) -> dict[str, dict]:
     """Return the error answers ``operation`` can give, by status."""
     errors = {
         "400": _answer(
             _(
-                "A parameter or field the API cannot use, a parameter given empty, or a body that "
-                "is not readable JSON; the answer names it."
-            ),
-            {"oneOf": [_FIELDS, _DETAIL]},
+                "invalid: a parameter or field the API cannot use, one it does not know, a "
+                "parameter given empty, or a body that is not readable JSON; “fields” names it."
+            )
         ),
-        "401": _answer(_("No API key, or an unknown or revoked one."), _DETAIL),
-        "403": _answer(_("The key's user lacks the permission this call needs."), _DETAIL),
-        "406": _answer(_("The Accept header names no type this call answers."), _DETAIL),
+        "401": _answer(_("authentication_failed: no API key, or an unknown or revoked one.")),
+        "403": _answer(
+            _("permission_denied: the key's user lacks the permission this call needs.")
+        ),
+        "404": _answer(_("not_found: no such object, or no such address.")),
+        "405": _answer(_("method_not_allowed: the call does not take this method.")),
+        "406": _answer(_("not_acceptable: the Accept header names no type this call answers.")),
+        "409": _answer(_("conflict: the change conflicts with what is stored.")),
+        "412": _answer(_("precondition_failed: a precondition of the request does not hold.")),
         "429": _answer(
-            _("Over the rate limit (API_THROTTLE_RATE) of this key."),
-            _DETAIL,
-            headers={
-                "Retry-After": {
-                    "description": str(_("Seconds to wait.")),
-                    "schema": {"type": "integer"},
-                    "required": True,
-                }
-            },
+            _("throttled: over the rate limit (API_THROTTLE_RATE) of this key."),
+            headers=_retry_after(_("Seconds to wait.")),
         ),
         "503": _answer(
-            _("The database (or the cache) cannot be reached at the moment; try again later."),
-            _DETAIL,
+            _(
+                "unavailable: the database (or the cache) cannot be reached at the moment; try "
+                "again after Retry-After seconds."
+            ),
+            headers=_retry_after(_("Seconds to wait.")),
         ),
     }
-    if has_path_parameters:
-        errors["404"] = _answer(_("No such object."), _DETAIL)
     if "requestBody" in operation:
-        errors["413"] = _answer(_("The request body is too large."), _DETAIL)
-        errors["415"] = _answer(_("The body is not application/json."), _DETAIL)
+        errors["413"] = _answer(_("too_large: the request body is too large."))
+        errors["415"] = _answer(_("unsupported_media_type: the body is not application/json."))
     return errors
 
 
@@ -104,8 +125,8 @@ def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the error answers to every call that takes an
     API key, and say that a query parameter is never empty (``parkingops.api_params.refuse_empty``).
 
-    A call's own 400 (the bulk upsert's row errors) stays, as one more shape of its 400. The
-    push (no API key) documents its own answers.
+    Every error is the one ``Error`` component (``parkingops.api_errors``), whatever a view
+    declares. The push (no API key) documents its own answers.
     """
     result.setdefault("components", {}).setdefault("schemas", {}).update(_error_components())
     for path in result.get("paths", {}).values():
@@ -122,17 +143,7 @@ def document_errors(result, generator, request, public):
                 ):
                     schema["pattern"] = r"\S"
             responses = operation.setdefault("responses", {})
-            has_path_parameters = any(parameter["in"] == "path" for parameter in parameters)
-            for code, error in _errors(operation, has_path_parameters).items():
-                own = responses.get(code)
-                if code == "400" and own is not None:
-                    error["content"]["application/json"]["schema"]["oneOf"].insert(
-                        0, own["content"]["application/json"]["schema"]
-                    )
-                    error["description"] = f"{own['description']} {error['description']}"
-                    own = None
-                if own is None:
-                    responses[code] = error
+            responses.update(_errors(operation))
             operation["responses"] = dict(sorted(responses.items()))
     return result
 
@@ -234,7 +245,7 @@ def document_conditional_requests(result, generator, request, public):
                         "If-Match names another version than the entry's (it changed since you "
                         "read it): nothing is written."
                     ),
-                    _DETAIL,
+                    ERROR,
                 )
             for code, response in responses.items():
                 headers = {**response.get("headers", {})}

@@ -10,10 +10,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from parkingops.api_params import StrictFieldsMixin
 from parkingops.timerange import out_of_range_message
 from whitelist.models import PlateSync, Status, WhitelistEntry, WhitelistTombstone
 from whitelist.services import reasons
@@ -70,7 +70,7 @@ def validate_reason(value: str) -> str:
         raise serializers.ValidationError(error.messages) from None
 
 
-class WhitelistEntrySerializer(serializers.ModelSerializer):
+class WhitelistEntrySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """An entry. Times are China time when given without an offset; ``valid_until`` is
     exclusive; a blank ``park_uuid`` means every park."""
 
@@ -152,7 +152,7 @@ class SavedWhitelistEntrySerializer(WhitelistEntrySerializer):
         fields = [*WhitelistEntrySerializer.Meta.fields, "warnings"]
 
 
-class WhitelistRowSerializer(serializers.Serializer):
+class WhitelistRowSerializer(StrictFieldsMixin, serializers.Serializer):
     """One row of a bulk upsert; fields left out keep the entry's value (new: the default)."""
 
     id = serializers.IntegerField(
@@ -179,7 +179,7 @@ class WhitelistRowSerializer(serializers.Serializer):
     )
 
 
-class WhitelistBulkSerializer(serializers.Serializer):
+class WhitelistBulkSerializer(StrictFieldsMixin, serializers.Serializer):
     entries = serializers.ListField(
         child=serializers.DictField(),
         allow_empty=False,
@@ -203,36 +203,6 @@ class BulkResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rows = BulkRowResultSerializer(many=True)
-
-
-@extend_schema_field(
-    {
-        "type": "object",
-        "properties": {"row": {"type": "integer", "minimum": 1}},
-        "required": ["row"],
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    }
-)
-class RowErrorsField(serializers.DictField):
-    """One refused row: ``row`` and, per field, its messages."""
-
-
-class BulkErrorSerializer(serializers.Serializer):
-    errors = serializers.ListField(
-        child=RowErrorsField(),
-        help_text=_(
-            "One object per refused row: its number and, per field, the messages, e.g. "
-            '{"row": 3, "plate": ["…"]}. Nothing was written.'
-        ),
-    )
-    reason = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_(
-            "Present when rows disable or shorten entries and no “reason” was given: the "
-            "message. Nothing was written."
-        ),
-    )
 
 
 class TombstoneSerializer(serializers.ModelSerializer):

@@ -12,7 +12,11 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,10 +27,11 @@ from parkingops import conditional
 from parkingops.api import KeysetPagination
 from parkingops.api_exports import ListExportView, export_schema
 from parkingops.api_filters import MomentAfterFilter, MomentBeforeFilter
+from parkingops.api_params import StrictParamsMixin
 from parkingops.models import ApiKey
 from whitelist import selectors
 from whitelist.admin_filters import ALL_PARKS_PARAM
-from whitelist.filters import PlateFilter
+from whitelist.filters import ParkFilter, PlateFilter, is_park
 from whitelist.models import PlateSync, Status, WhitelistEntry, WhitelistTombstone
 from whitelist.permissions import ADD_ENTRY, CHANGE_ENTRY, VIEW_ENTRY
 from whitelist.resources import (
@@ -36,7 +41,6 @@ from whitelist.resources import (
     whitelist_xlsx,
 )
 from whitelist.serializers import (
-    BulkErrorSerializer,
     BulkResultSerializer,
     SavedWhitelistEntrySerializer,
     TombstoneSerializer,
@@ -46,6 +50,16 @@ from whitelist.serializers import (
     validate_reason,
 )
 from whitelist.services import entries, reasons, upsert
+
+
+def _park_of_entries(uuid: str) -> bool:
+    """Whether the whitelist's ``park`` filter knows ``uuid``: ``-`` (all parks), a park, or
+    a park entries name (an entry may be added before its park's first push)."""
+    return (
+        uuid == ALL_PARKS_PARAM
+        or is_park(uuid)
+        or WhitelistEntry.objects.filter(park_uuid=uuid).exists()
+    )
 
 
 class WhitelistFilter(django_filters.FilterSet):
@@ -59,8 +73,9 @@ class WhitelistFilter(django_filters.FilterSet):
             "(川A66*)."
         ),
     )
-    park = django_filters.CharFilter(
+    park = ParkFilter(
         method="filter_park",
+        is_known=_park_of_entries,
         help_text=_("The park's uuid; - for the entries valid in all parks."),
     )
     status = django_filters.ChoiceFilter(
@@ -212,7 +227,10 @@ class WhitelistListQuery(WhitelistQuerysetMixin):
     ),
 )
 class WhitelistListView(
-    conditional.ConditionalGetMixin, WhitelistListQuery, generics.ListCreateAPIView
+    StrictParamsMixin,
+    conditional.ConditionalGetMixin,
+    WhitelistListQuery,
+    generics.ListCreateAPIView,
 ):
     pagination_class = KeysetPagination
 
@@ -292,9 +310,14 @@ class WhitelistExportView(WhitelistListQuery, ListExportView):
         ],
     ),
 )
-class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView):
+class WhitelistDetailView(
+    StrictParamsMixin, WhitelistQuerysetMixin, generics.RetrieveUpdateDestroyAPIView
+):
     """One entry: its ``ETag`` names its version (``updated_at``), so a change sent with
     ``If-Match`` is made only to the version the caller read."""
+
+    not_found_message = _("No such whitelist entry.")
+    query_parameters = {"DELETE": (reasons.REASON_FIELD,)}
 
     def get_object(self):
         if not 0 < self.kwargs["pk"] < 2**63:  # no such entry; beyond what the column holds
@@ -366,13 +389,14 @@ class WhitelistDetailView(WhitelistQuerysetMixin, generics.RetrieveUpdateDestroy
         "All or nothing. A row updates the entry with its id; without an id, the entry with "
         "the same plate, park and “valid from”; otherwise it adds one (plate and “valid from” "
         "needed). Fields left out keep their value. Rows are checked as in the admin; if any "
-        "row is refused nothing is written and the answer is 400 with one error object per "
-        "refused row, numbered from 1. Changed plates are synced to the platform."
+        "row is refused nothing is written and the answer is 400 naming each refused row's "
+        "fields as entries.<row>.<field> (rows numbered from 1), e.g. entries.3.plate. Changed "
+        "plates are synced to the platform."
     ),
     request=WhitelistBulkSerializer,
-    responses={200: BulkResultSerializer, 400: BulkErrorSerializer},
+    responses={200: BulkResultSerializer},
 )
-class WhitelistBulkView(APIView):
+class WhitelistBulkView(StrictParamsMixin, APIView):
     queryset = WhitelistEntry.objects.none()  # permissions: add and change (see get_permissions)
 
     def get_permissions(self):
@@ -380,15 +404,17 @@ class WhitelistBulkView(APIView):
 
     def post(self, request: Request) -> Response:
         envelope = WhitelistBulkSerializer(data=request.data)
-        envelope.is_valid(raise_exception=True)
+        if not envelope.is_valid():
+            raise serializers.ValidationError(_rows_from_one(envelope.errors))
         parsed: dict[int, dict] = {}
-        errors: list[dict] = []
+        errors: dict[int, dict] = {}
         for number, raw in enumerate(envelope.validated_data["entries"], start=1):
             row = WhitelistRowSerializer(data=raw)
             if row.is_valid():
                 parsed[number] = row.validated_data
             else:
-                errors.append({"row": number, **row.errors})
+                errors[number] = dict(row.errors)
+        reason_errors = {}
         try:
             # With rows that could not be read, the others are still checked (and nothing
             # written), so one answer lists every problem.
@@ -400,17 +426,18 @@ class WhitelistBulkView(APIView):
                 dry_run=bool(errors),
             )
         except upsert.UpsertRejected as rejected:
-            errors += [_drf_row(error) for error in rejected.errors]
+            for error in rejected.errors:
+                row = errors.setdefault(error["row"], {})
+                for name, messages in _drf_row(error).items():
+                    row.setdefault(name, []).extend(messages)
         except reasons.ReasonRequired as required:
             # Rows disable or shorten entries, and the request gave no reason for them.
-            errors.sort(key=lambda error: error["row"])
-            return Response(
-                {"errors": errors, reasons.REASON_FIELD: required.messages},
-                status=status.HTTP_400_BAD_REQUEST,
+            reason_errors = {reasons.REASON_FIELD: required.messages}
+        if errors or reason_errors:
+            rows = {str(number): errors[number] for number in sorted(errors)}
+            raise serializers.ValidationError(
+                {**({"entries": rows} if rows else {}), **reason_errors}
             )
-        if errors:
-            errors.sort(key=lambda error: error["row"])
-            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {
                 "created": result.count(upsert.CREATED),
@@ -424,10 +451,20 @@ class WhitelistBulkView(APIView):
         )
 
 
+def _rows_from_one(errors: Mapping) -> dict:
+    """Return the envelope's errors with its rows numbered from 1, as the row errors are (DRF
+    numbers a list's items from 0)."""
+    entries = errors.get("entries")
+    if not isinstance(entries, Mapping):
+        return dict(errors)
+    return {**errors, "entries": {str(int(index) + 1): value for index, value in entries.items()}}
+
+
 def _drf_row(error: dict) -> dict:
     return {
         (api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key): value
         for key, value in error.items()
+        if key != "row"
     }
 
 
@@ -478,7 +515,7 @@ class ViewEntriesPermission(permissions.BasePermission):
         "every page carries “resume”."
     ),
 )
-class WhitelistDeletedView(generics.ListAPIView):
+class WhitelistDeletedView(StrictParamsMixin, generics.ListAPIView):
     queryset = WhitelistTombstone.objects.all()
     serializer_class = TombstoneSerializer
     filterset_class = TombstoneFilter

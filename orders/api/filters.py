@@ -18,7 +18,7 @@ from orders.push.validation import MAX_FEN
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_a_gap
 from parkingops.api_filters import Moment, MomentAfterFilter, MomentBeforeFilter
-from whitelist.filters import PlateFilter
+from whitelist.filters import ParkFilter, PlateFilter
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
@@ -113,7 +113,7 @@ RECEIVED_BEFORE_HELP = _(
 class OrderFilter(django_filters.FilterSet):
     """``GET /api/v1/orders/``'s filters."""
 
-    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    park = ParkFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
     plate = PlateFilter(
         field_name="plate",
         help_text=_(
@@ -155,9 +155,7 @@ class CouponFilter(django_filters.FilterSet):
             "The coupon type: 1 amount, 2 time, 3 free, 4 other pricing, 5 long-term, 6 percentage."
         ),
     )
-    park = django_filters.CharFilter(
-        field_name="order__park__park_uuid", help_text=_("The order's park uuid.")
-    )
+    park = ParkFilter(field_name="order__park__park_uuid", help_text=_("The order's park uuid."))
     pay_time_after = MomentAfterFilter(field_name="order__pay_time", help_text=PAY_TIME_AFTER_HELP)
     pay_time_before = MomentBeforeFilter(
         field_name="order__pay_time", help_text=PAY_TIME_BEFORE_HELP
@@ -206,7 +204,7 @@ PLATE_HELP = _(
 class StayFilter(django_filters.FilterSet):
     """``GET /api/v1/stays/``'s filters."""
 
-    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    park = ParkFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
     plate = PlateFilter(field_name="plate", help_text=PLATE_HELP)
     parking_serial = django_filters.CharFilter(
         field_name="parking_serial", help_text=_("The stay's parking serial.")
@@ -262,7 +260,7 @@ class StayFilter(django_filters.FilterSet):
 class RenewalFilter(django_filters.FilterSet):
     """``GET /api/v1/renewals/``'s filters."""
 
-    park = django_filters.CharFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
+    park = ParkFilter(field_name="park__park_uuid", help_text=_("The park's uuid."))
     plate = PlateFilter(field_name="plate", help_text=PLATE_HELP)
     vip_type = Int32Filter(
         field_name="vip_type",

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from orders.push.outcomes import Outcome
 from orders.push.schema import outcomes_described
 from parkingops import conditional
-from parkingops.api_params import language_param
+from parkingops.api_params import StrictParamsMixin, language_param
 
 
 class PushOutcomeSerializer(serializers.Serializer):
@@ -57,9 +57,10 @@ class PushOutcomeSerializer(serializers.Serializer):
     ],
     responses={200: PushOutcomeSerializer(many=True)},
 )
-class PushOutcomesView(conditional.ConditionalGetMixin, APIView):
+class PushOutcomesView(StrictParamsMixin, conditional.ConditionalGetMixin, APIView):
     # Reference data, the same for everyone: any key or staff session may read it.
     permission_classes = [IsAuthenticated]
+    query_parameters = {"GET": ("lang",)}
 
     def get(self, request: Request):
         language = language_param(request.query_params)

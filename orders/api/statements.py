@@ -22,7 +22,7 @@ from orders.statements import selectors
 from orders.statements.exports import statement_csv, statement_machine_csv, statement_xlsx
 from parkingops import conditional, tabular
 from parkingops.api_exports import FileExportView, export_schema
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import StrictParamsMixin, refuse_empty
 from parkingops.formatting import CHINA
 
 
@@ -138,9 +138,10 @@ def _statement(request: Request) -> selectors.Statement:
     parameters=[StatementQuerySerializer],
     responses=StatementSerializer,
 )
-class StatementView(conditional.ConditionalGetMixin, APIView):
+class StatementView(StrictParamsMixin, conditional.ConditionalGetMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     file_export = "orders:api-statements-export"
+    query_parameters = {"GET": tuple(selectors.PARAMETERS)}
 
     def get(self, request: Request):
         statement = _statement(request)
@@ -161,6 +162,7 @@ class StatementView(conditional.ConditionalGetMixin, APIView):
 class StatementExportView(FileExportView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     export_permission = EXPORT_ORDERS
+    query_parameters = {"GET": tuple(selectors.PARAMETERS)}
 
     def export_data(self):
         return _statement(self.request)

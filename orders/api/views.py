@@ -40,7 +40,7 @@ from orders.stays.selectors import with_gap
 from parkingops import conditional, tabular
 from parkingops.api import KeysetPagination
 from parkingops.api_exports import FileExportView, ListExportView, export_schema
-from parkingops.api_params import refuse_empty
+from parkingops.api_params import StrictParamsMixin, refuse_empty
 
 
 def _unmask(request) -> bool:
@@ -107,7 +107,11 @@ class OrderQuery:
     ),
 )
 class OrderListView(
-    UnmaskContextMixin, conditional.ConditionalGetMixin, OrderQuery, generics.ListAPIView
+    StrictParamsMixin,
+    UnmaskContextMixin,
+    conditional.ConditionalGetMixin,
+    OrderQuery,
+    generics.ListAPIView,
 ):
     serializer_class = serializers.OrderSerializer
     pagination_class = KeysetPagination
@@ -167,7 +171,9 @@ class StayQuery:
         "/api/v1/stays/export/."
     ),
 )
-class StayListView(conditional.ConditionalGetMixin, StayQuery, generics.ListAPIView):
+class StayListView(
+    StrictParamsMixin, conditional.ConditionalGetMixin, StayQuery, generics.ListAPIView
+):
     serializer_class = serializers.StaySerializer
     pagination_class = KeysetPagination
 
@@ -223,7 +229,11 @@ class RenewalQuery:
     ),
 )
 class RenewalListView(
-    UnmaskContextMixin, conditional.ConditionalGetMixin, RenewalQuery, generics.ListAPIView
+    StrictParamsMixin,
+    UnmaskContextMixin,
+    conditional.ConditionalGetMixin,
+    RenewalQuery,
+    generics.ListAPIView,
 ):
     serializer_class = serializers.RenewalSerializer
     pagination_class = KeysetPagination
@@ -258,10 +268,11 @@ class RenewalExportView(OrderExportMixin, RenewalQuery, ListExportView):
     summary=_("One pay order, by its pay serial"),
     parameters=conditional.READ_PARAMETERS,
 )
-class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
+class OrderDetailView(StrictParamsMixin, UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = serializers.OrderSerializer
     lookup_field = "pay_serial"
+    not_found_message = _("No such order.")
 
     def get_queryset(self):
         return channels.with_channel_name(super().get_queryset())
@@ -321,7 +332,11 @@ class CouponQuery:
     ),
 )
 class CouponListView(
-    UnmaskContextMixin, conditional.ConditionalGetMixin, CouponQuery, generics.ListAPIView
+    StrictParamsMixin,
+    UnmaskContextMixin,
+    conditional.ConditionalGetMixin,
+    CouponQuery,
+    generics.ListAPIView,
 ):
     serializer_class = serializers.CouponListSerializer
     pagination_class = KeysetPagination
@@ -364,7 +379,7 @@ class CouponExportView(OrderExportMixin, CouponQuery, ListExportView):
     filters=True,
     responses=serializers.StoreTotalsSerializer,
 )
-class CouponTotalsView(conditional.ConditionalGetMixin, generics.GenericAPIView):
+class CouponTotalsView(StrictParamsMixin, conditional.ConditionalGetMixin, generics.GenericAPIView):
     queryset = MerchantCoupon.objects.all()
     filterset_class = filters.CouponFilter
     serializer_class = serializers.StoreTotalsSerializer
@@ -435,9 +450,10 @@ _SUMMARY_ARGS = ("date_from", "date_to", "park_uuid")
     parameters=[serializers.SummaryQuerySerializer],
     responses=serializers.DailySummarySerializer,
 )
-class DailySummaryView(conditional.ConditionalGetMixin, APIView):
+class DailySummaryView(StrictParamsMixin, conditional.ConditionalGetMixin, APIView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     file_export = "orders:api-daily-summary-export"
+    query_parameters = {"GET": tuple(serializers.SummaryQuerySerializer().fields)}
 
     def get(self, request: Request):
         summary, _others = _summary(request, serializers.SummaryQuerySerializer)
@@ -456,6 +472,7 @@ class DailySummaryView(conditional.ConditionalGetMixin, APIView):
 class DailySummaryExportView(FileExportView):
     queryset = PayOrder.objects.none()  # the permissions: view pay orders, as the admin page
     export_permission = EXPORT_ORDERS
+    query_parameters = {"GET": tuple(serializers.SummaryExportQuerySerializer().fields)}
 
     def export_data(self):
         summary, others = _summary(self.request, serializers.SummaryExportQuerySerializer)

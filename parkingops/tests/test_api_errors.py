@@ -6,9 +6,18 @@ import time
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
 from django.test import Client
+from rest_framework.request import Request
 
 from parkingops import api_keys
+from parkingops.api_errors import (
+    RETRY_AFTER_SECONDS,
+    ErrorCode,
+    exception_handler,
+    flatten_fields,
+    server_error,
+)
 from parkingops.env import env_cache
 from parkingops.tests.database import closed_port, database_url, default_database, silent_server
 
@@ -38,8 +47,13 @@ def key(superuser) -> str:
 def assert_unavailable(response) -> None:
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
     # Chinese by default, as every API message.
-    assert response.json() == {"detail": "数据库暂时不可用，请稍后重试。"}
+    assert response.json() == {
+        "code": "unavailable",
+        "detail": "数据库暂时不可用，请稍后重试。",
+        "fields": {},
+    }
 
 
 @pytest.mark.parametrize("database", UNREACHABLE.values(), ids=UNREACHABLE.keys())
@@ -110,7 +124,7 @@ def test_an_unknown_api_address_is_a_json_404(key, method, path):
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"code": "not_found", "detail": "API 中没有此地址。", "fields": {}}
 
 
 def test_an_api_address_without_its_slash_still_redirects(key):
@@ -130,7 +144,7 @@ def test_a_body_over_the_upload_limit_is_a_json_413(key, settings):
 
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json() == {"code": "too_large", "detail": "请求正文过大。", "fields": {}}
 
 
 def test_more_parameters_than_django_reads_is_a_json_400(key, settings):
@@ -141,4 +155,41 @@ def test_more_parameters_than_django_reads_is_a_json_400(key, settings):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json()["code"] == "invalid"
+    assert response.json()["fields"] == {}
+
+
+def test_nested_errors_are_flattened_to_dotted_names():
+    errors = {
+        "entries": {"3": {"plate": ["bad"], "non_field_errors": ["taken"]}, "5": ["not an object"]},
+        "reason": ["needed"],
+        "items": [{}, {"id": ["unknown"]}],
+    }
+
+    assert flatten_fields(errors) == {
+        "entries.3.plate": ["bad"],
+        "entries.3.non_field_errors": ["taken"],
+        "entries.5": ["not an object"],
+        "reason": ["needed"],
+        "items.1.id": ["unknown"],
+    }
+
+
+def test_the_push_keeps_its_own_answers_when_an_error_reaches_the_handlers(rf):
+    request = Request(rf.post("/api/v1/push/pay-orders/"))
+
+    unavailable = exception_handler(OperationalError("down"), {"request": request, "view": None})
+    broken = server_error(rf.post("/api/v1/push/pay-orders/"))
+
+    assert unavailable.status_code == 503
+    assert set(unavailable.data) == {"detail"}
+    assert not unavailable.has_header("Retry-After")
+    assert broken.status_code == 500
+    assert set(json.loads(broken.content)) == {"detail"}
+
+
+def test_every_error_code_has_its_own_status():
+    statuses = [code.status for code in ErrorCode]
+
+    assert len(set(statuses)) == len(statuses)
+    assert all(ErrorCode.of(code.status) is code for code in ErrorCode)

@@ -107,7 +107,8 @@ def test_the_api_answers_json_503_within_seconds_when_the_database_never_answers
 
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert response.json()["code"] == "unavailable"
+    assert response["Retry-After"].isdigit()
     assert elapsed < CONNECT + 3
 
 

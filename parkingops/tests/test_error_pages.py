@@ -141,7 +141,15 @@ def test_the_api_keeps_its_json_errors(failing_site):
     missing = failing_site.get("/api/v1/missing/")
     broken = failing_site.get("/api/v1/broken/")
 
-    for response, status in [(unknown, 404), (missing, 404), (broken, 500)]:
+    for response, status, code in [
+        (unknown, 404, "not_found"),
+        (missing, 404, "not_found"),
+        (broken, 500, "server_error"),
+    ]:
         assert response.status_code == status
         assert response["Content-Type"] == "application/json"
-        assert set(json.loads(response.content)) == {"detail"}
+        assert json.loads(response.content) | {"detail": ""} == {
+            "code": code,
+            "detail": "",
+            "fields": {},
+        }

@@ -94,7 +94,7 @@ def test_a_list_parameter_given_empty_is_a_400_naming_it(finance, name):
     response = finance.get(LIST, {name: ""})
 
     assert response.status_code == 400
-    assert list(response.json()) == [name]
+    assert list(response.json()["fields"]) == [name]
 
 
 def test_reads_leave_the_warnings_out_and_writes_give_them(hr):
@@ -227,7 +227,7 @@ def test_create_refuses_what_the_admin_refuses_with_field_errors(hr, data, field
     response = post(hr, LIST, data)
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["fields"]
     assert not WhitelistEntry.objects.exists()
 
 
@@ -287,7 +287,7 @@ def test_patch_refuses_an_empty_window(hr):
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["valid_until"]
+    assert list(response.json()["fields"]) == ["valid_until"]
 
 
 def test_delete_records_the_keys_user_and_removes_the_plate_at_the_platform(
@@ -431,14 +431,28 @@ def test_bulk_is_all_or_nothing_with_per_row_errors(hr):
     )
 
     assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert [error["row"] for error in errors] == [3, 4, 5, 6, 7, 8]
-    assert list(errors[0]) == ["row", "plate"]
-    assert "valid_from" in errors[1]
-    assert "id" in errors[2]
-    assert "valid_from" in errors[3]
-    assert "row 1" in errors[4]["non_field_errors"][0]
-    assert "valid_until" in errors[5]
+    body = response.json()
+    assert body["code"] == "invalid"
+    fields = body["fields"]
+    # One stable shape: entries.<row from 1>.<field>, each with its messages.
+    assert sorted({name.split(".")[1] for name in fields}, key=int) == [
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+    ]
+    assert [name for name in fields if name.startswith("entries.3.")] == ["entries.3.plate"]
+    assert "entries.4.valid_from" in fields
+    assert "entries.5.id" in fields
+    assert "entries.6.valid_from" in fields
+    assert "row 1" in fields["entries.7.non_field_errors"][0]
+    assert "entries.8.valid_until" in fields
+    assert all(
+        isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+        for messages in fields.values()
+    )
     assert not WhitelistEntry.objects.filter(plate="川A00005").exists()
     existing.refresh_from_db()
     assert existing.holder == "旧"
@@ -460,6 +474,11 @@ def test_bulk_refuses_a_malformed_body(hr, body):
     response = post(hr, BULK, body)
 
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert all(
+        name == "entries" or name.startswith("entries.") or name == "non_field_errors"
+        for name in response.json()["fields"]
+    )
     assert not WhitelistEntry.objects.exists()
 
 

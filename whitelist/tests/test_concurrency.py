@@ -181,7 +181,9 @@ def test_five_identical_adds_at_once_add_one_entry_and_refuse_the_others(live_se
 
     assert sorted(answer.status for answer in answers) == [201, 400, 400, 400, 400]
     refusals = [answer.json() for answer in answers if answer.status == 400]
-    assert all("already starts at this time" in body["non_field_errors"][0] for body in refusals)
+    assert all(
+        "already starts at this time" in body["fields"]["non_field_errors"][0] for body in refusals
+    )
     assert WhitelistEntry.objects.count() == 1
 
 

@@ -39,7 +39,7 @@ def test_the_api_refuses_adding_or_moving_onto_a_taken_identity():
 
     for response in (added, moved):
         assert response.status_code == 400
-        assert TAKEN in response.json()["non_field_errors"][0]
+        assert TAKEN in response.json()["fields"]["non_field_errors"][0]
     assert WhitelistEntry.objects.count() == 2
 
 
@@ -72,5 +72,5 @@ def test_an_api_save_that_loses_the_race_is_a_400(check_passes_then_loses_the_ra
     response = post(hr, LIST, {"plate": "川A660P1", "valid_from": "2026-01-01T00:00:00"})
 
     assert response.status_code == 400
-    assert TAKEN in response.json()["non_field_errors"][0]
+    assert TAKEN in response.json()["fields"]["non_field_errors"][0]
     assert WhitelistEntry.objects.count() == 1

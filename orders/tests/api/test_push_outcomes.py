@@ -64,7 +64,7 @@ def test_an_unknown_or_empty_language_is_a_400_naming_lang(finance, query):
     response = finance.get(OUTCOMES + query)
 
     assert response.status_code == 400
-    assert set(response.json()) == {"lang"}
+    assert set(response.json()["fields"]) == {"lang"}
 
 
 def test_a_key_is_needed(client):

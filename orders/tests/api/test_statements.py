@@ -99,7 +99,7 @@ def test_hostile_parameters_answer_400_naming_the_parameter(finance, november, q
         response = finance.get(url, query)
 
         assert response.status_code == 400
-        assert list(response.json()) == [field]
+        assert list(response.json()["fields"]) == [field]
 
 
 def test_the_json_needs_view_orders_and_the_csv_export_orders(db, november):

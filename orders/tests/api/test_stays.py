@@ -274,7 +274,9 @@ def test_a_parameter_given_empty_is_a_400_naming_it(exporter, url, name):
     response = exporter.get(url, {name: " "})
 
     assert response.status_code == 400
-    assert response.json() == {name: ["This parameter must not be empty: leave it out instead."]}
+    assert response.json()["fields"] == {
+        name: ["This parameter must not be empty: leave it out instead."]
+    }
 
 
 @pytest.mark.parametrize(
@@ -304,7 +306,7 @@ def test_bad_values_are_a_400_naming_the_parameter(exporter, url, params):
     response = exporter.get(url, params)
 
     assert response.status_code == 400
-    assert list(response.json()) == list(params)
+    assert list(response.json()["fields"]) == list(params)
 
 
 PARAMETERS = [

@@ -120,11 +120,11 @@ def test_more_rows_than_a_sheet_holds_is_a_json_400_saying_why(finance, monkeypa
     response = finance.get(ORDERS + "export/", {"format": "xlsx"})
 
     assert response.status_code == 400
-    assert "CSV" in response.json()["format"][0]
+    assert "CSV" in response.json()["fields"]["format"][0]
 
 
 def test_an_unknown_format_names_xlsx_among_the_choices(finance):
     response = finance.get(ORDERS + "export/", {"format": "xml"})
 
     assert response.status_code == 400
-    assert response.json()["format"] == ["Choose one of: csv, xlsx."]
+    assert response.json()["fields"]["format"] == ["Choose one of: csv, xlsx."]
