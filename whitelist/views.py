@@ -515,7 +515,9 @@ class ViewEntriesPermission(permissions.BasePermission):
         "every page carries “resume”."
     ),
 )
-class WhitelistDeletedView(StrictParamsMixin, generics.ListAPIView):
+class WhitelistDeletedView(
+    StrictParamsMixin, conditional.ConditionalGetMixin, generics.ListAPIView
+):
     queryset = WhitelistTombstone.objects.all()
     serializer_class = TombstoneSerializer
     filterset_class = TombstoneFilter

@@ -84,12 +84,13 @@ def test_an_unknown_order_is_404_whatever_the_preconditions(finance):
 
 
 def read_paths() -> list[str]:
-    """Every read (GET) of the integration API the schema names, without path parameters."""
+    """Every JSON read (GET) of the integration API the schema names, without path
+    parameters (the export operations' files have no ETag)."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return sorted(
         path
         for path, operations in schema["paths"].items()
-        if "get" in operations and "{" not in path
+        if "get" in operations and "{" not in path and not path.endswith("/export/")
     )
 
 
@@ -142,7 +143,7 @@ def test_a_list_page_changes_its_etag_when_its_rows_do(finance):
 def test_hostile_conditional_headers_on_reads_are_never_a_500(finance, value):
     order = PayOrderFactory()
 
-    for url in (order_url(order), ORDERS, f"{ORDERS}?format=csv"):
+    for url in (order_url(order), ORDERS, f"{ORDERS}export/?format=csv"):
         for header in (
             "HTTP_IF_NONE_MATCH",
             "HTTP_IF_MATCH",

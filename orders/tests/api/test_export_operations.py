@@ -276,7 +276,7 @@ def test_format_csv_on_a_json_list_is_a_400_saying_where_the_file_is(exporter, n
         response = exporter.get(url, {"format": file_format})
 
         assert response.status_code == 400
-        [message] = response.json()["format"]
+        [message] = response.json()["fields"]["format"]
         assert f"{url}export/?format={file_format}" in message
     assert exporter.get(url, {"format": "json"}).status_code == 200
 
@@ -301,7 +301,7 @@ def test_hostile_parameters_of_exports_are_a_json_400_naming_them(exporter, url,
 
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"
-    assert name in response.json()
+    assert name in response.json()["fields"]
 
 
 @pytest.mark.parametrize(
@@ -332,7 +332,7 @@ def test_hostile_filters_of_exports_are_never_a_500(exporter, data, url, query, 
         assert response.status_code in (200, 400), response.content
         if response.status_code == 400:
             assert response["Content-Type"] == "application/json"
-            assert name is None or name in response.json()
+            assert name is None or name in response.json()["fields"]
         else:
             assert name is None
             if response.streaming:
