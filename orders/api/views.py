@@ -196,7 +196,13 @@ class RenewalListView(UnmaskContextMixin, ListFilesMixin, generics.ListAPIView):
         return renewals_xlsx(queryset, about=about)
 
 
-@extend_schema(summary=_("One pay order, by its pay serial"))
+@extend_schema(
+    summary=_("One pay order, by its pay serial"),
+    description=_(
+        "The order as listed: its park, discounts and merchant coupons nested; mobile numbers "
+        "masked unless the key's user may see personal data."
+    ),
+)
 class OrderDetailView(UnmaskContextMixin, generics.RetrieveAPIView):
     queryset = PayOrder.objects.select_related("park").prefetch_related("discounts", "mcoupons")
     serializer_class = serializers.OrderSerializer

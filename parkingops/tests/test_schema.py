@@ -9,13 +9,28 @@ PUSH = "/api/v1/push/pay-orders/"
 PUSHES = (PUSH, "/api/v1/push/entries/", "/api/v1/push/exits/", "/api/v1/push/renewals/")
 
 
-@pytest.fixture(scope="module")
-def schema(tmp_path_factory, django_db_blocker) -> dict:
-    """Generate the schema as CI would, failing on any warning."""
+def _generate(tmp_path_factory, django_db_blocker, *options: str) -> dict:
+    """Generate a schema as CI would, failing on any warning."""
     path = tmp_path_factory.mktemp("schema") / "schema.yml"
     with django_db_blocker.unblock():
-        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path), *options)
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory, django_db_blocker) -> dict:
+    return _generate(tmp_path_factory, django_db_blocker)
+
+
+@pytest.fixture(scope="module")
+def platform_schema(tmp_path_factory, django_db_blocker) -> dict:
+    """The platform's push, in its own document (/api/schema/platform/)."""
+    return _generate(
+        tmp_path_factory,
+        django_db_blocker,
+        "--custom-settings",
+        "parkingops.settings.PLATFORM_SCHEMA_SETTINGS",
+    )
 
 
 def test_schema_generates_and_validates_without_warnings(schema):
@@ -33,8 +48,14 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/whitelist/{id}/",
         "/api/v1/whitelist/bulk/",
         "/api/v1/push-outcomes/",
-        *PUSHES,
     }
+
+
+def test_the_platform_document_holds_the_push_alone(platform_schema):
+    assert set(platform_schema["paths"]) == set(PUSHES)
+    assert {tag["name"] for tag in platform_schema["tags"]} == {"push"}
+    # None of the integration API's error shapes: they would be unused components.
+    assert "ErrorDetail" not in platform_schema["components"]["schemas"]
 
 
 def test_schema_documents_the_statements_parameters_and_both_answers(schema):
@@ -59,12 +80,15 @@ def test_schema_documents_the_api_key_header(schema):
 
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
     assert "Api-Key <key>" in scheme["description"]
-    assert {"apiKeyAuth": []} in schema["paths"]["/api/v1/orders/"]["get"]["security"]
+    header = schema["components"]["securitySchemes"]["apiKeyHeader"]
+    assert (header["type"], header["in"], header["name"]) == ("apiKey", "header", "X-Api-Key")
+    security = schema["paths"]["/api/v1/orders/"]["get"]["security"]
+    assert {"apiKeyAuth": []} in security and {"apiKeyHeader": []} in security
 
 
 @pytest.mark.parametrize("path", PUSHES)
-def test_schema_documents_the_push_with_its_codes_and_reasons(schema, path):
-    push = schema["paths"][path]["post"]
+def test_schema_documents_the_push_with_its_codes_and_reasons(platform_schema, path):
+    push = platform_schema["paths"][path]["post"]
 
     assert set(push["responses"]) == {
         "200",
@@ -130,14 +154,22 @@ def test_schema_documents_filters_paging_and_the_csv_and_xlsx_variants(schema):
 
 def test_schema_endpoint_and_offline_docs_page(client, db):
     schema = client.get("/api/schema/")
-    docs = client.get("/api/docs/")
+    platform = client.get("/api/schema/platform/")
 
-    assert schema.status_code == 200
-    assert b"/api/v1/orders/" in schema.content
-    assert docs.status_code == 200
-    html = docs.content.decode()
-    assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
-    assert "cdn." not in html and "https://" not in html
+    assert schema.status_code == platform.status_code == 200
+    assert b"/api/v1/orders/" in schema.content and b"/api/v1/push/" not in schema.content
+    assert b"/api/v1/push/pay-orders/" in platform.content
+    assert b"/api/v1/orders/" not in platform.content
+    for page, document in (
+        ("/api/docs/", "/api/schema/"),
+        ("/api/docs/platform/", "/api/schema/platform/"),
+    ):
+        docs = client.get(page)
+        assert docs.status_code == 200
+        html = docs.content.decode()
+        assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
+        assert document in html
+        assert "cdn." not in html and "https://" not in html
 
 
 def test_schema_documents_every_error_answer_of_the_api(schema):
