@@ -10,12 +10,12 @@ a name is shown as it is, with a hint that finance may name it.
 
 from django.db.models import (
     Case,
-    TextChoices,
     CharField,
     F,
     OuterRef,
     QuerySet,
     Subquery,
+    TextChoices,
     Value,
     When,
 )
