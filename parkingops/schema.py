@@ -99,6 +99,8 @@ def open_enum(name: str, choices: type[Choices], *, description: str = "") -> di
         "type": kind,
         "enum": values,
         "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
+        # The members' names in a generated client (CouponType.AMOUNT, not VALUE_1).
+        "x-enum-varnames": [member.name for member in choices],
     }
     schema: dict = {"anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": kind}]}
     if description:
