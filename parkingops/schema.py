@@ -274,9 +274,11 @@ def document_errors(result, generator, request, public):
             for code, error in _errors(operation, has_path_parameters).items():
                 own = responses.get(code)
                 if code == "400" and own is not None:
-                    error["content"]["application/json"]["schema"]["oneOf"].insert(
-                        0, own["content"]["application/json"]["schema"]
-                    )
+                    # anyOf: the call's own shape (the bulk upsert's {"errors": [...]}) is
+                    # also one of field messages, so an answer matches both.
+                    shapes = error["content"]["application/json"]["schema"].pop("oneOf")
+                    shapes.insert(0, own["content"]["application/json"]["schema"])
+                    error["content"]["application/json"]["schema"]["anyOf"] = shapes
                     error["description"] = f"{own['description']} {error['description']}"
                     own = None
                 if own is None:
