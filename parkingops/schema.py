@@ -13,7 +13,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
-# The platform's push is not the integrators' business: its own document (``PLATFORM_SCHEMA``).
+# The platform's push is not the integrators' business: its own document
+# (``settings.PLATFORM_SCHEMA_SETTINGS``).
 PUSH_PATH_PREFIX = "/api/v1/push/"
 # Where ``manage.py spectacular`` (no request to tell the host) says the API is: ``make run``.
 DEVELOPMENT_SERVER = "http://127.0.0.1:8000"
@@ -82,10 +83,10 @@ class AutoSchema(SpectacularAutoSchema):
 
 # --- Codes that stay open: the known ones named, any other one still valid ------------------
 
-_OPEN_ENUMS: dict[str, dict] = {}
+_OPEN_ENUMS: dict[str, type[Choices]] = {}
 
 
-def open_enum(name: str, choices: type[Choices], *, description: str = "") -> dict:
+def open_enum(name: str, choices: type[Choices]) -> dict:
     """Return the schema of a code the platform may extend: one of ``choices`` (the enum
     component ``name``, with their meanings) or any other value of the same type.
 
@@ -93,19 +94,23 @@ def open_enum(name: str, choices: type[Choices], *, description: str = "") -> di
     one too; a closed enum would make a generated client fail on the first code nobody
     documented. Use with ``extend_schema_field``; ``describe_document`` adds the component.
     """
-    values = [value for value, _label in choices.choices]
-    kind = "integer" if all(isinstance(value, int) for value in values) else "string"
-    _OPEN_ENUMS[name] = {
-        "type": kind,
-        "enum": values,
+    _OPEN_ENUMS[name] = choices
+    return {"anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": _json_type(choices)}]}
+
+
+def _json_type(choices: type[Choices]) -> str:
+    return "integer" if all(isinstance(value, int) for value in choices.values) else "string"
+
+
+def _enum_component(choices: type[Choices]) -> dict:
+    """Return the enum component of ``choices``, described in the language asked for."""
+    return {
+        "type": _json_type(choices),
+        "enum": list(choices.values),
         "description": "\n".join(f"* `{value}` - {label}" for value, label in choices.choices),
         # The members' names in a generated client (CouponType.AMOUNT, not VALUE_1).
-        "x-enum-varnames": [member.name for member in choices],
+        "x-enum-varnames": list(choices.names),
     }
-    schema: dict = {"anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": kind}]}
-    if description:
-        schema["description"] = description
-    return schema
 
 
 # --- The two documents ---------------------------------------------------------------------
@@ -139,9 +144,9 @@ def describe_document(result, generator, request, public):
     result["tags"] = [tag for tag in result.get("tags", []) if tag["name"] in used]
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     refs = set(_refs(result))
-    for name, enum in _OPEN_ENUMS.items():
+    for name, choices in _OPEN_ENUMS.items():
         if f"#/components/schemas/{name}" in refs:
-            schemas[name] = enum
+            schemas[name] = _enum_component(choices)
     result["components"]["schemas"] = dict(sorted(_used(schemas, result).items()))
     return result
 

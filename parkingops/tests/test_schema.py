@@ -214,3 +214,47 @@ def test_schema_requires_warnings_only_in_what_writes_answer(schema):
 
     assert "warnings" not in components["WhitelistEntry"]["properties"]
     assert "warnings" in components["SavedWhitelistEntry"]["required"]
+
+
+def test_schema_requires_every_field_an_answer_always_carries(schema):
+    components = schema["components"]["schemas"]
+
+    for name, component in components.items():
+        optional = set(component.get("properties", {})) - set(component.get("required", []))
+        if name.endswith("Request"):
+            continue
+        # The one field an answer may leave out: the bulk upsert's reason, when none is needed.
+        assert optional <= {"reason"} and (not optional or name == "BulkError"), name
+    assert {"holder", "valid_until", "is_active"} <= set(components["WhitelistEntry"]["required"])
+
+
+def test_schema_names_the_platforms_codes_and_lets_new_ones_through(schema):
+    components = schema["components"]["schemas"]
+    coupon_type = components["Coupon"]["properties"]["coupon_type"]
+    channel = components["Order"]["properties"]["channel"]
+
+    assert coupon_type["anyOf"] == [
+        {"$ref": "#/components/schemas/CouponType"},
+        {"type": "integer"},
+    ]
+    assert coupon_type["nullable"] is True
+    assert channel["anyOf"][1] == {"type": "string"}
+    assert components["CouponType"]["enum"] == [1, 2, 3, 4, 5, 6]
+    assert components["CouponType"]["x-enum-varnames"][0] == "AMOUNT"
+    assert components["VipType"]["enum"] == [1, 2, 3, 4, 5, 6, 7]
+    assert "800072" in components["ChannelCode"]["enum"]
+    renewal = components["Renewal"]["properties"]
+    assert renewal["vip_type"]["anyOf"][0] == {"$ref": "#/components/schemas/VipType"}
+    # The API's own values are closed enums with stable names.
+    for name in ("WhitelistStatus", "SyncState", "CouponUnit", "UpsertResult", "PushReason"):
+        assert components[name]["enum"], name
+
+
+def test_schema_types_the_bulk_upserts_rows(schema):
+    body = schema["paths"]["/api/v1/whitelist/bulk/"]["post"]["requestBody"]
+    envelope = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    entries = schema["components"]["schemas"][envelope]["properties"]["entries"]
+
+    assert entries["items"] == {"$ref": "#/components/schemas/WhitelistRowRequest"}
+    row = schema["components"]["schemas"]["WhitelistRowRequest"]["properties"]
+    assert {"id", "plate", "park_uuid", "valid_from", "valid_until", "is_active"} <= set(row)
