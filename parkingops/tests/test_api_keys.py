@@ -171,7 +171,7 @@ def test_x_api_key_acts_with_its_users_permissions_and_a_wrong_authorization_sti
     key = api_keys.create_api_key(user=nobody, name="x").key
 
     assert Client(HTTP_X_API_KEY=key).get(ORDERS).status_code == 403
-    # A wrong Authorization key is refused even with a good X-Api-Key: no guessing which counts.
+    # With both headers Authorization decides: a wrong key there is refused, whatever X-Api-Key.
     both = Client(HTTP_AUTHORIZATION="Api-Key AbCd1234." + "x" * 43, HTTP_X_API_KEY=key)
     assert both.get(ORDERS).status_code == 401
 
