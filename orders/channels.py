@@ -15,14 +15,32 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    TextChoices,
     Value,
     When,
 )
 from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce
 from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import Channel
+
+
+class DocumentedChannel(TextChoices):
+    """The channel codes the platform's appendix defines (docs/platform-api.md).
+
+    Not a closed list: the platform sends others (``200102`` in its own examples), stored and
+    shown as they are. The API's schema names these and lets any other code through.
+    """
+
+    ALIPAY_APP = "100002", _("Alipay app")
+    ALIPAY = "100102", _("Alipay")
+    WECHAT_APP = "200001", _("WeChat app")
+    WECHAT_JSAPI = "200201", _("WeChat JSAPI")
+    CCB = "800001", _("China Construction Bank")
+    UNIONPAY = "800071", _("UnionPay")
+    RURAL_CREDIT = "800072", _("Rural credit cooperatives")
 
 
 def english() -> bool:

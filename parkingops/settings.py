@@ -216,15 +216,17 @@ REST_FRAMEWORK = {
     # An empty or unknown ?format= is a 400 naming the parameter.
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "parkingops.api_params.FormatNegotiation",
     "UNAUTHENTICATED_USER": None,
-    # Systems send "Authorization: Api-Key <key>"; staff may use their admin session.
+    # Systems send "Authorization: Api-Key <key>" or "X-Api-Key: <key>"; staff may use their
+    # admin session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "parkingops.authentication.ApiKeyAuthentication",
+        "parkingops.authentication.HeaderApiKeyAuthentication",
         "parkingops.authentication.StaffSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["parkingops.api.ModelPermissions"],
     "DEFAULT_THROTTLE_CLASSES": ["parkingops.throttling.ApiKeyRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["parkingops.api_params.FilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "parkingops.schema.AutoSchema",
 }
 # Requests per API key (or staff user), e.g. 600/min, 20/s, 10000/hour.
 API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", "600/min")
@@ -237,27 +239,65 @@ WHITELIST_TOMBSTONE_DAYS = env_int("WHITELIST_TOMBSTONE_DAYS", 90, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ParkingOps API",
     "DESCRIPTION": _(
-        "Orders, merchant coupons and daily totals to read, the whitelist to manage, and the "
-        "platform's pay-order push. Authenticate with the header `Authorization: Api-Key <key>` "
-        "(keys are created in the admin, under API keys) or, in the browser, the admin session. "
-        "Amounts are integer fen, times ISO-8601 with their offset (+08:00). Lists are paged by "
-        "cursor (follow `next`); each list's CSV and Excel files are an operation of their own, "
-        "`…/export/?format=csv|xlsx`, with the list's filters."
+        "Orders, stays, renewals, merchant coupons and daily totals to read, and the whitelist "
+        "to manage. Authenticate with the header `Authorization: Api-Key <key>` or "
+        "`X-Api-Key: <key>` (keys are created in the admin, under API keys) or, in the browser, "
+        "the admin session. Amounts are integer fen, times ISO-8601 with their offset (+08:00). "
+        "Lists are paged by cursor (follow `next`); each list's CSV and Excel files are an "
+        "operation of their own, `…/export/?format=csv|xlsx`, with the list's filters. A typed "
+        "client: `openapi-python-client "
+        "generate --url <server>/api/schema/`. The platform's push has its own document, "
+        "/api/schema/platform/."
     ),
     "VERSION": "1",
+    "CONTACT": {"name": _("The administrators of this ParkingOps server (they issue API keys)")},
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "orders", "description": _("Pay orders with their discounts and coupons.")},
+        {"name": "stays", "description": _("Cars' visits to a park and their payment gaps.")},
+        {"name": "renewals", "description": _("Fixed-car renewals paid at the platform.")},
+        {"name": "coupons", "description": _("Merchant coupons and their totals per store.")},
+        {"name": "summary", "description": _("The admin's daily summary.")},
+        {"name": "statements", "description": _("Statements per whitelist holder.")},
+        {"name": "whitelist", "description": _("The plates the platform may push for.")},
+        {"name": "push-outcomes", "description": _("Every answer the platform's push gives.")},
+        {"name": "push", "description": _("What the platform pushes (signed, no API key).")},
+    ],
+    # Stable names for the enums a generated client makes classes of.
+    "ENUM_NAME_OVERRIDES": {
+        "WhitelistStatus": "whitelist.models.Status",
+        "SyncState": "whitelist.models.PlateSync.State",
+        "CouponUnit": "orders.coupons.Unit",
+        "OrderSource": "orders.models.PayOrder.Source",
+        "PushReason": "orders.push.outcomes.Outcome",
+        "UpsertResult": "whitelist.serializers.BULK_ROW_RESULTS",
+        "PushCode": "orders.push.outcomes.PUSH_CODES",
+    },
+    "PREPROCESSING_HOOKS": ["parkingops.schema.integration_endpoints"],
     # Every answer the API can give is in the schema: its errors (parkingops/schema.py) and
     # the rule that a parameter is never empty.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "parkingops.schema.document_errors",
         "parkingops.schema.document_conditional_requests",
+        "parkingops.schema.describe_document",
     ],
+}
+# The platform's push, in its own document (/api/schema/platform/): the integrators' client
+# has no use for it.
+PLATFORM_SCHEMA_SETTINGS = {
+    "TITLE": "ParkingOps platform push",
+    "DESCRIPTION": _(
+        "The addresses the parking platform (P云) pushes pay orders, entries, exits and "
+        "renewals to, signed with the app secret; no API key. The integration API is "
+        "described at /api/schema/."
+    ),
+    "PREPROCESSING_HOOKS": ["parkingops.schema.platform_endpoints"],
 }
 
 # --- The platform (P云) -------------------------------------------------------------------

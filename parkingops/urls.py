@@ -1,6 +1,7 @@
 """URL routes: health and metrics, the admin, the platform's push, the integration API and its
 documentation."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
@@ -36,9 +37,20 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("orders.urls")),
     path("api/v1/whitelist/", include("whitelist.urls")),
-    # The OpenAPI 3 schema and its interactive page (Swagger UI, bundled: works offline).
+    # The OpenAPI 3 schema and its interactive page (Swagger UI, bundled: works offline); the
+    # platform's push in a document and a page of its own.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/schema/platform/",
+        SpectacularAPIView.as_view(custom_settings=settings.PLATFORM_SCHEMA_SETTINGS),
+        name="api-schema-platform",
+    ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/platform/",
+        SpectacularSwaggerView.as_view(url_name="api-schema-platform"),
+        name="api-docs-platform",
+    ),
     # Any other API address is a JSON 404, as the API answers an unknown object. Only paths
     # ending in a slash: without one, APPEND_SLASH still redirects /api/v1/orders first.
     re_path(r"^api/(?P<path>(?:[\s\S]*/)?)\Z", api_errors.not_found),  # a newline (%0A) too

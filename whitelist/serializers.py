@@ -10,6 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -17,7 +18,10 @@ from parkingops.api_params import StrictFieldsMixin
 from parkingops.timerange import out_of_range_message
 from whitelist.models import PlateSync, Status, WhitelistEntry, WhitelistTombstone
 from whitelist.services import reasons
-from whitelist.services.upsert import MAX_UPSERT_ROWS
+from whitelist.services.upsert import CREATED, MAX_UPSERT_ROWS, UNCHANGED, UPDATED
+
+# What the bulk upsert did with a row.
+BULK_ROW_RESULTS = [CREATED, UPDATED, UNCHANGED]
 
 
 def drf_errors(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -179,8 +183,14 @@ class WhitelistRowSerializer(StrictFieldsMixin, serializers.Serializer):
     )
 
 
+@extend_schema_field(WhitelistRowSerializer(many=True))
+class RowsField(serializers.ListField):
+    """The bulk upsert's rows, each an object read on its own (``WhitelistRowSerializer``) so
+    that one answer names every refused row by its number; the schema types them all the same."""
+
+
 class WhitelistBulkSerializer(StrictFieldsMixin, serializers.Serializer):
-    entries = serializers.ListField(
+    entries = RowsField(
         child=serializers.DictField(),
         allow_empty=False,
         max_length=MAX_UPSERT_ROWS,
@@ -195,7 +205,7 @@ class WhitelistBulkSerializer(StrictFieldsMixin, serializers.Serializer):
 class BulkRowResultSerializer(serializers.Serializer):
     row = serializers.IntegerField(help_text=_("The row's position in “entries”, from 1."))
     id = serializers.IntegerField()
-    result = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    result = serializers.ChoiceField(choices=BULK_ROW_RESULTS)
 
 
 class BulkResultSerializer(serializers.Serializer):

@@ -218,7 +218,8 @@ class WhitelistListQuery(WhitelistQuerysetMixin):
     ),
     post=extend_schema(
         request=WhitelistEntrySerializer,
-        responses={201: SavedWhitelistEntrySerializer},
+        # JSON only: the list's file formats are for reading.
+        responses={(201, "application/json"): SavedWhitelistEntrySerializer},
         summary=_("Add a whitelist entry"),
         description=_(
             "Checked as in the admin (plate format, “valid until” after “valid from”); the "
@@ -285,15 +286,29 @@ class WhitelistExportView(WhitelistListQuery, ListExportView):
 
 
 @extend_schema_view(
-    get=extend_schema(summary=_("One whitelist entry"), parameters=conditional.READ_PARAMETERS),
+    get=extend_schema(
+        summary=_("One whitelist entry"),
+        description=_("The entry with its status now and its platform sync state."),
+        parameters=conditional.READ_PARAMETERS,
+    ),
     put=extend_schema(
         summary=_("Change a whitelist entry"),
+        description=_(
+            "Every field as for adding one (left out: its default); checked as in the admin. A "
+            "change that disables or shortens the entry needs a reason. Answers the saved entry "
+            "with its overlap warnings."
+        ),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
         parameters=conditional.WRITE_PARAMETERS,
     ),
     patch=extend_schema(
         summary=_("Change some fields of a whitelist entry"),
+        description=_(
+            "Only the fields given change; checked as in the admin. A change that disables or "
+            "shortens the entry needs a reason. Answers the saved entry with its overlap "
+            "warnings."
+        ),
         request=WhitelistEntrySerializer,
         responses=SavedWhitelistEntrySerializer,
         parameters=conditional.WRITE_PARAMETERS,

@@ -16,14 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.push.outcomes import Outcome
+from orders.push.outcomes import PUSH_CODES, Outcome
 from orders.push.schema import outcomes_described
 from parkingops import conditional
 from parkingops.api_params import StrictParamsMixin, language_param
 
 
 class PushOutcomeSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_("The answer's code, as the platform gets it."))
+    code = serializers.ChoiceField(
+        choices=PUSH_CODES, help_text=_("The answer's code, as the platform gets it.")
+    )
     reason = serializers.ChoiceField(
         source="value", choices=Outcome.choices, help_text=outcomes_described
     )

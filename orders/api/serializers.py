@@ -13,13 +13,35 @@ from rest_framework import serializers
 
 from orders import coupons as coupon_rules
 from orders import selectors
+from orders.channels import DocumentedChannel
 from orders.exports.summary import VIEWS
 from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.stays.models import Renewal, Stay
 from parkingops.formatting import CHINA, mask_mobile, mask_mobiles
+from parkingops.schema import open_enum
 from whitelist.models import Park
 
 # --- Orders ----------------------------------------------------------------------------------
+
+# The platform's codes: the documented ones named in the schema, any other one stored as sent.
+COUPON_TYPE = open_enum("CouponType", coupon_rules.CouponType)
+VIP_TYPE = open_enum("VipType", Renewal.VipType)
+CHANNEL = open_enum("ChannelCode", DocumentedChannel)
+
+
+@extend_schema_field(CHANNEL)
+class ChannelField(serializers.CharField):
+    """A pay channel's code as pushed: a documented one or any other."""
+
+
+@extend_schema_field(COUPON_TYPE)
+class CouponTypeField(serializers.IntegerField):
+    """A merchant coupon's type as pushed (the platform's DiscountType)."""
+
+
+@extend_schema_field(VIP_TYPE)
+class VipTypeField(serializers.IntegerField):
+    """A fixed-car type as pushed."""
 
 
 class UnmaskMixin:
@@ -53,6 +75,7 @@ class DiscountSerializer(UnmaskMixin, serializers.ModelSerializer):
 
 
 class CouponSerializer(UnmaskMixin, serializers.ModelSerializer):
+    coupon_type = CouponTypeField(read_only=True, allow_null=True)
     coupon_type_label = serializers.CharField(
         read_only=True, help_text=_("The type's name; an unknown type's number.")
     )
@@ -90,6 +113,7 @@ class OrderSerializer(UnmaskMixin, serializers.ModelSerializer):
     park = ParkSerializer(read_only=True)
     discounts = DiscountSerializer(many=True, read_only=True)
     coupons = CouponSerializer(many=True, read_only=True, source="mcoupons")
+    channel = ChannelField(read_only=True)
     channel_name = serializers.CharField(
         read_only=True, help_text=_("The channel's name; blank when finance has not named it.")
     )
@@ -186,6 +210,8 @@ class StaySerializer(serializers.ModelSerializer):
 
 class RenewalSerializer(UnmaskMixin, serializers.ModelSerializer):
     park = ParkSerializer(read_only=True)
+    vip_type = VipTypeField(read_only=True)
+    channel = ChannelField(read_only=True)
     vip_type_label = serializers.CharField(
         read_only=True, help_text=_("The type's name; an unknown type's number.")
     )
@@ -252,7 +278,7 @@ class StoreTotalSerializer(serializers.Serializer):
 
     store_code = serializers.CharField()
     store_name = serializers.CharField()
-    coupon_type = serializers.IntegerField(allow_null=True)
+    coupon_type = CouponTypeField(allow_null=True)
     coupon_type_label = serializers.CharField()
     unit = serializers.ChoiceField(
         choices=coupon_rules.Unit.choices,
@@ -355,7 +381,7 @@ class SummaryRowSerializer(serializers.Serializer):
     )
     park_uuid = serializers.CharField()
     park_name = serializers.CharField()
-    channel = serializers.CharField()
+    channel = ChannelField(help_text=_("Blank: every channel (a subtotal)."))
     channel_name = serializers.CharField(help_text=_("The channel's name; blank when unnamed."))
     order_count = serializers.IntegerField(source="orders")
     pay_value = serializers.IntegerField(source="paid", help_text=_("Amount paid (fen)."))

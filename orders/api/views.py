@@ -266,6 +266,10 @@ class RenewalExportView(OrderExportMixin, RenewalQuery, ListExportView):
 
 @extend_schema(
     summary=_("One pay order, by its pay serial"),
+    description=_(
+        "The order as listed: its park, discounts and merchant coupons nested; mobile numbers "
+        "masked unless the key's user may see personal data."
+    ),
     parameters=conditional.READ_PARAMETERS,
 )
 class OrderDetailView(StrictParamsMixin, UnmaskContextMixin, generics.RetrieveAPIView):

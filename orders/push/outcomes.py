@@ -202,6 +202,9 @@ class Outcome(models.TextChoices):
         }
 
 
+# The answers' codes, each once (several reasons share one), as the push and the API list them.
+PUSH_CODES = sorted({outcome.code for outcome in Outcome})
+
 # The reasons of the answers that acknowledge an order (code 1001); every other row is a refusal.
 ACKNOWLEDGED_REASONS = tuple(outcome.value for outcome in Outcome if outcome.acknowledged)
 

@@ -9,7 +9,7 @@ from django.utils.functional import lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from orders.push.outcomes import BODY_TOO_LARGE_STATUS, Outcome
+from orders.push.outcomes import BODY_TOO_LARGE_STATUS, PUSH_CODES, Outcome
 from orders.push.validation import MAX_FEN
 
 # --- The request and the answer --------------------------------------------------------------
@@ -110,7 +110,7 @@ class OtherPushSerializer(serializers.Serializer):
 class PushAnswerSerializer(serializers.Serializer):
     """Every answer of the push endpoint: exactly these three keys."""
 
-    code = serializers.ChoiceField(choices=sorted({outcome.code for outcome in Outcome}))
+    code = serializers.ChoiceField(choices=PUSH_CODES)
     reason = serializers.ChoiceField(choices=Outcome.choices, help_text=outcomes_described)
     message = serializers.CharField(help_text="Short English text; names the field at fault.")
 

@@ -2,7 +2,9 @@
 admin."""
 
 import hashlib
+import json
 import re
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -111,6 +113,67 @@ def test_malformed_or_foreign_authorization_headers_are_refused(reader, header):
     response = Client(HTTP_AUTHORIZATION=header).get(ORDERS)
 
     assert response.status_code == 401
+
+
+# --- X-Api-Key: the same keys as a plain header ------------------------------------------------
+
+
+def test_the_x_api_key_header_authenticates_like_the_authorization_header(reader, live_server):
+    """Over real HTTP, as a generated client sends it."""
+    new = api_keys.create_api_key(user=reader, name="BI")
+    request = urllib.request.Request(  # noqa: S310 (our own server over http)
+        live_server.url + ORDERS, headers={"X-Api-Key": new.key}
+    )
+
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 (our own server)
+        assert answer.status == 200
+        assert json.load(answer)["results"] == []
+    new.api_key.refresh_from_db()
+    assert new.api_key.last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "   ",
+        "short.key",
+        "Api-Key x",
+        "\x00" * 52,
+        "é" * 52,
+        "a" * 10_000,
+        "AbCd1234." + "x" * 43,
+    ],
+)
+def test_a_wrong_or_malformed_x_api_key_is_refused(reader, value):
+    response = Client(HTTP_X_API_KEY=value).get(ORDERS)
+
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_x_api_key_of_a_revoked_key_or_an_inactive_user_is_refused(reader):
+    new = api_keys.create_api_key(user=reader, name="BI")
+    client = Client(HTTP_X_API_KEY=new.key)
+    assert client.get(ORDERS).status_code == 200
+
+    reader.is_active = False
+    reader.save()
+    assert client.get(ORDERS).status_code == 401
+    reader.is_active = True
+    reader.save()
+    api_keys.revoke_api_keys(keys=ApiKey.objects.all())
+    assert client.get(ORDERS).status_code == 401
+
+
+def test_x_api_key_acts_with_its_users_permissions_and_a_wrong_authorization_still_fails(db):
+    nobody = User.objects.create_user("nobody", is_staff=True)
+    key = api_keys.create_api_key(user=nobody, name="x").key
+
+    assert Client(HTTP_X_API_KEY=key).get(ORDERS).status_code == 403
+    # With both headers Authorization decides: a wrong key there is refused, whatever X-Api-Key.
+    both = Client(HTTP_AUTHORIZATION="Api-Key AbCd1234." + "x" * 43, HTTP_X_API_KEY=key)
+    assert both.get(ORDERS).status_code == 401
 
 
 def test_the_key_acts_with_its_users_permissions_only(db):

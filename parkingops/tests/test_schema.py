@@ -23,13 +23,28 @@ LISTS_WITH_FILES = (
 EXPORTS = tuple(f"{path}export/" for path in LISTS_WITH_FILES)
 
 
-@pytest.fixture(scope="module")
-def schema(tmp_path_factory, django_db_blocker) -> dict:
-    """Generate the schema as CI would, failing on any warning."""
+def _generate(tmp_path_factory, django_db_blocker, *options: str) -> dict:
+    """Generate a schema as CI would, failing on any warning."""
     path = tmp_path_factory.mktemp("schema") / "schema.yml"
     with django_db_blocker.unblock():
-        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+        call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path), *options)
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory, django_db_blocker) -> dict:
+    return _generate(tmp_path_factory, django_db_blocker)
+
+
+@pytest.fixture(scope="module")
+def platform_schema(tmp_path_factory, django_db_blocker) -> dict:
+    """The platform's push, in its own document (/api/schema/platform/)."""
+    return _generate(
+        tmp_path_factory,
+        django_db_blocker,
+        "--custom-settings",
+        "parkingops.settings.PLATFORM_SCHEMA_SETTINGS",
+    )
 
 
 def test_schema_generates_and_validates_without_warnings(schema):
@@ -48,9 +63,15 @@ def test_schema_generates_and_validates_without_warnings(schema):
         "/api/v1/whitelist/bulk/",
         "/api/v1/whitelist/deleted/",
         "/api/v1/push-outcomes/",
-        *PUSHES,
         *EXPORTS,
     }
+
+
+def test_the_platform_document_holds_the_push_alone(platform_schema):
+    assert set(platform_schema["paths"]) == set(PUSHES)
+    assert {tag["name"] for tag in platform_schema["tags"]} == {"push"}
+    # None of the integration API's error shapes: they would be unused components.
+    assert "ErrorDetail" not in platform_schema["components"]["schemas"]
 
 
 def test_schema_documents_the_statements_parameters_and_both_answers(schema):
@@ -79,12 +100,15 @@ def test_schema_documents_the_api_key_header(schema):
 
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
     assert "Api-Key <key>" in scheme["description"]
-    assert {"apiKeyAuth": []} in schema["paths"]["/api/v1/orders/"]["get"]["security"]
+    header = schema["components"]["securitySchemes"]["apiKeyHeader"]
+    assert (header["type"], header["in"], header["name"]) == ("apiKey", "header", "X-Api-Key")
+    security = schema["paths"]["/api/v1/orders/"]["get"]["security"]
+    assert {"apiKeyAuth": []} in security and {"apiKeyHeader": []} in security
 
 
 @pytest.mark.parametrize("path", PUSHES)
-def test_schema_documents_the_push_with_its_codes_and_reasons(schema, path):
-    push = schema["paths"][path]["post"]
+def test_schema_documents_the_push_with_its_codes_and_reasons(platform_schema, path):
+    push = platform_schema["paths"][path]["post"]
 
     assert set(push["responses"]) == {
         "200",
@@ -170,14 +194,22 @@ def test_exports_are_their_own_operations_answering_files_not_json(schema):
 
 def test_schema_endpoint_and_offline_docs_page(client, db):
     schema = client.get("/api/schema/")
-    docs = client.get("/api/docs/")
+    platform = client.get("/api/schema/platform/")
 
-    assert schema.status_code == 200
-    assert b"/api/v1/orders/" in schema.content
-    assert docs.status_code == 200
-    html = docs.content.decode()
-    assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
-    assert "cdn." not in html and "https://" not in html
+    assert schema.status_code == platform.status_code == 200
+    assert b"/api/v1/orders/" in schema.content and b"/api/v1/push/" not in schema.content
+    assert b"/api/v1/push/pay-orders/" in platform.content
+    assert b"/api/v1/orders/" not in platform.content
+    for page, document in (
+        ("/api/docs/", "/api/schema/"),
+        ("/api/docs/platform/", "/api/schema/platform/"),
+    ):
+        docs = client.get(page)
+        assert docs.status_code == 200
+        html = docs.content.decode()
+        assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
+        assert document in html
+        assert "cdn." not in html and "https://" not in html
 
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -286,3 +318,47 @@ def test_schema_documents_etags_304_if_match_412_and_the_rate_limit_headers(sche
     for path in PUSHES:
         push = schema["paths"][path]["post"]
         assert not any(RATE_LIMIT & _headers(push, code) for code in push["responses"])
+
+
+def test_schema_requires_every_field_an_answer_always_carries(schema):
+    components = schema["components"]["schemas"]
+
+    for name, component in components.items():
+        optional = set(component.get("properties", {})) - set(component.get("required", []))
+        if name.endswith("Request"):
+            continue
+        # The one field an answer may leave out: the bulk upsert's reason, when none is needed.
+        assert optional <= {"reason"} and (not optional or name == "BulkError"), name
+    assert {"holder", "valid_until", "is_active"} <= set(components["WhitelistEntry"]["required"])
+
+
+def test_schema_names_the_platforms_codes_and_lets_new_ones_through(schema):
+    components = schema["components"]["schemas"]
+    coupon_type = components["Coupon"]["properties"]["coupon_type"]
+    channel = components["Order"]["properties"]["channel"]
+
+    assert coupon_type["anyOf"] == [
+        {"$ref": "#/components/schemas/CouponType"},
+        {"type": "integer"},
+    ]
+    assert coupon_type["nullable"] is True
+    assert channel["anyOf"][1] == {"type": "string"}
+    assert components["CouponType"]["enum"] == [1, 2, 3, 4, 5, 6]
+    assert components["CouponType"]["x-enum-varnames"][0] == "AMOUNT"
+    assert components["VipType"]["enum"] == [1, 2, 3, 4, 5, 6, 7]
+    assert "800072" in components["ChannelCode"]["enum"]
+    renewal = components["Renewal"]["properties"]
+    assert renewal["vip_type"]["anyOf"][0] == {"$ref": "#/components/schemas/VipType"}
+    # The API's own values are closed enums with stable names.
+    for name in ("WhitelistStatus", "SyncState", "CouponUnit", "UpsertResult", "PushReason"):
+        assert components[name]["enum"], name
+
+
+def test_schema_types_the_bulk_upserts_rows(schema):
+    body = schema["paths"]["/api/v1/whitelist/bulk/"]["post"]["requestBody"]
+    envelope = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    entries = schema["components"]["schemas"][envelope]["properties"]["entries"]
+
+    assert entries["items"] == {"$ref": "#/components/schemas/WhitelistRowRequest"}
+    row = schema["components"]["schemas"]["WhitelistRowRequest"]["properties"]
+    assert {"id", "plate", "park_uuid", "valid_from", "valid_until", "is_active"} <= set(row)

@@ -7,8 +7,9 @@ entries in the database so lists answer rows. Every check applies except
 ``positive_data_acceptance``: the schema cannot say a plate's syntax or that ``valid_until``
 follows ``valid_from``, so some schema-valid values are refused with a documented 400.
 
-The push is tested too: it answers each outcome with its documented HTTP status and
-``{"code", "reason", "message"}``, which its schema (``orders/push/schema.py``) describes.
+The push is tested too, from its own document (``/api/schema/platform/``): it answers each
+outcome with its documented HTTP status and ``{"code", "reason", "message"}``, which its schema
+(``orders/push/schema.py``) describes.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -64,10 +65,10 @@ def _test_client_connections():
 
 # Generating the schema reads no table: it can be loaded while the tests are collected.
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# The platform's push has a document of its own.
+platform_schema = schemathesis.openapi.from_wsgi("/api/schema/platform/?format=json", application)
 
-
-@schema.parametrize()
-@settings(
+examples = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[
@@ -76,8 +77,18 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
         HealthCheck.filter_too_much,
     ],
 )
+
+
+@schema.parametrize()
+@examples
 def test_api_answers_as_its_schema_says(case, api_key, _test_client_connections):
     case.call_and_validate(
         headers={"Authorization": f"Api-Key {api_key}"},
         excluded_checks=[positive_data_acceptance],
     )
+
+
+@platform_schema.parametrize()
+@examples
+def test_the_push_answers_as_its_schema_says(case, api_key, _test_client_connections):
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
