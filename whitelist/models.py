@@ -127,6 +127,8 @@ class WhitelistEntry(models.Model):
             models.Index(fields=["plate", "is_active"], name="whitelist_plate_active"),
             models.Index(fields=["park_uuid"], name="whitelist_park"),
             models.Index(fields=["valid_until"], name="whitelist_valid_until"),
+            # The statements: a holder's entries, the list of holders (orders.statements).
+            models.Index(fields=["holder"], name="whitelist_holder"),
         ]
         constraints = [
             models.CheckConstraint(

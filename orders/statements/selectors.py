@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.rollup import selectors as rollup
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import timerange
@@ -212,13 +213,25 @@ class Statement:
     total: StatementLine = field(default_factory=lambda: StatementLine(holder="", plate=""))
 
 
-def _scope(query: StatementQuery, prefix: str = "") -> Q:
+def _entries(query: StatementQuery, holders: list[str] | None) -> list[int] | None:
+    """Return the ids of the whitelist entries of the query's holder, or of ``holders`` (a
+    page of them); None for every holder. Given as values, not as a subquery, the planner
+    knows they are few and reads each one's rows on the (entry, time) indexes: a few thousand
+    rows instead of a month's."""
+    if query.holder:
+        holders = [query.holder] if holders is None or query.holder in holders else []
+    if holders is None:
+        return None
+    return list(WhitelistEntry.objects.filter(holder__in=holders).values_list("pk", flat=True))
+
+
+def _scope(query: StatementQuery, prefix: str = "", entries: list[int] | None = None) -> Q:
     """Return "the statement's orders" as a condition on orders (``prefix`` "order__" for
-    their discounts and coupons)."""
+    their discounts and coupons), of those whitelist ``entries`` only when given."""
     scope = in_days(f"{prefix}pay_time", date_from=query.date_from, date_to=query.date_to)
     scope &= Q(**{f"{prefix}whitelist_entry__isnull": False})
-    if query.holder:
-        scope &= Q(**{f"{prefix}whitelist_entry__holder": query.holder})
+    if entries is not None:
+        scope &= Q(**{f"{prefix}whitelist_entry__in": entries})
     if query.plate:
         scope &= Q(**{f"{prefix}plate": query.plate})
     return scope
@@ -228,30 +241,49 @@ def _scope(query: StatementQuery, prefix: str = "") -> Q:
 _STAY_HOLDER = Coalesce("entry_whitelist_entry__holder", "exit_whitelist_entry__holder")
 
 
-def _owned(query: StatementQuery, time: str, holder: str) -> Q:
-    """Return "the statement's renewals (or stays)": ``time`` in its days, owned by a holder
-    (``holder`` the lookup of the holder's name), of the query's holder and plate."""
+def _owned(query: StatementQuery, time: str, entries: list[int] | None = None) -> Q:
+    """Return "the statement's renewals": ``time`` in its days, of a whitelist entry (of
+    ``entries`` when given), of the query's plate."""
     scope = in_days(time, date_from=query.date_from, date_to=query.date_to)
-    scope &= Q(**{f"{holder}__isnull": False})
-    if query.holder:
-        scope &= Q(**{holder: query.holder})
+    scope &= Q(whitelist_entry__isnull=False)
+    if entries is not None:
+        scope &= Q(whitelist_entry__in=entries)
+    if query.plate:
+        scope &= Q(plate=query.plate)
+    return scope
+
+
+def _stays_owned(query: StatementQuery, entries: list[int] | None = None) -> Q:
+    """Return "the statement's stays": left in its days, owned by a holder (``_STAY_HOLDER``;
+    of ``entries`` when given), of the query's plate. Written on the entry ids rather than on
+    the holder's name, so that a holder's stays are read through the entries' indexes."""
+    scope = in_days("leave_time", date_from=query.date_from, date_to=query.date_to)
+    if entries is None:
+        scope &= Q(entry_whitelist_entry__isnull=False) | Q(exit_whitelist_entry__isnull=False)
+    else:
+        scope &= Q(entry_whitelist_entry__in=entries) | Q(
+            entry_whitelist_entry__isnull=True, exit_whitelist_entry__in=entries
+        )
     if query.plate:
         scope &= Q(plate=query.plate)
     return scope
 
 
 @on_replica
-def statement(*, query: StatementQuery) -> Statement:
-    """Return the statement's lines per holder and plate, each holder's subtotal and the total.
+def statement(*, query: StatementQuery, holders: list[str] | None = None) -> Statement:
+    """Return the statement's lines per holder and plate, each holder's subtotal and the total
+    of those lines; of ``holders`` only when given (a page of them: its total is then the
+    page's, ``statement_total`` gives the whole statement's).
 
-    Five grouped queries on the time indexes (orders, their discounts, their coupons; the
-    renewals; the stays), as the daily summary; the subtotals add up those groups, never the
-    rows one by one.
+    Five grouped queries (orders, their discounts, their coupons; the renewals; the stays), on
+    the time indexes for every holder, on the (entry, time) indexes for a few; the subtotals
+    add up those groups, never the rows one by one.
     """
     holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
+    entries = _entries(query, holders)
     lines: dict[tuple[str, str], StatementLine] = {}
     orders = (
-        PayOrder.objects.filter(_scope(query))
+        PayOrder.objects.filter(_scope(query, entries=entries))
         .order_by()
         .values(holder, "plate")
         .annotate(count=Count("pk"), paid=Sum("pay_value"))
@@ -261,7 +293,7 @@ def statement(*, query: StatementQuery) -> Statement:
             holder=row[holder], plate=row["plate"], orders=row["count"], paid=row["paid"] or 0
         )
     discounts = (
-        Discount.objects.filter(_scope(query, "order__"))
+        Discount.objects.filter(_scope(query, "order__", entries))
         .order_by()
         .values(prefixed, "order__plate")
         .annotate(relief=Sum("relief_value"))
@@ -269,7 +301,7 @@ def statement(*, query: StatementQuery) -> Statement:
     for row in discounts:
         lines[row[prefixed], row["order__plate"]].relief = row["relief"] or 0
     coupons = (
-        MerchantCoupon.objects.filter(_scope(query, "order__"))
+        MerchantCoupon.objects.filter(_scope(query, "order__", entries))
         .order_by()
         .values(prefixed, "order__plate")
         .annotate(value=coupon_rules.AMOUNT_VALUE)
@@ -284,7 +316,7 @@ def statement(*, query: StatementQuery) -> Statement:
         )
 
     renewals = (
-        Renewal.objects.filter(_owned(query, "pay_time", "whitelist_entry__holder"))
+        Renewal.objects.filter(_owned(query, "pay_time", entries))
         .order_by()
         .values("whitelist_entry__holder", "plate")
         .annotate(count=Count("pk"), paid=Sum("pay_value"))
@@ -294,7 +326,7 @@ def statement(*, query: StatementQuery) -> Statement:
         renewal_line.renewals, renewal_line.renewal_value = row["count"], row["paid"] or 0
     stays = (
         with_gap(Stay.objects.annotate(holder=_STAY_HOLDER))
-        .filter(_owned(query, "leave_time", "holder"))
+        .filter(_stays_owned(query, entries))
         .order_by()
         .values("holder", "plate")
         .annotate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
@@ -316,9 +348,47 @@ def statement(*, query: StatementQuery) -> Statement:
     return result
 
 
+def holder_names() -> list[str]:
+    """Return the holders a statement of every holder is paged by: every name a whitelist
+    entry gives (blank too), in the order of the statement's lines."""
+    names = WhitelistEntry.objects.order_by().values_list("holder", flat=True).distinct()
+    return sorted(names)
+
+
+@on_replica
+def statement_total(*, query: StatementQuery) -> StatementLine:
+    """Return the whole statement's total, exact, without reading its lines.
+
+    Every holder's orders come from the daily rollup (``orders.rollup``: the orders an entry
+    admitted); renewals and stays are added up on their time indexes. With a holder or a plate
+    the statement is small: its lines are added up (``statement``).
+    """
+    if query.holder or query.plate:
+        return statement(query=query).total
+    total = StatementLine(holder="", plate="")
+    for row in rollup.takings(
+        date_from=query.date_from, date_to=query.date_to, by=(), admitted_only=True
+    ):
+        total.orders, total.paid = row.orders, row.paid
+        total.relief, total.coupon_value = row.relief, row.coupon_value
+    renewals = Renewal.objects.filter(_owned(query, "pay_time")).aggregate(
+        count=Count("pk"), paid=Sum("pay_value")
+    )
+    total.renewals, total.renewal_value = renewals["count"], renewals["paid"] or 0
+    stays = (
+        with_gap(Stay.objects.filter(_stays_owned(query)))
+        .order_by()
+        .aggregate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
+    )
+    total.stays, total.stay_seconds = stays["count"], stays["seconds"] or 0
+    total.stay_gap = stays["gap_total"] or 0
+    return total
+
+
 def statement_orders(*, query: StatementQuery) -> QuerySet[PayOrder]:
     """Return the statement's orders by holder, plate and pay time: the order rows beneath
     the lines, in the order the lines come."""
-    return PayOrder.objects.filter(_scope(query)).order_by(
+    entries = _entries(query, None)
+    return PayOrder.objects.filter(_scope(query, entries=entries)).order_by(
         "whitelist_entry__holder", "plate", "pay_time", "pk"
     )
