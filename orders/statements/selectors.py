@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
@@ -213,16 +213,16 @@ class Statement:
     total: StatementLine = field(default_factory=lambda: StatementLine(holder="", plate=""))
 
 
-def _entries(query: StatementQuery, holders: list[str] | None) -> list[int] | None:
-    """Return the ids of the whitelist entries of the query's holder, or of ``holders`` (a
-    page of them); None for every holder. Given as values, not as a subquery, the planner
-    knows they are few and reads each one's rows on the (entry, time) indexes: a few thousand
-    rows instead of a month's."""
+def _entries(query: StatementQuery, holders: list[str] | None) -> dict[int, str] | None:
+    """Return the whitelist entries (id: holder) of the query's holder, or of ``holders`` (a
+    page of them); None for every holder. The reads take their ids as values, not as a
+    subquery: the planner knows they are few and reads each one's rows on the (entry, time)
+    indexes, a few thousand rows instead of a month's."""
     if query.holder:
         holders = [query.holder] if holders is None or query.holder in holders else []
     if holders is None:
         return None
-    return list(WhitelistEntry.objects.filter(holder__in=holders).values_list("pk", flat=True))
+    return dict(WhitelistEntry.objects.filter(holder__in=holders).values_list("pk", "holder"))
 
 
 def _scope(query: StatementQuery, prefix: str = "", entries: list[int] | None = None) -> Q:
@@ -235,10 +235,6 @@ def _scope(query: StatementQuery, prefix: str = "", entries: list[int] | None = 
     if query.plate:
         scope &= Q(**{f"{prefix}plate": query.plate})
     return scope
-
-
-# A stay's holder: its entry push's whitelist entry's, else its exit push's.
-_STAY_HOLDER = Coalesce("entry_whitelist_entry__holder", "exit_whitelist_entry__holder")
 
 
 def _owned(query: StatementQuery, time: str, entries: list[int] | None = None) -> Q:
@@ -254,9 +250,9 @@ def _owned(query: StatementQuery, time: str, entries: list[int] | None = None) -
 
 
 def _stays_owned(query: StatementQuery, entries: list[int] | None = None) -> Q:
-    """Return "the statement's stays": left in its days, owned by a holder (``_STAY_HOLDER``;
-    of ``entries`` when given), of the query's plate. Written on the entry ids rather than on
-    the holder's name, so that a holder's stays are read through the entries' indexes."""
+    """Return "the statement's stays": left in its days, owned by a holder (its entry push's
+    whitelist entry's, else its exit push's; of ``entries`` when given), of the query's
+    plate."""
     scope = in_days("leave_time", date_from=query.date_from, date_to=query.date_to)
     if entries is None:
         scope &= Q(entry_whitelist_entry__isnull=False) | Q(exit_whitelist_entry__isnull=False)
@@ -275,77 +271,93 @@ def statement(*, query: StatementQuery, holders: list[str] | None = None) -> Sta
     of those lines; of ``holders`` only when given (a page of them: its total is then the
     page's, ``statement_total`` gives the whole statement's).
 
-    Five grouped queries (orders, their discounts, their coupons; the renewals; the stays), on
-    the time indexes for every holder, on the (entry, time) indexes for a few; the subtotals
-    add up those groups, never the rows one by one.
+    Three grouped queries per whitelist entry and plate (orders with their discounts and
+    coupons; the renewals; the stays), on the time indexes for every holder, on the (entry,
+    time) indexes for a few; the subtotals add up those groups, never the rows one by one.
     """
-    holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
     entries = _entries(query, holders)
+    ids = None if entries is None else list(entries)
+    # The groups are per entry (no join to the entries to read): their holders from here.
+    holder_of = entries if entries is not None else _every_holder()
     lines: dict[tuple[str, str], StatementLine] = {}
+
+    def line(entry_id: int, plate: str) -> StatementLine:
+        if entry_id not in holder_of:
+            # An entry made since ``holder_of`` was read.
+            holder_of.update(_every_holder(pk=entry_id))
+        # An entry deleted meanwhile leaves its rows to no holder: counted nowhere.
+        name = holder_of.get(entry_id)
+        if name is None:
+            return StatementLine(holder="", plate=plate)
+        return lines.setdefault((name, plate), StatementLine(holder=name, plate=plate))
+
     orders = (
-        PayOrder.objects.filter(_scope(query, entries=entries))
+        PayOrder.objects.filter(_scope(query, entries=ids))
         .order_by()
-        .values(holder, "plate")
-        .annotate(count=Count("pk"), paid=Sum("pay_value"))
+        .values("whitelist_entry_id", "plate")
+        .annotate(
+            count=Count("pk"),
+            paid=Sum("pay_value"),
+            relief=Sum(_per_order(Discount.objects, Sum("relief_value"))),
+            coupon_value=Sum(_per_order(MerchantCoupon.objects, coupon_rules.AMOUNT_VALUE)),
+        )
     )
     for row in orders:
-        lines[row[holder], row["plate"]] = StatementLine(
-            holder=row[holder], plate=row["plate"], orders=row["count"], paid=row["paid"] or 0
-        )
-    discounts = (
-        Discount.objects.filter(_scope(query, "order__", entries))
-        .order_by()
-        .values(prefixed, "order__plate")
-        .annotate(relief=Sum("relief_value"))
-    )
-    for row in discounts:
-        lines[row[prefixed], row["order__plate"]].relief = row["relief"] or 0
-    coupons = (
-        MerchantCoupon.objects.filter(_scope(query, "order__", entries))
-        .order_by()
-        .values(prefixed, "order__plate")
-        .annotate(value=coupon_rules.AMOUNT_VALUE)
-    )
-    for row in coupons:
-        lines[row[prefixed], row["order__plate"]].coupon_value = row["value"] or 0
-
-    def line(holder_name: str, plate: str) -> StatementLine:
-        # A plate may have renewals or stays and no order in the period.
-        return lines.setdefault(
-            (holder_name, plate), StatementLine(holder=holder_name, plate=plate)
-        )
-
+        found = line(row["whitelist_entry_id"], row["plate"])
+        found.orders += row["count"]
+        found.paid += row["paid"] or 0
+        found.relief += row["relief"] or 0
+        found.coupon_value += row["coupon_value"] or 0
+    # A plate may have renewals or stays and no order in the period.
     renewals = (
-        Renewal.objects.filter(_owned(query, "pay_time", entries))
+        Renewal.objects.filter(_owned(query, "pay_time", ids))
         .order_by()
-        .values("whitelist_entry__holder", "plate")
+        .values("whitelist_entry_id", "plate")
         .annotate(count=Count("pk"), paid=Sum("pay_value"))
     )
     for row in renewals:
-        renewal_line = line(row["whitelist_entry__holder"], row["plate"])
-        renewal_line.renewals, renewal_line.renewal_value = row["count"], row["paid"] or 0
+        found = line(row["whitelist_entry_id"], row["plate"])
+        found.renewals += row["count"]
+        found.renewal_value += row["paid"] or 0
     stays = (
-        with_gap(Stay.objects.annotate(holder=_STAY_HOLDER))
-        .filter(_stays_owned(query, entries))
+        with_gap(Stay.objects.filter(_stays_owned(query, ids)))
         .order_by()
-        .values("holder", "plate")
+        .values("entry_whitelist_entry_id", "exit_whitelist_entry_id", "plate")
         .annotate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
     )
     for row in stays:
-        stay_line = line(row["holder"], row["plate"])
-        stay_line.stays, stay_line.stay_seconds = row["count"], row["seconds"] or 0
-        stay_line.stay_gap = row["gap_total"] or 0
+        # A stay's holder: its entry push's whitelist entry's, else its exit push's.
+        owner = row["entry_whitelist_entry_id"] or row["exit_whitelist_entry_id"]
+        found = line(owner, row["plate"])
+        found.stays += row["count"]
+        found.stay_seconds += row["seconds"] or 0
+        found.stay_gap += row["gap_total"] or 0
 
     result = Statement(query=query)
     for key in sorted(lines):
-        line = lines[key]
-        if not result.holders or result.holders[-1].holder != line.holder:
-            subtotal = StatementLine(holder=line.holder, plate="")
-            result.holders.append(HolderStatement(holder=line.holder, plates=[], total=subtotal))
-        result.holders[-1].plates.append(line)
-        result.holders[-1].total.add(line)
-        result.total.add(line)
+        plate_line = lines[key]
+        if not result.holders or result.holders[-1].holder != plate_line.holder:
+            subtotal = StatementLine(holder=plate_line.holder, plate="")
+            result.holders.append(
+                HolderStatement(holder=plate_line.holder, plates=[], total=subtotal)
+            )
+        result.holders[-1].plates.append(plate_line)
+        result.holders[-1].total.add(plate_line)
+        result.total.add(plate_line)
     return result
+
+
+def _per_order(children: QuerySet, total: Aggregate) -> Coalesce:
+    """Return the ``total`` of the outer order's ``children`` (its discounts or coupons), 0
+    when none. Read per order on the children's order index: a page's few thousand orders
+    look up their own, where a join would scan every discount of the table."""
+    found = children.filter(order=OuterRef("pk")).order_by().values("order").annotate(t=total)
+    return Coalesce(Subquery(found.values("t")), 0, output_field=BigIntegerField())
+
+
+def _every_holder(**conditions) -> dict[int, str]:
+    """Return every whitelist entry's holder (those meeting ``conditions``), by entry id."""
+    return dict(WhitelistEntry.objects.filter(**conditions).values_list("pk", "holder"))
 
 
 def holder_names() -> list[str]:
