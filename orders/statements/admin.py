@@ -2,8 +2,9 @@
 
 ``/admin/orders/statement/?month=YYYY-MM`` (or ``from``/``to``) ``[&holder=…][&plate=…]
 [&page=N]``: per holder and plate the orders, amount paid, discount relief and coupon money,
-each holder's subtotal and the total; this month by default. Every holder: HOLDERS_PER_PAGE
-holders a page (by name, each with all their lines), the total the whole statement's. With one
+each holder's subtotal and the total; this month by default. Every holder: a page of holders
+(by name, each with all their lines; ENTRIES_PER_PAGE entries between them), the total the
+whole statement's. With one
 holder or plate, all its lines and its orders beneath, ORDERS_PER_PAGE a page; every order is
 in the CSV, and each plate links to the order list of its days. Any other parameter is refused
 (400, the page with the reason). Included by ``parkingops/urls.py`` before the admin's own
@@ -29,10 +30,11 @@ from parkingops import tabular, xlsx
 from parkingops.adminquery import bad_query_response, query_string_errors
 from parkingops.formatting import CHINA
 
-# A page of the statement: the holders of a statement of every holder (a big park has
-# hundreds, each with a line per car), the orders beneath a holder's or a plate's (thousands a
-# month). Every order is in the CSV and the order list.
-HOLDERS_PER_PAGE = 5
+# A page of the statement: the holders of a statement of every holder, as many as have at most
+# ENTRIES_PER_PAGE whitelist entries between them (a big park has hundreds of holders, each
+# with a line per car), the orders beneath a holder's or a plate's (thousands a month). Every
+# order is in the CSV and the order list.
+ENTRIES_PER_PAGE = 200
 ORDERS_PER_PAGE = 100
 
 
@@ -113,8 +115,9 @@ def statement_page(request: HttpRequest) -> HttpResponse:
         for order in orders:
             order.extras = extras[order.pk]
     elif query:
-        page = _page(request, selectors.holder_names(), HOLDERS_PER_PAGE)
-        statement = selectors.statement(query=query, holders=list(page.object_list))
+        page = _page(request, selectors.holder_pages(entries_per_page=ENTRIES_PER_PAGE), 1)
+        holders = page.object_list[0] if page.object_list else []
+        statement = selectors.statement(query=query, holders=holders)
         total = selectors.statement_total(query=query)
     context = {
         **admin.site.each_context(request),

@@ -360,11 +360,26 @@ def _every_holder(**conditions) -> dict[int, str]:
     return dict(WhitelistEntry.objects.filter(**conditions).values_list("pk", "holder"))
 
 
-def holder_names() -> list[str]:
-    """Return the holders a statement of every holder is paged by: every name a whitelist
-    entry gives (blank too), in the order of the statement's lines."""
-    names = WhitelistEntry.objects.order_by().values_list("holder", flat=True).distinct()
-    return sorted(names)
+def holder_pages(*, entries_per_page: int) -> list[list[str]]:
+    """Return the holders of a statement of every holder in pages: every name a whitelist
+    entry gives (blank too), in the order of the statement's lines, as many holders a page as
+    hold at most ``entries_per_page`` entries between them (one holder at least). A page's
+    reads grow with its entries (a plate each, and its orders), not with its holders."""
+    counts = (
+        WhitelistEntry.objects.order_by()
+        .values_list("holder")
+        .annotate(entries=Count("pk"))
+        .values_list("holder", "entries")
+    )
+    pages: list[list[str]] = []
+    room = 0
+    for holder, entries in sorted(counts):
+        if not pages or entries > room:
+            pages.append([])
+            room = entries_per_page
+        pages[-1].append(holder)
+        room -= entries
+    return pages
 
 
 @on_replica

@@ -19,6 +19,7 @@ from orders.tests.factories import DiscountFactory, MerchantCouponFactory, PayOr
 from orders.tests.statements.test_stays_and_renewals import renewals_and_stays  # noqa: F401
 from orders.tests.test_admin import cell_texts
 from parkingops.formatting import CHINA
+from whitelist.tests.factories import WhitelistEntryFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,8 @@ def test_every_holders_pages_show_each_holder_once_and_always_the_whole_total(
     renewals_and_stays,  # noqa: F811
     monkeypatch,
 ):
-    monkeypatch.setattr(statement_admin, "HOLDERS_PER_PAGE", 1)
+    # 张三 has two entries: a page to themself; 李四 and 王五 one each, a page together.
+    monkeypatch.setattr(statement_admin, "ENTRIES_PER_PAGE", 2)
     whole = selectors.statement(query=NOVEMBER)
 
     url, pages, holders, plates, totals = f"{STATEMENT}?month=2026-11", 0, [], [], set()
@@ -94,9 +96,9 @@ def test_every_holders_pages_show_each_holder_once_and_always_the_whole_total(
         totals.add(tuple(rows(response, "orders-summary-total")[0]))
         url = next_page(response)
 
-    # 张三, 李四 and 王五 (renewals only), one a page, in the lines' order; the total of every
-    # page is the whole statement's.
-    assert pages == 3
+    # 张三, then 李四 and 王五 (renewals only), in the lines' order; the total of every page is
+    # the whole statement's.
+    assert pages == 2
     assert holders == [entry.holder for entry in whole.holders] == ["张三", "李四", "王五"]
     assert plates == [line.plate for entry in whole.holders for line in entry.plates]
     assert totals == {
@@ -131,3 +133,15 @@ def test_a_page_that_is_not_one_shows_the_first_or_the_last(finance_en, november
     assert response.status_code in (200, 400)
     if response.status_code == 200:
         assert rows(response, "orders-summary-total")[0][1] == "4"
+
+
+def test_holder_pages_hold_every_holder_once_a_big_one_alone(db):
+    for n in range(5):
+        WhitelistEntryFactory(plate=f"川A1000{n}", holder="大公司")
+    WhitelistEntryFactory(plate="川A20000", holder="")
+    WhitelistEntryFactory(plate="川A20001", holder="小店")
+    WhitelistEntryFactory(plate="川A20002", holder="个人")
+
+    pages = selectors.holder_pages(entries_per_page=2)
+
+    assert pages == [["", "个人"], ["大公司"], ["小店"]]
