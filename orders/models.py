@@ -60,6 +60,7 @@ class PayOrder(models.Model):
         blank=True,
         related_name="orders",
         verbose_name=_("whitelist entry"),
+        db_index=False,  # the (whitelist_entry, pay_time) index below serves it
     )
     # SHA-256 of the business content (see orders.push.validation.PushData.fingerprint): a
     # platform retry is told from a conflicting push by one column, without re-reading
@@ -85,6 +86,15 @@ class PayOrder(models.Model):
             models.Index(fields=["parking_serial"], name="payorder_parking_serial"),
             # The incremental sync by arrival (ordering=received_at), of orders and coupons.
             models.Index(fields=["received_at", "id"], name="payorder_received_at"),
+            # A holder's statement: their entries' orders of a month (orders.statements).
+            models.Index(fields=["whitelist_entry", "pay_time"], name="payorder_entry_pay_time"),
+            # The few orders no entry admitted, which every holder's statement leaves out of
+            # the rollup's totals.
+            models.Index(
+                fields=["pay_time"],
+                name="payorder_no_entry_pay_time",
+                condition=Q(whitelist_entry=None),
+            ),
             # Nearly every order comes from a push: only the few others are indexed.
             models.Index(
                 fields=["source"],

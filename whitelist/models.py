@@ -129,6 +129,8 @@ class WhitelistEntry(models.Model):
             models.Index(fields=["valid_until"], name="whitelist_valid_until"),
             # The incremental sync (ordering=updated_at).
             models.Index(fields=["updated_at", "id"], name="whitelist_updated_at"),
+            # The statements: a holder's entries, the list of holders (orders.statements).
+            models.Index(fields=["holder"], name="whitelist_holder"),
         ]
         constraints = [
             models.CheckConstraint(

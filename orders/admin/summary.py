@@ -18,14 +18,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orders import selectors
+from orders.exports.rowkinds import RowKind
 from orders.exports.summary import VIEWS, summary_file, summary_table, summary_xlsx
 from orders.permissions import EXPORT_ORDERS, VIEW_ORDERS
-from parkingops import tabular, xlsx
+from parkingops import formatting, tabular, xlsx
 from parkingops.adminquery import bad_query_response, query_string_errors
 from parkingops.formatting import CHINA, parse_day
 from whitelist.models import Park
@@ -114,6 +118,46 @@ class SummaryQuery:
         return {view: f"?{self.query_string(view=view)}" for view in VIEWS}
 
 
+def _shown_rows(summary: selectors.DailySummary) -> list[dict]:
+    """Return the table's rows (``summary_table``) with their numbers formatted and an
+    unnamed channel's label translated here, once per cell or channel: a month of a big park
+    is thousands of rows, and a filter or a translation per cell in the template was most of
+    the page's time."""
+    unnamed: dict[str, str] = {}
+    escaped: dict[str, str] = {}
+
+    def escape(text: str) -> str:
+        # The same few parks and channels on every row: each escaped once (safe strings are
+        # not escaped again by the template).
+        if text not in escaped:
+            escaped[text] = conditional_escape(text)
+        return escaped[text]
+
+    numbers: dict[int, str] = {}
+
+    def number(value: int) -> str:
+        # Counts repeat from row to row: each formatted once.
+        if value not in numbers:
+            numbers[value] = SafeString(localize(value))
+        return numbers[value]
+
+    rows = []
+    for row in summary_table(summary):
+        code = row["channel"]
+        if row["row_kind"] == RowKind.DETAIL and not row["channel_name"] and code not in unnamed:
+            unnamed[code] = conditional_escape(gettext("%(code)s (no name yet)") % {"code": code})
+        row["channel_unnamed"] = unnamed.get(code, "")
+        # Digits, a sign, a point and ¥: nothing to escape.
+        for name in ("paid", "relief", "coupon_value"):
+            row[name] = SafeString(formatting.yuan(row[name]))
+        for name in ("orders", "coupons"):
+            row[name] = number(row[name])
+        for name in ("date", "park_uuid", "park_name", "channel", "channel_name"):
+            row[name] = escape(row[name])
+        rows.append(row)
+    return rows
+
+
 def _check(request: HttpRequest, *permissions: str) -> None:
     if not all(request.user.has_perm(permission) for permission in permissions):
         raise PermissionDenied
@@ -137,7 +181,7 @@ def daily_summary(request: HttpRequest) -> HttpResponse:
         "title": _("Daily summary"),
         "query": query,
         "summary": summary,
-        "table": list(summary_table(summary)) if summary and query.view == "rows" else None,
+        "table": _shown_rows(summary) if summary and query.view == "rows" else None,
         "pivot": summary.pivot if summary and query.view == "pivot" else None,
         "parks": Park.objects.order_by("name", "park_uuid").values_list("park_uuid", "name"),
         "export_url": export_url,

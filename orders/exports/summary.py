@@ -8,7 +8,7 @@ twin) renders; the admin page shows the same rows.
 """
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import IO, Any
 
 from django.utils.translation import gettext, pgettext_lazy
@@ -78,7 +78,13 @@ def summary_csv(summary: selectors.DailySummary) -> Iterator[str]:
 
 
 def _summary_row(kind: RowKind, first: str, row: selectors.SummaryRow) -> dict[str, Any]:
-    return {**asdict(row), "date": first, "row_kind": kind.value}
+    # The fields one level deep (they are plain values): ``asdict`` copies each one deeply,
+    # and a month is thousands of rows.
+    values = {name: getattr(row, name) for name in _SUMMARY_FIELDS}
+    return {**values, "date": first, "row_kind": kind.value}
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in fields(selectors.SummaryRow))
 
 
 # --- Pivot -----------------------------------------------------------------------------------

@@ -39,11 +39,16 @@ def _one() -> Value:
     return Value(1, output_field=BigIntegerField())
 
 
-def parts(*, scope: Q, related_scope: Q) -> list[QuerySet]:
+def parts(*, scope: Q, related_scope: Q, sign: int = 1) -> list[QuerySet]:
     """Return the rows the rollup adds up for the orders in ``scope`` (their discounts' and
     coupons' in ``related_scope``, the same condition through ``order__``): an order gives
     its count and amount, a discount its relief, a coupon its count and (amount coupons
-    only, ``orders.coupons``) its value; each with its order's day, park and channel."""
+    only, ``orders.coupons``) its value; each with its order's day, park and channel.
+    ``sign`` -1 gives each number negated: rows that take those orders away from a sum."""
+
+    def signed(value):
+        return value if sign == 1 else value * Value(sign, output_field=BigIntegerField())
+
     orders = (
         PayOrder.objects.filter(scope)
         .order_by()
@@ -51,8 +56,8 @@ def parts(*, scope: Q, related_scope: Q) -> list[QuerySet]:
             r_day=TruncDate("pay_time", tzinfo=CHINA),
             r_park=F("park_id"),
             r_channel=F("channel"),
-            r_orders=_one(),
-            r_paid=F("pay_value"),
+            r_orders=signed(_one()),
+            r_paid=signed(F("pay_value")),
             r_relief=_zero(),
             r_coupons=_zero(),
             r_coupon_value=_zero(),
@@ -71,7 +76,7 @@ def parts(*, scope: Q, related_scope: Q) -> list[QuerySet]:
         .order_by()
         .annotate(
             **related,
-            r_relief=F("relief_value"),
+            r_relief=signed(F("relief_value")),
             r_coupons=_zero(),
             r_coupon_value=_zero(),
         )
@@ -83,10 +88,12 @@ def parts(*, scope: Q, related_scope: Q) -> list[QuerySet]:
         .annotate(
             **related,
             r_relief=_zero(),
-            r_coupons=_one(),
-            r_coupon_value=Case(
-                When(coupon_type=coupon_rules.CouponType.AMOUNT, then=F("coupon_value")),
-                default=_zero(),
+            r_coupons=signed(_one()),
+            r_coupon_value=signed(
+                Case(
+                    When(coupon_type=coupon_rules.CouponType.AMOUNT, then=F("coupon_value")),
+                    default=_zero(),
+                )
             ),
         )
         .values_list(*GROUPS, *SUMS)
@@ -210,13 +217,18 @@ def takings(
     park_id: int | None = None,
     channel: str = "",
     by: tuple[str, ...] = GROUPS,
+    admitted_only: bool = False,
 ) -> list[TakingsRow]:
     """Return the orders (count, paid, relief, coupons, amount coupons' value) paid on the
     China-time days ``date_from`` .. ``date_to`` (either open), at ``park_id`` and on
-    ``channel`` when given, grouped by ``by`` (a subset of GROUPS; none: one total).
+    ``channel`` when given, grouped by ``by`` (a subset of GROUPS; none: one total);
+    ``admitted_only``: only the orders a whitelist entry admitted (the statements').
 
     The rollup's rows of those days plus the orders received since its watermark (a range of
     the received-time index: the last minutes' orders), in one statement (``exact_read``).
+    The rollup holds every order: for ``admitted_only`` the orders without an entry (nearly
+    none: the platform pushes for whitelisted plates; a deleted entry leaves its orders
+    without) are taken away in the same statement, found by their own partial index.
     """
     rolled_scope, scope, related_scope = _scopes(
         date_from=date_from, date_to=date_to, park_id=park_id, channel=channel
@@ -240,7 +252,14 @@ def takings(
     def live(mark: datetime | None) -> list[QuerySet]:
         since = Q(received_at__gte=mark) if mark else Q()
         related_since = Q(order__received_at__gte=mark) if mark else Q()
-        return parts(scope=scope & since, related_scope=related_scope & related_since)
+        found = parts(scope=scope & since, related_scope=related_scope & related_since)
+        if admitted_only:
+            found += parts(
+                scope=scope & Q(whitelist_entry=None),
+                related_scope=related_scope & Q(order__whitelist_entry=None),
+                sign=-1,
+            )
+        return found
 
     found = exact_read(rolled=rolled, live=live, by=by, sums=SUMS)
     return [_row(row, by) for row in found]

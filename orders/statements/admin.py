@@ -1,15 +1,19 @@
 """The statement page and its Excel and CSV exports, inside the admin (its login, header, sidebar).
 
-``/admin/orders/statement/?month=YYYY-MM`` (or ``from``/``to``) ``[&holder=…][&plate=…]``: per
-holder and plate the orders, amount paid, discount relief and coupon money, each holder's
-subtotal and the total; this month by default. With one holder or plate, the first
-ORDERS_SHOWN orders beneath; every order is in the CSV, and each plate links to the order list
-of its days. Any other parameter is refused (400, the page with the reason). Included by
-``parkingops/urls.py`` before the admin's own routes, like the daily summary.
+``/admin/orders/statement/?month=YYYY-MM`` (or ``from``/``to``) ``[&holder=…][&plate=…]
+[&page=N]``: per holder and plate the orders, amount paid, discount relief and coupon money,
+each holder's subtotal and the total; this month by default. Every holder: a page of holders
+(by name, each with all their lines; ENTRIES_PER_PAGE entries between them), the total the
+whole statement's. With one
+holder or plate, all its lines and its orders beneath, ORDERS_PER_PAGE a page; every order is
+in the CSV, and each plate links to the order list of its days. Any other parameter is refused
+(400, the page with the reason). Included by ``parkingops/urls.py`` before the admin's own
+routes, like the daily summary.
 """
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -26,14 +30,17 @@ from parkingops import tabular, xlsx
 from parkingops.adminquery import bad_query_response, query_string_errors
 from parkingops.formatting import CHINA
 
-# Orders listed beneath the lines when one holder or plate is chosen; the rest are in the CSV
-# and the order list (a month of a big park has 100,000).
-ORDERS_SHOWN = 100
+# A page of the statement: the holders of a statement of every holder, as many as have at most
+# ENTRIES_PER_PAGE whitelist entries between them (a big park has hundreds of holders, each
+# with a line per car), the orders beneath a holder's or a plate's (thousands a month). Every
+# order is in the CSV and the order list.
+ENTRIES_PER_PAGE = 200
+ORDERS_PER_PAGE = 100
 
 
 def _read(request: HttpRequest) -> tuple[selectors.StatementQuery | None, list[str]]:
     """Return the page's query, or None and the reasons it cannot be used."""
-    errors = query_string_errors(request.GET, known=selectors.PARAMETERS)
+    errors = query_string_errors(request.GET, known=(*selectors.PARAMETERS, "page"))
     if errors:
         return None, errors
     try:
@@ -78,21 +85,40 @@ def _check(request: HttpRequest, *permissions: str) -> None:
         raise PermissionDenied
 
 
+def _page(request: HttpRequest, items, per_page: int) -> Page:
+    """Return the page of ``items`` the ``page`` parameter asks for (the last one when past
+    it, the first when it is not a number)."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def _page_url(query: selectors.StatementQuery, number: int) -> str:
+    return f"?{_query_string(query)}&{urlencode({'page': number})}"
+
+
 def statement_page(request: HttpRequest) -> HttpResponse:
-    """Show the statement (400 with the reasons when the query string is not valid)."""
+    """Show a page of the statement (400 with the reasons when the query string is not valid):
+    every holder's, a page of holders and the whole statement's total; one holder's or
+    plate's, its lines and a page of its orders."""
     _check(request, VIEW_ORDERS)
     query, errors = _read(request)
-    statement = selectors.statement(query=query) if query else None
-    orders = []
+    statement, page, orders, total = None, None, [], None
     if query and (query.holder or query.plate):
-        orders = list(
-            selectors.statement_orders(query=query).select_related("park", "whitelist_entry")[
-                :ORDERS_SHOWN
-            ]
+        statement = selectors.statement(query=query)
+        total = statement.total
+        page = _page(
+            request,
+            selectors.statement_orders(query=query).select_related("park", "whitelist_entry"),
+            ORDERS_PER_PAGE,
         )
+        orders = list(page.object_list)
         extras = order_selectors.order_extras(order_ids=[order.pk for order in orders])
         for order in orders:
             order.extras = extras[order.pk]
+    elif query:
+        page = _page(request, selectors.holder_pages(entries_per_page=ENTRIES_PER_PAGE), 1)
+        holders = page.object_list[0] if page.object_list else []
+        statement = selectors.statement(query=query, holders=holders)
+        total = selectors.statement_total(query=query)
     context = {
         **admin.site.each_context(request),
         "title": _("Statements per holder"),
@@ -100,14 +126,28 @@ def statement_page(request: HttpRequest) -> HttpResponse:
         "params": request.GET,
         "errors": errors,
         "statement": statement,
+        "total": total,
         "holders": _with_order_links(statement) if statement else [],
         "orders": orders,
-        "orders_shown": ORDERS_SHOWN,
+        "page": page,
+        "page_urls": _page_urls(query, page) if page else {},
         **_export_urls(query, request),
     }
     return TemplateResponse(
         request, "admin/orders/statement/statement.html", context, status=400 if errors else 200
     )
+
+
+def _page_urls(query: selectors.StatementQuery, page: Page) -> dict[str, str]:
+    """Return the addresses of the pages before and after ``page`` (those there are)."""
+    urls = {}
+    if page.has_previous():
+        urls["previous"] = _page_url(query, page.previous_page_number())
+        urls["first"] = _page_url(query, 1)
+    if page.has_next():
+        urls["next"] = _page_url(query, page.next_page_number())
+        urls["last"] = _page_url(query, page.paginator.num_pages)
+    return urls
 
 
 def _export_urls(query: selectors.StatementQuery | None, request: HttpRequest) -> dict:

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Aggregate, BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
+from orders.rollup import selectors as rollup
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import timerange
@@ -212,113 +213,209 @@ class Statement:
     total: StatementLine = field(default_factory=lambda: StatementLine(holder="", plate=""))
 
 
-def _scope(query: StatementQuery, prefix: str = "") -> Q:
+def _entries(query: StatementQuery, holders: list[str] | None) -> dict[int, str] | None:
+    """Return the whitelist entries (id: holder) of the query's holder, or of ``holders`` (a
+    page of them); None for every holder. The reads take their ids as values, not as a
+    subquery: the planner knows they are few and reads each one's rows on the (entry, time)
+    indexes, a few thousand rows instead of a month's."""
+    if query.holder:
+        holders = [query.holder] if holders is None or query.holder in holders else []
+    if holders is None:
+        return None
+    return dict(WhitelistEntry.objects.filter(holder__in=holders).values_list("pk", "holder"))
+
+
+def _scope(query: StatementQuery, prefix: str = "", entries: list[int] | None = None) -> Q:
     """Return "the statement's orders" as a condition on orders (``prefix`` "order__" for
-    their discounts and coupons)."""
+    their discounts and coupons), of those whitelist ``entries`` only when given."""
     scope = in_days(f"{prefix}pay_time", date_from=query.date_from, date_to=query.date_to)
     scope &= Q(**{f"{prefix}whitelist_entry__isnull": False})
-    if query.holder:
-        scope &= Q(**{f"{prefix}whitelist_entry__holder": query.holder})
+    if entries is not None:
+        scope &= Q(**{f"{prefix}whitelist_entry__in": entries})
     if query.plate:
         scope &= Q(**{f"{prefix}plate": query.plate})
     return scope
 
 
-# A stay's holder: its entry push's whitelist entry's, else its exit push's.
-_STAY_HOLDER = Coalesce("entry_whitelist_entry__holder", "exit_whitelist_entry__holder")
-
-
-def _owned(query: StatementQuery, time: str, holder: str) -> Q:
-    """Return "the statement's renewals (or stays)": ``time`` in its days, owned by a holder
-    (``holder`` the lookup of the holder's name), of the query's holder and plate."""
+def _owned(query: StatementQuery, time: str, entries: list[int] | None = None) -> Q:
+    """Return "the statement's renewals": ``time`` in its days, of a whitelist entry (of
+    ``entries`` when given), of the query's plate."""
     scope = in_days(time, date_from=query.date_from, date_to=query.date_to)
-    scope &= Q(**{f"{holder}__isnull": False})
-    if query.holder:
-        scope &= Q(**{holder: query.holder})
+    scope &= Q(whitelist_entry__isnull=False)
+    if entries is not None:
+        scope &= Q(whitelist_entry__in=entries)
+    if query.plate:
+        scope &= Q(plate=query.plate)
+    return scope
+
+
+def _stays_owned(query: StatementQuery, entries: list[int] | None = None) -> Q:
+    """Return "the statement's stays": left in its days, owned by a holder (its entry push's
+    whitelist entry's, else its exit push's; of ``entries`` when given), of the query's
+    plate."""
+    scope = in_days("leave_time", date_from=query.date_from, date_to=query.date_to)
+    if entries is None:
+        scope &= Q(entry_whitelist_entry__isnull=False) | Q(exit_whitelist_entry__isnull=False)
+    else:
+        scope &= Q(entry_whitelist_entry__in=entries) | Q(
+            entry_whitelist_entry__isnull=True, exit_whitelist_entry__in=entries
+        )
     if query.plate:
         scope &= Q(plate=query.plate)
     return scope
 
 
 @on_replica
-def statement(*, query: StatementQuery) -> Statement:
-    """Return the statement's lines per holder and plate, each holder's subtotal and the total.
+def statement(*, query: StatementQuery, holders: list[str] | None = None) -> Statement:
+    """Return the statement's lines per holder and plate, each holder's subtotal and the total
+    of those lines; of ``holders`` only when given (a page of them: its total is then the
+    page's, ``statement_total`` gives the whole statement's).
 
-    Five grouped queries on the time indexes (orders, their discounts, their coupons; the
-    renewals; the stays), as the daily summary; the subtotals add up those groups, never the
-    rows one by one.
+    Three grouped queries per whitelist entry and plate (orders with their discounts and
+    coupons; the renewals; the stays), on the time indexes for every holder, on the (entry,
+    time) indexes for a few; the subtotals add up those groups, never the rows one by one.
     """
-    holder, prefixed = "whitelist_entry__holder", "order__whitelist_entry__holder"
+    entries = _entries(query, holders)
+    ids = None if entries is None else list(entries)
+    # The groups are per entry (no join to the entries to read): their holders from here.
+    holder_of = entries if entries is not None else _every_holder()
     lines: dict[tuple[str, str], StatementLine] = {}
+
+    def line(entry_id: int, plate: str) -> StatementLine:
+        if entry_id not in holder_of:
+            # An entry made since ``holder_of`` was read.
+            holder_of.update(_every_holder(pk=entry_id))
+        # An entry deleted meanwhile leaves its rows to no holder: counted nowhere.
+        name = holder_of.get(entry_id)
+        if name is None:
+            return StatementLine(holder="", plate=plate)
+        return lines.setdefault((name, plate), StatementLine(holder=name, plate=plate))
+
     orders = (
-        PayOrder.objects.filter(_scope(query))
+        PayOrder.objects.filter(_scope(query, entries=ids))
         .order_by()
-        .values(holder, "plate")
-        .annotate(count=Count("pk"), paid=Sum("pay_value"))
+        .values("whitelist_entry_id", "plate")
+        .annotate(
+            count=Count("pk"),
+            paid=Sum("pay_value"),
+            relief=Sum(_per_order(Discount.objects, Sum("relief_value"))),
+            coupon_value=Sum(_per_order(MerchantCoupon.objects, coupon_rules.AMOUNT_VALUE)),
+        )
     )
     for row in orders:
-        lines[row[holder], row["plate"]] = StatementLine(
-            holder=row[holder], plate=row["plate"], orders=row["count"], paid=row["paid"] or 0
-        )
-    discounts = (
-        Discount.objects.filter(_scope(query, "order__"))
-        .order_by()
-        .values(prefixed, "order__plate")
-        .annotate(relief=Sum("relief_value"))
-    )
-    for row in discounts:
-        lines[row[prefixed], row["order__plate"]].relief = row["relief"] or 0
-    coupons = (
-        MerchantCoupon.objects.filter(_scope(query, "order__"))
-        .order_by()
-        .values(prefixed, "order__plate")
-        .annotate(value=coupon_rules.AMOUNT_VALUE)
-    )
-    for row in coupons:
-        lines[row[prefixed], row["order__plate"]].coupon_value = row["value"] or 0
-
-    def line(holder_name: str, plate: str) -> StatementLine:
-        # A plate may have renewals or stays and no order in the period.
-        return lines.setdefault(
-            (holder_name, plate), StatementLine(holder=holder_name, plate=plate)
-        )
-
+        found = line(row["whitelist_entry_id"], row["plate"])
+        found.orders += row["count"]
+        found.paid += row["paid"] or 0
+        found.relief += row["relief"] or 0
+        found.coupon_value += row["coupon_value"] or 0
+    # A plate may have renewals or stays and no order in the period.
     renewals = (
-        Renewal.objects.filter(_owned(query, "pay_time", "whitelist_entry__holder"))
+        Renewal.objects.filter(_owned(query, "pay_time", ids))
         .order_by()
-        .values("whitelist_entry__holder", "plate")
+        .values("whitelist_entry_id", "plate")
         .annotate(count=Count("pk"), paid=Sum("pay_value"))
     )
     for row in renewals:
-        renewal_line = line(row["whitelist_entry__holder"], row["plate"])
-        renewal_line.renewals, renewal_line.renewal_value = row["count"], row["paid"] or 0
+        found = line(row["whitelist_entry_id"], row["plate"])
+        found.renewals += row["count"]
+        found.renewal_value += row["paid"] or 0
     stays = (
-        with_gap(Stay.objects.annotate(holder=_STAY_HOLDER))
-        .filter(_owned(query, "leave_time", "holder"))
+        with_gap(Stay.objects.filter(_stays_owned(query, ids)))
         .order_by()
-        .values("holder", "plate")
+        .values("entry_whitelist_entry_id", "exit_whitelist_entry_id", "plate")
         .annotate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
     )
     for row in stays:
-        stay_line = line(row["holder"], row["plate"])
-        stay_line.stays, stay_line.stay_seconds = row["count"], row["seconds"] or 0
-        stay_line.stay_gap = row["gap_total"] or 0
+        # A stay's holder: its entry push's whitelist entry's, else its exit push's.
+        owner = row["entry_whitelist_entry_id"] or row["exit_whitelist_entry_id"]
+        found = line(owner, row["plate"])
+        found.stays += row["count"]
+        found.stay_seconds += row["seconds"] or 0
+        found.stay_gap += row["gap_total"] or 0
 
     result = Statement(query=query)
     for key in sorted(lines):
-        line = lines[key]
-        if not result.holders or result.holders[-1].holder != line.holder:
-            subtotal = StatementLine(holder=line.holder, plate="")
-            result.holders.append(HolderStatement(holder=line.holder, plates=[], total=subtotal))
-        result.holders[-1].plates.append(line)
-        result.holders[-1].total.add(line)
-        result.total.add(line)
+        plate_line = lines[key]
+        if not result.holders or result.holders[-1].holder != plate_line.holder:
+            subtotal = StatementLine(holder=plate_line.holder, plate="")
+            result.holders.append(
+                HolderStatement(holder=plate_line.holder, plates=[], total=subtotal)
+            )
+        result.holders[-1].plates.append(plate_line)
+        result.holders[-1].total.add(plate_line)
+        result.total.add(plate_line)
     return result
+
+
+def _per_order(children: QuerySet, total: Aggregate) -> Coalesce:
+    """Return the ``total`` of the outer order's ``children`` (its discounts or coupons), 0
+    when none. Read per order on the children's order index: a page's few thousand orders
+    look up their own, where a join would scan every discount of the table."""
+    found = children.filter(order=OuterRef("pk")).order_by().values("order").annotate(t=total)
+    return Coalesce(Subquery(found.values("t")), 0, output_field=BigIntegerField())
+
+
+def _every_holder(**conditions) -> dict[int, str]:
+    """Return every whitelist entry's holder (those meeting ``conditions``), by entry id."""
+    return dict(WhitelistEntry.objects.filter(**conditions).values_list("pk", "holder"))
+
+
+def holder_pages(*, entries_per_page: int) -> list[list[str]]:
+    """Return the holders of a statement of every holder in pages: every name a whitelist
+    entry gives (blank too), in the order of the statement's lines, as many holders a page as
+    hold at most ``entries_per_page`` entries between them (one holder at least). A page's
+    reads grow with its entries (a plate each, and its orders), not with its holders."""
+    counts = (
+        WhitelistEntry.objects.order_by()
+        .values_list("holder")
+        .annotate(entries=Count("pk"))
+        .values_list("holder", "entries")
+    )
+    pages: list[list[str]] = []
+    room = 0
+    for holder, entries in sorted(counts):
+        if not pages or entries > room:
+            pages.append([])
+            room = entries_per_page
+        pages[-1].append(holder)
+        room -= entries
+    return pages
+
+
+@on_replica
+def statement_total(*, query: StatementQuery) -> StatementLine:
+    """Return the whole statement's total, exact, without reading its lines.
+
+    Every holder's orders come from the daily rollup (``orders.rollup``: the orders an entry
+    admitted); renewals and stays are added up on their time indexes. With a holder or a plate
+    the statement is small: its lines are added up (``statement``).
+    """
+    if query.holder or query.plate:
+        return statement(query=query).total
+    total = StatementLine(holder="", plate="")
+    for row in rollup.takings(
+        date_from=query.date_from, date_to=query.date_to, by=(), admitted_only=True
+    ):
+        total.orders, total.paid = row.orders, row.paid
+        total.relief, total.coupon_value = row.relief, row.coupon_value
+    renewals = Renewal.objects.filter(_owned(query, "pay_time")).aggregate(
+        count=Count("pk"), paid=Sum("pay_value")
+    )
+    total.renewals, total.renewal_value = renewals["count"], renewals["paid"] or 0
+    stays = (
+        with_gap(Stay.objects.filter(_stays_owned(query)))
+        .order_by()
+        .aggregate(count=Count("pk"), seconds=Sum("parking_time"), gap_total=Sum("gap"))
+    )
+    total.stays, total.stay_seconds = stays["count"], stays["seconds"] or 0
+    total.stay_gap = stays["gap_total"] or 0
+    return total
 
 
 def statement_orders(*, query: StatementQuery) -> QuerySet[PayOrder]:
     """Return the statement's orders by holder, plate and pay time: the order rows beneath
     the lines, in the order the lines come."""
-    return PayOrder.objects.filter(_scope(query)).order_by(
+    entries = _entries(query, None)
+    return PayOrder.objects.filter(_scope(query, entries=entries)).order_by(
         "whitelist_entry__holder", "plate", "pay_time", "pk"
     )
