@@ -362,6 +362,12 @@ class WhitelistDetailView(
     def update(self, request: Request, *args, **kwargs):
         # DRF's update, in one transaction with the locked entry, answering its new ETag.
         partial = kwargs.pop("partial", False)
+        # The request's own checks come before its preconditions (RFC 9110, 13.2.2): a body
+        # that cannot be read or used is a 400 whatever If-Match says; checked again below on
+        # the locked version.
+        self.get_serializer(self.get_object(), data=request.data, partial=partial).is_valid(
+            raise_exception=True
+        )
         with transaction.atomic():
             entry = self.entry_to_change()
             serializer = self.get_serializer(entry, data=request.data, partial=partial)
