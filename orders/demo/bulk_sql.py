@@ -168,12 +168,13 @@ def statements(plan: Plan) -> list[tuple[str, str]]:
             enter_time, car_desc, enter_gate, enter_security, enter_image, leave_time,
             parking_time, total_value, free_value, autopay_value, leave_gate, leave_security,
             leave_image, needs_review, entry_extra, exit_extra, entry_received_at,
-            exit_received_at, entry_fingerprint, exit_fingerprint)
+            exit_received_at, entry_fingerprint, exit_fingerprint, updated_at)
         SELECT {plan.first_stay} + n, o.parking_serial, o.park_id, o.plate, o.plate,
             {_quote(plan.app_id)}, o.pay_time - {minutes} * interval '1 minute', '', '', '',
             '', {left}, CASE WHEN {left} IS NULL THEN NULL ELSE ({minutes} + 5) * 60 END,
             CASE WHEN {left} IS NULL THEN NULL ELSE o.pay_value END, 0, 0, '', '', '', false,
-            '{{}}', '{{}}', o.pay_time - {minutes} * interval '1 minute', {left}, '', ''
+            '{{}}', '{{}}', o.pay_time - {minutes} * interval '1 minute', {left}, '', '',
+            COALESCE({left}, o.pay_time - {minutes} * interval '1 minute')
         FROM (SELECT *, id - {plan.first_order} AS n FROM orders_payorder
               WHERE id >= {plan.first_order}) AS o
         WHERE {has_stay}
