@@ -2,8 +2,9 @@
 what a JSON call answers, as a file of its own operation, with the JSON call's filters.
 
 The JSON calls answer JSON only (their ``?format=csv`` is a 400 saying where the file is:
-``parkingops.api_params``); in the schema an export answers ``text/csv`` or the XLSX media type
-as a binary string, never JSON (but its refusals and 400s, which are JSON).
+``parkingops.api_params``); in the schema an export answers ``text/csv`` as a string (a
+generated client reads it as text) or the XLSX media type as a binary string, never JSON (but
+its refusals and 400s, which are JSON).
 """
 
 from collections.abc import Iterator
@@ -50,7 +51,7 @@ class XlsxRenderer(CsvRenderer):
 
 EXPORT_LANGUAGE = "lang"
 CSV_RESPONSE = OpenApiResponse(
-    OpenApiTypes.BINARY,
+    OpenApiTypes.STR,
     description=_(
         "?format=csv (the default): UTF-8 with BOM, streamed. Without ?lang (or with lang=en) "
         "the columns for machines: English snake_case headers, times ISO-8601 with offset, "
@@ -76,7 +77,8 @@ LANG_PARAMETER = OpenApiParameter(
 
 
 def export_schema(*, summary, description, parameters=(), filters=False):
-    """Return the schema of an export operation: a CSV or XLSX file as a binary string."""
+    """Return the schema of an export operation: a CSV file as text or an XLSX file as a binary
+    string."""
     return extend_schema(
         summary=summary,
         description=description,
