@@ -1368,6 +1368,8 @@ def main() -> None:
     say("\n" + text + f"\n\nTotal {total / 60:.1f} min.")
     machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}"
     command = "python bench/run.py " + " ".join(sys.argv[1:])
+    # Other work on the machine inflates every absolute figure (the ratios hold): say how much.
+    machine += ", load average {:.1f} {:.1f} {:.1f} at the end".format(*os.getloadavg())
     about = (
         f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  \nMachine: {machine}  \n"
         f"Command: `{command}`  \nTotal time: {total / 60:.1f} min\n\n{text}\n"
