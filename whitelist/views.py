@@ -271,18 +271,11 @@ class WhitelistListView(
     filters=True,
 )
 class WhitelistExportView(WhitelistListQuery, ListExportView):
+    # For people: the admin's export, the same columns and writer, so the same bytes.
+    writers = (whitelist_machine_csv, whitelist_csv, whitelist_xlsx)
+
     def export_filename(self, queryset) -> str:
         return whitelist_filename()
-
-    def machine_csv(self, queryset):
-        return whitelist_machine_csv(queryset)
-
-    def people_csv(self, queryset):
-        # The admin's export: the same columns and writer, so the same bytes.
-        return whitelist_csv(queryset)
-
-    def people_xlsx(self, queryset, about):
-        return whitelist_xlsx(queryset, about=about)
 
 
 @extend_schema_view(

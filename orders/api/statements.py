@@ -171,11 +171,4 @@ class StatementExportView(FileExportView):
         query = statement.query
         return tabular.export_filename("statement", query.date_from, query.date_to)
 
-    def machine_csv(self, statement):
-        return statement_machine_csv(statement)
-
-    def people_csv(self, statement):
-        return statement_csv(statement)
-
-    def people_xlsx(self, statement, about):
-        return statement_xlsx(statement, about=about)
+    writers = (statement_machine_csv, statement_csv, statement_xlsx)

@@ -195,14 +195,7 @@ class StayExportView(OrderExportMixin, StayQuery, ListExportView):
     export_name = "stays"
     export_time = "enter_time"
 
-    def machine_csv(self, queryset):
-        return stays_machine_csv(queryset)
-
-    def people_csv(self, queryset):
-        return stays_csv(queryset)
-
-    def people_xlsx(self, queryset, about):
-        return stays_xlsx(queryset, about=about)
+    writers = (stays_machine_csv, stays_csv, stays_xlsx)
 
 
 class RenewalQuery:
@@ -254,14 +247,7 @@ class RenewalListView(
 class RenewalExportView(OrderExportMixin, RenewalQuery, ListExportView):
     export_name = "renewals"
 
-    def machine_csv(self, queryset):
-        return renewals_machine_csv(queryset)
-
-    def people_csv(self, queryset):
-        return renewals_csv(queryset)
-
-    def people_xlsx(self, queryset, about):
-        return renewals_xlsx(queryset, about=about)
+    writers = (renewals_machine_csv, renewals_csv, renewals_xlsx)
 
 
 @extend_schema(
@@ -361,14 +347,7 @@ class CouponListView(
 class CouponExportView(OrderExportMixin, CouponQuery, ListExportView):
     export_name = "coupons"
 
-    def machine_csv(self, queryset):
-        return coupons_machine_csv(queryset)
-
-    def people_csv(self, queryset):
-        return coupons_csv(queryset)
-
-    def people_xlsx(self, queryset, about):
-        return coupons_xlsx(queryset, about=about)
+    writers = (coupons_machine_csv, coupons_csv, coupons_xlsx)
 
 
 @extend_schema(
@@ -416,14 +395,7 @@ class CouponTotalsExportView(OrderExportMixin, FileExportView):
     def export_filename(self, totals) -> str:
         return super().export_filename(self.coupons)
 
-    def machine_csv(self, totals):
-        return coupon_totals_machine_csv(totals)
-
-    def people_csv(self, totals):
-        return coupon_totals_csv(totals)
-
-    def people_xlsx(self, totals, about):
-        return coupon_totals_xlsx(totals, about=about)
+    writers = (coupon_totals_machine_csv, coupon_totals_csv, coupon_totals_xlsx)
 
 
 # --- Daily summary ---------------------------------------------------------------------------
