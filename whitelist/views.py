@@ -24,7 +24,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from parkingops import conditional
-from parkingops.api import KeysetPagination
+from parkingops.api import KeysetPagination, ListView
 from parkingops.api_exports import ListExportView, export_schema
 from parkingops.api_filters import MomentAfterFilter, MomentBeforeFilter
 from parkingops.api_params import StrictParamsMixin
@@ -529,13 +529,10 @@ class ViewEntriesPermission(permissions.BasePermission):
         "every page carries “resume”."
     ),
 )
-class WhitelistDeletedView(
-    StrictParamsMixin, conditional.ConditionalGetMixin, generics.ListAPIView
-):
+class WhitelistDeletedView(ListView):
     queryset = WhitelistTombstone.objects.all()
     serializer_class = TombstoneSerializer
     filterset_class = TombstoneFilter
-    pagination_class = KeysetPagination
     permission_classes = [ViewEntriesPermission]
     orderings = {
         "deleted_at": ("deleted_at", "pk"),

@@ -38,7 +38,7 @@ from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import conditional, tabular
-from parkingops.api import KeysetPagination
+from parkingops.api import ListView
 from parkingops.api_exports import FileExportView, ListExportView, export_schema
 from parkingops.api_params import StrictParamsMixin, refuse_empty
 
@@ -106,15 +106,8 @@ class OrderQuery:
         "/api/v1/orders/export/."
     ),
 )
-class OrderListView(
-    StrictParamsMixin,
-    UnmaskContextMixin,
-    conditional.ConditionalGetMixin,
-    OrderQuery,
-    generics.ListAPIView,
-):
+class OrderListView(UnmaskContextMixin, OrderQuery, ListView):
     serializer_class = serializers.OrderSerializer
-    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         # Three queries a page, whatever its size: the orders (with their park), then all
@@ -171,11 +164,8 @@ class StayQuery:
         "/api/v1/stays/export/."
     ),
 )
-class StayListView(
-    StrictParamsMixin, conditional.ConditionalGetMixin, StayQuery, generics.ListAPIView
-):
+class StayListView(StayQuery, ListView):
     serializer_class = serializers.StaySerializer
-    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         # The gap is the selectors' (written once), annotated on the page's rows only.
@@ -221,15 +211,8 @@ class RenewalQuery:
         "a file: /api/v1/renewals/export/."
     ),
 )
-class RenewalListView(
-    StrictParamsMixin,
-    UnmaskContextMixin,
-    conditional.ConditionalGetMixin,
-    RenewalQuery,
-    generics.ListAPIView,
-):
+class RenewalListView(UnmaskContextMixin, RenewalQuery, ListView):
     serializer_class = serializers.RenewalSerializer
-    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("park"))
@@ -321,15 +304,8 @@ class CouponQuery:
         "serial, time, park and plate. The whole list as a file: /api/v1/coupons/export/."
     ),
 )
-class CouponListView(
-    StrictParamsMixin,
-    UnmaskContextMixin,
-    conditional.ConditionalGetMixin,
-    CouponQuery,
-    generics.ListAPIView,
-):
+class CouponListView(UnmaskContextMixin, CouponQuery, ListView):
     serializer_class = serializers.CouponListSerializer
-    pagination_class = KeysetPagination
 
     def paginate_queryset(self, queryset):
         return super().paginate_queryset(queryset.select_related("order__park"))
