@@ -14,13 +14,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, generics, permissions
+from rest_framework import exceptions, permissions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from parkingops import conditional, sync
-from parkingops.api_params import StrictParamsMixin, refuse_empty
+from parkingops import sync
+from parkingops.api_params import refuse_empty
 
 # --- Permissions -----------------------------------------------------------------------------
 
@@ -376,13 +376,3 @@ class KeysetPagination(BasePagination):
         return replace_query_param(
             url, self.cursor_query_param, self._encode(position, reverse=reverse)
         )
-
-
-# --- The JSON lists ----------------------------------------------------------------------------
-
-
-class ListView(StrictParamsMixin, conditional.ConditionalGetMixin, generics.ListAPIView):
-    """A JSON list of the integration API: only the parameters it reads (``StrictParamsMixin``),
-    keyset pages (``KeysetPagination``), a weak ``ETag`` of each page."""
-
-    pagination_class = KeysetPagination

@@ -24,10 +24,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from parkingops import conditional
-from parkingops.api import KeysetPagination, ListView
+from parkingops.api import KeysetPagination
 from parkingops.api_exports import ListExportView, export_schema
 from parkingops.api_filters import MomentAfterFilter, MomentBeforeFilter
 from parkingops.api_params import StrictParamsMixin
+from parkingops.api_views import ListView
 from parkingops.models import ApiKey
 from whitelist import selectors
 from whitelist.admin_filters import ALL_PARKS_PARAM

@@ -38,9 +38,9 @@ from orders.permissions import EXPORT_ORDERS, VIEW_PERSONAL_DATA
 from orders.stays.models import Renewal, Stay
 from orders.stays.selectors import with_gap
 from parkingops import conditional, tabular
-from parkingops.api import ListView
 from parkingops.api_exports import FileExportView, ListExportView, export_schema
 from parkingops.api_params import StrictParamsMixin, refuse_empty
+from parkingops.api_views import ListView
 
 
 def _unmask(request) -> bool:
