@@ -19,7 +19,7 @@ from orders import coupons as coupon_rules
 from orders.models import Discount, MerchantCoupon, PayOrder
 from orders.rollup.models import DailyCoupons, DailyStays, DailyTakings, RollupMark
 from orders.stays.models import Stay
-from orders.stays.selectors import with_gap
+from orders.stays.selectors import due, with_gap
 from parkingops.db_routers import on_replica
 from parkingops.formatting import CHINA
 from parkingops.queries import in_days
@@ -101,16 +101,48 @@ def parts(*, scope: Q, related_scope: Q, sign: int = 1) -> list[QuerySet]:
     return [orders, discounts, coupons]
 
 
+# Ends a subquery so the database reads it as it is, row by row, rather than folding it into
+# the query around it (which copies a column's expression, subqueries and all, to each use).
+FENCE = {"postgresql": " OFFSET 0", "sqlite": " LIMIT -1 OFFSET 0"}
+
+
+class _Quoted(dict):
+    """``str.format_map``'s names, each the quoted column of that name."""
+
+    def __init__(self, quote: Callable[[str], str]) -> None:
+        super().__init__()
+        self.quote = quote
+
+    def __missing__(self, name: str) -> str:
+        return self.quote(name)
+
+
 def grouped_sql(
-    querysets: list[QuerySet], *, by: tuple[str, ...], using: str, sums: tuple[str, ...] = SUMS
+    querysets: list[QuerySet],
+    *,
+    by: tuple[str, ...],
+    using: str,
+    sums: tuple[str, ...] = SUMS,
+    per_row: dict[str, str] | None = None,
 ) -> tuple[str, list]:
     """Return ``SELECT <by>, SUM(<sums>) FROM (<querysets, UNION ALL>) GROUP BY <by>`` and its
-    parameters; ``by`` is a subset of the parts' group columns."""
+    parameters; ``by`` is a subset of the parts' group columns.
+
+    ``per_row`` works a sum out of each row's columns first: ``{name: SQL}`` with the
+    columns as ``{column}`` (``STAY_PER_ROW``). The parts are then read behind ``FENCE``, so
+    a column used twice there is still computed once a row."""
     union = querysets[0].union(*querysets[1:], all=True)
     sql, params = union.query.get_compiler(using=using).as_sql()
-    quote = connections[using].ops.quote_name
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    per_row = per_row or {}
+    if per_row:
+        sql += FENCE[connection.vendor]
     columns = [quote(name) for name in by]
-    sums = [f"SUM({quote(name)})" for name in sums]
+    sums = [
+        f"SUM({per_row[name].format_map(_Quoted(quote)) if name in per_row else quote(name)})"
+        for name in sums
+    ]
     group = f" GROUP BY {', '.join(columns)}" if columns else ""
     select = ", ".join(columns + sums)
     return f"SELECT {select} FROM ({sql}) AS parts{group}", list(params)  # noqa: S608
@@ -365,6 +397,14 @@ STAY_SUMS = ("s_count", "s_seconds")
 # the fee, discounts and autopay the exits told, what the stays' pay orders paid, their gaps
 # and how many have one (``orders.stays.selectors.with_gap``).
 STAY_MONEY = ("s_left", "s_fee", "s_discounts", "s_autopay", "s_paid", "s_gap", "s_gapped")
+# A stay's row for the rebuild: ``STAY_MONEY`` but its gap and whether it has one, which
+# ``STAY_PER_ROW`` works out from what was due (``orders.stays.selectors.due``) and what its
+# pay orders paid: its pay orders are read once, not once for each of the three.
+STAY_ROW = (*STAY_SUMS, *STAY_MONEY[:5], "s_due")
+STAY_PER_ROW = {
+    "s_gap": "COALESCE({s_due} - {s_paid}, 0)",
+    "s_gapped": "CASE WHEN {s_due} <> {s_paid} THEN 1 ELSE 0 END",
+}
 # The stay rollup's columns of those sums, in the same order.
 STAY_FIELDS = (
     "stay_count",
@@ -400,8 +440,8 @@ def stay_parts(
     *, scope: Q, paid_before: datetime | None = None, sums: tuple[str, ...] = STAY_SUMS
 ) -> list[QuerySet]:
     """Return the rows the stay rollup adds up for the left stays in ``scope``: each stay's
-    exit day and park, then ``sums`` of ``STAY_SUMS`` and ``STAY_MONEY`` (its pay orders those
-    received before ``paid_before`` when given: the rollup's view of them)."""
+    exit day and park, then ``sums`` of ``STAY_SUMS``, ``STAY_MONEY`` and ``s_due`` (its pay
+    orders those received before ``paid_before`` when given: the rollup's view of them)."""
     stays = with_gap(
         Stay.objects.filter(scope, leave_time__isnull=False), received_before=paid_before
     )
@@ -419,6 +459,7 @@ def stay_parts(
             s_paid=F("paid_by_pushes"),
             s_gap=Coalesce("gap", _zero()),
             s_gapped=F("gapped"),
+            s_due=due(),
         )
         .values_list(*STAY_GROUPS, *sums)
     ]

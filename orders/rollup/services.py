@@ -26,6 +26,8 @@ from orders.rollup.selectors import (
     STAY_FIELDS,
     STAY_GROUPS,
     STAY_MONEY,
+    STAY_PER_ROW,
+    STAY_ROW,
     STAY_SUMS,
     coupon_parts,
     grouped_sql,
@@ -96,16 +98,16 @@ def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using
     fields = ("day", "park", "store_code", "store_name", "coupon_type", "coupon_count")
     _insert(DailyCoupons, (*fields, "value_total"), select, params, using=using)
     left = in_days("leave_time", date_from=date_from, date_to=date_to)
-    sums = (*STAY_SUMS, *STAY_MONEY)
     select, params = grouped_sql(
         stay_parts(
             scope=left & Q(exit_received_at__lt=received_before),
             paid_before=received_before,
-            sums=sums,
+            sums=STAY_ROW,
         ),
         by=STAY_GROUPS,
         using=using,
-        sums=sums,
+        sums=(*STAY_SUMS, *STAY_MONEY),
+        per_row=STAY_PER_ROW,
     )
     _insert(DailyStays, ("day", "park", *STAY_FIELDS), select, params, using=using)
 

@@ -38,6 +38,16 @@ def _paid_by_pushes(received_before: datetime | None) -> Subquery:
     return Subquery(paid, output_field=BigIntegerField())
 
 
+def due() -> ExpressionWrapper:
+    """What a stay's exit says its pay orders had to pay, in fen: the fee less the discounts
+    and the autopay; None until the exit has told the fee. A stay's ``gap`` is this less
+    ``paid_by_pushes`` (``with_gap``; the rollup's rebuild works it out from the two)."""
+    return ExpressionWrapper(
+        F("total_value") - Coalesce("free_value", 0) - Coalesce("autopay_value", 0),
+        output_field=BigIntegerField(),
+    )
+
+
 def with_gap(
     queryset: QuerySet[Stay], *, received_before: datetime | None = None, prefix: str = ""
 ) -> QuerySet[Stay]:
@@ -53,13 +63,7 @@ def with_gap(
     return queryset.annotate(
         **{
             paid: Coalesce(_paid_by_pushes(received_before), 0, output_field=BigIntegerField()),
-            gap: ExpressionWrapper(
-                F("total_value")
-                - Coalesce("free_value", 0)
-                - Coalesce("autopay_value", 0)
-                - F(paid),
-                output_field=BigIntegerField(),
-            ),
+            gap: ExpressionWrapper(due() - F(paid), output_field=BigIntegerField()),
             f"{prefix}gapped": Case(
                 When(Q(**{f"{gap}__isnull": False}) & ~Q(**{gap: 0}), then=Value(1)),
                 default=Value(0),

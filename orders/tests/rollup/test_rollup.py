@@ -459,3 +459,34 @@ def test_the_stay_list_totals_from_the_rollup_equal_the_stays_after_late_pay_ord
     for query in ("?q=川A660P1", "?has_gap=1", "?review=1", "?entry_date_from=2026-01-01"):
         totals, exact = list_totals(admin_client, query)
         assert totals == exact, query
+
+
+def test_the_stay_rebuild_reads_each_stays_pay_orders_once(db):
+    """The rebuild's stay statement sums each stay's pay orders in one subquery, not once for
+    each of paid, gap and "has a gap" (``grouped_sql``'s ``per_row``): the database's own
+    plan of the statement that ran has one correlated subquery."""
+    from django.db import connection
+
+    stay = StayFactory(park=ParkFactory(), left=True, exit_received_at=timezone.now())
+    PayOrderFactory(park=stay.park, parking_serial=stay.parking_serial, pay_value=400)
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        roll_up(now=settled())
+    table = connection.ops.quote_name(DailyStays._meta.db_table)
+    ((sql, params),) = [s for s in statements if s[0].startswith(f"INSERT INTO {table}")]
+    select = sql[sql.index("SELECT") :]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN {select}", params)
+            plan = [line for (line,) in cursor.fetchall() if "SubPlan" in line]
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {select}", params)
+            plan = [row[3] for row in cursor.fetchall() if "CORRELATED" in row[3]]
+    assert len(plan) == 1, plan
+    row = DailyStays.objects.get()
+    assert (row.paid, row.gap, row.gapped) == (400, stay.total_value - 400, 1)
