@@ -16,7 +16,7 @@ from django.db.models import Case, Q, Value, When
 
 from orders.models import PushLog
 from orders.push.outcomes import Outcome, PushResult
-from orders.push.storing import Statement, valid_entry_id
+from orders.push.storing import Statement, save_park, valid_entry_id
 from orders.stays.models import Renewal, Stay
 from orders.stays.validation import EventData, moment
 from whitelist.models import Park
@@ -44,9 +44,9 @@ class _Held(Exception):
 
 
 def _park(fields: Mapping[str, Any], *, now: datetime) -> tuple[Park, list[str]]:
-    """The push's park, and the columns an existing park takes from it: the newest name, and
-    the address and position only when the push gives them (a push without them, or with the
-    platform's ``-1.0``, does not erase what an earlier one said)."""
+    """The push's park, and the columns an existing park takes from it besides last_seen: the
+    newest name, and the address and position only when the push gives them (a push without
+    them, or with the platform's ``-1.0``, does not erase what an earlier one said)."""
     given = [name for name in PLACE_FIELDS if fields.get(name) not in (None, "")]
     park = Park(
         park_uuid=fields["park_uuid"],
@@ -55,34 +55,21 @@ def _park(fields: Mapping[str, Any], *, now: datetime) -> tuple[Park, list[str]]
         last_seen=now,
         **{name: fields[name] for name in given},
     )
-    return park, ["name", "last_seen", *given]
+    return park, ["name", *given]
 
 
 def _park_upsert(statement: Statement, fields: Mapping[str, Any], *, now: datetime) -> None:
-    """Add the park's upsert to a one-statement write (PostgreSQL) as its ``park`` CTE: the
-    statement's first write, made only if its whitelist check found an entry."""
+    """Add the push's park to a one-statement write (PostgreSQL) as its ``park`` CTE
+    (``Statement.park``), made only if its whitelist check found an entry."""
     park, update = _park(fields, now=now)
-    qn = statement.db.ops.quote_name
-    sets = ", ".join(f"{qn(name)} = EXCLUDED.{qn(name)}" for name in update)
-    statement.insert(
-        "park",
-        Park,
-        [park],
-        f'ON CONFLICT ("park_uuid") DO UPDATE SET {sets} RETURNING id',
-        only_if="entry",
-    )
+    statement.park(park, update=update)
 
 
 def upsert_park(fields: Mapping[str, Any], *, now: datetime) -> int:
-    """Create the push's park or update it (the newest name and position win); return its id."""
+    """Return the push's park's id, the park created or brought up to date (the newest name
+    and position win; ``save_park``)."""
     park, update = _park(fields, now=now)
-    (park,) = Park.objects.bulk_create(
-        [park],
-        update_conflicts=True,
-        unique_fields=["park_uuid"],
-        update_fields=update,
-    )
-    return park.pk
+    return save_park(park, update=update)
 
 
 def _result(outcome: Outcome, message: str, record_id: int | None) -> PushResult:

@@ -168,6 +168,68 @@ def test_the_newest_park_name_wins(entry, receive):
     assert park.last_seen == NOW + timedelta(hours=1)
 
 
+def test_a_park_is_written_again_only_when_it_changed_or_a_minute_passed(entry, receive):
+    """Most pushes read their park and leave its row alone: a write would lock the row until
+    the push commits, so a park's pushes would queue behind each other."""
+    receive(pay_serial="S1", park_name="停车场")
+    receive(pay_serial="S2", park_name="停车场", now=NOW + timedelta(seconds=59))
+    park = Park.objects.get()
+    assert (park.name, park.first_seen, park.last_seen) == ("停车场", NOW, NOW)
+    assert PayOrder.objects.get(pay_serial="S2").park == park
+
+    receive(pay_serial="S3", park_name="停车场", now=NOW + timedelta(seconds=61))
+    assert Park.objects.get().last_seen == NOW + timedelta(seconds=61)
+    receive(pay_serial="S4", park_name="新名字", now=NOW + timedelta(seconds=62))
+    assert Park.objects.values_list("name", "last_seen").get() == (
+        "新名字",
+        NOW + timedelta(seconds=62),
+    )
+    assert set(PayOrder.objects.values_list("park", flat=True)) == {park.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_does_not_wait_for_another_writer_of_its_park(entry, receive):
+    """PostgreSQL: while another transaction holds the park's row for an update (as a push
+    that renames the park does until it commits), a push of that park is stored at once."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks: its writers take turns on the whole database")
+    assert receive(pay_serial="S1").reason == "accepted"
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT 1 FROM orders_park FOR NO KEY UPDATE")
+            with connection.cursor() as mine:
+                mine.execute("SET lock_timeout = '2s'")
+            result = receive(pay_serial="S2", now=NOW + timedelta(seconds=1))
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+        with connection.cursor() as mine:
+            mine.execute("RESET lock_timeout")
+    assert result.reason == "accepted"
+    assert PayOrder.objects.count() == 2
+
+
+def test_the_push_statement_is_prepared_on_its_connection(entry, receive):
+    """PostgreSQL: from its fifth run on a connection the push's statement is a prepared one
+    (planned once; DATABASE_PREPARED_STATEMENTS), and the pushes are stored all the same."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's pushes are several statements, prepared by sqlite3 itself")
+    for n in range(6):
+        assert receive(pay_serial=f"S{n}", now=NOW + timedelta(seconds=n)).reason == "accepted"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH entry AS%%'"
+        )
+        assert cursor.fetchone()[0] >= 1
+    assert PayOrder.objects.count() == 6
+
+
 def test_pay_time_may_be_up_to_one_day_after_now(entry, receive):
     latest = NOW_MS + 24 * 3600 * 1000
 
