@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.db.models.functions import TruncDate
 
 from orders.models import PayOrder
@@ -112,6 +112,54 @@ def _rebuild(*, date_from: date, date_to: date, received_before: datetime, using
     _insert(DailyStays, ("day", "park", *STAY_FIELDS), select, params, using=using)
 
 
+def _days_touched(since: datetime, target: datetime, *, using: str) -> list[date]:
+    """The China days a roll from ``since`` to ``target`` rebuilds: those of the orders
+    received in between, of the exits received in between, and of the left stays those
+    orders belong to."""
+    received = PayOrder.objects.using(using).filter(received_at__gte=since, received_at__lt=target)
+    touched = (
+        received.annotate(day=TruncDate("pay_time", tzinfo=CHINA))
+        .order_by("day")
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    # The days stays left on, of the exits received meanwhile (an exit is written once).
+    exits = (
+        Stay.objects.using(using)
+        .filter(exit_received_at__gte=since, exit_received_at__lt=target)
+        .exclude(leave_time=None)
+        .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
+        .order_by("day")
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    # The days of the stays (already rolled up) that pay orders received meanwhile
+    # belong to: their paid and gap change.
+    paid_late = (
+        Stay.objects.using(using)
+        .filter(exit_received_at__lt=target, parking_serial__in=received.values("parking_serial"))
+        .exclude(leave_time=None)
+        .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
+        .order_by("day")
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    return sorted(set(touched) | set(exits) | set(paid_late))
+
+
+def _all_days(using: str) -> list[date]:
+    """Every China day from the first order's or left stay's to the last one's."""
+    bounds = [
+        *PayOrder.objects.using(using).aggregate(Min("pay_time"), Max("pay_time")).values(),
+        *Stay.objects.using(using).aggregate(Min("leave_time"), Max("leave_time")).values(),
+    ]
+    moments = [moment for moment in bounds if moment is not None]
+    if not moments:
+        return []
+    first, last = (min(moments).astimezone(CHINA).date(), max(moments).astimezone(CHINA).date())
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
     """Move the watermark to ``now − SETTLE`` and rebuild the days of the orders received
     since the last one (``everything``: every day, from the first order on).
@@ -132,43 +180,13 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
         except IntegrityError:
             pass  # another roller created it at the same moment: it is there now
         mark = RollupMark.objects.using(using).select_for_update().get(pk=1)
-        since = timerange.EARLIEST if everything else mark.received_before
         if target <= mark.received_before and not everything:
             return Rolled(received_before=mark.received_before, days=[])
         target = max(target, mark.received_before)
-        received = PayOrder.objects.using(using).filter(
-            received_at__gte=since, received_at__lt=target
-        )
-        touched = (
-            received.annotate(day=TruncDate("pay_time", tzinfo=CHINA))
-            .order_by("day")
-            .values_list("day", flat=True)
-            .distinct()
-        )
-        # The days stays left on, of the exits received meanwhile (an exit is written once).
-        exits = (
-            Stay.objects.using(using)
-            .filter(exit_received_at__gte=since, exit_received_at__lt=target)
-            .exclude(leave_time=None)
-            .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
-            .order_by("day")
-            .values_list("day", flat=True)
-            .distinct()
-        )
-        # The days of the stays (already rolled up) that pay orders received meanwhile
-        # belong to: their paid and gap change.
-        paid_late = (
-            Stay.objects.using(using)
-            .filter(
-                exit_received_at__lt=target, parking_serial__in=received.values("parking_serial")
-            )
-            .exclude(leave_time=None)
-            .annotate(day=TruncDate("leave_time", tzinfo=CHINA))
-            .order_by("day")
-            .values_list("day", flat=True)
-            .distinct()
-        )
-        days = sorted(set(touched) | set(exits) | set(paid_late))
+        # Every day (a repair, or seed_bulk's first roll): the days from the first to the
+        # last, from four index reads; listing each order's and stay's day took 20 s at 10M.
+        since = mark.received_before
+        days = _all_days(using) if everything else _days_touched(since, target, using=using)
         if everything:
             # Days whose orders and stays are all gone keep no row either.
             for model in (DailyTakings, DailyCoupons, DailyStays):

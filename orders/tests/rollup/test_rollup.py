@@ -172,8 +172,11 @@ def test_the_rollup_equals_the_orders_after_pushes_late_orders_and_reconciliatio
 
     # Orders are never deleted by the product; one deleted by hand is healed by a full rebuild.
     PayOrder.objects.filter(pk=created.order.pk).delete()
-    roll_up(now=settled(), everything=True)
+    rebuilt = roll_up(now=settled(), everything=True)
     assert stored_rows() == raw_sums() == read_rows()
+    # Every day from the first order's to the last one's (found from the bounds alone).
+    first, last = min(key[0] for key in raw_sums()), max(key[0] for key in raw_sums())
+    assert rebuilt.days == [first + timedelta(days=n) for n in range((last - first).days + 1)]
     assert stored_coupons() == raw_coupons()
 
 
