@@ -14,13 +14,16 @@ from whitelist.selectors import find_valid_entry
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_bulk_adds_orders_with_children_that_the_push_rules_accept():
-    progress = io.StringIO()
+    progress, said = io.StringIO(), io.StringIO()
     with translation.override("en"):
         call_command(
-            "seed_bulk", orders=600, parks=3, plates=40, days=30, stdout=None, stderr=progress
+            "seed_bulk", orders=600, parks=3, plates=40, days=30, stdout=said, stderr=progress
         )
 
     assert PayOrder.objects.count() == 600
+    # The closing line tells where the time went (the benchmark quotes it).
+    assert said.getvalue().startswith("Added 3 parks, ")
+    assert "rows " in said.getvalue() and ", roll-up " in said.getvalue()
     # Not a terminal: a line as each table starts and ends.
     lines = [line.split(" ", 2)[2] for line in progress.getvalue().splitlines()]
     assert lines[:2] == ["pay orders: started 0/600", "pay orders: done 600/600"]

@@ -5,6 +5,7 @@ orders' daily rollup."""
 import random
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,6 +78,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # Loading and indexing a million rows takes longer than DATABASE_STATEMENT_TIMEOUT.
         self.verbosity = options["verbosity"]
+        self.stages: dict[str, float] = {}
         with without_statement_timeout(DEFAULT_DB_ALIAS):
             self._seed(**options)
 
@@ -150,9 +152,11 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             written = self._seed_sql(rng=rng, seed=seed, progress=progress, **options)
         else:
-            written = self._seed_python(rng=rng, progress=progress, **options)
+            with self._timed("rows"):
+                written = self._seed_python(rng=rng, progress=progress, **options)
         progress.stage(str(DailyTakings._meta.verbose_name_plural), None)
-        roll_up(now=datetime.now(UTC), everything=True)
+        with self._timed("roll-up"):
+            roll_up(now=datetime.now(UTC), everything=True)
         progress.close()
         # From the rollup just built: a few rows per park and day.
         written[ReconciliationRun] = self._reconciliation_runs(now=now, days=days)
@@ -160,7 +164,11 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             # The reads and the roll above restore the connection's statement limit when they
             # end: lifted again for the vacuum of tens of millions of rows.
-            with without_statement_timeout(DEFAULT_DB_ALIAS), connection.cursor() as cursor:
+            with (
+                self._timed("vacuum"),
+                without_statement_timeout(DEFAULT_DB_ALIAS),
+                connection.cursor() as cursor,
+            ):
                 # As autovacuum would after such loads: statistics, and the visibility map
                 # the index-only scans need.
                 for model in (*written, DailyTakings, DailyCoupons, WhitelistEntry, Park):
@@ -168,10 +176,20 @@ class Command(BaseCommand):
         counts = ", ".join(
             f"{count} {model._meta.verbose_name_plural}" for model, count in written.items()
         )
+        stages = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in self.stages.items())
         self.stdout.write(
             f"Added {len(park_rows)} parks, {len(plate_list)} whitelisted plates, {counts} "
-            f"in {time.monotonic() - started:.1f} s."
+            f"in {time.monotonic() - started:.1f} s ({stages})."
         )
+
+    @contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        """Add the time the block takes to ``stage``'s in the closing line."""
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.stages[stage] = self.stages.get(stage, 0.0) + time.monotonic() - began
 
     def _seed_sql(
         self, *, rng, seed: int, progress: TerminalProgress, **options
@@ -209,20 +227,22 @@ class Command(BaseCommand):
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SELECT setseed(%s)", [plan.seed])
             rebuild = bulk_sql.set_aside(cursor)
-            for table, sql in bulk_sql.statements(plan):
-                model = models_by_table[table]
-                total = options["orders"] if model is PayOrder else None
-                progress.stage(str(model._meta.verbose_name_plural), total)
-                cursor.execute(sql)
-                written[model] = cursor.rowcount
-                progress.advance(cursor.rowcount)
+            with self._timed("rows"):
+                for table, sql in bulk_sql.statements(plan):
+                    model = models_by_table[table]
+                    total = options["orders"] if model is PayOrder else None
+                    progress.stage(str(model._meta.verbose_name_plural), total)
+                    cursor.execute(sql)
+                    written[model] = cursor.rowcount
+                    progress.advance(cursor.rowcount)
             progress.stage(gettext("indexes and foreign keys"), len(rebuild))
-            for sql in rebuild:
-                began = time.monotonic()
-                cursor.execute(sql)
-                progress.advance()
-                if self.verbosity >= 2:
-                    self.stderr.write(f"{time.monotonic() - began:6.1f} s  {sql[:110]}")
+            with self._timed("indexes and foreign keys"):
+                for sql in rebuild:
+                    began = time.monotonic()
+                    cursor.execute(sql)
+                    progress.advance()
+                    if self.verbosity >= 2:
+                        self.stderr.write(f"{time.monotonic() - began:6.1f} s  {sql[:110]}")
         return written
 
     def _seed_python(
