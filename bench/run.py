@@ -346,6 +346,24 @@ def spread(result: dict) -> str:
     return f"connections per worker {connections}, worker CPU s {cpu}"
 
 
+# Issue 15's targets for every kind of push, against the same run's one-row insert: the
+# throughput at each concurrency, and the 99th percentile at 16 connections.
+PUSH_TARGET = 0.6
+PUSH_TARGET_P99_MS = 50
+
+
+def push_verdict(push: dict, insert: dict, concurrency: int) -> str:
+    """Whether ``push`` met its targets, for the table (the insert's p99 beside the push's)."""
+    met = {True: "met", False: "missed"}
+    said = [f"≥ {PUSH_TARGET}× {met[push['per_second'] >= PUSH_TARGET * insert['per_second']]}"]
+    if concurrency == 16:
+        said.append(
+            f"p99 < {PUSH_TARGET_P99_MS} ms {met[push['p99_ms'] < PUSH_TARGET_P99_MS]} "
+            f"(the insert's own p99 {insert['p99_ms']} ms)"
+        )
+    return "target " + ", ".join(said)
+
+
 # Every kind of push, measured the same way against the same baselines (the same target).
 PUSH_KINDS = (
     ("push", "pay", "/api/v1/push/pay-orders/"),
@@ -391,7 +409,8 @@ def bench_push(seconds: int) -> None:
                         f"{cpu(insert)}); no-db {nodb['per_second']:.0f}/s ({cpu(nodb)})",
                         f"{ratio(push['per_second'], insert['per_second'])} of insert, "
                         f"{ratio(insert['per_second'], nodb['per_second'])} insert/no-db; "
-                        f"CPU {ratio(cpu_ms(insert), cpu_ms(push))} of insert's rate",
+                        f"CPU {ratio(cpu_ms(insert), cpu_ms(push))} of insert's rate; "
+                        f"{push_verdict(push, insert, concurrency)}",
                     )
                 )
                 bad = {
