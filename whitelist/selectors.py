@@ -161,12 +161,13 @@ def known_parks() -> list[tuple[str, str]]:
 def whitelisted_parks() -> list[tuple[str, str | None]]:
     """Return the distinct ``park_uuid`` values used by entries with the park's name, if known.
 
-    The blank uuid (all parks) is included when used. One query.
-    """
-    rows = with_park_name(
-        WhitelistEntry.objects.order_by().values("park_uuid").distinct()
-    ).values_list("park_uuid", "park_name")
-    return sorted(set(rows), key=lambda row: (row[0] != "", row[1] or "", row[0]))
+    The blank uuid (all parks) is included when used. Two queries: the distinct uuids from
+    the park index, then their names (a name looked up for each entry before the DISTINCT
+    took half a second at 350,000 entries)."""
+    uuids = list(WhitelistEntry.objects.order_by().values_list("park_uuid", flat=True).distinct())
+    names = park_names(park_uuids=uuids)
+    rows = [(uuid, names.get(uuid)) for uuid in uuids]
+    return sorted(rows, key=lambda row: (row[0] != "", row[1] or "", row[0]))
 
 
 def overlapping_entries(*, entry: WhitelistEntry) -> QuerySet[WhitelistEntry]:
