@@ -188,9 +188,11 @@ def roll_up(*, now: datetime, everything: bool = False) -> Rolled:
         since = mark.received_before
         days = _all_days(using) if everything else _days_touched(since, target, using=using)
         if everything:
-            # Days whose orders and stays are all gone keep no row either.
+            # Days outside the span (their orders and stays all gone) keep no row either; a
+            # range, not the days listed (up to a century of them: past SQLite's variables).
+            outside = ~Q(day__gte=days[0], day__lte=days[-1]) if days else Q()
             for model in (DailyTakings, DailyCoupons, DailyStays):
-                model.objects.using(using).exclude(day__in=days).delete()
+                model.objects.using(using).filter(outside).delete()
         for first, last in _ranges(days):
             _rebuild(date_from=first, date_to=last, received_before=target, using=using)
         mark.received_before = target

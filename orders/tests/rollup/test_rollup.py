@@ -3,7 +3,7 @@ orders for old days, orders created by a reconciliation and a rebuild after a de
 its reads are exact before and after a roll; the views that use it agree with the orders."""
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.http import QueryDict
@@ -493,3 +493,32 @@ def test_the_stay_rebuild_reads_each_stays_pay_orders_once(db):
     assert len(plan) == 1, plan
     row = DailyStays.objects.get()
     assert (row.paid, row.gap, row.gapped) == (400, stay.total_value - 400, 1)
+
+
+def test_a_full_rebuild_spans_the_first_day_to_the_last_and_keeps_nothing_outside(db):
+    """``everything``: the days from the first order or stay to the last, whatever lies
+    between (a century at most: 2000-2099); rows of days outside it are removed."""
+    park = ParkFactory()
+    PayOrderFactory(park=park, pay_time=datetime(2000, 1, 1, 8, tzinfo=CHINA))
+    StayFactory(
+        park=park,
+        left=True,
+        leave_time=datetime(2099, 12, 31, 12, tzinfo=CHINA),
+        exit_received_at=timezone.now(),
+    )
+    DailyTakings.objects.create(
+        day=date(1999, 12, 31),
+        park=park,
+        channel="x",
+        order_count=1,
+        paid=1,
+        relief=0,
+        coupon_count=0,
+        coupon_value=0,
+    )
+    rebuilt = roll_up(now=settled(), everything=True)
+    assert (rebuilt.days[0], rebuilt.days[-1]) == (date(2000, 1, 1), date(2099, 12, 31))
+    assert len(rebuilt.days) == (date(2099, 12, 31) - date(2000, 1, 1)).days + 1
+    assert not DailyTakings.objects.filter(day__lt=date(2000, 1, 1)).exists()
+    assert DailyTakings.objects.get(day=date(2000, 1, 1)).order_count == 1
+    assert DailyStays.objects.filter(day=date(2099, 12, 31), left_count=1).exists()
